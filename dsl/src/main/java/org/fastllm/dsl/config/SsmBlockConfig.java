@@ -1,0 +1,101 @@
+package org.fastllm.dsl.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import java.util.List;
+import org.fastllm.dsl.Block;
+import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
+import org.fastllm.dsl.config.rules.ValidSsm;
+
+/**
+ * A state-space block: a Mamba 1, Mamba 2 or discrete Mamba 2 mixer, then the MLP.
+ *
+ * <pre>{@code
+ * claire: {kind: ssm, variant: mamba1, dt_rank: auto}
+ * dave:   {kind: ssm, variant: discrete_mamba2, state_size: 16}
+ * }</pre>
+ *
+ * <p>{@code d_inner} defaults to {@code expansion_factor x hidden_size}; {@code dt_rank: auto} is
+ * {@code ceil(hidden_size / 16)}. Keys of one variant ({@code d_xb} for mamba2, {@code n_qk_heads} for
+ * discrete_mamba2, ...) are errors on another.
+ */
+@Block(kind = "ssm", description = "a Mamba 1, Mamba 2 or discrete Mamba 2 mixer and an MLP")
+@ValidSsm
+@ValidCommonBlockKeys
+public record SsmBlockConfig(
+    Boolean sharedWeights,
+    @Min(value = 1, message = "must be at least 1") Integer hiddenSize,
+    @Valid NormalizationConfig normalization,
+    @Min(value = 0, message = "must be at least 0 (0 leaves the MLP out)") Integer ffnHiddenSize,
+    Boolean gated,
+    Activation activation,
+    @DecimalMin(value = "0.0", message = "must be at least 0 (0 freezes the block)") Double lrScale,
+    @DecimalMin(value = "0.0", message = "must be at least 0") @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double dropout,
+    @Valid LoraConfig lora,
+    Boolean addLinearBiases,
+    @NotNull(message = "is required (mamba1, mamba2 or discrete_mamba2)") SsmVariant variant,
+    @Min(value = 1, message = "must be at least 1") Integer stateSize,
+    @Min(value = 1, message = "must be at least 1") Integer expansionFactor,
+    @Min(value = 1, message = "must be at least 1") Integer dInner,
+    DtRank dtRank,
+    @Min(value = 1, message = "must be at least 1") Integer convKernelSize,
+    @Min(value = 1, message = "must be at least 1") Integer dXb,
+    Boolean repeatKvBeforeConv,
+    @Min(value = 1, message = "must be at least 1") Integer nQkHeads,
+    @Min(value = 1, message = "must be at least 1") Integer nVHeads,
+    @Min(value = 1, message = "must be at least 1") Integer chunkSize)
+    implements BlockConfig {
+
+  public static final int DEFAULT_STATE_SIZE = 16;
+  public static final int DEFAULT_EXPANSION = 2;
+  public static final int DEFAULT_CONV_KERNEL = 4;
+  public static final int DEFAULT_QK_HEADS = 32;
+  public static final int DEFAULT_V_HEADS = 32;
+  public static final int DEFAULT_CHUNK_SIZE = 256;
+
+  /** An ssm block of the given variant with every other key absent. */
+  public static SsmBlockConfig of(SsmVariant variant) {
+    return new SsmBlockConfig(null, null, null, null, null, null, null, null, null, null, variant, null, null, null,
+        null, null, null, null, null, null, null);
+  }
+
+  @Override
+  public SsmBlockConfig withDefaults(ModelDefaults model) {
+    int hidden = CommonDefaults.hiddenSize(hiddenSize, model);
+    boolean isGated = gated != null && gated;
+    int expansion = expansionFactor != null ? expansionFactor : DEFAULT_EXPANSION;
+    Integer inner = dInner != null ? dInner : fitsInt((long) expansion * hidden);
+    boolean mamba2 = variant == SsmVariant.MAMBA2;
+    boolean discrete = variant == SsmVariant.DISCRETE_MAMBA2;
+    DtRank rank = discrete ? dtRank : new DtRank((dtRank == null ? DtRank.AUTO : dtRank).resolve(hidden));
+    return new SsmBlockConfig(
+        CommonDefaults.sharedWeights(sharedWeights),
+        hidden,
+        CommonDefaults.normalization(normalization, model),
+        CommonDefaults.ffnHiddenSize(ffnHiddenSize, hidden),
+        isGated,
+        CommonDefaults.activation(activation, isGated),
+        CommonDefaults.lrScale(lrScale),
+        CommonDefaults.dropout(dropout),
+        lora == null ? null : lora.withDefaults(List.of("in_proj", "out_proj")),
+        addLinearBiases != null && addLinearBiases,
+        variant,
+        stateSize != null ? stateSize : DEFAULT_STATE_SIZE,
+        expansionFactor != null || dInner == null ? expansion : null,
+        inner,
+        rank,
+        convKernelSize != null ? convKernelSize : DEFAULT_CONV_KERNEL,
+        dXb != null || !mamba2 ? dXb : hidden,
+        repeatKvBeforeConv != null || !mamba2 ? repeatKvBeforeConv : Boolean.TRUE,
+        nQkHeads != null || !discrete ? nQkHeads : DEFAULT_QK_HEADS,
+        nVHeads != null || !discrete ? nVHeads : DEFAULT_V_HEADS,
+        chunkSize != null || !discrete ? chunkSize : DEFAULT_CHUNK_SIZE);
+  }
+
+  private static Integer fitsInt(long value) {
+    return value <= Integer.MAX_VALUE ? (int) value : null;
+  }
+}

@@ -1,0 +1,104 @@
+package org.fastllm.dsl.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Min;
+import org.fastllm.dsl.Block;
+import org.fastllm.dsl.config.rules.ValidAttention;
+import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
+
+/**
+ * An attention block: multi-head, multi-query or grouped-query attention, then the MLP.
+ *
+ * <pre>{@code
+ * bob: {kind: transformer, attention_type: gqa, num_heads: 16, head_groups: 4, sliding_window: true}
+ * }</pre>
+ *
+ * <p>Shapes: query {@code [num_heads*head_size, H]}, key_value {@code [2*head_groups*head_size, H]}, dense
+ * {@code [H, num_heads*head_size]}. {@code attention_type} defaults to mqa when neither it nor {@code head_groups}
+ * is given; gqa without {@code head_groups} means {@code num_heads / 4} when that is a whole number above 1.
+ * {@code sliding_window: true} without {@code window_size} means a window of 4096.
+ */
+@Block(kind = "transformer", description = "attention (MHA, MQA or GQA; causal, sliding window, rotary) and an MLP")
+@ValidAttention
+@ValidCommonBlockKeys
+public record TransformerBlockConfig(
+    Boolean sharedWeights,
+    @Min(value = 1, message = "must be at least 1") Integer hiddenSize,
+    @Valid NormalizationConfig normalization,
+    @Min(value = 0, message = "must be at least 0 (0 leaves the MLP out)") Integer ffnHiddenSize,
+    Boolean gated,
+    Activation activation,
+    @DecimalMin(value = "0.0", message = "must be at least 0 (0 freezes the block)") Double lrScale,
+    @DecimalMin(value = "0.0", message = "must be at least 0") @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double dropout,
+    @Valid LoraConfig lora,
+    Boolean addLinearBiases,
+    AttentionType attentionType,
+    @Min(value = 1, message = "must be at least 1") Integer numHeads,
+    @Min(value = 1, message = "must be at least 1") Integer headGroups,
+    @Min(value = 1, message = "must be at least 1") Integer headSize,
+    Boolean slidingWindow,
+    Integer windowSize,
+    Boolean useFlashAttention,
+    @Valid RotaryConfig rotary,
+    Boolean causal)
+    implements BlockConfig {
+
+  public static final int DEFAULT_NUM_HEADS = 8;
+  public static final int DEFAULT_WINDOW_SIZE = 4096;
+
+  /** A block with every key absent, to be resolved by {@link #withDefaults}. */
+  public static TransformerBlockConfig empty() {
+    return new TransformerBlockConfig(null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null, null, null, null);
+  }
+
+  @Override
+  public TransformerBlockConfig withDefaults(ModelDefaults model) {
+    int hidden = CommonDefaults.hiddenSize(hiddenSize, model);
+    boolean isGated = gated != null && gated;
+    int heads = numHeads != null ? numHeads : DEFAULT_NUM_HEADS;
+    AttentionType type = attentionType != null ? attentionType : inferType(heads, headGroups);
+    Integer groups = headGroups != null ? headGroups : defaultGroups(type, heads);
+    Integer size = headSize != null ? headSize : (heads > 0 && hidden % heads == 0 ? hidden / heads : null);
+    boolean sliding = slidingWindow != null && slidingWindow;
+    Integer window = windowSize != null ? windowSize : sliding ? DEFAULT_WINDOW_SIZE : null;
+    return new TransformerBlockConfig(
+        CommonDefaults.sharedWeights(sharedWeights),
+        hidden,
+        CommonDefaults.normalization(normalization, model),
+        CommonDefaults.ffnHiddenSize(ffnHiddenSize, hidden),
+        isGated,
+        CommonDefaults.activation(activation, isGated),
+        CommonDefaults.lrScale(lrScale),
+        CommonDefaults.dropout(dropout),
+        lora == null ? null : lora.withDefaults(java.util.List.of("query", "key_value")),
+        addLinearBiases == null || addLinearBiases,
+        type,
+        heads,
+        groups,
+        size,
+        sliding,
+        window,
+        useFlashAttention == null || useFlashAttention,
+        rotary == null ? RotaryConfig.DEFAULT : rotary.withDefaults(),
+        causal == null || causal);
+  }
+
+  private static AttentionType inferType(int heads, Integer groups) {
+    if (groups == null || groups == 1) {
+      return AttentionType.MQA;
+    }
+    return groups == heads ? AttentionType.MHA : AttentionType.GQA;
+  }
+
+  /** mha: one group per head; mqa: one group; gqa: a quarter of the heads when that is a whole number above 1. */
+  private static Integer defaultGroups(AttentionType type, int heads) {
+    return switch (type) {
+      case MHA -> heads;
+      case MQA -> 1;
+      case GQA -> heads % 4 == 0 && heads / 4 > 1 ? heads / 4 : null;
+    };
+  }
+}

@@ -1,0 +1,24 @@
+package org.fastllm.dsl.kind;
+
+import java.util.List;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.count.ParameterLayout;
+import org.fastllm.dsl.count.TensorSpec;
+
+/**
+ * A block kind as the config side knows it: its {@code kind} string, its config record and its parameter layout.
+ *
+ * <pre>{@code registry.kind("transformer").configClass()  // TransformerBlockConfig.class}</pre>
+ */
+public record BlockKind<C extends BlockConfig>(String kind, Class<C> configClass, ParameterLayout<C> layout) {
+
+  /** The kind for a config class annotated with {@code @Block}. */
+  public static <C extends BlockConfig> BlockKind<C> of(Class<C> configClass, ParameterLayout<C> layout) {
+    return new BlockKind<>(BlockConfig.kindOf(configClass), configClass, layout);
+  }
+
+  /** The tensors of a resolved block of this kind. */
+  public List<TensorSpec> tensors(BlockConfig resolved) {
+    return layout.tensors(configClass.cast(resolved));
+  }
+}

@@ -1,0 +1,15 @@
+package org.fastllm.dsl.kind;
+
+import org.fastllm.dsl.config.SsmBlockConfig;
+import org.fastllm.dsl.config.TransformerBlockConfig;
+import org.fastllm.dsl.count.SsmLayout;
+import org.fastllm.dsl.count.TransformerLayout;
+
+/** The kinds that ship with the tool: {@code transformer} and {@code ssm}. */
+public final class CoreBlocksPlugin extends BlockPlugin {
+  @Override
+  protected void configure() {
+    addKind(TransformerBlockConfig.class, new TransformerLayout());
+    addKind(SsmBlockConfig.class, new SsmLayout());
+  }
+}

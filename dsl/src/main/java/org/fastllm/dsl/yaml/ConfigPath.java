@@ -1,0 +1,24 @@
+package org.fastllm.dsl.yaml;
+
+/**
+ * Builds the config paths used in messages: snake_case keys joined by dots, list indices in brackets.
+ *
+ * <pre>{@code ConfigPath.index(ConfigPath.key("model", "block_pattern"), 7)  // "model.block_pattern[7]"}</pre>
+ */
+public final class ConfigPath {
+  private ConfigPath() {}
+
+  public static String key(String parent, String key) {
+    return parent.isEmpty() ? key : parent + "." + key;
+  }
+
+  public static String index(String parent, int index) {
+    return parent + "[" + index + "]";
+  }
+
+  /** The path one step up: {@code model.blocks.bob} for {@code model.blocks.bob.num_heads}; empty at the root. */
+  public static String parent(String path) {
+    int cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+    return cut < 0 ? "" : path.substring(0, cut);
+  }
+}
