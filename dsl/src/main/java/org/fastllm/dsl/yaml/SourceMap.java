@@ -19,7 +19,8 @@ public final class SourceMap {
     return new SourceMap();
   }
 
-  void put(String path, SourceLocation location) {
+  /** Records where a path was written; the first location recorded for a path wins. */
+  public void put(String path, SourceLocation location) {
     locations.putIfAbsent(path, location);
   }
 
