@@ -37,7 +37,7 @@ public record LoraConfig(
   public LoraConfig withDefaults(List<String> defaultTargets) {
     return new LoraConfig(
         rank,
-        alpha != null ? alpha : (rank == null ? null : rank.doubleValue()),
+        alpha != null ? alpha : (rank == null || rank < 1 ? null : rank.doubleValue()),
         dropout != null ? dropout : 0.0,
         targets != null ? targets : defaultTargets,
         freezeBase != null ? freezeBase : false,

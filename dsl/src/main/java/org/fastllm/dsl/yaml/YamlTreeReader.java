@@ -149,8 +149,7 @@ public final class YamlTreeReader {
         case VALUE_STRING -> NODES.textNode(parser.getText());
         case VALUE_NUMBER_INT -> integer();
         case VALUE_NUMBER_FLOAT -> NODES.numberNode(parser.getDoubleValue());
-        case VALUE_TRUE -> NODES.booleanNode(true);
-        case VALUE_FALSE -> NODES.booleanNode(false);
+        case VALUE_TRUE, VALUE_FALSE -> bool(token);
         case VALUE_NULL -> NODES.nullNode();
         default -> throw fail(source, path, here, "unexpected YAML content " + token);
       };
@@ -158,6 +157,13 @@ public final class YamlTreeReader {
         anchors.put(anchor, node);
       }
       return node;
+    }
+
+    /** Only {@code true} and {@code false} are booleans; YAML 1.1 words (yes, off, ...) stay text. */
+    private JsonNode bool(JsonToken token) throws IOException {
+      String text = parser.getText();
+      boolean strict = text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false");
+      return strict ? NODES.booleanNode(token == JsonToken.VALUE_TRUE) : NODES.textNode(text);
     }
 
     private JsonNode integer() throws IOException {

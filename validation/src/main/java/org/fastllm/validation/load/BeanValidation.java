@@ -1,0 +1,87 @@
+package org.fastllm.validation.load;
+
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import jakarta.validation.ConstraintValidator;
+import jakarta.validation.ConstraintValidatorFactory;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ElementKind;
+import jakarta.validation.Path;
+import jakarta.validation.Validation;
+import jakarta.validation.Validator;
+import java.util.Comparator;
+import java.util.List;
+import org.fastllm.dsl.bind.ConfigMapper;
+import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.problem.Problem;
+import org.fastllm.dsl.yaml.ConfigPath;
+import org.hibernate.validator.HibernateValidator;
+import org.hibernate.validator.messageinterpolation.ParameterMessageInterpolator;
+
+/**
+ * Runs the Jakarta Bean Validation constraints of the config records and turns each violation into a
+ * {@link Problem} on its snake_case config path, with the offending value.
+ *
+ * <p>Validators are created by Guice, so they can ask for the {@link BlockKindRegistry}.
+ */
+final class BeanValidation {
+  private final Validator validator;
+
+  BeanValidation(BlockKindRegistry kinds) {
+    Injector injector = Guice.createInjector(b -> b.bind(BlockKindRegistry.class).toInstance(kinds));
+    ConstraintValidatorFactory factory = new ConstraintValidatorFactory() {
+      @Override
+      public <T extends ConstraintValidator<?, ?>> T getInstance(Class<T> type) {
+        return injector.getInstance(type);
+      }
+
+      @Override
+      public void releaseInstance(ConstraintValidator<?, ?> instance) {}
+    };
+    this.validator = Validation.byProvider(HibernateValidator.class)
+        .configure()
+        .messageInterpolator(new ParameterMessageInterpolator())
+        .constraintValidatorFactory(factory)
+        .buildValidatorFactory()
+        .getValidator();
+  }
+
+  List<Problem> validate(ConfigDocument resolved) {
+    return validator.validate(resolved).stream()
+        .map(BeanValidation::toProblem)
+        .sorted(Comparator.comparing(Problem::path))
+        .toList();
+  }
+
+  private static Problem toProblem(ConstraintViolation<?> violation) {
+    String path = path(violation.getPropertyPath());
+    String message = violation.getMessage();
+    Object value = violation.getInvalidValue();
+    if (value instanceof org.fastllm.dsl.config.YamlEnum e) {
+      message += ", got " + e.yamlName();
+    } else if (value != null && isScalar(value)) {
+      message += ", got " + value;
+    }
+    return Problem.error(path, message);
+  }
+
+  static String path(Path propertyPath) {
+    String path = "";
+    for (Path.Node node : propertyPath) {
+      if (node.isInIterable()) {
+        path = node.getIndex() != null ? ConfigPath.index(path, node.getIndex())
+            : node.getKey() != null ? ConfigPath.key(path, String.valueOf(node.getKey())) : path;
+      }
+      if (node.getName() != null && node.getKind() != ElementKind.CONTAINER_ELEMENT) {
+        path = ConfigPath.key(path, ConfigMapper.keyOf(node.getName()));
+      }
+    }
+    return path;
+  }
+
+  private static boolean isScalar(Object value) {
+    return value instanceof Number || value instanceof Boolean || value instanceof CharSequence
+        || value instanceof Enum<?>;
+  }
+}

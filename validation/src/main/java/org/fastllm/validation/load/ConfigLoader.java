@@ -1,0 +1,124 @@
+package org.fastllm.validation.load;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import org.fastllm.dsl.bind.ConfigBinder;
+import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.count.ModelCount;
+import org.fastllm.dsl.count.ParameterAccounting;
+import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.migrate.FormatAdapter;
+import org.fastllm.dsl.migrate.Migration;
+import org.fastllm.dsl.pattern.BlockPattern;
+import org.fastllm.dsl.pattern.StackPlan;
+import org.fastllm.dsl.problem.InvalidConfigException;
+import org.fastllm.dsl.problem.Problem;
+import org.fastllm.dsl.yaml.ReadLimits;
+import org.fastllm.dsl.yaml.SourceMap;
+import org.fastllm.dsl.yaml.YamlDocument;
+import org.fastllm.dsl.yaml.YamlTreeReader;
+
+/**
+ * The config pipeline short of tensors: YAML text, tree with locations, old-format adapter, records, defaults,
+ * validation (every problem at once), expansion and parameter counts.
+ *
+ * <pre>{@code
+ * LoadedConfig config = ConfigLoader.standard().load(Path.of("model.yaml"));
+ * config.plan().layers().size();   // num_layers
+ * config.count().total();          // exact parameters
+ * }</pre>
+ *
+ * <p><b>Either every problem is thrown in one {@link InvalidConfigException}, or the config is fully usable.</b>
+ * Nothing here loads native code.
+ */
+public final class ConfigLoader {
+  private static final java.util.Comparator<Problem> BY_LINE = java.util.Comparator
+      .comparingInt((Problem p) -> p.location().map(l -> l.line()).orElse(Integer.MAX_VALUE))
+      .thenComparingInt(p -> p.location().map(l -> l.column()).orElse(0))
+      .thenComparing(Problem::path);
+  private final BlockKindRegistry kinds;
+  private final List<FormatAdapter> adapters;
+  private final YamlTreeReader reader;
+  private final ConfigBinder binder;
+  private final BeanValidation validation;
+
+  public ConfigLoader(BlockKindRegistry kinds, List<FormatAdapter> adapters, ReadLimits limits) {
+    this.kinds = kinds;
+    this.adapters = List.copyOf(adapters);
+    this.reader = new YamlTreeReader(limits);
+    this.binder = new ConfigBinder(kinds);
+    this.validation = new BeanValidation(kinds);
+  }
+
+  /** The installed kinds and format adapters, default limits. */
+  public static ConfigLoader standard() {
+    List<FormatAdapter> adapters = new ArrayList<>();
+    ServiceLoader.load(FormatAdapter.class, ConfigLoader.class.getClassLoader()).forEach(adapters::add);
+    return new ConfigLoader(BlockKindRegistry.installed(), adapters, ReadLimits.DEFAULT);
+  }
+
+  public LoadedConfig load(Path file) {
+    return load(reader.read(file));
+  }
+
+  public LoadedConfig load(String source, String yaml) {
+    return load(reader.read(source, yaml));
+  }
+
+  public LoadedConfig load(YamlDocument document) {
+    List<Problem> warnings = new ArrayList<>();
+    YamlDocument current = document;
+    boolean legacy = false;
+    for (FormatAdapter adapter : adapters) {
+      Optional<Migration> migration = adapter.adapt(current);
+      if (migration.isPresent()) {
+        current = migration.get().document();
+        migration.get().warnings().stream().map(document.sourceMap()::place).forEach(warnings::add);
+        legacy = true;
+      }
+    }
+    try {
+      ConfigDocument written = binder.bind(current);
+      return check(document.source(), written, current.sourceMap(), warnings, legacy);
+    } catch (InvalidConfigException e) {
+      List<Problem> all = new ArrayList<>(warnings);
+      all.addAll(e.problems());
+      throw new InvalidConfigException(all);
+    }
+  }
+
+  /** Validates, expands and counts a config built in code (no source locations). */
+  public LoadedConfig check(ConfigDocument written) {
+    return check("<config>", written, SourceMap.empty(), List.of(), false);
+  }
+
+  private LoadedConfig check(String source, ConfigDocument written, SourceMap locations, List<Problem> earlier,
+      boolean legacy) {
+    ConfigDocument resolved = written.withDefaults();
+    List<Problem> errors = validation.validate(resolved).stream().map(locations::place)
+        .sorted(BY_LINE).toList();
+    List<Problem> warnings = new ArrayList<>(earlier);
+    if (!errors.isEmpty()) {
+      warnings.addAll(errors);
+      throw new InvalidConfigException(warnings);
+    }
+    ConfigWarnings.of(resolved.model(), written.model()).stream().map(locations::place).forEach(warnings::add);
+    StackPlan plan = BlockPattern.expand(resolved.model());
+    ModelCount count;
+    try {
+      count = ParameterAccounting.count(plan, kinds);
+    } catch (ArithmeticException overflow) {
+      warnings.add(locations.place(Problem.error("model",
+          "the parameter count does not fit a 64-bit integer: some sizes are far too large")));
+      throw new InvalidConfigException(warnings);
+    }
+    return new LoadedConfig(source, written, resolved, plan, count, warnings, legacy);
+  }
+
+  public BlockKindRegistry kinds() {
+    return kinds;
+  }
+}
