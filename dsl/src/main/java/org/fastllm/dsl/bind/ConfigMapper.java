@@ -26,6 +26,7 @@ public final class ConfigMapper {
   public static ObjectMapper yaml(BlockKindRegistry kinds) {
     YAMLFactory factory = YAMLFactory.builder()
         .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+        .disable(YAMLGenerator.Feature.USE_NATIVE_TYPE_ID)
         .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
         .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
         .build();

@@ -58,11 +58,13 @@ public interface BlockConfig {
     return block.kind();
   }
 
+  @com.fasterxml.jackson.annotation.JsonIgnore
   default String kind() {
     return kindOf(getClass());
   }
 
   /** Whether the resolved block shares its weights across uses. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
   default boolean isShared() {
     return Boolean.TRUE.equals(sharedWeights());
   }

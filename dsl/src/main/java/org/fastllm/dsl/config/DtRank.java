@@ -23,6 +23,7 @@ public record DtRank(Integer value) {
     throw new IllegalArgumentException("dt_rank must be 'auto' or a whole number, got '" + raw + "'");
   }
 
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isAuto() {
     return value == null;
   }

@@ -11,6 +11,7 @@ public record RotaryConfig(RotaryType type, @Positive(message = "must be greater
     return new RotaryConfig(type != null ? type : DEFAULT.type(), theta != null ? theta : DEFAULT.theta());
   }
 
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean enabled() {
     return type != RotaryType.NONE;
   }

@@ -64,7 +64,7 @@ public final class YamlTreeReader {
     try {
       long size = Files.size(file);
       if (size > limits.maxBytes()) {
-        throw fail(name, "", null, "document is " + size + " bytes, over the limit of " + limits.maxBytes() + " bytes");
+        throw fileProblem(name, "document is " + size + " bytes, over the limit of " + limits.maxBytes() + " bytes");
       }
       byte[] bytes = Files.readAllBytes(file);
       String text = StandardCharsets.UTF_8.newDecoder()
@@ -74,11 +74,11 @@ public final class YamlTreeReader {
           .toString();
       return read(name, text);
     } catch (NoSuchFileException e) {
-      throw fail(name, "", null, "file not found");
+      throw fileProblem(name, "file not found");
     } catch (CharacterCodingException e) {
-      throw fail(name, "", null, "file is not UTF-8 text");
+      throw fileProblem(name, "file is not UTF-8 text");
     } catch (IOException e) {
-      throw fail(name, "", null, "cannot read file (" + e.getMessage() + ")");
+      throw fileProblem(name, "cannot read file (" + e.getMessage() + ")");
     }
   }
 
@@ -258,6 +258,10 @@ public final class YamlTreeReader {
   private static String firstLine(String message) {
     int cut = message.indexOf('\n');
     return (cut < 0 ? message : message.substring(0, cut)).strip();
+  }
+
+  private static InvalidConfigException fileProblem(String file, String message) {
+    return InvalidConfigException.of(Problem.error(file, message));
   }
 
   private static InvalidConfigException fail(String source, String path, SourceLocation at, String message) {

@@ -1,0 +1,93 @@
+package org.fastllm.cli;
+
+import java.io.PrintWriter;
+import org.fastllm.dsl.kind.PluginConflictException;
+import org.fastllm.dsl.problem.InvalidConfigException;
+import org.fastllm.dsl.problem.Problem;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code fastllm-cli} command: validate, describe, migrate and export the schema of block-modular configs.
+ *
+ * <pre>{@code java -jar fastllm-cli.jar describe model.yaml}</pre>
+ *
+ * <p><b>Exit codes:</b> 0 success, 2 invalid config or wrong usage, 1 internal failure. Bad input never prints a
+ * stack trace; {@code --debug} does.
+ */
+@Command(
+    name = "fastllm-cli",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Declare language models as stacks of named blocks, check them, look at them, train them.",
+    subcommands = {ValidateCommand.class, DescribeCommand.class, MigrateCommand.class, SchemaCommand.class,
+        CommandLine.HelpCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:success", "1:internal failure (a bug: please report it with --debug output)",
+        "2:invalid config or wrong usage"})
+public final class Main implements Runnable {
+  public static final int OK = 0;
+  public static final int INTERNAL = 1;
+  public static final int INVALID = 2;
+
+  @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+      description = "Print stack traces of failures.")
+  boolean debug;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Kept so the setting is not collected: the validator library logs its version at INFO otherwise. */
+  private static final java.util.logging.Logger QUIET_VALIDATOR = quiet("org.hibernate.validator");
+
+  private static java.util.logging.Logger quiet(String name) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    logger.setLevel(java.util.logging.Level.WARNING);
+    return logger;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given streams and returns the exit code. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    Main main = new Main();
+    CommandLine cli = new CommandLine(main);
+    cli.setOut(out).setErr(err);
+    cli.setExecutionExceptionHandler((e, line, parsed) -> handle(e, main.debug, err));
+    return cli.execute(args);
+  }
+
+  private static int handle(Exception e, boolean debug, PrintWriter err) {
+    if (e instanceof InvalidConfigException invalid) {
+      invalid.problems().stream().map(Problem::render).forEach(err::println);
+      long errors = invalid.errors().size();
+      err.println(errors + " error" + (errors == 1 ? "" : "s"));
+      return INVALID;
+    }
+    if (e instanceof PluginConflictException conflict) {
+      err.println("error: " + conflict.getMessage());
+      return INVALID;
+    }
+    err.println("internal error: " + e + (debug ? "" : " (run with --debug for the stack trace)"));
+    if (debug) {
+      e.printStackTrace(err);
+    }
+    return INTERNAL;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"fastllm-cli " + (v == null ? "development build" : v)};
+    }
+  }
+}
