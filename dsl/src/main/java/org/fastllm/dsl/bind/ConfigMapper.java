@@ -41,7 +41,7 @@ public final class ConfigMapper {
   private static <M extends ObjectMapper, B extends com.fasterxml.jackson.databind.cfg.MapperBuilder<M, B>> M configure(
       B builder, BlockKindRegistry kinds) {
     M mapper = builder
-        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .propertyNamingStrategy(new ConfigKeys())
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -53,8 +53,30 @@ public final class ConfigMapper {
     return mapper;
   }
 
-  /** The YAML key of a record component: {@code numHeads} is {@code num_heads}. */
+  /**
+   * The YAML key of a record component: an underscore before every capital, so {@code numHeads} is
+   * {@code num_heads} and {@code nVHeads} is {@code n_v_heads}.
+   */
   public static String keyOf(String componentName) {
-    return PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(componentName);
+    StringBuilder key = new StringBuilder(componentName.length() + 4);
+    for (int i = 0; i < componentName.length(); i++) {
+      char c = componentName.charAt(i);
+      if (Character.isUpperCase(c)) {
+        key.append('_').append(Character.toLowerCase(c));
+      } else {
+        key.append(c);
+      }
+    }
+    return key.toString();
+  }
+
+  /** Jackson's naming of config keys: exactly {@link #keyOf}. */
+  private static final class ConfigKeys extends PropertyNamingStrategies.NamingBase {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public String translate(String propertyName) {
+      return keyOf(propertyName);
+    }
   }
 }

@@ -109,7 +109,9 @@ public final class YamlTreeReader {
       }
       return new YamlDocument(source, root, map);
     } catch (JsonProcessingException e) {
-      throw fail(source, "", location(source, e.getLocation()), "not valid YAML: " + firstLine(e.getOriginalMessage()));
+      String message = e.getOriginalMessage();
+      SourceLocation where = problemMark(source, message).orElse(location(source, e.getLocation()));
+      throw fail(source, "", where, "not valid YAML: " + explanation(message));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
@@ -253,6 +255,28 @@ public final class YamlTreeReader {
       return null;
     }
     return new SourceLocation(source, at.getLineNr(), Math.max(1, at.getColumnNr()));
+  }
+
+  private static final java.util.regex.Pattern MARK =
+      java.util.regex.Pattern.compile("line (\\d+), column (\\d+)");
+
+  /** The parser names the spot of the problem last ("line 2, column 1"); that is where the user should look. */
+  private static java.util.Optional<SourceLocation> problemMark(String source, String message) {
+    var m = MARK.matcher(message);
+    SourceLocation last = null;
+    while (m.find()) {
+      last = new SourceLocation(source, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+    }
+    return java.util.Optional.ofNullable(last);
+  }
+
+  /** The parser's explanation without its quoted snippets and position lines. */
+  private static String explanation(String message) {
+    return message.lines()
+        .filter(l -> !l.isBlank() && !l.startsWith(" "))
+        .map(String::strip)
+        .reduce((a, b) -> a + "; " + b)
+        .orElse(message);
   }
 
   private static String firstLine(String message) {
