@@ -32,10 +32,19 @@ public abstract class BlockPlugin extends AbstractModule {
     return MapBinder.newMapBinder(binder, new TypeLiteral<String>() {}, new TypeLiteral<BlockKind<?>>() {});
   }
 
-  /** A name for messages: the plugin's class and the jar it came from. */
+  /**
+   * A name for messages: the plugin's class and the jar (or classes folder) it came from, e.g.
+   * {@code org.example.ConvPlugin (conv-plugin-1.0.jar)}.
+   */
   public String describe() {
     var source = getClass().getProtectionDomain().getCodeSource();
-    String where = source == null ? "" : " (" + source.getLocation().getPath().replaceAll(".*/", "") + ")";
-    return getClass().getName() + where;
+    String where = source == null ? "" : lastSegment(source.getLocation().getPath());
+    return getClass().getName() + (where.isEmpty() ? "" : " (" + where + ")");
+  }
+
+  /** The file or folder name at the end of a path; a folder's path ends in '/', which must not leave it empty. */
+  private static String lastSegment(String path) {
+    String trimmed = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    return trimmed.substring(trimmed.lastIndexOf('/') + 1);
   }
 }

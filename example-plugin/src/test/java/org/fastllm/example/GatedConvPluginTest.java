@@ -1,0 +1,102 @@
+package org.fastllm.example;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.fastllm.dsl.count.ModelCount;
+import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.validation.load.ConfigLoader;
+import org.fastllm.validation.load.LoadedConfig;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** The plugin seen from outside: on the classpath it is installed, and configs using its kind load and count. */
+class GatedConvPluginTest {
+
+  @Nested
+  class Installed {
+
+    @Test
+    void installed_pluginJarOnClasspath_addsGatedConvToTheCoreKinds() {
+      assertEquals(List.of("gated_conv", "ssm", "transformer"), BlockKindRegistry.installed().names());
+    }
+
+    @Test
+    void ownerOf_gatedConv_namesThisPlugin() {
+      assertEquals("org.fastllm.example.GatedConvPlugin (classes)", BlockKindRegistry.installed().ownerOf("gated_conv"));
+    }
+
+    @Test
+    void kind_gatedConv_bindsTheConfigRecord() {
+      assertEquals(GatedConvBlockConfig.class, BlockKindRegistry.installed().kind("gated_conv").configClass());
+    }
+  }
+
+  @Nested
+  class Loading {
+
+    @Test
+    void load_defaults_countsEveryTensorOnce() {
+      LoadedConfig config = ConfigLoader.standard().load("conv.yaml", """
+          model:
+            hidden_size: 64
+            vocab_size: 1000
+            blocks:
+              x: {kind: gated_conv}
+            block_pattern: [x]
+            num_layers: 2
+          """);
+
+      // H = 64, E = 2 x 64 = 128, kernel 4, layer_norm, linear biases, MLP 4 x 64 = 256.
+      long norm = 64 + 64;
+      long inProj = 256 * 64 + 256;
+      long conv = 128 * 4 + 128;
+      long outProj = 64 * 128 + 64;
+      long mlp = (256 * 64 + 256) + (64 * 256 + 64);
+      long block = norm + inProj + conv + outProj + norm + mlp;
+      ModelCount count = config.count();
+      assertEquals(58_880, block);
+      assertEquals(block, count.blocks().get(0).perUse());
+      assertEquals("gated_conv", count.layers().get(1).kind());
+      assertEquals(1000 * 64 + 2 * block + norm + 1000 * 64, count.total());
+    }
+
+    @Test
+    void load_sharedRmsNormNoMlpNoBiases_countsTheSharedBlockOnce() {
+      LoadedConfig config = ConfigLoader.standard().load("conv.yaml", """
+          model:
+            hidden_size: 32
+            vocab_size: 100
+            tied_embedding_weight: true
+            blocks:
+              y: {kind: gated_conv, kernel_size: 7, expansion: 3, causal: false, add_linear_biases: false,
+                  normalization: {type: rms_norm}, ffn_hidden_size: 0, shared_weights: true}
+            block_pattern: [y]
+            num_layers: 3
+          """);
+
+      // H = 32, E = 3 x 32 = 96, kernel 7, rms_norm (weight only), no linear biases, no MLP; the conv keeps its bias.
+      long block = 32 + (192 * 32) + (96 * 7 + 96) + (32 * 96);
+      ModelCount count = config.count();
+      assertEquals(10_016, block);
+      assertEquals(3 * block, count.effectiveBlocks());
+      assertEquals(100 * 32 + block + (32 + 32), count.total());
+      assertEquals(List.of(), config.warnings());
+    }
+
+    @Test
+    void load_loraOnGatedConv_adaptsItsProjections() {
+      LoadedConfig config = ConfigLoader.standard().load("conv.yaml", """
+          model:
+            hidden_size: 64
+            blocks:
+              x: {kind: gated_conv, lora: {rank: 4}}
+            block_pattern: [x]
+            num_layers: 1
+          """);
+
+      // The kind's default targets: in_proj [256, 64] and out_proj [64, 128]; rank x (out + in) each.
+      assertEquals(4 * (256 + 64) + 4 * (64 + 128), config.count().lora());
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package org.fastllm.example;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.fastllm.dsl.problem.InvalidConfigException;
+import org.fastllm.dsl.problem.Problem;
+import org.fastllm.validation.load.ConfigLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The plugin's own constraints, run by the core loader: field rules and the class-level {@link ValidGatedConv}. */
+class GatedConvValidatorTest {
+  private static final ConfigLoader LOADER = ConfigLoader.standard();
+
+  private static List<String> problems(String block) {
+    String yaml = """
+        model:
+          hidden_size: 64
+          blocks:
+            x: %s
+          block_pattern: [x]
+          num_layers: 1
+        """.formatted(block);
+    InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> LOADER.load("conv.yaml", yaml));
+    return e.problems().stream().map(Problem::render).toList();
+  }
+
+  @Test
+  void load_kernelSizeZero_isAtLeastOne() {
+    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be at least 1, got 0"),
+        problems("{kind: gated_conv, kernel_size: 0}"));
+  }
+
+  @Test
+  void load_kernelSizeZeroNotCausal_reportsOnlyTheLowerBound() {
+    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be at least 1, got 0"),
+        problems("{kind: gated_conv, kernel_size: 0, causal: false}"));
+  }
+
+  @Test
+  void load_kernelSizeAboveMax_isAtMost1024() {
+    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be at most 1024, got 2048"),
+        problems("{kind: gated_conv, kernel_size: 2048}"));
+  }
+
+  @Test
+  void load_expansionZero_isAtLeastOne() {
+    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.expansion: must be at least 1, got 0"),
+        problems("{kind: gated_conv, expansion: 0}"));
+  }
+
+  @Test
+  void load_evenKernelNotCausal_mustBeOdd() {
+    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be odd when causal is false (a centered"
+            + " kernel takes as many taps from each side), got 4"),
+        problems("{kind: gated_conv, kernel_size: 4, causal: false}"));
+  }
+
+  @Test
+  void load_defaultKernelNotCausal_pointsAtTheBlock() {
+    assertEquals(List.of("conv.yaml:4:5: model.blocks.x.kernel_size: must be odd when causal is false (a centered"
+            + " kernel takes as many taps from each side), got 4"),
+        problems("{kind: gated_conv, causal: false}"));
+  }
+
+  @Test
+  void load_unknownKey_suggestsThePluginsKey() {
+    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_sise: unknown key 'kernel_sise'"
+            + " (did you mean 'kernel_size'?)"),
+        problems("{kind: gated_conv, kernel_sise: 3}"));
+  }
+
+  @Test
+  void load_loraTargetTheKindLacks_listsItsLinears() {
+    assertEquals(List.of("conv.yaml:4:53: model.blocks.x.lora.targets[0]: 'query' is not a linear layer of this"
+            + " gated_conv block (it has: in_proj, out_proj, layer_1, layer_2)"),
+        problems("{kind: gated_conv, lora: {rank: 2, targets: [query]}}"));
+  }
+
+  @ParameterizedTest(name = "kernel_size {0}, causal {1}")
+  @CsvSource(textBlock = """
+      4,    true
+      1,    false
+      3,    false
+      1023, false
+      1024, true
+      """)
+  void load_validKernel_loads(int kernelSize, boolean causal) {
+    String yaml = """
+        model:
+          hidden_size: 64
+          blocks:
+            x: {kind: gated_conv, kernel_size: %d, causal: %b}
+          block_pattern: [x]
+          num_layers: 1
+        """.formatted(kernelSize, causal);
+    assertDoesNotThrow(() -> LOADER.load("conv.yaml", yaml));
+  }
+}
