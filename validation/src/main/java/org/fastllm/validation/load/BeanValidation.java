@@ -48,7 +48,15 @@ final class BeanValidation {
   }
 
   List<Problem> validate(ConfigDocument resolved) {
-    return validator.validate(resolved).stream()
+    java.util.Set<ConstraintViolation<ConfigDocument>> violations;
+    try {
+      violations = validator.validate(resolved);
+    } catch (jakarta.validation.ValidationException e) {
+      // A plugin that declares a constraint without registering its validator: say which, do not crash.
+      return List.of(Problem.error("model", "a block kind's rules could not be checked (" + e.getMessage()
+          + "); is the plugin's META-INF/services/jakarta.validation.ConstraintValidator missing?"));
+    }
+    return violations.stream()
         .map(BeanValidation::toProblem)
         .sorted(Comparator.comparing(Problem::path))
         .toList();
