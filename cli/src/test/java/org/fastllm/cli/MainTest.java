@@ -1,0 +1,141 @@
+package org.fastllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.fastllm.validation.load.ConfigLoader;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class MainTest {
+  static final Path MANY = Path.of("../docs/examples/seed-many-blocks.yaml");
+  static final Path ONE = Path.of("../docs/examples/seed-one-block.yaml");
+
+  record Run(int exit, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Nested
+  class Validate {
+    @Test
+    void validate_seedExamples_areValid() {
+      Run r = run("validate", ONE.toString(), MANY.toString());
+
+      assertThat(r.exit()).isZero();
+      assertThat(r.out()).contains(MANY + ": valid (15 layers, 236,484,960 parameters)");
+      assertThat(r.out()).contains(ONE + ": valid (48 layers, ");
+    }
+
+    @Test
+    void validate_invalidConfig_exits2WithEveryProblemAndNoStackTrace(@TempDir Path dir) throws Exception {
+      Path bad = dir.resolve("bad.yaml");
+      Files.writeString(bad, "model:\n  blocks:\n    a: {kind: transformr}\n  block_pattern: [a, b]\n  num_layers: 0\n");
+
+      Run r = run("validate", bad.toString());
+
+      assertThat(r.exit()).isEqualTo(2);
+      assertThat(r.err()).contains(bad + ":3:9: model.blocks.a.kind: unknown kind 'transformr'");
+      assertThat(r.out()).contains(bad + ": invalid (1 error)");
+      assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void validate_binaryGarbageAndMissingFile_exit2WithAMessage(@TempDir Path dir) throws Exception {
+      Path garbage = dir.resolve("garbage.yaml");
+      Files.write(garbage, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, 3});
+
+      Run r = run("validate", garbage.toString(), dir.resolve("missing.yaml").toString());
+
+      assertThat(r.exit()).isEqualTo(2);
+      assertThat(r.err()).contains(garbage + ": file is not UTF-8 text");
+      assertThat(r.err()).contains("missing.yaml: file not found");
+      assertThat(r.err()).doesNotContain("\tat ");
+    }
+  }
+
+  @Nested
+  class Describe {
+    @Test
+    void describe_manyBlocks_showsFifteenLayersAndBobSharedOnce() {
+      Run r = run("describe", MANY.toString());
+
+      assertThat(r.exit()).isZero();
+      assertThat(r.out()).contains("15 layers, hidden 1024, vocab 49152");
+      assertThat(r.out()).contains("bob: one parameter set used at layers 1, 4, 6, 9, 11, 14");
+      assertThat(r.out().lines().filter(l -> l.matches("\\s+\\d+ bob\\s+transformer yes.*"))).hasSize(6);
+      assertThat(r.out()).containsPattern("total\\s+236,484,960 \\(236.5M\\)");
+    }
+
+    @Test
+    void describeJson_manyBlocks_isDataWithTheSameCounts() throws Exception {
+      JsonNode json = new ObjectMapper().readTree(run("describe", "--json", MANY.toString()).out());
+
+      assertThat(json.get("num_layers").asInt()).isEqualTo(15);
+      assertThat(json.get("layers")).hasSize(15);
+      JsonNode bob = json.get("blocks").get(1);
+      assertThat(bob.get("name").asText()).isEqualTo("bob");
+      assertThat(bob.get("positions").toString()).isEqualTo("[1,4,6,9,11,14]");
+      assertThat(bob.get("unique").asLong()).isEqualTo(bob.get("per_use").asLong());
+      assertThat(json.at("/totals/total").asLong()).isEqualTo(236_484_960L);
+    }
+
+    @Test
+    void describeResolved_readsBackToTheSameResolvedConfig(@TempDir Path dir) throws Exception {
+      Path dumped = dir.resolve("resolved.yaml");
+      Files.writeString(dumped, run("describe", "--resolved", MANY.toString()).out());
+
+      ConfigLoader loader = ConfigLoader.standard();
+      assertThat(loader.load(dumped).resolved()).isEqualTo(loader.load(MANY).resolved());
+      assertThat(loader.load(dumped).written()).isEqualTo(loader.load(MANY).resolved());
+      assertThat(run("describe", "--resolved", dumped.toString()).out())
+          .isEqualTo(run("describe", "--resolved", MANY.toString()).out());
+    }
+  }
+
+  @Nested
+  class Schema {
+    @Test
+    void schema_listsEveryInstalledKindWithItsKeys() throws Exception {
+      JsonNode schema = new ObjectMapper().readTree(run("schema").out());
+
+      assertThat(schema.at("/$defs/block/oneOf")).hasSize(3);
+      assertThat(schema.at("/$defs/block_transformer/properties/attention_type/enum").toString())
+          .isEqualTo("[\"mha\",\"mqa\",\"gqa\"]");
+      assertThat(schema.at("/$defs/block_ssm/required").toString()).isEqualTo("[\"kind\",\"variant\"]");
+      assertThat(schema.at("/$defs/block_gated_conv/properties/kernel_size/maximum").asInt()).isEqualTo(1024);
+      assertThat(schema.at("/properties/model/properties/num_layers/type").asText()).isEqualTo("integer");
+    }
+  }
+
+  @Nested
+  class Usage {
+    @ParameterizedTest
+    @ValueSource(strings = {"validate", "describe", "migrate", "schema"})
+    void help_everyCommand_printsUsageAndExits0(String command) {
+      Run r = run(command, "--help");
+
+      assertThat(r.exit()).isZero();
+      assertThat(r.out()).startsWith("Usage: fastllm-cli " + command);
+    }
+
+    @Test
+    void unknownCommandOrMissingFile_exit2() {
+      assertThat(run("frobnicate").exit()).isEqualTo(2);
+      assertThat(run("describe").exit()).isEqualTo(2);
+      assertThat(run("describe").err()).contains("Missing required parameter: 'FILE'");
+    }
+  }
+}
