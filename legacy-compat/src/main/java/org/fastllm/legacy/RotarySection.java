@@ -39,6 +39,7 @@ final class RotarySection {
   /** Reads the rotary settings of the transformer section {@code transformer}. */
   static RotarySection read(Translation translation, LegacySection transformer, String blockName) {
     LegacySection rotary = new LegacySection(translation, transformer.path("rotary"));
+    transformer.take("rotary");
     JsonNode type = rotary.take("type");
     JsonNode theta = rotary.take("theta");
     String location = rotary.exists() ? rotary.path() : transformer.path();

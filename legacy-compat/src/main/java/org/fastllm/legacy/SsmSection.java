@@ -153,7 +153,11 @@ final class SsmSection {
     JsonNode given = section.take("add_bias_linear");
     boolean mixer = given != null && given.isBoolean() && given.booleanValue();
     boolean mlp = transformer.mlpBiases();
-    List<String> names = letters.stream().map(LayoutLetter::blockName).toList();
+    List<String> names = letters.stream()
+        .filter(l -> l.variant() != SsmVariant.MAMBA1).map(LayoutLetter::blockName).toList();
+    if (names.isEmpty()) {
+      unused("add_bias_linear", "m2 or m2d; Fast-LLM's Mamba 1 mixer had no linear biases");
+    }
     renamed("add_bias_linear", "add_linear_biases", names);
     List<String> lost = new java.util.ArrayList<>();
     for (LayoutLetter letter : letters) {

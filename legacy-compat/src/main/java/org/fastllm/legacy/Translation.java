@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.fastllm.dsl.migrate.Migration;
@@ -22,6 +23,9 @@ import org.fastllm.dsl.yaml.SourceMap;
  */
 final class Translation {
   static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private static final Comparator<Problem> IN_FILE_ORDER = Comparator.comparing(
+      (Problem p) -> p.location().map(l -> (long) l.line() << 20 | l.column()).orElse(Long.MAX_VALUE));
 
   private final YamlDocument legacy;
   private final ObjectNode root = NODES.objectNode();
@@ -74,12 +78,16 @@ final class Translation {
     return root;
   }
 
-  /** The migration, or an {@link InvalidConfigException} listing every problem when any is an error. */
+  /**
+   * The migration, or an {@link InvalidConfigException} listing every problem when any is an error; problems come
+   * in the order of the lines they point at.
+   */
   Migration finish() {
+    List<Problem> inFileOrder = problems.stream().sorted(IN_FILE_ORDER).toList();
     if (problems.stream().anyMatch(Problem::isError)) {
-      throw new InvalidConfigException(problems);
+      throw new InvalidConfigException(inFileOrder);
     }
-    return new Migration(new YamlDocument(legacy.source(), root, sources), problems);
+    return new Migration(new YamlDocument(legacy.source(), root, sources), inFileOrder);
   }
 
   private Problem place(Problem problem) {
