@@ -88,11 +88,16 @@ public record SsmBlockConfig(
         inner,
         rank,
         convKernelSize != null ? convKernelSize : DEFAULT_CONV_KERNEL,
-        dXb != null || !mamba2 ? dXb : hidden,
-        repeatKvBeforeConv != null || !mamba2 ? repeatKvBeforeConv : Boolean.TRUE,
-        nQkHeads != null || !discrete ? nQkHeads : DEFAULT_QK_HEADS,
-        nVHeads != null || !discrete ? nVHeads : DEFAULT_V_HEADS,
-        chunkSize != null || !discrete ? chunkSize : DEFAULT_CHUNK_SIZE);
+        variantDefault(dXb, mamba2, hidden),
+        variantDefault(repeatKvBeforeConv, mamba2, Boolean.TRUE),
+        variantDefault(nQkHeads, discrete, DEFAULT_QK_HEADS),
+        variantDefault(nVHeads, discrete, DEFAULT_V_HEADS),
+        variantDefault(chunkSize, discrete, DEFAULT_CHUNK_SIZE));
+  }
+
+  /** A variant's own key: its default when the variant applies, else left as written (an error if given). */
+  private static <T> T variantDefault(T value, boolean applies, T fallback) {
+    return value != null || !applies ? value : fallback;
   }
 
   private static Integer fitsInt(long value) {
