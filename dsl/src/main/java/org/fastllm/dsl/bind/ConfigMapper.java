@@ -40,7 +40,7 @@ public final class ConfigMapper {
   private static <M extends ObjectMapper, B extends com.fasterxml.jackson.databind.cfg.MapperBuilder<M, B>> M configure(
       B builder, BlockKindRegistry kinds) {
     M mapper = builder
-        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .propertyNamingStrategy(SNAKE_CASE)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -52,8 +52,27 @@ public final class ConfigMapper {
     return mapper;
   }
 
-  /** The YAML key of a record component: {@code numHeads} is {@code num_heads}. */
+  /** The YAML key of a record component: {@code numHeads} is {@code num_heads}, {@code nVHeads} is {@code n_v_heads}. */
   public static String keyOf(String componentName) {
-    return PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(componentName);
+    return SNAKE_CASE.translate(componentName);
   }
+
+  /**
+   * snake_case with a word break before every capital, so {@code nVHeads} is {@code n_v_heads} as the spec writes it
+   * (Jackson's SNAKE_CASE joins runs of capitals: {@code n_vheads}).
+   */
+  private static final PropertyNamingStrategies.NamingBase SNAKE_CASE = new PropertyNamingStrategies.NamingBase() {
+    @Override
+    public String translate(String name) {
+      StringBuilder key = new StringBuilder(name.length() + 4);
+      for (int i = 0; i < name.length(); i++) {
+        char c = name.charAt(i);
+        if (Character.isUpperCase(c) && i > 0) {
+          key.append('_');
+        }
+        key.append(Character.toLowerCase(c));
+      }
+      return key.toString();
+    }
+  };
 }
