@@ -68,8 +68,10 @@ final class LegacyModel {
     if (layout.pattern().isEmpty()) {
       return;
     }
-    if (layout.uses(LayoutLetter.TRANSFORMER)) {
-      translation.put("model.blocks.transformer.kind", Translation.NODES.textNode("transformer"), base.path("transformer"));
+    for (LayoutLetter letter : layout.letters()) { // blocks in order of first use
+      translation.put("model.blocks." + letter.blockName() + ".kind",
+          Translation.NODES.textNode(letter.isSsm() ? "ssm" : "transformer"),
+          base.path(letter.isSsm() ? "ssm" : "transformer"));
     }
     transformer.writeAttention(layout.uses(LayoutLetter.TRANSFORMER));
     ssm.write(layout);
