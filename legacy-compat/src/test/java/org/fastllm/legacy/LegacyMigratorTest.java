@@ -1,0 +1,121 @@
+package org.fastllm.legacy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.fastllm.dsl.bind.ConfigBinder;
+import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.migrate.Migration;
+import org.fastllm.dsl.problem.SourceLocation;
+import org.fastllm.dsl.yaml.YamlDocument;
+import org.fastllm.dsl.yaml.YamlTreeReader;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class LegacyMigratorTest {
+  private static final ConfigBinder BINDER = new ConfigBinder(BlockKindRegistry.installed());
+  private static final String APRIEL = "apriel-hybrid-training.yaml";
+
+  static YamlDocument resource(String name) {
+    try (InputStream in = LegacyMigratorTest.class.getResourceAsStream("/legacy/" + name)) {
+      return new YamlTreeReader().read(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static Migration migrate(String name) {
+    return new LegacyMigrator().adapt(resource(name)).orElseThrow();
+  }
+
+  @Nested
+  class Adapt {
+    @ParameterizedTest
+    @ValueSource(strings = {APRIEL, "flat-sections-no-layout.yaml", "mamba-mix.yaml"})
+    void exampleFiles_bindAndResolve(String name) {
+      ConfigDocument bound = BINDER.bind(migrate(name).document());
+      ModelConfig model = bound.withDefaults().model();
+      assertEquals(model.blocks().keySet().stream().toList(),
+          model.blockPattern().stream().distinct().toList(), "every block is used, in order of first use");
+    }
+
+    @Test
+    void aprielHybrid_resolvesToTheSameModelAsItsNewFormatTwin() {
+      ModelConfig migrated = BINDER.bind(migrate(APRIEL).document()).withDefaults().model();
+      ModelConfig twin = BINDER.bind(resource("apriel-hybrid-new-format.yaml")).withDefaults().model();
+      assertEquals(twin, migrated);
+    }
+
+    @Test
+    void aprielHybrid_resolvedShape() {
+      ModelConfig model = BINDER.bind(migrate(APRIEL).document()).withDefaults().model();
+      assertEquals(List.of(1024, 32000, 8, 2048), List.of(model.hiddenSize(), model.vocabSize(), model.numLayers(),
+          model.maxSequenceLength()));
+      assertEquals(List.of("transformer", "discrete_mamba2", "discrete_mamba2", "transformer"), model.blockPattern());
+      assertEquals(List.of(false, false), List.of(model.tiedEmbeddingWeight(), model.positionEmbeddings()));
+    }
+
+    @Test
+    void aprielHybrid_warnsOncePerLegacySectionAndRenamedKey() {
+      List<String> warnings = migrate(APRIEL).warnings().stream().map(p -> p.location().orElseThrow().line()
+          + " " + p.path()).toList();
+      assertEquals(List.of("2 training", "6 batch", "10 data", "13 optimizer", "16 pretrained",
+          "21 model.base_model", "22 model.base_model.transformer", "23 model.base_model.transformer.normalization",
+          "29 model.base_model.transformer.num_layers", "30 model.base_model.transformer.hidden_size",
+          "32 model.base_model.transformer.activation_type", "34 model.base_model.transformer.num_attention_heads",
+          "37 model.base_model.transformer.kv_channels", "38 model.base_model.ssm",
+          "42 model.base_model.ssm.expansion_factor", "43 model.base_model.hybrid_block_layout",
+          "45 model.base_model.tie_word_embeddings", "47 model.multi_stage.zero_stage",
+          "49 model.distributed.training_dtype", "50 model.distributed.seed", "51 run"), warnings);
+    }
+
+    @Test
+    void newPaths_pointAtTheLegacyLines() {
+      YamlDocument migrated = migrate(APRIEL).document();
+      assertEquals(new SourceLocation(APRIEL, 34, 7),
+          migrated.sourceMap().locate("model.blocks.transformer.num_heads").orElseThrow());
+      assertEquals(new SourceLocation(APRIEL, 43, 40),
+          migrated.sourceMap().locate("model.block_pattern[3]").orElseThrow());
+      assertEquals(new SourceLocation(APRIEL, 42, 7),
+          migrated.sourceMap().locate("model.blocks.discrete_mamba2.d_inner").orElseThrow());
+    }
+
+    @Test
+    void badValue_isReportedAtTheLegacyLine() {
+      YamlDocument legacy = new YamlTreeReader().read("old.yaml", "model:\n  transformer:\n    num_attention_heads: many\n");
+      var e = org.junit.jupiter.api.Assertions.assertThrows(org.fastllm.dsl.problem.InvalidConfigException.class,
+          () -> BINDER.bind(new LegacyMigrator().adapt(legacy).orElseThrow().document()));
+      assertEquals(List.of("old.yaml:3:5: model.blocks.transformer.num_heads: expected a whole number, got text 'many'"),
+          e.errors().stream().map(p -> p.render()).toList());
+    }
+  }
+
+  @Nested
+  class ToYaml {
+    @Test
+    void migratedText_isStableAndStartsWithTheModelsWidth() {
+      String once = new LegacyMigrator().migrateToYaml(resource(APRIEL)).orElseThrow();
+      String twice = new LegacyMigrator().migrateToYaml(resource(APRIEL)).orElseThrow();
+      assertEquals(once, twice);
+      assertTrue(once.startsWith("model:\n  hidden_size: 1024\n  vocab_size: 32000\n"), once);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {APRIEL, "flat-sections-no-layout.yaml", "mamba-mix.yaml"})
+    void migratedText_readsBackToTheSameModel(String name) {
+      Migration migration = migrate(name);
+      String text = LegacyMigrator.toYaml(migration.document().root());
+      YamlDocument reread = new YamlTreeReader().read("migrated.yaml", text);
+      assertTrue(new LegacyMigrator().adapt(reread).isEmpty(), "the migrated file is in the new format");
+      assertEquals(BINDER.bind(migration.document()).withDefaults(), BINDER.bind(reread).withDefaults());
+    }
+  }
+}
