@@ -106,6 +106,30 @@ class MainTest {
   }
 
   @Nested
+  class Migrate {
+    static final Path LEGACY = Path.of("../docs/examples/legacy-fast-llm-hybrid.yaml");
+
+    @Test
+    void migrate_legacyFile_writesANewFormatFileWithTheSameStackAndCounts(@TempDir Path dir) {
+      Path migrated = dir.resolve("new.yaml");
+
+      Run r = run("migrate", LEGACY.toString(), "-o", migrated.toString());
+
+      assertThat(r.exit()).isZero();
+      assertThat(r.err()).contains("warning: model.base_model.transformer: the global 'transformer' section is"
+          + " deprecated; write per-block configs under model.blocks (kind: transformer)");
+      ConfigLoader loader = ConfigLoader.standard();
+      var before = loader.load(LEGACY);
+      var after = loader.load(migrated);
+      assertThat(before.legacy()).isTrue();
+      assertThat(after.legacy()).isFalse();
+      assertThat(after.warnings()).isEmpty();
+      assertThat(after.count()).isEqualTo(before.count());
+      assertThat(after.plan().layers()).isEqualTo(before.plan().layers());
+    }
+  }
+
+  @Nested
   class Schema {
     @Test
     void schema_listsEveryInstalledKindWithItsKeys() throws Exception {
