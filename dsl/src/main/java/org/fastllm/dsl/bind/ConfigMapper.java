@@ -26,6 +26,8 @@ public final class ConfigMapper {
   public static ObjectMapper yaml(BlockKindRegistry kinds) {
     YAMLFactory factory = YAMLFactory.builder()
         .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+        // the reader knows blocks by their 'kind' key, not by YAML tags such as !<ssm>
+        .disable(YAMLGenerator.Feature.USE_NATIVE_TYPE_ID)
         .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
         .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
         .build();
@@ -45,6 +47,8 @@ public final class ConfigMapper {
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+        // only record components are keys: helpers such as BlockConfig.isShared() must not be written as 'shared'
+        .disable(MapperFeature.AUTO_DETECT_IS_GETTERS)
         .enable(SerializationFeature.INDENT_OUTPUT)
         .serializationInclusion(JsonInclude.Include.NON_NULL)
         .build();
