@@ -42,7 +42,7 @@ public final class ConfigMapper {
   private static <M extends ObjectMapper, B extends com.fasterxml.jackson.databind.cfg.MapperBuilder<M, B>> M configure(
       B builder, BlockKindRegistry kinds) {
     M mapper = builder
-        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .propertyNamingStrategy(SnakeCaseKeys.INSTANCE)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -56,8 +56,35 @@ public final class ConfigMapper {
     return mapper;
   }
 
-  /** The YAML key of a record component: {@code numHeads} is {@code num_heads}. */
+  /**
+   * The YAML key of a record component: {@code numHeads} is {@code num_heads}, {@code nVHeads} is
+   * {@code n_v_heads}. <b>Every capital letter starts a new word</b>, unlike Jackson's SNAKE_CASE, which joins
+   * adjacent capitals ({@code n_vheads}).
+   */
   public static String keyOf(String componentName) {
-    return PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(componentName);
+    StringBuilder key = new StringBuilder(componentName.length() + 4);
+    for (int i = 0; i < componentName.length(); i++) {
+      char c = componentName.charAt(i);
+      if (Character.isUpperCase(c)) {
+        if (i > 0) {
+          key.append('_');
+        }
+        key.append(Character.toLowerCase(c));
+      } else {
+        key.append(c);
+      }
+    }
+    return key.toString();
+  }
+
+  /** The naming strategy of both mappers: {@link #keyOf}. */
+  private static final class SnakeCaseKeys extends PropertyNamingStrategies.NamingBase {
+    private static final long serialVersionUID = 1L;
+    static final SnakeCaseKeys INSTANCE = new SnakeCaseKeys();
+
+    @Override
+    public String translate(String propertyName) {
+      return keyOf(propertyName);
+    }
   }
 }

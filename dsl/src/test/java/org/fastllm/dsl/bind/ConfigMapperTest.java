@@ -36,4 +36,24 @@ class ConfigMapperTest {
         """, yaml);
     assertEquals(doc, new ConfigBinder(KINDS).bind(new YamlTreeReader().read("written.yaml", yaml)));
   }
+
+  /** The spec's key is n_v_heads; Jackson's SNAKE_CASE made it n_vheads, rejecting the documented key. */
+  @Test
+  void yaml_nVHeads_isTheKeyNVHeads() throws Exception {
+    String yaml = """
+        model:
+          blocks:
+            dave: {kind: ssm, variant: discrete_mamba2, n_qk_heads: 4, n_v_heads: 8}
+          block_pattern: [dave]
+          num_layers: 1
+        """;
+
+    ConfigDocument doc = new ConfigBinder(KINDS).bind(new YamlTreeReader().read("dave.yaml", yaml));
+
+    SsmBlockConfig dave = (SsmBlockConfig) doc.model().blocks().get("dave");
+    assertEquals(8, dave.nVHeads());
+    assertEquals(true, ConfigMapper.yaml(KINDS).writeValueAsString(doc).contains("n_v_heads: 8"));
+    assertEquals("n_v_heads", ConfigMapper.keyOf("nVHeads"));
+    assertEquals("d_xb", ConfigMapper.keyOf("dXb"));
+  }
 }
