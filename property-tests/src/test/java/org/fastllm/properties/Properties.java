@@ -29,6 +29,7 @@ public final class Properties {
   public static <T> void check(String name, int examples, Arbitrary<T> arbitrary, Consumer<T> property) {
     long seed = seed();
     int count = Integer.getInteger(EXAMPLES, examples);
+    System.out.println("property '" + name + "': " + count + " examples, seed " + seed);
     Gen<T> gen = source -> arbitrary.next((min, max) -> Generate.range(min, max).generate(source));
     try {
       QuickTheory.qt()
