@@ -2,10 +2,62 @@ package org.fastllm.dsl.bind;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.List;
+import java.util.Map;
+import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.SsmBlockConfig;
+import org.fastllm.dsl.config.SsmVariant;
+import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.yaml.YamlTreeReader;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigMapperTest {
+  private static final BlockKindRegistry KINDS = BlockKindRegistry.installed();
+
+  /** Found by the round-trip property: blocks were written as {@code !<ssm>} tags plus a {@code shared} key. */
+  @Test
+  void yaml_writtenBlock_readsBackEqual() throws Exception {
+    ConfigDocument doc = new ConfigDocument(new ModelConfig(64, null, null, null,
+        Map.of("claire", SsmBlockConfig.of(SsmVariant.MAMBA1)), List.of("claire"), 2, null, null));
+
+    String yaml = ConfigMapper.yaml(KINDS).writeValueAsString(doc);
+
+    assertEquals("""
+        model:
+          hidden_size: 64
+          blocks:
+            claire:
+              kind: ssm
+              variant: mamba1
+          block_pattern:
+          - claire
+          num_layers: 2
+        """, yaml);
+    assertEquals(doc, new ConfigBinder(KINDS).bind(new YamlTreeReader().read("written.yaml", yaml)));
+  }
+
+  /** The spec's key is n_v_heads; Jackson's SNAKE_CASE made it n_vheads, rejecting the documented key. */
+  @Test
+  void yaml_nVHeads_isTheKeyNVHeads() throws Exception {
+    String yaml = """
+        model:
+          blocks:
+            dave: {kind: ssm, variant: discrete_mamba2, n_qk_heads: 4, n_v_heads: 8}
+          block_pattern: [dave]
+          num_layers: 1
+        """;
+
+    ConfigDocument doc = new ConfigBinder(KINDS).bind(new YamlTreeReader().read("dave.yaml", yaml));
+
+    SsmBlockConfig dave = (SsmBlockConfig) doc.model().blocks().get("dave");
+    assertEquals(8, dave.nVHeads());
+    assertEquals(true, ConfigMapper.yaml(KINDS).writeValueAsString(doc).contains("n_v_heads: 8"));
+    assertEquals("n_v_heads", ConfigMapper.keyOf("nVHeads"));
+    assertEquals("d_xb", ConfigMapper.keyOf("dXb"));
+  }
 
   /** Regression: Jackson's SNAKE_CASE made nVHeads 'n_vheads', so the spec's n_v_heads was an unknown key. */
   @ParameterizedTest

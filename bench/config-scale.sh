@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Config loading at scale: a 10,000-layer config with 50 block definitions.
+#  1. builds the property-tests module and its dependencies (skip with SKIP_BUILD=1 once built),
+#  2. writes the config to a temporary YAML file,
+#  3. times ConfigLoader.load warm, in process, against reading the YAML tree alone (ConfigScaleBench),
+#  4. times a cold JVM that loads the file once (ColdValidate), RUNS times (default 5), and prints the median.
+# Goals: under 50 ms warm, under 1.5 s cold.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/config-scale.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+CP_FILE=property-tests/target/bench-classpath.txt
+
+if [[ "${SKIP_BUILD:-0}" != 1 || ! -s "$CP_FILE" ]]; then
+  # one reactor run, so the fastllm modules resolve to their target/classes, not to ~/.m2
+  mvn -B -q test-compile dependency:build-classpath -pl property-tests -am \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
+fi
+CP="property-tests/target/test-classes:property-tests/target/classes:$(cat "$CP_FILE")"
+CONFIG="$WORK/config-10000-layers.yaml"
+
+java -cp "$CP" org.fastllm.properties.bench.ConfigScaleBench --write "$CONFIG"
+echo
+echo "== warm, in process"
+java -cp "$CP" org.fastllm.properties.bench.ConfigScaleBench "$CONFIG"
+echo
+echo "== cold: a fresh JVM loads the file once ($RUNS runs)"
+times=()
+for ((i = 1; i <= RUNS; i++)); do
+  start=$(date +%s%N)
+  java -cp "$CP" org.fastllm.properties.bench.ColdValidate "$CONFIG" >/dev/null
+  end=$(date +%s%N)
+  ms=$(((end - start) / 1000000))
+  times+=("$ms")
+  echo "run $i: $ms ms"
+done
+median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "cold median: $median ms (goal < 1500 ms)"
