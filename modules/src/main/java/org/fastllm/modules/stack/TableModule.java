@@ -1,0 +1,13 @@
+package org.fastllm.modules.stack;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+
+/** A module holding a single {@code weight} table: an embedding or the output head. */
+final class TableModule extends Module {
+  final Tensor weight;
+
+  TableModule(Tensor weight) {
+    this.weight = register_parameter("weight", weight);
+  }
+}
