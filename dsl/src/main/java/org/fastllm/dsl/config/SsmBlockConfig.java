@@ -88,11 +88,11 @@ public record SsmBlockConfig(
         inner,
         rank,
         convKernelSize != null ? convKernelSize : DEFAULT_CONV_KERNEL,
-        dXb != null || !mamba2 ? dXb : hidden,
+        dXb != null || !mamba2 ? dXb : Integer.valueOf(hidden),
         repeatKvBeforeConv != null || !mamba2 ? repeatKvBeforeConv : Boolean.TRUE,
-        nQkHeads != null || !discrete ? nQkHeads : DEFAULT_QK_HEADS,
-        nVHeads != null || !discrete ? nVHeads : DEFAULT_V_HEADS,
-        chunkSize != null || !discrete ? chunkSize : DEFAULT_CHUNK_SIZE);
+        nQkHeads != null || !discrete ? nQkHeads : Integer.valueOf(DEFAULT_QK_HEADS),
+        nVHeads != null || !discrete ? nVHeads : Integer.valueOf(DEFAULT_V_HEADS),
+        chunkSize != null || !discrete ? chunkSize : Integer.valueOf(DEFAULT_CHUNK_SIZE));
   }
 
   private static Integer fitsInt(long value) {

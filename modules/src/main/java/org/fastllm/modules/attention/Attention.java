@@ -79,6 +79,10 @@ public final class Attention extends SequenceLayer {
   }
 
   private Tensor fused(Tensor q, Tensor k, Tensor v, long time) {
+    // The CPU kernel's backward returned wrong weight gradients for transposed (strided) inputs in this build.
+    q = q.contiguous();
+    k = k.contiguous();
+    v = v.contiguous();
     boolean gqa = groups != heads;
     DoubleOptional scale = new DoubleOptional(1.0 / Math.sqrt(headSize));
     if (mask.seesEverything() || mask.plainCausal(time)) {

@@ -17,8 +17,8 @@ public final class CausalConv extends Module {
   private final long kernel;
 
   public CausalConv(Tensor weight, Tensor bias) {
-    this.weight = register_parameter("weight", weight);
-    this.bias = bias == null ? null : register_parameter("bias", bias);
+    this.weight = Parameters.register(this, "weight", weight);
+    this.bias = bias == null ? null : Parameters.register(this, "bias", bias);
     this.kernel = weight.size(2);
   }
 

@@ -21,8 +21,8 @@ public final class Linear extends Module {
 
   public Linear(String target, Tensor weight, Tensor bias) {
     this.target = target;
-    this.weight = register_parameter("weight", weight);
-    this.bias = bias == null ? null : register_parameter("bias", bias);
+    this.weight = Parameters.register(this, "weight", weight);
+    this.bias = bias == null ? null : Parameters.register(this, "bias", bias);
   }
 
   /** Weight normal with std {@code in^-1/2} (Fast-LLM's kaiming init), bias zero. */

@@ -1,5 +1,6 @@
 package org.fastllm.modules.lora;
 
+import org.fastllm.modules.layer.Parameters;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -21,8 +22,8 @@ public final class LoraAdapter extends Module {
   private final double dropout;
 
   private LoraAdapter(Tensor a, Tensor b, double scaling, double dropout) {
-    this.a = register_parameter("a", a);
-    this.b = register_parameter("b", b);
+    this.a = Parameters.register(this, "a", a);
+    this.b = Parameters.register(this, "b", b);
     this.scaling = scaling;
     this.dropout = dropout;
   }

@@ -1,5 +1,6 @@
 package org.fastllm.modules.norm;
 
+import org.fastllm.modules.layer.Parameters;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -25,8 +26,8 @@ public final class Normalization extends Module {
     this.type = type;
     this.epsilon = epsilon;
     this.size = size;
-    this.weight = register_parameter("weight", ParameterInit.ones(size));
-    this.bias = type == NormType.LAYER_NORM ? register_parameter("bias", ParameterInit.zeros(size)) : null;
+    this.weight = Parameters.register(this, "weight", ParameterInit.ones(size));
+    this.bias = type == NormType.LAYER_NORM ? Parameters.register(this, "bias", ParameterInit.zeros(size)) : null;
   }
 
   /** A norm over {@code size} values; the config must be resolved (type and epsilon set). */

@@ -1,5 +1,6 @@
 package org.fastllm.modules.ssm;
 
+import org.fastllm.modules.layer.Parameters;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -48,9 +49,9 @@ public final class DiscreteMamba2Mixer extends SequenceLayer {
     this.scan = new ScalarDecayScan(c.chunkSize());
     boolean biases = c.addLinearBiases();
     this.inProj = register_module("in_proj", Linear.kaiming("in_proj", 2 * inner + 2 * bc + vHeads, hidden, biases));
-    this.zBias = biases ? null : register_parameter("z_bias", ParameterInit.zeros(inner));
+    this.zBias = biases ? null : Parameters.register(this, "z_bias", ParameterInit.zeros(inner));
     this.conv = register_module("conv1d", CausalConv.uniform(inner + 2 * bc, c.convKernelSize(), true));
-    this.skip = register_parameter("D", ParameterInit.ones(vHeads));
+    this.skip = Parameters.register(this, "D", ParameterInit.ones(vHeads));
     this.outProj = register_module("out_proj", Linear.kaiming("out_proj", hidden, inner, biases));
   }
 

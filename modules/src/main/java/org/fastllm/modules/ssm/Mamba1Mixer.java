@@ -1,5 +1,6 @@
 package org.fastllm.modules.ssm;
 
+import org.fastllm.modules.layer.Parameters;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.SsmBlockConfig;
@@ -43,8 +44,8 @@ public final class Mamba1Mixer extends SequenceLayer {
     this.xProj = register_module("x_proj", Linear.kaiming("x_proj", rank + 2 * state, inner, false));
     this.dtProj = register_module("dt_proj",
         new Linear("dt_proj", ParameterInit.kaiming(rank, inner, rank), SsmInit.dtBias(inner)));
-    this.aLog = register_parameter("A_log", SsmInit.aLog(inner, state));
-    this.skip = register_parameter("D", ParameterInit.ones(inner));
+    this.aLog = Parameters.register(this, "A_log", SsmInit.aLog(inner, state));
+    this.skip = Parameters.register(this, "D", ParameterInit.ones(inner));
     this.outProj = register_module("out_proj",
         new Linear("out_proj", ParameterInit.kaiming(hidden, hidden, inner), null));
   }

@@ -1,5 +1,6 @@
 package org.fastllm.modules.ssm;
 
+import org.fastllm.modules.layer.Parameters;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -59,8 +60,8 @@ public final class Mamba2Mixer extends SequenceLayer {
     this.dtProj = register_module("dt_proj",
         new Linear("dt_proj", ParameterInit.uniform(1.0 / Math.sqrt(rank), inner, rank), SsmInit.dtBias(inner)));
     this.conv = register_module("conv1d", CausalConv.uniform(repeatBeforeConv ? inner : xb, c.convKernelSize(), true));
-    this.aLog = register_parameter("A_log", SsmInit.aLog(inner, state));
-    this.skip = register_parameter("D", ParameterInit.ones(inner));
+    this.aLog = Parameters.register(this, "A_log", SsmInit.aLog(inner, state));
+    this.skip = Parameters.register(this, "D", ParameterInit.ones(inner));
     this.outProj = register_module("out_proj", Linear.kaiming("out_proj", hidden, inner, biases));
   }
 

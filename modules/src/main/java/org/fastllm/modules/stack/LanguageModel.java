@@ -90,7 +90,8 @@ public final class LanguageModel extends Module {
     List<NamedParameter> unique = new ArrayList<>();
     for (long i = 0; i < named.size(); i++) {
       StringTensorDictItem item = named.get(i);
-      Tensor tensor = item.value();
+      // Copy the handle: value() points into the dictionary, which is freed with it.
+      Tensor tensor = new Tensor(item.value());
       if (seen.add(tensor.unsafeGetTensorImpl().address())) {
         String name = item.key().getString();
         ParameterRole role = roles.getOrDefault(name, ParameterRole.DEFAULT);

@@ -1,5 +1,6 @@
 package org.fastllm.modules.stack;
 
+import org.fastllm.modules.layer.Parameters;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
@@ -8,6 +9,6 @@ final class TableModule extends Module {
   final Tensor weight;
 
   TableModule(Tensor weight) {
-    this.weight = register_parameter("weight", weight);
+    this.weight = Parameters.register(this, "weight", weight);
   }
 }
