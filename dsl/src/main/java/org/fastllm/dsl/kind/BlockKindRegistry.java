@@ -63,7 +63,7 @@ public final class BlockKindRegistry {
         }
       }
     }
-    Injector injector = Guice.createInjector(Stage.TOOL, plugins);
+    Injector injector = Guice.createInjector(Stage.PRODUCTION, plugins);
     return new BlockKindRegistry(injector.getInstance(Key.get(MAP_TYPE)), owners);
   }
 
@@ -79,7 +79,7 @@ public final class BlockKindRegistry {
   }
 
   private static Map<String, BlockKind<?>> kindsOf(BlockPlugin plugin) {
-    return Guice.createInjector(Stage.TOOL, plugin).getInstance(Key.get(MAP_TYPE));
+    return Guice.createInjector(Stage.PRODUCTION, plugin).getInstance(Key.get(MAP_TYPE));
   }
 
   public Optional<BlockKind<?>> find(String kind) {

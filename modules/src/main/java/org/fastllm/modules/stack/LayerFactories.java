@@ -43,7 +43,7 @@ public final class LayerFactories {
 
   /** The factories of the given plugins; a kind bound twice fails in Guice, naming both bindings. */
   public static LayerFactories fromPlugins(List<? extends LayerPlugin> plugins) {
-    return new LayerFactories(Guice.createInjector(Stage.TOOL, plugins).getInstance(Key.get(MAP_TYPE)));
+    return new LayerFactories(Guice.createInjector(Stage.PRODUCTION, plugins).getInstance(Key.get(MAP_TYPE)));
   }
 
   /** The factory for a kind, which must be installed. */
