@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringTensorDictItem;
 import org.bytedeco.pytorch.Tensor;
@@ -119,9 +118,5 @@ public final class LanguageModel extends Module {
   /** The block at a layer; a shared block is the same object at each of its layers. */
   public Block layer(int index) {
     return layers.get(index);
-  }
-
-  static Scalar scalar(double v) {
-    return new Scalar(v);
   }
 }
