@@ -1,0 +1,107 @@
+package org.fastllm.modules.attention;
+
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.TransformerBlockConfig;
+import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.Linear;
+import org.fastllm.modules.layer.SequenceLayer;
+
+/**
+ * Multi-head, multi-query or grouped-query self-attention with Fast-LLM's parameters: {@code query}
+ * {@code [heads*head_size, H]}, fused {@code key_value} {@code [2*groups*head_size, H]} (keys first), {@code dense}
+ * {@code [H, heads*head_size]}. Query head {@code h} reads key/value group {@code h / (heads/groups)}.
+ *
+ * <pre>{@code
+ * Attention attention = Attention.of(resolvedTransformerBlock);
+ * Tensor y = attention.forward(x, Adapters.NONE);  // x, y: [b, t, H]
+ * }</pre>
+ *
+ * <p>With {@code use_flash_attention} it calls torch's fused {@code scaled_dot_product_attention}; otherwise it
+ * computes the masked softmax explicitly. Both give the same values.
+ */
+public final class Attention extends SequenceLayer {
+  private final Linear query;
+  private final Linear keyValue;
+  private final Linear dense;
+  private final int heads;
+  private final int groups;
+  private final int headSize;
+  private final Rotary rotary;
+  private final AttentionMask mask;
+  private final boolean fused;
+
+  private Attention(TransformerBlockConfig c) {
+    this.heads = c.numHeads();
+    this.groups = c.headGroups();
+    this.headSize = c.headSize();
+    long hidden = c.hiddenSize();
+    boolean biases = c.addLinearBiases();
+    // Fast-LLM initialises attention weights with std hidden^-1/2.
+    this.query = register_module("query", Linear.kaiming("query", (long) heads * headSize, hidden, biases));
+    this.keyValue = register_module("key_value", Linear.kaiming("key_value", 2L * groups * headSize, hidden, biases));
+    this.dense = register_module("dense", Linear.kaiming("dense", hidden, (long) heads * headSize, biases));
+    this.rotary = c.rotary().enabled() ? new Rotary(c.rotary().theta()) : null;
+    this.mask = new AttentionMask(c.causal(), c.slidingWindow() ? c.windowSize() : 0);
+    this.fused = c.useFlashAttention();
+    if (heads % groups != 0) {
+      throw new IllegalArgumentException("num_heads " + heads + " is not a multiple of head_groups " + groups);
+    }
+    if (rotary != null && headSize % 2 != 0) {
+      throw new IllegalArgumentException("rotary needs an even head_size, got " + headSize);
+    }
+  }
+
+  /** The attention mixer of a resolved transformer block. */
+  public static Attention of(TransformerBlockConfig resolved) {
+    return new Attention(resolved);
+  }
+
+  @Override
+  public Tensor forward(Tensor input, Adapters adapters) {
+    long batch = input.size(0);
+    long time = input.size(1);
+    Tensor q = query.forward(input, adapters).view(batch, time, heads, headSize).transpose(1, 2);
+    Tensor kv = keyValue.forward(input, adapters);
+    long kvWidth = (long) groups * headSize;
+    Tensor k = kv.narrow(2, 0, kvWidth).reshape(batch, time, groups, headSize).transpose(1, 2);
+    Tensor v = kv.narrow(2, kvWidth, kvWidth).reshape(batch, time, groups, headSize).transpose(1, 2);
+    if (rotary != null) {
+      q = rotary.apply(q);
+      k = rotary.apply(k);
+    }
+    Tensor context = fused ? fused(q, k, v, time) : explicit(q, k, v, time);
+    Tensor merged = context.transpose(1, 2).reshape(batch, time, (long) heads * headSize);
+    return dense.forward(merged, adapters);
+  }
+
+  private Tensor fused(Tensor q, Tensor k, Tensor v, long time) {
+    // The CPU kernel's backward returned wrong weight gradients for transposed (strided) inputs in this build.
+    q = q.contiguous();
+    k = k.contiguous();
+    v = v.contiguous();
+    boolean gqa = groups != heads;
+    DoubleOptional scale = new DoubleOptional(1.0 / Math.sqrt(headSize));
+    if (mask.seesEverything() || mask.plainCausal(time)) {
+      return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, mask.causal(), scale, gqa);
+    }
+    TensorOptional allowed = new TensorOptional(mask.allowed(time));
+    return torch.scaled_dot_product_attention(q, k, v, allowed, 0.0, false, scale, gqa);
+  }
+
+  private Tensor explicit(Tensor q, Tensor k, Tensor v, long time) {
+    int perGroup = heads / groups;
+    if (perGroup > 1) {
+      k = k.repeat_interleave(perGroup, new org.bytedeco.pytorch.LongOptional(1), new org.bytedeco.pytorch.LongOptional());
+      v = v.repeat_interleave(perGroup, new org.bytedeco.pytorch.LongOptional(1), new org.bytedeco.pytorch.LongOptional());
+    }
+    Tensor scores = q.matmul(k.transpose(2, 3)).mul(new Scalar(1.0 / Math.sqrt(headSize)));
+    if (!mask.seesEverything()) {
+      scores = scores.masked_fill(mask.allowed(time).logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+    }
+    return torch.softmax(scores, -1).matmul(v);
+  }
+}

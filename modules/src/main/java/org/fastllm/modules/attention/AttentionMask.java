@@ -1,0 +1,40 @@
+package org.fastllm.modules.attention;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Which keys each query may see: causal (keys up to the query) and, with a window of {@code w}, only keys less than
+ * {@code w} positions back (Fast-LLM's flash window {@code (w-1, 0)}); without causality the window is symmetric.
+ *
+ * <pre>{@code new AttentionMask(true, 4).allowed(6)  // [6, 6] booleans, true where query i sees key j}</pre>
+ *
+ * @param causal whether future keys are hidden
+ * @param window the window size, or 0 for none
+ */
+public record AttentionMask(boolean causal, int window) {
+
+  /** True when no mask is needed at all. */
+  public boolean seesEverything() {
+    return !causal && window == 0;
+  }
+
+  /** True when the causal mask alone describes it (so the fused kernel's {@code is_causal} can be used). */
+  public boolean plainCausal(long time) {
+    return causal && (window == 0 || window >= time);
+  }
+
+  /** {@code [time, time]} booleans: entry {@code (i, j)} is true when query i may see key j. */
+  public Tensor allowed(long time) {
+    Tensor i = torch.arange(new Scalar(time), new TensorOptions(torch.ScalarType.Long)).unsqueeze(1);
+    Tensor j = torch.arange(new Scalar(time), new TensorOptions(torch.ScalarType.Long)).unsqueeze(0);
+    Tensor back = i.sub(j);
+    Tensor allowed = causal ? back.ge(new Scalar(0)) : torch.ones_like(back).to(torch.ScalarType.Bool);
+    if (window > 0) {
+      allowed = allowed.logical_and(back.abs().lt(new Scalar(window)));
+    }
+    return allowed;
+  }
+}

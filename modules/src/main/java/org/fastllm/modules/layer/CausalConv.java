@@ -1,0 +1,45 @@
+package org.fastllm.modules.layer;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A causal depthwise convolution over time, Fast-LLM's {@code conv1d} with weight {@code [channels, 1, kernel]} and
+ * an optional bias: output {@code t} sees inputs {@code t-kernel+1 .. t}.
+ *
+ * <pre>{@code Tensor y = conv.forward(x);  // x, y: [b, t, channels]}</pre>
+ */
+public final class CausalConv extends Module {
+  private final Tensor weight;
+  private final Tensor bias;
+  private final long kernel;
+
+  public CausalConv(Tensor weight, Tensor bias) {
+    this.weight = Parameters.register(this, "weight", weight);
+    this.bias = bias == null ? null : Parameters.register(this, "bias", bias);
+    this.kernel = weight.size(2);
+  }
+
+  /** Fast-LLM's init for mamba2 convolutions: uniform in {@code +-(channels*kernel)^-1/2}, bias {@code +-kernel^-1/2}. */
+  public static CausalConv uniform(long channels, long kernel, boolean bias) {
+    Tensor w = ParameterInit.uniform(1.0 / Math.sqrt(channels * kernel), channels, 1, kernel);
+    return new CausalConv(w, bias ? ParameterInit.uniform(1.0 / Math.sqrt(kernel), channels) : null);
+  }
+
+  /** {@code [b, t, c] -> [b, t, c]}, zero-padded on the left so no output sees the future. */
+  public Tensor forward(Tensor input) {
+    long time = input.size(1);
+    Tensor channelsFirst = input.transpose(1, 2);
+    TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
+    // Padding both sides and keeping the first `time` outputs is the causal convolution.
+    Tensor y = torch.conv1d(channelsFirst, weight, b, new long[] {1}, new long[] {kernel - 1}, new long[] {1},
+        weight.size(0));
+    return y.narrow(2, 0, time).transpose(1, 2);
+  }
+
+  public Tensor weight() {
+    return weight;
+  }
+}

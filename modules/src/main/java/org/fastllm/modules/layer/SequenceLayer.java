@@ -1,0 +1,23 @@
+package org.fastllm.modules.layer;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A torch module that maps a batch of sequences {@code [batch, time, width]} to {@code [batch, time, width']}.
+ *
+ * <pre>{@code Tensor y = attention.forward(x, Adapters.NONE);  // x, y: [b, t, H]}</pre>
+ *
+ * <p><b>Position {@code t} of the output depends on positions {@code <= t} of the input only</b> for every causal
+ * mixer; the whole sequence is processed with tensor operations (no loop over single time steps).
+ */
+public abstract class SequenceLayer extends Module {
+
+  /** Applies the layer; {@code adapters} adds LoRA updates to the layer's linear layers. */
+  public abstract Tensor forward(Tensor input, Adapters adapters);
+
+  /** Applies the layer without adapters. */
+  public final Tensor forward(Tensor input) {
+    return forward(input, Adapters.NONE);
+  }
+}

@@ -1,0 +1,45 @@
+package org.fastllm.modules.norm;
+
+import org.fastllm.modules.layer.Parameters;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.NormType;
+import org.fastllm.dsl.config.NormalizationConfig;
+import org.fastllm.modules.layer.ParameterInit;
+
+/**
+ * layer_norm (weight and bias) or rms_norm (weight only) over the last dimension, as the config says.
+ *
+ * <pre>{@code Normalization norm = Normalization.of(new NormalizationConfig(NormType.RMS_NORM, 1e-5), 1024);}</pre>
+ */
+public final class Normalization extends Module {
+  private final NormType type;
+  private final double epsilon;
+  private final long size;
+  private final Tensor weight;
+  private final Tensor bias;
+
+  private Normalization(NormType type, double epsilon, long size) {
+    this.type = type;
+    this.epsilon = epsilon;
+    this.size = size;
+    this.weight = Parameters.register(this, "weight", ParameterInit.ones(size));
+    this.bias = type == NormType.LAYER_NORM ? Parameters.register(this, "bias", ParameterInit.zeros(size)) : null;
+  }
+
+  /** A norm over {@code size} values; the config must be resolved (type and epsilon set). */
+  public static Normalization of(NormalizationConfig config, long size) {
+    return new Normalization(config.type(), config.epsilon(), size);
+  }
+
+  public Tensor forward(Tensor input) {
+    long[] shape = {size};
+    if (type == NormType.LAYER_NORM) {
+      return torch.layer_norm(input, shape, new TensorOptional(weight), new TensorOptional(bias), epsilon, false);
+    }
+    return torch.rms_norm(input, shape, new TensorOptional(weight), new DoubleOptional(epsilon));
+  }
+}

@@ -1,0 +1,75 @@
+package org.fastllm.modules.ssm;
+
+import org.fastllm.modules.layer.Parameters;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.SsmBlockConfig;
+import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.CausalConv;
+import org.fastllm.modules.layer.Linear;
+import org.fastllm.modules.layer.ParameterInit;
+import org.fastllm.modules.layer.SequenceLayer;
+
+/**
+ * Fast-LLM's Mamba 1 mixer: {@code [x, z] = in_proj(h)}, {@code u = silu(causal_conv(x))},
+ * {@code [dt, B, C] = x_proj(u)}, {@code delta = softplus(dt_proj(dt))}, {@code A = -exp(A_log)},
+ * {@code y = (scan(u, delta, A, B, C) + D u) * silu(z)}, output {@code out_proj(y)}.
+ *
+ * <pre>{@code Mamba1Mixer mixer = Mamba1Mixer.of(resolvedSsmBlock);  // variant: mamba1}</pre>
+ *
+ * <p>No linear biases but dt_proj's, no conv bias, as in Fast-LLM.
+ */
+public final class Mamba1Mixer extends SequenceLayer {
+  private final Linear inProj;
+  private final CausalConv conv;
+  private final Linear xProj;
+  private final Linear dtProj;
+  private final Tensor aLog;
+  private final Tensor skip;
+  private final Linear outProj;
+  private final long inner;
+  private final long state;
+  private final long rank;
+  private final SelectiveScan scan;
+
+  private Mamba1Mixer(SsmBlockConfig c, SelectiveScan scan) {
+    long hidden = c.hiddenSize();
+    this.inner = c.dInner();
+    this.state = c.stateSize();
+    this.rank = c.dtRank().value();
+    this.scan = scan;
+    this.inProj = register_module("in_proj", Linear.kaiming("in_proj", 2 * inner, hidden, false));
+    this.conv = register_module("conv1d",
+        new CausalConv(ParameterInit.kaiming(inner, inner, 1, c.convKernelSize()), null));
+    this.xProj = register_module("x_proj", Linear.kaiming("x_proj", rank + 2 * state, inner, false));
+    this.dtProj = register_module("dt_proj",
+        new Linear("dt_proj", ParameterInit.kaiming(rank, inner, rank), SsmInit.dtBias(inner)));
+    this.aLog = Parameters.register(this, "A_log", SsmInit.aLog(inner, state));
+    this.skip = Parameters.register(this, "D", ParameterInit.ones(inner));
+    this.outProj = register_module("out_proj",
+        new Linear("out_proj", ParameterInit.kaiming(hidden, hidden, inner), null));
+  }
+
+  public static Mamba1Mixer of(SsmBlockConfig resolved) {
+    return new Mamba1Mixer(resolved, new SelectiveScan(SelectiveScan.DEFAULT_CHUNK));
+  }
+
+  /** With a chosen scan chunk, for tests that cross chunk borders. */
+  public static Mamba1Mixer of(SsmBlockConfig resolved, int scanChunk) {
+    return new Mamba1Mixer(resolved, new SelectiveScan(scanChunk));
+  }
+
+  @Override
+  public Tensor forward(Tensor input, Adapters adapters) {
+    Tensor xz = inProj.forward(input, adapters);
+    Tensor u = torch.silu(conv.forward(xz.narrow(2, 0, inner)));
+    Tensor z = xz.narrow(2, inner, inner);
+    Tensor projected = xProj.forward(u, adapters);
+    Tensor delta = torch.softplus(dtProj.forward(projected.narrow(2, 0, rank), adapters));
+    Tensor b = projected.narrow(2, rank, state).unsqueeze(2);
+    Tensor c = projected.narrow(2, rank + state, state).unsqueeze(2);
+    Tensor a = aLog.exp().neg();
+    Tensor y = scan.scan(u, delta, a, b, c).add(u.mul(skip));
+    return outProj.forward(y.mul(torch.silu(z)), adapters);
+  }
+}

@@ -1,0 +1,63 @@
+package org.fastllm.modules.stack;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.SequenceLayer;
+import org.fastllm.modules.mlp.Mlp;
+import org.fastllm.modules.norm.Normalization;
+
+/**
+ * One pre-norm block: {@code x + mixer(norm_1(x))}, then {@code x + mlp(norm_2(x))}; no norm_2 and no MLP when
+ * {@code ffn_hidden_size} is 0. Parameters are named as the dsl layout names them ({@code norm_1.weight},
+ * {@code mixer.query.weight}, {@code mlp.layer_1.weight}, ...).
+ *
+ * <pre>{@code Block bob = Block.of(resolvedBob, LayerFactories.installed().factory("transformer"));}</pre>
+ *
+ * <p>A shared block is one instance used at several layers; its gradients from all uses add up.
+ */
+public final class Block extends SequenceLayer {
+  private final Normalization norm1;
+  private final SequenceLayer mixer;
+  private final Normalization norm2;
+  private final Mlp mlp;
+  private final double dropout;
+  private Adapters ownAdapters = Adapters.NONE;
+
+  private Block(BlockConfig config, SequenceLayer mixer) {
+    long hidden = config.hiddenSize();
+    this.norm1 = register_module("norm_1", Normalization.of(config.normalization(), hidden));
+    this.mixer = register_module("mixer", mixer);
+    boolean hasMlp = config.ffnHiddenSize() > 0;
+    this.norm2 = hasMlp ? register_module("norm_2", Normalization.of(config.normalization(), hidden)) : null;
+    this.mlp = hasMlp ? register_module("mlp", Mlp.of(config)) : null;
+    this.dropout = config.dropout();
+  }
+
+  /** A block of a resolved config, its mixer made by the kind's factory. */
+  public static Block of(BlockConfig resolved, LayerFactory factory) {
+    return new Block(resolved, factory.mixer(resolved));
+  }
+
+  /** Adapters every use of this block runs with, registered under {@code lora}. */
+  <A extends Module & Adapters> void attach(A adapters) {
+    this.ownAdapters = register_module("lora", adapters);
+  }
+
+  /**
+   * Applies the block; {@code useAdapters} are this use's own adapters (per-use LoRA), used when the block has
+   * none of its own.
+   */
+  @Override
+  public Tensor forward(Tensor input, Adapters useAdapters) {
+    Adapters adapters = ownAdapters != Adapters.NONE ? ownAdapters : useAdapters;
+    Tensor x = input.add(dropped(mixer.forward(norm1.forward(input), adapters)));
+    return mlp == null ? x : x.add(dropped(mlp.forward(norm2.forward(x), adapters)));
+  }
+
+  private Tensor dropped(Tensor t) {
+    return dropout > 0 ? torch.dropout(t, dropout, is_training()) : t;
+  }
+}

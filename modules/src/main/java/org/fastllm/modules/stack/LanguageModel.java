@@ -1,0 +1,122 @@
+package org.fastllm.modules.stack;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.StringTensorDictItem;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.norm.Normalization;
+
+/**
+ * A built language model: embeddings, the expanded stack of blocks, the final norm and the output head.
+ *
+ * <pre>{@code
+ * LanguageModel model = StackBuilder.installed().build(modelConfig.withDefaults());
+ * Tensor loss = model.loss(tokens, targets);          // tokens, targets: [b, t] longs
+ * new AdamW(model.trainableTensors(), options);       // each shared tensor once
+ * }</pre>
+ *
+ * <p><b>{@link #uniqueParameters()} lists each tensor once, however many layers use it;</b> hand that list, never
+ * {@code parameters()}, to optimizers, clipping and checkpoints.
+ */
+public final class LanguageModel extends Module {
+  private final TableModule word;
+  private final TableModule position;
+  private final List<Block> layers;
+  private final List<Adapters> useAdapters;
+  private final Normalization finalNorm;
+  private final TableModule output;
+  private final Map<String, ParameterRole> roles;
+
+  LanguageModel(TableModule word, TableModule position, List<Block> layers, List<Adapters> useAdapters,
+      List<Module> adapterModules, Normalization finalNorm, TableModule output, Map<String, ParameterRole> roles) {
+    Module embeddings = register_module("embeddings", new Module());
+    this.word = embeddings.register_module("word", word);
+    this.position = position == null ? null : embeddings.register_module("position", position);
+    Module stack = register_module("layers", new Module());
+    for (int i = 0; i < layers.size(); i++) {
+      stack.register_module(Integer.toString(i), layers.get(i));
+    }
+    this.layers = List.copyOf(layers);
+    if (adapterModules.stream().anyMatch(m -> m != null)) {
+      Module holder = register_module("adapters", new Module());
+      for (int i = 0; i < adapterModules.size(); i++) {
+        if (adapterModules.get(i) != null) {
+          holder.register_module(Integer.toString(i), adapterModules.get(i));
+        }
+      }
+    }
+    this.useAdapters = List.copyOf(useAdapters);
+    this.finalNorm = register_module("final_norm", finalNorm);
+    this.output = output == null ? null : register_module("output", output);
+    this.roles = Map.copyOf(roles);
+  }
+
+  /** The hidden states after the final norm, {@code [b, t, H]}, for token ids {@code [b, t]}. */
+  public Tensor hidden(Tensor tokens) {
+    Tensor x = torch.embedding(word.weight, tokens);
+    if (position != null) {
+      x = x.add(position.weight.narrow(0, 0, tokens.size(1)));
+    }
+    for (int i = 0; i < layers.size(); i++) {
+      x = layers.get(i).forward(x, useAdapters.get(i));
+    }
+    return finalNorm.forward(x);
+  }
+
+  /** Next-token logits {@code [b, t, vocab]}. */
+  public Tensor logits(Tensor tokens) {
+    return torch.linear(hidden(tokens), output == null ? word.weight : output.weight);
+  }
+
+  /** Mean cross-entropy of {@code targets} under the logits of {@code tokens}. */
+  public Tensor loss(Tensor tokens, Tensor targets) {
+    Tensor logits = logits(tokens);
+    long vocab = logits.size(2);
+    return torch.cross_entropy_loss(logits.reshape(-1, vocab), targets.reshape(-1));
+  }
+
+  /** Each parameter tensor once, under the name of its first use, in registration order. */
+  public List<NamedParameter> uniqueParameters() {
+    StringTensorDict named = named_parameters(true);
+    Set<Long> seen = new HashSet<>();
+    List<NamedParameter> unique = new ArrayList<>();
+    for (long i = 0; i < named.size(); i++) {
+      StringTensorDictItem item = named.get(i);
+      // Copy the handle: value() points into the dictionary, which is freed with it.
+      Tensor tensor = new Tensor(item.value());
+      if (seen.add(tensor.unsafeGetTensorImpl().address())) {
+        String name = item.key().getString();
+        ParameterRole role = roles.getOrDefault(name, ParameterRole.DEFAULT);
+        unique.add(new NamedParameter(name, tensor, role.weightDecay(), role.lrScale()));
+      }
+    }
+    return unique;
+  }
+
+  /** The unique tensors that require gradients, for the optimizer. */
+  public org.bytedeco.pytorch.TensorVector trainableTensors() {
+    return new org.bytedeco.pytorch.TensorVector(uniqueParameters().stream()
+        .filter(NamedParameter::trainable).map(NamedParameter::tensor).toArray(Tensor[]::new));
+  }
+
+  /** The number of values in the unique parameters. */
+  public long parameterCount() {
+    return uniqueParameters().stream().mapToLong(p -> p.tensor().numel()).sum();
+  }
+
+  public int numLayers() {
+    return layers.size();
+  }
+
+  /** The block at a layer; a shared block is the same object at each of its layers. */
+  public Block layer(int index) {
+    return layers.get(index);
+  }
+}

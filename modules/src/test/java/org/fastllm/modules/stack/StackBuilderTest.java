@@ -1,0 +1,162 @@
+package org.fastllm.modules.stack;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.javacpp.PointerScope;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.DtRank;
+import org.fastllm.dsl.config.LoraConfig;
+import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.NormType;
+import org.fastllm.dsl.config.NormalizationConfig;
+import org.fastllm.dsl.config.SsmBlockConfig;
+import org.fastllm.dsl.config.SsmVariant;
+import org.fastllm.dsl.config.TransformerBlockConfig;
+import org.fastllm.dsl.count.ModelTensors;
+import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.modules.testing.Torch;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
+import org.quicktheories.impl.Constraint;
+
+class StackBuilderTest {
+  static final int HIDDEN = 16;
+
+  static TransformerBlockConfig attention(String type, int heads, Integer groups, boolean shared, Integer window,
+      boolean biases, int ffn, LoraConfig lora) {
+    return new TransformerBlockConfig(shared, null, null, ffn, null, null, null, null, lora, biases,
+        org.fastllm.dsl.config.AttentionType.valueOf(type), heads, groups, null, window != null, window, true, null,
+        null);
+  }
+
+  static SsmBlockConfig ssm(SsmVariant variant, boolean shared, boolean gated, int ffn) {
+    return new SsmBlockConfig(shared, null, null, ffn, gated, null, null, null, null, null, variant, 4, null, 16,
+        variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(4), null, variant == SsmVariant.MAMBA2 ? 8 : null,
+        null, variant == SsmVariant.DISCRETE_MAMBA2 ? 2 : null, variant == SsmVariant.DISCRETE_MAMBA2 ? 4 : null,
+        variant == SsmVariant.DISCRETE_MAMBA2 ? 8 : null);
+  }
+
+  static ModelConfig model(Map<String, BlockConfig> blocks, List<String> pattern, int layers, boolean tied,
+      boolean positions, NormType norm) {
+    return new ModelConfig(HIDDEN, 32, tied, new NormalizationConfig(norm, 1e-5), blocks, pattern, layers, 64,
+        positions).withDefaults();
+  }
+
+  /** The seed's second example, scaled down. */
+  static ModelConfig seedExample(int hidden) {
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    blocks.put("alice", attention("MQA", 4, null, false, null, true, 2 * hidden, null));
+    blocks.put("bob", attention("GQA", 4, 2, true, 8, true, 2 * hidden, null));
+    blocks.put("claire", ssm(SsmVariant.MAMBA1, false, false, 2 * hidden));
+    blocks.put("dave", ssm(SsmVariant.DISCRETE_MAMBA2, false, true, 2 * hidden));
+    return new ModelConfig(hidden, 64, false, null, blocks, List.of("alice", "bob", "claire", "dave", "bob"), 15, 64,
+        false).withDefaults();
+  }
+
+  static final Gen<ModelConfig> MODELS = in -> {
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    int count = (int) in.next(Constraint.between(1, 3));
+    for (int i = 0; i < count; i++) {
+      boolean shared = in.next(Constraint.between(0, 1)) == 1;
+      int ffn = (int) in.next(Constraint.between(0, 1)) * 24;
+      int kind = (int) in.next(Constraint.between(0, 3));
+      blocks.put("b" + i, kind == 0
+          ? attention("GQA", 4, 2, shared, null, in.next(Constraint.between(0, 1)) == 1, ffn, null)
+          : ssm(SsmVariant.values()[kind - 1], shared, in.next(Constraint.between(0, 1)) == 1, ffn));
+    }
+    List<String> pattern = List.copyOf(blocks.keySet());
+    return model(blocks, pattern, (int) in.next(Constraint.between(1, 5)), in.next(Constraint.between(0, 1)) == 1,
+        in.next(Constraint.between(0, 1)) == 1,
+        in.next(Constraint.between(0, 1)) == 1 ? NormType.RMS_NORM : NormType.LAYER_NORM);
+  };
+
+  @Test
+  void uniqueParameters_generatedConfigs_equalConfigOnlyLayout() {
+    qt().withExamples(25).withShrinkCycles(0).forAll(MODELS).checkAssert(config -> {
+      LanguageModel built = StackBuilder.installed().build(config);
+      List<TensorSpec> expected = ModelTensors.of(config, BlockKindRegistry.installed());
+      Map<String, List<Long>> expectedShapes = new LinkedHashMap<>();
+      expected.forEach(t -> expectedShapes.put(t.name(), t.shape()));
+      Map<String, List<Long>> builtShapes = new LinkedHashMap<>();
+      built.uniqueParameters().forEach(p -> builtShapes.put(p.name(),
+          java.util.Arrays.stream(Torch.shape(p.tensor())).boxed().toList()));
+      assertEquals(new java.util.TreeMap<>(expectedShapes), new java.util.TreeMap<>(builtShapes), config.toString());
+      assertEquals(ModelTensors.count(config, BlockKindRegistry.installed()), built.parameterCount());
+    });
+  }
+
+  @Test
+  void backward_sharedBlock_gradientIsSumOfUnsharedTwinUses() {
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    blocks.put("a", ssm(SsmVariant.MAMBA2, false, false, 24));
+    blocks.put("s", attention("GQA", 4, 2, true, 3, true, 24, null));
+    ModelConfig shared = model(blocks, List.of("s", "a", "s"), 5, false, true, NormType.RMS_NORM);
+    Map<String, BlockConfig> twinBlocks = new LinkedHashMap<>(blocks);
+    twinBlocks.put("s", attention("GQA", 4, 2, false, 3, true, 24, null));
+    ModelConfig unshared = model(twinBlocks, List.of("s", "a", "s"), 5, false, true, NormType.RMS_NORM);
+    LanguageModel model = StackBuilder.installed().build(shared);
+    LanguageModel twin = StackBuilder.installed().build(unshared);
+    model.to(torch.ScalarType.Double, false);
+    twin.to(torch.ScalarType.Double, false);
+    // Pattern [s, a, s] over 5 layers puts s at 0, 2 and 3.
+    Map<String, Tensor> sharedParams = Torch.parameters(model);
+    try (NoGradGuard guard = new NoGradGuard()) {
+      Torch.parameters(twin).forEach((name, p) -> p.copy_(sharedParams.get(name)));
+    }
+    Tensor tokens = torch.randint(32, new long[] {2, 7}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Long));
+    model.loss(tokens, tokens).backward();
+    twin.loss(tokens, tokens).backward();
+    Map<String, Tensor> twinParams = Torch.parameters(twin);
+    for (NamedParameter p : model.uniqueParameters()) {
+      Tensor expected = twinParams.get(p.name()).grad();
+      if (p.name().startsWith("layers.0.")) {
+        String rest = p.name().substring("layers.0.".length());
+        expected = expected.add(twinParams.get("layers.2." + rest).grad()).add(twinParams.get("layers.3." + rest).grad());
+      }
+      assertTrue(Torch.relativeError(p.tensor().grad(), expected, 1e-12) < 1e-9, p.name());
+    }
+    long sharedTensorCount = model.uniqueParameters().stream().filter(p -> p.name().startsWith("layers.0.")).count();
+    assertEquals(Torch.parameters(model).size() - 2 * sharedTensorCount, model.uniqueParameters().size());
+    assertEquals(model.uniqueParameters().size(), model.trainableTensors().size());
+  }
+
+  @Test
+  void adamW_seedExampleScaledDown_lossIsFiniteAndFalls() {
+    Torch.seed(7);
+    LanguageModel model = StackBuilder.installed().build(seedExample(64));
+    assertEquals(15, model.numLayers());
+    assertTrue(model.layer(1) == model.layer(4) && model.layer(4) == model.layer(6), "bob is one module");
+    AdamWOptions options = new AdamWOptions(3e-3);
+    AdamW optimizer = new AdamW(model.trainableTensors(), options);
+    Tensor tokens = torch.randint(64, new long[] {2, 33}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Long));
+    Tensor inputs = tokens.narrow(1, 0, 32);
+    Tensor targets = tokens.narrow(1, 1, 32);
+    double first = Double.NaN;
+    double last = Double.NaN;
+    for (int step = 0; step < 8; step++) {
+      try (PointerScope scope = new PointerScope()) {
+        optimizer.zero_grad();
+        Tensor loss = model.loss(inputs, targets);
+        loss.backward();
+        optimizer.step();
+        last = loss.item_double();
+        if (step == 0) {
+          first = last;
+        }
+      }
+      assertTrue(Double.isFinite(last), "step " + step + " loss " + last);
+    }
+    assertTrue(last < first - 0.1, "loss went from " + first + " to " + last);
+  }
+}
