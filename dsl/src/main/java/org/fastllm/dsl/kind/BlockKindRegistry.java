@@ -1,5 +1,6 @@
 package org.fastllm.dsl.kind;
 
+import com.google.inject.CreationException;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Key;
@@ -30,11 +31,12 @@ public final class BlockKindRegistry {
   private static volatile BlockKindRegistry installed;
 
   private final Map<String, BlockKind<?>> kinds;
-  private final Map<String, String> owners;
+  private final List<BlockPlugin> plugins;
+  private volatile Map<String, String> owners;
 
-  private BlockKindRegistry(Map<String, BlockKind<?>> kinds, Map<String, String> owners) {
+  private BlockKindRegistry(Map<String, BlockKind<?>> kinds, List<BlockPlugin> plugins) {
     this.kinds = Collections.unmodifiableMap(new TreeMap<>(kinds));
-    this.owners = Map.copyOf(owners);
+    this.plugins = plugins;
   }
 
   /** The kinds of every plugin found by {@link ServiceLoader} in this class loader; loaded once. */
@@ -53,6 +55,18 @@ public final class BlockKindRegistry {
 
   /** The kinds of the given plugins; two plugins claiming one kind is a {@link PluginConflictException}. */
   public static BlockKindRegistry fromPlugins(List<? extends BlockPlugin> plugins) {
+    try {
+      Injector injector = Guice.createInjector(Stage.DEVELOPMENT, plugins);
+      return new BlockKindRegistry(injector.getInstance(Key.get(MAP_TYPE)), List.copyOf(plugins));
+    } catch (CreationException e) {
+      // Only when the plugins cannot be combined are they inspected one by one, to name the two that clash.
+      ownersOf(plugins);
+      throw e;
+    }
+  }
+
+  /** Which plugin adds each kind; a kind claimed twice is a {@link PluginConflictException} naming both. */
+  private static Map<String, String> ownersOf(List<? extends BlockPlugin> plugins) {
     Map<String, String> owners = new HashMap<>();
     for (BlockPlugin plugin : plugins) {
       for (String kind : kindsOf(plugin).keySet()) {
@@ -63,8 +77,7 @@ public final class BlockKindRegistry {
         }
       }
     }
-    Injector injector = Guice.createInjector(Stage.DEVELOPMENT, plugins);
-    return new BlockKindRegistry(injector.getInstance(Key.get(MAP_TYPE)), owners);
+    return owners;
   }
 
   /** The plugins registered with {@link ServiceLoader} in {@code loader}. */
@@ -102,6 +115,11 @@ public final class BlockKindRegistry {
 
   /** Which plugin added the kind, for messages and {@code describe}. */
   public String ownerOf(String kind) {
-    return owners.getOrDefault(kind, "?");
+    Map<String, String> known = owners;
+    if (known == null) {
+      known = Map.copyOf(ownersOf(plugins));
+      owners = known;
+    }
+    return known.getOrDefault(kind, "?");
   }
 }

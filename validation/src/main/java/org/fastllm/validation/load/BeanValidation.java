@@ -28,12 +28,15 @@ import org.hibernate.validator.messageinterpolation.ParameterMessageInterpolator
 final class BeanValidation {
   private final Validator validator;
 
-  BeanValidation(BlockKindRegistry kinds) {
-    Injector injector = Guice.createInjector(b -> b.bind(BlockKindRegistry.class).toInstance(kinds));
+  /** The registry is asked for only when a validator needs it, so the validator can start before it exists. */
+  BeanValidation(java.util.function.Supplier<BlockKindRegistry> kinds) {
+    java.util.concurrent.atomic.AtomicReference<Injector> injector = new java.util.concurrent.atomic.AtomicReference<>();
     ConstraintValidatorFactory factory = new ConstraintValidatorFactory() {
       @Override
       public <T extends ConstraintValidator<?, ?>> T getInstance(Class<T> type) {
-        return injector.getInstance(type);
+        Injector made = injector.updateAndGet(i -> i != null ? i
+            : Guice.createInjector(b -> b.bind(BlockKindRegistry.class).toInstance(kinds.get())));
+        return made.getInstance(type);
       }
 
       @Override
@@ -45,6 +48,22 @@ final class BeanValidation {
         .constraintValidatorFactory(factory)
         .buildValidatorFactory()
         .getValidator();
+  }
+
+  /**
+   * Validates a small config once, so the metadata of the config records is built before the user's config
+   * arrives (on a cold start this runs beside YAML reading).
+   */
+  BeanValidation warmedUp() {
+    var blocks = new java.util.LinkedHashMap<String, org.fastllm.dsl.config.BlockConfig>();
+    blocks.put("a", org.fastllm.dsl.config.TransformerBlockConfig.empty());
+    for (var variant : org.fastllm.dsl.config.SsmVariant.values()) {
+      blocks.put(variant.yamlName(), org.fastllm.dsl.config.SsmBlockConfig.of(variant));
+    }
+    var model = new org.fastllm.dsl.config.ModelConfig(64, 16, null, null, blocks, List.copyOf(blocks.keySet()),
+        blocks.size(), null, null);
+    validate(new ConfigDocument(model).withDefaults());
+    return this;
   }
 
   List<Problem> validate(ConfigDocument resolved) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
 import org.fastllm.dsl.bind.ConfigBinder;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.count.ModelCount;
@@ -39,25 +40,52 @@ public final class ConfigLoader {
       .comparingInt((Problem p) -> p.location().map(l -> l.line()).orElse(Integer.MAX_VALUE))
       .thenComparingInt(p -> p.location().map(l -> l.column()).orElse(0))
       .thenComparing(Problem::path);
-  private final BlockKindRegistry kinds;
+  private final CompletableFuture<BlockKindRegistry> kinds;
   private final List<FormatAdapter> adapters;
   private final YamlTreeReader reader;
-  private final ConfigBinder binder;
-  private final BeanValidation validation;
+  private final CompletableFuture<ConfigBinder> binder;
+  private final CompletableFuture<BeanValidation> validation;
 
   public ConfigLoader(BlockKindRegistry kinds, List<FormatAdapter> adapters, ReadLimits limits) {
+    this(CompletableFuture.completedFuture(kinds), adapters, limits);
+  }
+
+  /**
+   * Plugin discovery, the mapper and the validator start on their own threads while the caller reads YAML: on a
+   * cold JVM these start-ups cost more than reading a 10,000-layer file.
+   */
+  private ConfigLoader(CompletableFuture<BlockKindRegistry> kinds, List<FormatAdapter> adapters, ReadLimits limits) {
     this.kinds = kinds;
     this.adapters = List.copyOf(adapters);
     this.reader = new YamlTreeReader(limits);
-    this.binder = new ConfigBinder(kinds);
-    this.validation = new BeanValidation(kinds);
+    this.binder = kinds.thenApplyAsync(ConfigBinder::new, ConfigLoader::startThread);
+    this.validation = CompletableFuture.supplyAsync(() -> new BeanValidation(() -> await(kinds)).warmedUp(),
+        ConfigLoader::startThread);
+  }
+
+  private static void startThread(Runnable runnable) {
+    Thread thread = new Thread(runnable, "fastllm-config-start");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private static <T> T await(CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
   }
 
   /** The installed kinds and format adapters, default limits. */
   public static ConfigLoader standard() {
     List<FormatAdapter> adapters = new ArrayList<>();
     ServiceLoader.load(FormatAdapter.class, ConfigLoader.class.getClassLoader()).forEach(adapters::add);
-    return new ConfigLoader(BlockKindRegistry.installed(), adapters, ReadLimits.DEFAULT);
+    return new ConfigLoader(CompletableFuture.supplyAsync(BlockKindRegistry::installed, ConfigLoader::startThread),
+        adapters, ReadLimits.DEFAULT);
   }
 
   public LoadedConfig load(Path file) {
@@ -81,7 +109,7 @@ public final class ConfigLoader {
       }
     }
     try {
-      ConfigDocument written = binder.bind(current);
+      ConfigDocument written = await(binder).bind(current);
       return check(document.source(), written, current.sourceMap(), warnings, legacy);
     } catch (InvalidConfigException e) {
       List<Problem> all = new ArrayList<>(warnings);
@@ -98,7 +126,7 @@ public final class ConfigLoader {
   private LoadedConfig check(String source, ConfigDocument written, SourceMap locations, List<Problem> earlier,
       boolean legacy) {
     ConfigDocument resolved = written.withDefaults();
-    List<Problem> errors = validation.validate(resolved).stream().map(locations::place)
+    List<Problem> errors = await(validation).validate(resolved).stream().map(locations::place)
         .sorted(BY_LINE).toList();
     List<Problem> warnings = new ArrayList<>(earlier);
     if (!errors.isEmpty()) {
@@ -109,7 +137,7 @@ public final class ConfigLoader {
     StackPlan plan = BlockPattern.expand(resolved.model());
     ModelCount count;
     try {
-      count = ParameterAccounting.count(plan, kinds);
+      count = ParameterAccounting.count(plan, await(kinds));
     } catch (ArithmeticException overflow) {
       warnings.add(locations.place(Problem.error("model",
           "the parameter count does not fit a 64-bit integer: some sizes are far too large")));
@@ -119,6 +147,6 @@ public final class ConfigLoader {
   }
 
   public BlockKindRegistry kinds() {
-    return kinds;
+    return await(kinds);
   }
 }
