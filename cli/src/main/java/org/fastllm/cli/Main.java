@@ -62,7 +62,19 @@ public final class Main implements Runnable {
     CommandLine cli = new CommandLine(main);
     cli.setOut(out).setErr(err);
     cli.setExecutionExceptionHandler((e, line, parsed) -> handle(e, main.debug, err));
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } catch (OutOfMemoryError e) {
+      err.println("error: out of memory (" + e.getMessage() + "); the config asks for more than this JVM may hold"
+          + " (raise it with java -Xmx...)");
+      return INTERNAL;
+    } catch (Error e) {
+      err.println("internal error: " + e + (main.debug ? "" : " (run with --debug for the stack trace)"));
+      if (main.debug) {
+        e.printStackTrace(err);
+      }
+      return INTERNAL;
+    }
   }
 
   private static int handle(Exception e, boolean debug, PrintWriter err) {

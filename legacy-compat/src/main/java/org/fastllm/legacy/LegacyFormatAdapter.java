@@ -30,6 +30,23 @@ import org.fastllm.dsl.yaml.YamlDocument;
 public final class LegacyFormatAdapter implements FormatAdapter {
   private static final List<String> LEGACY_SECTIONS = List.of("transformer", "ssm", "hybrid_block_layout");
 
+  private static final List<String> NEW_KEYS = List.of("blocks", "block_pattern", "num_layers");
+
+  /** Old sections beside new per-block keys cannot be merged safely: say so once, naming both. */
+  private static void rejectMixedFormats(YamlDocument document, JsonNode model, String base) {
+    JsonNode legacy = base.equals("model") ? model : model.get("base_model");
+    String oldKey = LEGACY_SECTIONS.stream().filter(legacy::has).findFirst().orElse("base_model");
+    for (String key : NEW_KEYS) {
+      if (model.has(key)) {
+        String oldPath = base.equals("model") ? "model." + oldKey : "model.base_model";
+        var problem = org.fastllm.dsl.problem.Problem.error("model." + key, "the current format's '" + key
+            + "' is mixed with the old format's '" + oldKey + "' (" + oldPath + "); use one format: move the old"
+            + " section into model.blocks, or run 'fastllm-cli migrate' on a file holding only the old format");
+        throw org.fastllm.dsl.problem.InvalidConfigException.of(document.sourceMap().place(problem));
+      }
+    }
+  }
+
   @Override
   public Optional<Migration> adapt(YamlDocument document) {
     JsonNode model = document.root().get("model");
@@ -44,6 +61,7 @@ public final class LegacyFormatAdapter implements FormatAdapter {
     } else {
       return Optional.empty();
     }
+    rejectMixedFormats(document, model, base);
     Translation translation = new Translation(document);
     if (base.equals("model.base_model")) {
       LegacySection modelLevel = new LegacySection(translation, "model");

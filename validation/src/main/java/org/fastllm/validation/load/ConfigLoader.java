@@ -80,12 +80,24 @@ public final class ConfigLoader {
     }
   }
 
-  /** The installed kinds and format adapters, default limits. */
+  private static volatile ConfigLoader standard;
+
+  /** The installed kinds and format adapters, default limits; one shared instance (loaders are thread-safe). */
   public static ConfigLoader standard() {
-    List<FormatAdapter> adapters = new ArrayList<>();
-    ServiceLoader.load(FormatAdapter.class, ConfigLoader.class.getClassLoader()).forEach(adapters::add);
-    return new ConfigLoader(CompletableFuture.supplyAsync(BlockKindRegistry::installed, ConfigLoader::startThread),
-        adapters, ReadLimits.DEFAULT);
+    ConfigLoader loader = standard;
+    if (loader == null) {
+      synchronized (ConfigLoader.class) {
+        if (standard == null) {
+          List<FormatAdapter> adapters = new ArrayList<>();
+          ServiceLoader.load(FormatAdapter.class, ConfigLoader.class.getClassLoader()).forEach(adapters::add);
+          standard = new ConfigLoader(
+              CompletableFuture.supplyAsync(BlockKindRegistry::installed, ConfigLoader::startThread),
+              adapters, ReadLimits.DEFAULT);
+        }
+        loader = standard;
+      }
+    }
+    return loader;
   }
 
   public LoadedConfig load(Path file) {

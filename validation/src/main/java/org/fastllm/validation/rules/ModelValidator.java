@@ -15,6 +15,8 @@ import org.fastllm.dsl.problem.Suggestions;
  * block names are plain words, {@code num_layers} is at least 1 and every block agrees on the hidden size.
  */
 public final class ModelValidator implements ConstraintValidator<ValidModel, ModelConfig> {
+  /** Far above any trained model; keeps the expanded plan (one entry per layer) within memory. */
+  static final int MAX_LAYERS = 1_000_000;
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]*");
 
   @Override
@@ -40,6 +42,8 @@ public final class ModelValidator implements ConstraintValidator<ValidModel, Mod
       v.add("num_layers", "is required: the number of layers the pattern is repeated to");
     } else if (model.numLayers() < 1) {
       v.add("num_layers", "must be at least 1, got " + model.numLayers());
+    } else if (model.numLayers() > MAX_LAYERS) {
+      v.add("num_layers", "must be at most " + MAX_LAYERS + ", got " + model.numLayers());
     }
     return v.valid();
   }
