@@ -24,7 +24,10 @@ import org.bytedeco.pytorch.global.torch;
  */
 public record SelectiveScan(int chunk) {
 
-  /** Fastest on the 2-core CPU of bench/layers-cpu.sh across widths 64-256 and lengths 128-512. */
+  /**
+   * Picked from a sweep of 4, 8, 16 and 32 at width 128, length 512 on a shared, loaded 2-core CPU, where 8 and 32
+   * came out ahead but within the noise; re-tune with {@code bench/layers-cpu.sh --scan-chunk N} on a quiet machine.
+   */
   public static final int DEFAULT_CHUNK = 8;
 
   public SelectiveScan {
