@@ -11,6 +11,8 @@ import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.count.BlockCount;
 import org.fastllm.dsl.count.ModelCount;
+import org.fastllm.dsl.count.ModelTensors;
+import org.fastllm.dsl.count.TensorSpec;
 import org.fastllm.validation.load.LoadedConfig;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +34,20 @@ class ParameterCountPropertyTest {
             assertEquals((long) model.vocabSize() * model.hiddenSize(), count.head(), "untied head [vocab, H]");
           }
           assertEquals(count.base() + count.lora(), count.total(), "total");
+        });
+  }
+
+  @Test
+  void count_validConfig_totalAndLoraEqualSumsOverModelTensors() {
+    Properties.check("total = sum over ModelTensors (adapters included); lora = sum over the adapter tensors", 300,
+        ConfigGenerators.documents().describedAs(ConfigPipeline::yaml), written -> {
+          LoadedConfig loaded = ConfigPipeline.LOADER.check(written);
+          List<TensorSpec> tensors = ModelTensors.of(loaded.model(), ConfigPipeline.LOADER.kinds());
+          assertEquals(tensors.size(), tensors.stream().map(TensorSpec::name).distinct().count(), "names are unique");
+          assertEquals(loaded.count().total(), tensors.stream().mapToLong(TensorSpec::numel).sum(), "total");
+          assertEquals(loaded.count().lora(), tensors.stream()
+              .filter(t -> t.name().startsWith("adapters.") || t.name().contains(".lora."))
+              .mapToLong(TensorSpec::numel).sum(), "lora");
         });
   }
 

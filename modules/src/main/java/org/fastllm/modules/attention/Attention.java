@@ -88,7 +88,7 @@ public final class Attention extends SequenceLayer {
     if (mask.seesEverything() || mask.plainCausal(time)) {
       return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, mask.causal(), scale, gqa);
     }
-    TensorOptional allowed = new TensorOptional(mask.allowed(time));
+    TensorOptional allowed = new TensorOptional(mask.allowed(time, q.device()));
     return torch.scaled_dot_product_attention(q, k, v, allowed, 0.0, false, scale, gqa);
   }
 
@@ -100,7 +100,7 @@ public final class Attention extends SequenceLayer {
     }
     Tensor scores = q.matmul(k.transpose(2, 3)).mul(new Scalar(1.0 / Math.sqrt(headSize)));
     if (!mask.seesEverything()) {
-      scores = scores.masked_fill(mask.allowed(time).logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+      scores = scores.masked_fill(mask.allowed(time, q.device()).logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
     }
     return torch.softmax(scores, -1).matmul(v);
   }

@@ -1,5 +1,7 @@
 package org.fastllm.modules.attention;
 
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -26,10 +28,16 @@ public record AttentionMask(boolean causal, int window) {
     return causal && (window == 0 || window >= time);
   }
 
-  /** {@code [time, time]} booleans: entry {@code (i, j)} is true when query i may see key j. */
+  /** {@code [time, time]} booleans on the CPU: entry {@code (i, j)} is true when query i may see key j. */
   public Tensor allowed(long time) {
-    Tensor i = torch.arange(new Scalar(time), new TensorOptions(torch.ScalarType.Long)).unsqueeze(1);
-    Tensor j = torch.arange(new Scalar(time), new TensorOptions(torch.ScalarType.Long)).unsqueeze(0);
+    return allowed(time, new Device(torch.DeviceType.CPU));
+  }
+
+  /** {@code [time, time]} booleans on {@code device}: entry {@code (i, j)} is true when query i may see key j. */
+  public Tensor allowed(long time, Device device) {
+    TensorOptions longs = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(device));
+    Tensor i = torch.arange(new Scalar(time), longs).unsqueeze(1);
+    Tensor j = torch.arange(new Scalar(time), longs).unsqueeze(0);
     Tensor back = i.sub(j);
     Tensor allowed = causal ? back.ge(new Scalar(0)) : torch.ones_like(back).to(torch.ScalarType.Bool);
     if (window > 0) {

@@ -1,5 +1,6 @@
 package org.fastllm.modules.attention;
 
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -18,10 +19,10 @@ public record Rotary(double theta) {
     long time = x.size(2);
     long size = x.size(3);
     long half = size / 2;
-    TensorOptions options = new TensorOptions(x.scalar_type());
     // Angles in double, then cast, so float32 runs lose no precision at long positions.
-    Tensor positions = torch.arange(new Scalar(time), new TensorOptions(torch.ScalarType.Double)).unsqueeze(1);
-    Tensor frequencies = torch.arange(new Scalar(half), new TensorOptions(torch.ScalarType.Double))
+    TensorOptions doubles = new TensorOptions(torch.ScalarType.Double).device(new DeviceOptional(x.device()));
+    Tensor positions = torch.arange(new Scalar(time), doubles).unsqueeze(1);
+    Tensor frequencies = torch.arange(new Scalar(half), doubles)
         .mul(new Scalar(-2.0 * Math.log(theta) / size)).exp().unsqueeze(0);
     Tensor angles = positions.mul(frequencies);
     Tensor cos = angles.cos().to(x.scalar_type());

@@ -3,10 +3,10 @@ package org.fastllm.modules.lora;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.fastllm.dsl.config.LoraConfig;
+import org.fastllm.dsl.count.AdapterTensors;
 import org.fastllm.dsl.count.TensorSpec;
 import org.fastllm.modules.layer.Adapters;
 
@@ -25,19 +25,19 @@ public final class LoraAdapters extends Module implements Adapters {
   private LoraAdapters() {}
 
   /**
-   * Fresh adapters for the resolved LoRA config's targets, shaped after the block's linear weights.
+   * Fresh adapters for the resolved LoRA config's targets, shaped as {@link AdapterTensors} lists them.
    *
    * @throws IllegalArgumentException when a target names no linear layer of the block
    */
   public static LoraAdapters of(LoraConfig config, List<TensorSpec> blockTensors) {
+    List<String> unknown = AdapterTensors.unknownTargets(blockTensors, config);
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException("lora.targets: " + unknown + " name no linear layer of this block (it has: "
+          + String.join(", ", AdapterTensors.linearLayers(blockTensors)) + ")");
+    }
     LoraAdapters adapters = new LoraAdapters();
     for (String target : config.targets()) {
-      TensorSpec weight = blockTensors.stream()
-          .filter(t -> Objects.equals(t.linear(), target))
-          .findFirst()
-          .orElseThrow(() -> new IllegalArgumentException("lora.targets: '" + target
-              + "' is not a linear layer of this block; its linear layers are "
-              + blockTensors.stream().map(TensorSpec::linear).filter(Objects::nonNull).toList()));
+      TensorSpec weight = AdapterTensors.linearWeight(blockTensors, target);
       LoraAdapter adapter = LoraAdapter.fresh(weight.shape().get(0), weight.shape().get(1), config.rank(),
           config.alpha(), config.dropout());
       adapters.byTarget.put(target, adapters.register_module(target, adapter));

@@ -88,9 +88,8 @@ public final class Mamba2Mixer extends SequenceLayer {
     long batch = input.size(0);
     long time = input.size(1);
     Tensor bHeads = repeat(b.reshape(batch, time, groups, state), heads / groups);   // [b, t, heads, N]
-    Tensor bChannels = repeat(bHeads, state);                                         // [b, t, D, N]
-    Tensor cChannels = repeat(c.reshape(batch, time, heads, state), state);
-    Tensor y = scan.scan(u, delta, aLog.exp().neg(), bChannels, cChannels).add(u.mul(skip));
+    Tensor cHeads = c.reshape(batch, time, heads, state);
+    Tensor y = scan.scan(u, delta, aLog.exp().neg(), bHeads, cHeads).add(u.mul(skip));
     return outProj.forward(y.mul(torch.silu(z)), adapters);
   }
 

@@ -50,7 +50,7 @@ public record ScalarDecayScan(int chunk) {
       Tensor cc = ch.narrow(2, start, length);
       Tensor running = ah.narrow(2, start, length).cumsum(2);               // [b, H, l]
       Tensor pairs = running.unsqueeze(3).sub(running.unsqueeze(2));        // S_t - S_s
-      Tensor decay = pairs.masked_fill(CausalPairs.future(length), new Scalar(Double.NEGATIVE_INFINITY)).exp();
+      Tensor decay = pairs.masked_fill(CausalPairs.future(length, xc), new Scalar(Double.NEGATIVE_INFINITY)).exp();
       Tensor y = cc.matmul(bc.transpose(2, 3)).mul(decay).matmul(xc);       // [b, H, l, P]
       Tensor last = running.narrow(2, length - 1, 1);                       // S_L, [b, H, 1]
       Tensor toEnd = last.sub(running).exp().unsqueeze(3);                  // exp(S_L - S_s), [b, H, l, 1]

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.count.AdapterTensors;
 import org.fastllm.dsl.count.ModelTensors;
 import org.fastllm.dsl.count.TensorSpec;
 import org.fastllm.dsl.kind.BlockKindRegistry;
@@ -44,7 +45,14 @@ public final class StackBuilder {
     return new StackBuilder(LayerFactories.installed(), BlockKindRegistry.installed());
   }
 
+  /**
+   * Builds the model.
+   *
+   * @throws IllegalArgumentException before any tensor exists, when a block's LoRA targets name a layer it lacks
+   *     (a config that passed validation never does)
+   */
   public LanguageModel build(ModelConfig resolved) {
+    refuseUnknownTargets(resolved);
     long hidden = resolved.hiddenSize();
     long vocab = resolved.vocabSize();
     Map<String, Block> sharedBlocks = new HashMap<>();
@@ -87,6 +95,27 @@ public final class StackBuilder {
         : new TableModule(ParameterInit.normal(1.0 / Math.sqrt(hidden), vocab, hidden));
     return new LanguageModel(word, position, layers, useAdapters, adapterModules,
         Normalization.of(resolved.normalization(), hidden), output, roles);
+  }
+
+  private void refuseUnknownTargets(ModelConfig resolved) {
+    List<String> problems = new ArrayList<>();
+    resolved.blocks().forEach((name, config) -> {
+      if (config.lora() == null) {
+        return;
+      }
+      List<TensorSpec> blockTensors = tensors(config);
+      List<String> targets = config.lora().targets();
+      for (int i = 0; i < targets.size(); i++) {
+        if (AdapterTensors.linearWeight(blockTensors, targets.get(i)) == null) {
+          problems.add("model.blocks." + name + ".lora.targets[" + i + "]: '" + targets.get(i)
+              + "' is not a linear layer of this " + config.kind() + " block (it has: "
+              + String.join(", ", AdapterTensors.linearLayers(blockTensors)) + ")");
+        }
+      }
+    });
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException(String.join("\n", problems));
+    }
   }
 
   private Block buildBlock(BlockConfig config) {

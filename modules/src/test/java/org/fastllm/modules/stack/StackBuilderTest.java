@@ -1,6 +1,7 @@
 package org.fastllm.modules.stack;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 
@@ -22,9 +23,12 @@ import org.fastllm.dsl.config.NormalizationConfig;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.dsl.config.SsmVariant;
 import org.fastllm.dsl.config.TransformerBlockConfig;
+import org.fastllm.dsl.count.ModelCount;
 import org.fastllm.dsl.count.ModelTensors;
+import org.fastllm.dsl.count.ParameterAccounting;
 import org.fastllm.dsl.count.TensorSpec;
 import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.modules.testing.Torch;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
@@ -35,13 +39,23 @@ class StackBuilderTest {
 
   static TransformerBlockConfig attention(String type, int heads, Integer groups, boolean shared, Integer window,
       boolean biases, int ffn, LoraConfig lora) {
-    return new TransformerBlockConfig(shared, null, null, ffn, null, null, null, null, lora, biases,
+    return attention(type, heads, groups, shared, window, biases, ffn, lora, null);
+  }
+
+  static TransformerBlockConfig attention(String type, int heads, Integer groups, boolean shared, Integer window,
+      boolean biases, int ffn, LoraConfig lora, Double lrScale) {
+    return new TransformerBlockConfig(shared, null, null, ffn, null, null, lrScale, null, lora, biases,
         org.fastllm.dsl.config.AttentionType.valueOf(type), heads, groups, null, window != null, window, true, null,
         null);
   }
 
   static SsmBlockConfig ssm(SsmVariant variant, boolean shared, boolean gated, int ffn) {
-    return new SsmBlockConfig(shared, null, null, ffn, gated, null, null, null, null, null, variant, 4, null, 16,
+    return ssm(variant, shared, gated, ffn, null, null);
+  }
+
+  static SsmBlockConfig ssm(SsmVariant variant, boolean shared, boolean gated, int ffn, LoraConfig lora,
+      Double lrScale) {
+    return new SsmBlockConfig(shared, null, null, ffn, gated, null, lrScale, null, lora, null, variant, 4, null, 16,
         variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(4), null, variant == SsmVariant.MAMBA2 ? 8 : null,
         null, variant == SsmVariant.DISCRETE_MAMBA2 ? 2 : null, variant == SsmVariant.DISCRETE_MAMBA2 ? 4 : null,
         variant == SsmVariant.DISCRETE_MAMBA2 ? 8 : null);
@@ -64,6 +78,12 @@ class StackBuilderTest {
         false).withDefaults();
   }
 
+  /** The linear layers of each generated kind's mixer: transformer, then the ssm variants in declaration order. */
+  static final List<List<String>> MIXER_LINEARS = List.of(List.of("query", "key_value", "dense"),
+      List.of("in_proj", "x_proj", "dt_proj", "out_proj"), List.of("in_proj", "dt_in_proj", "dt_proj", "out_proj"),
+      List.of("in_proj", "out_proj"));
+
+  /** Configs of 1 to 3 blocks of every kind, shared or not, half of them with LoRA (per use on shared blocks). */
   static final Gen<ModelConfig> MODELS = in -> {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     int count = (int) in.next(Constraint.between(1, 3));
@@ -71,9 +91,11 @@ class StackBuilderTest {
       boolean shared = in.next(Constraint.between(0, 1)) == 1;
       int ffn = (int) in.next(Constraint.between(0, 1)) * 24;
       int kind = (int) in.next(Constraint.between(0, 3));
+      LoraConfig lora = in.next(Constraint.between(0, 1)) == 1 ? lora(in, kind, ffn > 0, shared) : null;
+      Double lrScale = in.next(Constraint.between(0, 3)) == 0 ? 0.0 : null;
       blocks.put("b" + i, kind == 0
-          ? attention("GQA", 4, 2, shared, null, in.next(Constraint.between(0, 1)) == 1, ffn, null)
-          : ssm(SsmVariant.values()[kind - 1], shared, in.next(Constraint.between(0, 1)) == 1, ffn));
+          ? attention("GQA", 4, 2, shared, null, in.next(Constraint.between(0, 1)) == 1, ffn, lora, lrScale)
+          : ssm(SsmVariant.values()[kind - 1], shared, in.next(Constraint.between(0, 1)) == 1, ffn, lora, lrScale));
     }
     List<String> pattern = List.copyOf(blocks.keySet());
     return model(blocks, pattern, (int) in.next(Constraint.between(1, 5)), in.next(Constraint.between(0, 1)) == 1,
@@ -81,9 +103,22 @@ class StackBuilderTest {
         in.next(Constraint.between(0, 1)) == 1 ? NormType.RMS_NORM : NormType.LAYER_NORM);
   };
 
+  /** A non-empty subset of the kind's linear layers as targets; per_use only where sharing allows it. */
+  static LoraConfig lora(org.quicktheories.core.RandomnessSource in, int kind, boolean mlp, boolean shared) {
+    List<String> linears = new java.util.ArrayList<>(MIXER_LINEARS.get(kind));
+    if (mlp) {
+      linears.addAll(List.of("layer_1", "layer_2"));
+    }
+    long mask = in.next(Constraint.between(1, (1L << linears.size()) - 1));
+    List<String> targets = java.util.stream.IntStream.range(0, linears.size())
+        .filter(bit -> (mask >> bit & 1) == 1).mapToObj(linears::get).toList();
+    return new LoraConfig((int) in.next(Constraint.between(1, 3)), null, null, targets,
+        in.next(Constraint.between(0, 1)) == 1, shared && in.next(Constraint.between(0, 1)) == 1);
+  }
+
   @Test
   void uniqueParameters_generatedConfigs_equalConfigOnlyLayout() {
-    qt().withExamples(25).withShrinkCycles(0).forAll(MODELS).checkAssert(config -> {
+    qt().withExamples(40).withShrinkCycles(0).forAll(MODELS).checkAssert(config -> {
       LanguageModel built = StackBuilder.installed().build(config);
       List<TensorSpec> expected = ModelTensors.of(config, BlockKindRegistry.installed());
       Map<String, List<Long>> expectedShapes = new LinkedHashMap<>();
@@ -92,8 +127,31 @@ class StackBuilderTest {
       built.uniqueParameters().forEach(p -> builtShapes.put(p.name(),
           java.util.Arrays.stream(Torch.shape(p.tensor())).boxed().toList()));
       assertEquals(new java.util.TreeMap<>(expectedShapes), new java.util.TreeMap<>(builtShapes), config.toString());
-      assertEquals(ModelTensors.count(config, BlockKindRegistry.installed()), built.parameterCount());
+      assertEquals(expected.size(), built.uniqueParameters().size(), "no name repeats");
+
+      ModelCount count = ParameterAccounting.count(BlockPattern.expand(config), BlockKindRegistry.installed());
+      assertEquals(count.total(), built.parameterCount(), config.toString());
+      assertEquals(count.lora(), built.uniqueParameters().stream().filter(StackBuilderTest::isAdapter)
+          .mapToLong(p -> p.tensor().numel()).sum(), "lora of " + config);
+      assertEquals(count.trainable(), built.uniqueParameters().stream().filter(NamedParameter::trainable)
+          .mapToLong(p -> p.tensor().numel()).sum(), "trainable of " + config);
     });
+  }
+
+  static boolean isAdapter(NamedParameter p) {
+    return p.name().startsWith("adapters.") || p.name().contains(".lora.");
+  }
+
+  @Test
+  void build_loraTargetTheBlockLacks_refusedBeforeAllocating() {
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    blocks.put("claire", ssm(SsmVariant.MAMBA1, false, false, 0,
+        new LoraConfig(2, null, null, List.of("in_proj", "query"), null, null), null));
+    ModelConfig config = model(blocks, List.of("claire"), 2, false, false, NormType.RMS_NORM);
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> StackBuilder.installed().build(config));
+    assertEquals("model.blocks.claire.lora.targets[1]: 'query' is not a linear layer of this ssm block"
+        + " (it has: in_proj, x_proj, dt_proj, out_proj)", refused.getMessage());
   }
 
   @Test
