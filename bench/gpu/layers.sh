@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# On the GPU host, in one call: the block kinds' forward+backward from Java (LayerBench) and the same layers in
+# Python PyTorch (layers_reference.py), same sizes, then the Java/Python ratios. Expects the bundle of
+# bench/gpu/bundle.sh unpacked in ./b. Results go to $OUT (or ./out).
+set -uo pipefail
+out=${OUT:-out}; mkdir -p "$out"
+args=(--device cuda --dtype "${DTYPE:-bf16}" --hidden "${HIDDEN:-1024}" --seq "${SEQ:-512,2048}" --batch "${BATCH:-4}"
+      --iters "${ITERS:-20}" --warmup 5)
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader | tee "$out/gpu.txt"
+b/run-gpu.sh org.fastllm.modules.bench.LayerBench "${args[@]}" > "$out/layers-java.jsonl" 2> "$out/layers-java.err"
+echo "java exit $?"; grep '^#' "$out/layers-java.jsonl"; tail -5 "$out/layers-java.err"
+python3 bench/gpu/layers_reference.py "${args[@]}" > "$out/layers-python.jsonl" 2> "$out/layers-python.err"
+echo "python exit $?"; tail -5 "$out/layers-python.err"
+python3 bench/gpu/compare.py "$out/layers-java.jsonl" "$out/layers-python.jsonl" | tee "$out/layers-compare.txt"
