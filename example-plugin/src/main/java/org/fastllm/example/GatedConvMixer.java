@@ -1,0 +1,38 @@
+package org.fastllm.example;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.Linear;
+import org.fastllm.modules.layer.SequenceLayer;
+
+/**
+ * The gated_conv mixer: {@code [x, g] = in_proj(h)}, {@code y = conv(x) * silu(g)}, output {@code out_proj(y)}, with
+ * {@code E = expansion x H} channels in between.
+ *
+ * <pre>{@code GatedConvMixer mixer = new GatedConvMixer(resolvedGatedConvBlock);}</pre>
+ *
+ * <p>Its parameters are exactly the {@code mixer.*} tensors of {@link GatedConvLayout}.
+ */
+public final class GatedConvMixer extends SequenceLayer {
+  private final Linear inProj;
+  private final ShortConv conv;
+  private final Linear outProj;
+  private final long inner;
+
+  public GatedConvMixer(GatedConvBlockConfig c) {
+    long hidden = c.hiddenSize();
+    this.inner = (long) c.expansion() * hidden;
+    boolean biases = c.addLinearBiases();
+    this.inProj = register_module("in_proj", Linear.kaiming("in_proj", 2 * inner, hidden, biases));
+    this.conv = register_module("conv", new ShortConv(inner, c.kernelSize(), c.causal()));
+    this.outProj = register_module("out_proj", Linear.kaiming("out_proj", hidden, inner, biases));
+  }
+
+  @Override
+  public Tensor forward(Tensor input, Adapters adapters) {
+    Tensor xg = inProj.forward(input, adapters);
+    Tensor y = conv.forward(xg.narrow(2, 0, inner)).mul(torch.silu(xg.narrow(2, inner, inner)));
+    return outProj.forward(y, adapters);
+  }
+}

@@ -1,0 +1,38 @@
+package org.fastllm.example;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.layer.ParameterInit;
+import org.fastllm.modules.layer.Parameters;
+
+/**
+ * A depthwise convolution over time with weight {@code [channels, 1, kernel]} and a bias: causal (output {@code t}
+ * sees inputs {@code t-kernel+1 .. t}) or centered (an odd kernel, {@code (kernel-1)/2} on each side).
+ *
+ * <pre>{@code Tensor y = new ShortConv(channels, 4, true).forward(x);  // x, y: [b, t, channels]}</pre>
+ */
+final class ShortConv extends Module {
+  private final Tensor weight;
+  private final Tensor bias;
+  private final long kernel;
+  private final boolean causal;
+
+  ShortConv(long channels, long kernel, boolean causal) {
+    this.kernel = kernel;
+    this.causal = causal;
+    this.weight = Parameters.register(this, "weight",
+        ParameterInit.uniform(1.0 / Math.sqrt(channels * kernel), channels, 1, kernel));
+    this.bias = Parameters.register(this, "bias", ParameterInit.uniform(1.0 / Math.sqrt(kernel), channels));
+  }
+
+  Tensor forward(Tensor input) {
+    long time = input.size(1);
+    long padding = causal ? kernel - 1 : (kernel - 1) / 2;
+    Tensor y = torch.conv1d(input.transpose(1, 2), weight, new TensorOptional(bias), new long[] {1},
+        new long[] {padding}, new long[] {1}, weight.size(0));
+    // Causal: padding on both sides, keep the first `time` outputs; centered: the output already has `time`.
+    return y.narrow(2, 0, time).transpose(1, 2);
+  }
+}
