@@ -195,6 +195,23 @@ class StackBuilderTest {
     LanguageModel model = StackBuilder.installed().build(seedExample(64));
     assertEquals(15, model.numLayers());
     assertTrue(model.layer(1) == model.layer(4) && model.layer(4) == model.layer(6), "bob is one module");
+    assertLossFalls(model);
+  }
+
+  /** The seed's first example (one MQA block, 16 heads, 48 layers) at hidden 64 instead of 4096. */
+  @Test
+  void adamW_oneBlockSeedScaledDown_lossIsFiniteAndFalls() {
+    Torch.seed(8);
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    blocks.put("default_transformer", attention("MQA", 16, null, false, null, true, 256, null));
+    ModelConfig model = new ModelConfig(64, 64, false, null, blocks, List.of("default_transformer"), 48, 64, false)
+        .withDefaults();
+    LanguageModel built = StackBuilder.installed().build(model);
+    assertEquals(48, built.numLayers());
+    assertLossFalls(built);
+  }
+
+  private static void assertLossFalls(LanguageModel model) {
     AdamWOptions options = new AdamWOptions(3e-3);
     AdamW optimizer = new AdamW(model.trainableTensors(), options);
     Tensor tokens = torch.randint(64, new long[] {2, 33}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Long));
