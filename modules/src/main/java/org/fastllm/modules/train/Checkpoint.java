@@ -44,7 +44,10 @@ import org.fastllm.modules.stack.NamedParameter;
 public final class Checkpoint {
   public static final int FORMAT_VERSION = 1;
   public static final String LATEST = "latest";
-  /** Test hook: milliseconds to sleep inside a save after the weights are written, before the rename. */
+  /**
+   * Test hook, {@code STEP:MILLIS}: the save of step {@code STEP} sleeps that long after the weights are written
+   * and before the rename, so a test can kill the process in the middle of a save.
+   */
   public static final String SLEEP_PROPERTY = "fastllm.test.checkpointSleepMs";
   static final ObjectMapper JSON = new ObjectMapper()
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
@@ -74,7 +77,7 @@ public final class Checkpoint {
       Safetensors.write(temp.resolve("optimizer.safetensors"), optimizer.state(),
           Map.of("format_version", Integer.toString(FORMAT_VERSION), "steps", Long.toString(optimizer.steps())));
     }
-    sleepForTests();
+    sleepForTests(state.step());
     writeText(temp.resolve("state.json"), JSON.writeValueAsString(state));
     syncDirectory(temp);
     Path target = checkpoints.resolve(name);
@@ -188,9 +191,11 @@ public final class Checkpoint {
     return shared;
   }
 
-  private static void sleepForTests() {
-    long millis = Long.getLong(SLEEP_PROPERTY, 0L);
-    if (millis > 0) {
+  private static void sleepForTests(long step) {
+    String hook = System.getProperty(SLEEP_PROPERTY, "");
+    int colon = hook.indexOf(':');
+    if (colon > 0 && Long.parseLong(hook.substring(0, colon)) == step) {
+      long millis = Long.parseLong(hook.substring(colon + 1));
       try {
         Thread.sleep(millis);
       } catch (InterruptedException e) {

@@ -15,7 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -53,7 +55,8 @@ public final class Safetensors {
       data.put(e.getKey(), bytes);
       meta.put(CRC + e.getKey(), crc(bytes));
       ObjectNode entry = header.putObject(e.getKey());
-      entry.put("dtype", dtypeName(t.scalar_type()));
+      // intern(): JavaCPP returns native enums as a constant whose value field was overwritten.
+      entry.put("dtype", dtypeName(t.scalar_type().intern()));
       var shape = entry.putArray("shape");
       for (int d = 0; d < t.dim(); d++) {
         shape.add(t.size(d));
@@ -128,17 +131,26 @@ public final class Safetensors {
     }
   }
 
+  /**
+   * The tensor's bytes. Each intermediate stays referenced until the copy is done: a no-op {@code cpu()} or
+   * {@code contiguous()} may hand back a handle to its receiver's native object, which the collector would free
+   * with the receiver.
+   */
   private static byte[] bytesOf(Tensor tensor) {
-    Tensor cpu = tensor.detach().cpu().contiguous();
-    byte[] bytes = new byte[Math.toIntExact(cpu.nbytes())];
+    Tensor detached = tensor.detach();
+    Tensor cpu = detached.cpu();
+    Tensor dense = cpu.contiguous();
+    byte[] bytes = new byte[Math.toIntExact(dense.nbytes())];
     if (bytes.length > 0) {
-      new BytePointer(cpu.data_ptr()).capacity(bytes.length).get(bytes);
+      new BytePointer(dense.data_ptr()).capacity(bytes.length).get(bytes);
     }
+    java.lang.ref.Reference.reachabilityFence(detached);
+    java.lang.ref.Reference.reachabilityFence(cpu);
     return bytes;
   }
 
   private static Tensor tensorOf(byte[] bytes, long[] shape, ScalarType type) {
-    Tensor tensor = torch.empty(shape).to(type);
+    Tensor tensor = torch.empty(shape, new TensorOptions(type), new MemoryFormatOptional());
     if (bytes.length > 0) {
       new BytePointer(tensor.data_ptr()).capacity(bytes.length).put(bytes);
     }

@@ -135,7 +135,8 @@ public final class Trainer {
     bestValidationLoss = state.bestValidationLoss();
     if (state.torchRng() != null) {
       byte[] bytes = Base64.getDecoder().decode(state.torchRng());
-      Tensor rng = torch.empty(bytes.length).to(torch.ScalarType.Byte);
+      Tensor rng = torch.empty(new long[] {bytes.length}, new org.bytedeco.pytorch.TensorOptions(
+          torch.ScalarType.Byte), new org.bytedeco.pytorch.MemoryFormatOptional());
       new BytePointer(rng.data_ptr()).capacity(bytes.length).put(bytes);
       torch.getDefaultCPUGenerator().set_state(rng);
     }
@@ -251,7 +252,8 @@ public final class Trainer {
   private Path save(Path checkpoints, int step) throws IOException {
     String rng;
     try (PointerScope scope = new PointerScope()) {
-      Tensor state = torch.getDefaultCPUGenerator().get_state().contiguous();
+      // The generator state is a fresh contiguous byte tensor; no intermediate handle to keep alive.
+      Tensor state = torch.getDefaultCPUGenerator().get_state();
       byte[] bytes = new byte[Math.toIntExact(state.nbytes())];
       new BytePointer(state.data_ptr()).capacity(bytes.length).get(bytes);
       rng = Base64.getEncoder().encodeToString(bytes);
