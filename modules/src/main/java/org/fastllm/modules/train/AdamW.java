@@ -119,7 +119,7 @@ public final class AdamW {
     }
   }
 
-  /** Drops every gradient (sets it undefined), so the next backward starts from nothing. */
+  /** Zeroes every gradient in place, so the next backward starts from nothing. */
   public void zeroGradients() {
     for (Slot s : slots) {
       Tensor grad = s.parameter().tensor().mutable_grad();
