@@ -9,11 +9,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code fastllm-cli} command: validate, describe, migrate and export the schema of block-modular configs.
+ * The {@code fastllm-cli} command: train, validate, describe, migrate and export the schema of block-modular configs.
  *
  * <pre>{@code java -jar fastllm-cli.jar describe model.yaml}</pre>
  *
- * <p><b>Exit codes:</b> 0 success, 2 invalid config or wrong usage, 1 internal failure. Bad input never prints a
+ * <p><b>Exit codes:</b> 0 success, 2 invalid config or wrong usage, 3 training diverged, 1 internal failure. Bad input never prints a
  * stack trace; {@code --debug} does.
  */
 @Command(
@@ -21,15 +21,17 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Declare language models as stacks of named blocks, check them, look at them, train them.",
-    subcommands = {ValidateCommand.class, DescribeCommand.class, MigrateCommand.class, SchemaCommand.class,
+    subcommands = {TrainCommand.class, ValidateCommand.class, DescribeCommand.class, MigrateCommand.class, SchemaCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:internal failure (a bug: please report it with --debug output)",
-        "2:invalid config or wrong usage"})
+        "2:invalid config, data, checkpoint or wrong usage", "3:train: the loss diverged (NaN or infinite)"})
 public final class Main implements Runnable {
   public static final int OK = 0;
   public static final int INTERNAL = 1;
   public static final int INVALID = 2;
+  /** {@code train} stopped because the loss or gradient norm became NaN or infinite. */
+  public static final int DIVERGED = 3;
 
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
       description = "Print stack traces of failures.")

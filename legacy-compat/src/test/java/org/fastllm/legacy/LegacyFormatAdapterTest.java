@@ -222,14 +222,24 @@ class LegacyFormatAdapterTest {
     }
 
     @Test
-    void topLevelSections_areNamedAndDropped() {
-      Migration m = migrate("model: {transformer: {}}\noptimizer: {weight_decay: 0.1, beta_2: 0.95}\nrun: {}\n");
+    void topLevelSections_areMappedWithFastLlmDefaultsOrNamedAndDropped() {
+      Migration m = migrate("model: {transformer: {}}\noptimizer: {weight_decay: 0.1, beta_2: 0.95}\nrun: {}\n"
+          + "batch: {micro_batch_size: 2, batch_size: 8, sequence_length: 64}\ntraining: {train_iters: 50, wandb: {}}\n");
       List<String> all = m.warnings().stream().map(Problem::render).toList();
-      assertTrue(all.contains("old.yaml:2:1: warning: optimizer: the 'optimizer' section of a Fast-LLM training"
-          + " file is not used by this tool yet (keys: weight_decay, beta_2); it will be mapped by train"), all::toString);
-      assertTrue(all.contains("old.yaml:3:1: warning: run: the 'run' section of a Fast-LLM training file is not used"
-          + " by this tool yet; it will be mapped by train"), all::toString);
-      assertEquals(List.of("model"), List.copyOf(iterable(m.document().root().fieldNames())));
+      assertTrue(all.contains("old.yaml:2:1: warning: optimizer: the 'optimizer' section of a Fast-LLM training file is"
+          + " deprecated; mapped to optimizer.weight_decay -> optimizer.weight_decay, optimizer.beta_2 ->"
+          + " optimizer.beta2 (write those keys instead)"), all::toString);
+      assertTrue(all.contains("old.yaml:3:1: warning: run: the 'run' section of a Fast-LLM training file has no"
+          + " equivalent in this tool; ignored"), all::toString);
+      assertTrue(all.contains("old.yaml:5:29: warning: training.wandb: has no equivalent in this tool; ignored"),
+          all::toString);
+      var root = m.document().root();
+      assertEquals(List.of("model", "optimizer", "training"), List.copyOf(iterable(root.fieldNames())));
+      assertEquals("{\"weight_decay\":0.1,\"beta2\":0.95,\"learning_rate\":1.0E-4,\"min_learning_rate\":0.0,"
+          + "\"warmup_steps\":0,\"schedule\":\"constant\",\"beta1\":0.9,\"epsilon\":1.0E-8,\"grad_clip\":1.0}",
+          root.get("optimizer").toString());
+      assertEquals("{\"batch_size\":2,\"gradient_accumulation\":4,\"sequence_length\":64,\"steps\":50}",
+          root.get("training").toString());
     }
 
     @Test

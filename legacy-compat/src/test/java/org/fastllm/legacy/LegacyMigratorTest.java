@@ -64,10 +64,11 @@ class LegacyMigratorTest {
     }
 
     @Test
-    void aprielHybrid_warnsOncePerLegacySectionAndRenamedKey() {
+    void aprielHybrid_warnsOncePerLegacySectionRenamedKeyAndUnmappedKey() {
       List<String> warnings = migrate(APRIEL).warnings().stream().map(p -> p.location().orElseThrow().line()
           + " " + p.path()).toList();
-      assertEquals(List.of("2 training", "6 batch", "10 data", "13 optimizer", "16 pretrained",
+      assertEquals(List.of("2 training", "6 batch", "12 data.datasets.training.type", "12 data.datasets.training.path",
+          "13 optimizer", "17 pretrained.format", "18 pretrained.path", "19 pretrained.model_weights",
           "21 model.base_model", "22 model.base_model.transformer", "23 model.base_model.transformer.normalization",
           "29 model.base_model.transformer.num_layers", "30 model.base_model.transformer.hidden_size",
           "32 model.base_model.transformer.activation_type", "34 model.base_model.transformer.num_attention_heads",

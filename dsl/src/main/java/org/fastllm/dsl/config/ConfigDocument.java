@@ -4,13 +4,41 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 
 /**
- * A whole config file: today its {@code model} section.
+ * A whole config file: the {@code model}, and the run sections {@code train} reads ({@code data},
+ * {@code optimizer}, {@code training}, {@code checkpoint}); {@code validate} and {@code describe} need only the model.
  *
- * <pre>{@code ConfigDocument doc = loader.load(Path.of("model.yaml")).document();}</pre>
+ * <pre>{@code ConfigDocument doc = loader.load(Path.of("run.yaml")).resolved();}</pre>
  */
-public record ConfigDocument(@NotNull(message = "is required: a config file starts with 'model:'") @Valid ModelConfig model) {
+public record ConfigDocument(
+    @NotNull(message = "is required: a config file starts with 'model:'") @Valid ModelConfig model,
+    @Valid DataConfig data,
+    @Valid OptimizerConfig optimizer,
+    @Valid TrainingConfig training,
+    @Valid CheckpointConfig checkpoint) {
 
+  /** A document with only a model section. */
+  public ConfigDocument(ModelConfig model) {
+    this(model, null, null, null, null);
+  }
+
+  /**
+   * Every absent key given its default; a run section that is absent stays absent, so {@code describe --resolved}
+   * of a model file shows only the model. See {@link #withRunDefaults()}.
+   */
   public ConfigDocument withDefaults() {
-    return new ConfigDocument(model == null ? null : model.withDefaults());
+    return new ConfigDocument(model == null ? null : model.withDefaults(),
+        data == null ? null : data.withDefaults(), optimizer == null ? null : optimizer.withDefaults(),
+        training == null ? null : training.withDefaults(), checkpoint == null ? null : checkpoint.withDefaults());
+  }
+
+  /** {@link #withDefaults()} with every run section present: what {@code train} runs and what checkpoints store. */
+  public ConfigDocument withRunDefaults() {
+    return new ConfigDocument(model == null ? null : model.withDefaults(),
+        (data == null ? new DataConfig(null, null, null, null) : data).withDefaults(),
+        (optimizer == null ? new OptimizerConfig(null, null, null, null, null, null, null, null, null) : optimizer)
+            .withDefaults(),
+        (training == null ? new TrainingConfig(null, null, null, null, null, null, null, null, null, null, null)
+            : training).withDefaults(),
+        (checkpoint == null ? new CheckpointConfig(null, null) : checkpoint).withDefaults());
   }
 }

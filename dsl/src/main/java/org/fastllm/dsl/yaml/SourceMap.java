@@ -37,6 +37,19 @@ public final class SourceMap {
     }
   }
 
+  /** An independent copy, for a tree that is about to be changed. */
+  public SourceMap copy() {
+    SourceMap copy = new SourceMap();
+    copy.locations.putAll(locations);
+    return copy;
+  }
+
+  /** The path and everything under it now come from {@code location} (a value replaced from outside the file). */
+  public void replaceUnder(String path, SourceLocation location) {
+    locations.keySet().removeIf(p -> p.equals(path) || p.startsWith(path + ".") || p.startsWith(path + "["));
+    locations.put(path, location);
+  }
+
   /** Only the exact path, without falling back to enclosing ones. */
   public Optional<SourceLocation> exact(String path) {
     return Optional.ofNullable(locations.get(path));

@@ -17,6 +17,7 @@ import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.dsl.pattern.StackPlan;
 import org.fastllm.dsl.problem.InvalidConfigException;
 import org.fastllm.dsl.problem.Problem;
+import org.fastllm.dsl.yaml.ConfigOverrides;
 import org.fastllm.dsl.yaml.ReadLimits;
 import org.fastllm.dsl.yaml.SourceMap;
 import org.fastllm.dsl.yaml.YamlDocument;
@@ -109,6 +110,19 @@ public final class ConfigLoader {
   }
 
   public LoadedConfig load(YamlDocument document) {
+    return load(document, ConfigOverrides.none());
+  }
+
+  /** Reads a file with command-line settings applied after any format migration, before binding. */
+  public LoadedConfig load(Path file, ConfigOverrides overrides) {
+    return load(reader.read(file), overrides);
+  }
+
+  /**
+   * The document with {@code overrides} applied on the (migrated) tree: a bad key or value in an override is
+   * reported like one in the file, located at {@code command line:N:1}.
+   */
+  public LoadedConfig load(YamlDocument document, ConfigOverrides overrides) {
     List<Problem> warnings = new ArrayList<>();
     YamlDocument current = document;
     boolean legacy = false;
@@ -121,6 +135,7 @@ public final class ConfigLoader {
       }
     }
     try {
+      current = overrides.applyTo(current);
       ConfigDocument written = await(binder).bind(current);
       return check(document.source(), written, current.sourceMap(), warnings, legacy);
     } catch (InvalidConfigException e) {

@@ -108,7 +108,7 @@ class ValidationRulesTest {
   @Test
   void load_missingModel_saysModelIsRequired() {
     assertThat(errors("other: 1\n")).containsExactly(
-        "m.yaml:1:1: other: unknown key 'other' (allowed: model)");
+        "m.yaml:1:1: other: unknown key 'other' (allowed: checkpoint, data, model, optimizer, training)");
     assertThat(errors("{}\n")).containsExactly("m.yaml:1:1: model: is required: a config file starts with 'model:'");
   }
 

@@ -1,0 +1,177 @@
+package org.fastllm.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.fastllm.dsl.bind.ConfigMapper;
+import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.problem.Problem;
+import org.fastllm.dsl.yaml.ConfigOverrides;
+import org.fastllm.dsl.yaml.YamlDocument;
+import org.fastllm.dsl.yaml.YamlTreeReader;
+import org.fastllm.modules.train.ArchitectureCheck;
+import org.fastllm.modules.train.Checkpoint;
+import org.fastllm.modules.train.CheckpointException;
+import org.fastllm.modules.train.Trainer;
+import org.fastllm.modules.train.TrainingData;
+import org.fastllm.modules.train.TrainingDivergedException;
+import org.fastllm.validation.load.ConfigLoader;
+import org.fastllm.validation.load.LoadedConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code train [--config RUN.yaml] [--resume DIR] [--device auto|cpu|cuda] [key=value ...]}: trains a model; with no
+ * arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = {"Train a model. With no arguments: a small built-in hybrid model on a built-in corpus (CPU).",
+        "Writes metrics.jsonl, loss.png and checkpoints/ under training.output_dir.",
+        "Exit codes: 0 done, 2 invalid config, data or checkpoint, 3 the loss diverged (NaN or infinite), "
+            + "1 internal failure."})
+final class TrainCommand implements Callable<Integer> {
+  static final String DEFAULT_RUN = "train/default-run.yaml";
+  static final String CORPUS = "train/corpus.txt";
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "Run config: model, data, optimizer, training and checkpoint sections (default: the built-in run, "
+          + "or the resumed checkpoint's config).")
+  Path config;
+
+  @Option(names = "--resume", paramLabel = "DIR",
+      description = "Continue from a checkpoint folder, a checkpoints folder (its 'latest') or a run folder.")
+  Path resume;
+
+  @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu or cuda (sets training.device).")
+  String device;
+
+  @Parameters(paramLabel = "KEY=VALUE", arity = "0..*",
+      description = "Dotted settings applied over the config, e.g. training.steps=200 optimizer.learning_rate=1e-3")
+  List<String> settings = new ArrayList<>();
+
+  @Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    List<String> all = new ArrayList<>(settings);
+    if (device != null) {
+      all.add("training.device=" + device.toLowerCase(Locale.ROOT));
+    }
+    ConfigOverrides overrides = ConfigOverrides.parse(all);
+    ConfigLoader loader = ConfigLoader.standard();
+    Optional<Checkpoint.Loaded> checkpoint;
+    try {
+      checkpoint = Optional.ofNullable(resume).map(Checkpoint::load);
+    } catch (CheckpointException e) {
+      err.println("error: " + e.getMessage());
+      return Main.INVALID;
+    }
+    LoadedConfig loaded = loader.load(source(checkpoint), overrides);
+    loaded.warnings().stream().map(Problem::render).forEach(err::println);
+    ConfigDocument run = loaded.resolved().withRunDefaults();
+    String yaml = ConfigMapper.yaml(loader.kinds()).writeValueAsString(run);
+    if (checkpoint.isPresent()) {
+      Checkpoint.Loaded saved = checkpoint.get();
+      LoadedConfig then = loader.load(saved.folder().resolve("config.yaml").toString(), saved.configYaml());
+      List<String> differences = ArchitectureCheck.differences(then.model(), run.model(), loader.kinds());
+      if (!differences.isEmpty()) {
+        err.println("error: checkpoint " + saved.folder() + " holds a different model than the config:");
+        differences.forEach(d -> err.println("  " + d));
+        return Main.INVALID;
+      }
+    }
+    Trainer trainer;
+    TrainingData data;
+    try {
+      data = TrainingData.load(run.data(), TrainCommand::corpus);
+      trainer = Trainer.create(run, yaml, data, checkpoint);
+    } catch (NoSuchFileException e) {
+      err.println("error: " + e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason()
+          + ")"));
+      return Main.INVALID;
+    } catch (IllegalArgumentException | IllegalStateException | CheckpointException e) {
+      err.println("error: " + e.getMessage());
+      return Main.INVALID;
+    }
+    err.println(String.format(Locale.ROOT, "training %,d parameters on %s (%s), data %s: %,d training / %,d "
+        + "held-out tokens", trainer.model().parameterCount(), trainer.deviceUsed().is_cuda() ? "cuda" : "cpu",
+        trainer.bf16() ? "bf16 autocast" : "fp32", data.source(), data.train().size(), data.validation().size()));
+    err.flush();
+    ProgressBar progress = new ProgressBar(err, System.console() != null, run.training().logInterval());
+    Trainer.Result result;
+    try {
+      result = trainer.run(progress);
+    } catch (TrainingDivergedException e) {
+      err.println();
+      err.println("error: " + e.getMessage());
+      Path latest = Path.of(run.training().outputDir(), "checkpoints");
+      err.println(Files.exists(latest.resolve(Checkpoint.LATEST))
+          ? "the last good checkpoint is kept: " + Checkpoint.locate(latest)
+          : "no checkpoint was saved before it");
+      return Main.DIVERGED;
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      return Main.INVALID;
+    }
+    Path metrics = result.output().resolve("metrics.jsonl");
+    Path png = result.output().resolve("loss.png");
+    LossChart.write(metrics, png);
+    summary(out, result, metrics, png);
+    out.flush();
+    return Main.OK;
+  }
+
+  private YamlDocument source(Optional<Checkpoint.Loaded> checkpoint) {
+    YamlTreeReader reader = new YamlTreeReader();
+    if (config != null) {
+      return reader.read(config);
+    }
+    if (checkpoint.isPresent()) {
+      return reader.read(checkpoint.get().folder().resolve("config.yaml").toString(), checkpoint.get().configYaml());
+    }
+    return reader.read("built-in run (" + DEFAULT_RUN + ")", resource(DEFAULT_RUN));
+  }
+
+  private static void summary(PrintWriter out, Trainer.Result r, Path metrics, Path png) {
+    out.println(String.format(Locale.ROOT, "trained steps %d-%d of %d: %,d tokens in %s (%,.0f tokens/s)",
+        r.firstStep() + 1, r.steps(), r.steps(), r.tokens(), ProgressBar.duration(r.seconds()),
+        r.tokens() / Math.max(r.seconds(), 1e-9)));
+    out.println(String.format(Locale.ROOT, "loss %.4f -> %.4f%s", r.firstLoss(), r.lastLoss(),
+        r.bestValidationLoss() == null ? "" : String.format(Locale.ROOT, ", best validation loss %.4f",
+            r.bestValidationLoss())));
+    out.println("metrics    " + metrics);
+    out.println("loss curve " + png);
+    r.lastCheckpoint().ifPresent(c -> out.println("checkpoint " + c));
+  }
+
+  static String corpus() {
+    return resource(CORPUS);
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = TrainCommand.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + name + " is missing from the jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+}

@@ -1,0 +1,109 @@
+package org.fastllm.modules.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.LrSchedule;
+import org.fastllm.dsl.config.OptimizerConfig;
+import org.fastllm.modules.stack.NamedParameter;
+import org.fastllm.modules.testing.Torch;
+import org.junit.jupiter.api.Test;
+
+class AdamWTest {
+  static final OptimizerConfig CONFIG = new OptimizerConfig(0.1, 0.0, 0, LrSchedule.CONSTANT, 0.1, 0.9, 0.95, 1e-8,
+      0.0);
+  static final double[] START = {1.0, -2.0};
+  static final double[][] GRADS = {{0.5, -2.0}, {1.0, 0.25}};
+
+  static Tensor parameter() {
+    Torch.seed(1);
+    Tensor p = torch.tensor(new float[] {(float) START[0], (float) START[1]});
+    p.set_requires_grad(true);
+    return p;
+  }
+
+  /** Sets p.grad to g by differentiating sum(p * g). */
+  static void gradient(Tensor p, double[] g) {
+    p.mul(torch.tensor(new float[] {(float) g[0], (float) g[1]})).sum().backward();
+  }
+
+  /** torch.optim.AdamW's update, step by step in doubles. */
+  static double[] reference(double lr, double lrScale, boolean decay) {
+    double[] p = START.clone();
+    double[] m = new double[2];
+    double[] v = new double[2];
+    for (int t = 1; t <= GRADS.length; t++) {
+      for (int i = 0; i < 2; i++) {
+        double g = GRADS[t - 1][i];
+        double rate = lr * lrScale;
+        if (decay) {
+          p[i] *= 1 - rate * 0.1;
+        }
+        m[i] = 0.9 * m[i] + 0.1 * g;
+        v[i] = 0.95 * v[i] + 0.05 * g * g;
+        double mHat = m[i] / (1 - Math.pow(0.9, t));
+        double denom = Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(0.95, t)) + 1e-8;
+        p[i] -= rate * mHat / denom;
+      }
+    }
+    return p;
+  }
+
+  static double[] values(Tensor t) {
+    FloatPointer data = new FloatPointer(t.contiguous().data_ptr());
+    return new double[] {data.get(0), data.get(1)};
+  }
+
+  private static double[] train(NamedParameter parameter) {
+    AdamW adam = new AdamW(List.of(parameter), CONFIG);
+    for (double[] g : GRADS) {
+      gradient(parameter.tensor(), g);
+      adam.step(0.1);
+      adam.zeroGradients();
+    }
+    return values(parameter.tensor());
+  }
+
+  @Test
+  void step_decayedTensor_matchesHandComputedAdamW() {
+    double[] expected = reference(0.1, 1.0, true);
+    double[] actual = train(new NamedParameter("w", parameter(), true, 1.0));
+
+    assertEquals(expected[0], actual[0], 1e-6);
+    assertEquals(expected[1], actual[1], 1e-6);
+  }
+
+  @Test
+  void step_normOrBiasWithHalfRate_isNotDecayedAndMovesAtHalfRate() {
+    double[] expected = reference(0.1, 0.5, false);
+    double[] actual = train(new NamedParameter("norm.weight", parameter(), false, 0.5));
+
+    assertEquals(expected[0], actual[0], 1e-6);
+    assertEquals(expected[1], actual[1], 1e-6);
+  }
+
+  @Test
+  void step_lrScaleZero_leavesTensorBitIdentical() {
+    double[] actual = train(new NamedParameter("frozen", parameter(), true, 0.0));
+
+    assertEquals(START[0], actual[0], 0.0);
+    assertEquals(START[1], actual[1], 0.0);
+  }
+
+  @Test
+  void clipGradients_aboveMax_scalesToMaxAndReportsNormBefore() {
+    Tensor p = parameter();
+    AdamW adam = new AdamW(List.of(new NamedParameter("w", p, true, 1.0)), CONFIG);
+    gradient(p, new double[] {3.0, 4.0});
+
+    double norm = adam.clipGradients(1.0);
+
+    assertEquals(5.0, norm, 1e-6);
+    double[] g = values(p.grad());
+    assertEquals(0.6, g[0], 1e-6);
+    assertEquals(0.8, g[1], 1e-6);
+  }
+}

@@ -1,0 +1,154 @@
+package org.fastllm.modules.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.modules.stack.NamedParameter;
+import org.fastllm.modules.testing.Torch;
+import org.fastllm.validation.load.ConfigLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A tiny hybrid run (attention, discrete Mamba 2, a shared block) trained for a few steps on the CPU. */
+class TrainerTest {
+  static final String TEXT = "The river wakes before the town does. A heron waits on a stone. ".repeat(40);
+  @TempDir Path dir;
+
+  static String yaml(Path output, String extra) {
+    return """
+        model:
+          hidden_size: 32
+          vocab_size: 256
+          blocks:
+            a: {kind: transformer, num_heads: 2, ffn_hidden_size: 64%s}
+            m: {kind: ssm, variant: discrete_mamba2, state_size: 8, n_qk_heads: 2, n_v_heads: 2, chunk_size: 8,
+                ffn_hidden_size: 64}
+            s: {kind: transformer, num_heads: 2, ffn_hidden_size: 64, shared_weights: true}
+          block_pattern: [a, m, s, s]
+          num_layers: 4
+        optimizer: {learning_rate: 3.0e-3, warmup_steps: 2}
+        training: {steps: 6, batch_size: 2, sequence_length: 16, gradient_accumulation: 2, seed: 7, device: cpu,
+                   eval_interval: 3, eval_batches: 1, output_dir: '%s'}
+        checkpoint: {interval: 3, keep: 3}
+        """.formatted(extra, output.toString().replace("'", "''"));
+  }
+
+  static ConfigDocument config(String yaml) {
+    return ConfigLoader.standard().load("run.yaml", yaml).resolved().withRunDefaults();
+  }
+
+  static TrainingData data() throws IOException {
+    return TrainingData.load(config(yaml(Path.of("x"), "")).data(), () -> TEXT);
+  }
+
+  static List<Double> losses(Trainer trainer) throws IOException {
+    List<Double> losses = new ArrayList<>();
+    trainer.run(r -> losses.add(r.loss()));
+    return losses;
+  }
+
+  static Trainer trainer(String yaml, Optional<Checkpoint.Loaded> resume) throws IOException {
+    Torch.seed(0);
+    return Trainer.create(config(yaml), yaml, data(), resume);
+  }
+
+  @Test
+  void run_sameConfigTwice_givesIdenticalLosses() throws IOException {
+    List<Double> first = losses(trainer(yaml(dir.resolve("one"), ""), Optional.empty()));
+    List<Double> second = losses(trainer(yaml(dir.resolve("two"), ""), Optional.empty()));
+
+    assertEquals(6, first.size());
+    assertEquals(first, second);
+    assertTrue(first.get(5) < first.get(0), "loss falls: " + first);
+  }
+
+  @Test
+  void run_resumedFromMiddleCheckpoint_givesTheUninterruptedLosses() throws IOException {
+    Path output = dir.resolve("run");
+    List<Double> uninterrupted = losses(trainer(yaml(output, ""), Optional.empty()));
+
+    Checkpoint.Loaded middle = Checkpoint.load(output.resolve("checkpoints/step-000003"));
+    List<Double> resumed = losses(trainer(yaml(dir.resolve("resumed"), ""), Optional.of(middle)));
+
+    assertEquals(uninterrupted.subList(3, 6), resumed);
+  }
+
+  @Test
+  void run_blockWithLrScaleZero_leavesItsTensorsBitIdentical() throws IOException {
+    Trainer trainer = trainer(yaml(dir.resolve("frozen"), ", lr_scale: 0"), Optional.empty());
+    Map<String, Tensor> before = new LinkedHashMap<>();
+    for (NamedParameter p : trainer.model().uniqueParameters()) {
+      if (p.name().startsWith("layers.0.")) {
+        before.put(p.name(), p.tensor().clone());
+      }
+    }
+    assertFalse(before.isEmpty());
+
+    losses(trainer);
+
+    for (NamedParameter p : trainer.model().uniqueParameters()) {
+      if (before.containsKey(p.name())) {
+        assertTrue(torch.equal(before.get(p.name()), p.tensor()), p.name() + " changed");
+      } else if (p.name().startsWith("layers.1.")) {
+        assertTrue(p.trainable());
+      }
+    }
+  }
+
+  @Test
+  void run_hugeLearningRate_stopsWithDivergedAndKeepsLastGoodCheckpoint() throws IOException {
+    Path output = dir.resolve("nan");
+    String yaml = yaml(output, "").replace("learning_rate: 3.0e-3", "learning_rate: 1.0e30, grad_clip: 0")
+        .replace("interval: 3", "interval: 1");
+    Trainer trainer = trainer(yaml, Optional.empty());
+
+    TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> losses(trainer));
+
+    assertTrue(e.getMessage().matches("training stopped at step \\d: the (loss|gradient norm) is (NaN|Infinity|"
+        + "-Infinity) \\(lower optimizer.learning_rate, or set optimizer.grad_clip\\)"), e.getMessage());
+    Checkpoint.Loaded last = Checkpoint.load(output);
+    assertEquals(e.step() - 1, last.state().step());
+    for (Tensor t : last.weights().values()) {
+      assertTrue(torch.isfinite(t).all().item_bool());
+    }
+  }
+
+  @Test
+  void save_sharedBlock_storesItsTensorsOnceWithTheSharingMap() throws IOException {
+    Path output = dir.resolve("shared");
+    losses(trainer(yaml(output, ""), Optional.empty()));
+
+    Checkpoint.Loaded saved = Checkpoint.load(output);
+
+    assertFalse(saved.weights().keySet().stream().anyMatch(n -> n.startsWith("layers.3.")));
+    assertTrue(saved.metadata().get("shared").contains("\"layers.3.mixer.query.weight\":\"layers.2.mixer.query.weight\""),
+        saved.metadata().get("shared"));
+    assertEquals("1", saved.metadata().get("format_version"));
+    assertTrue(Files.readString(saved.folder().resolve("config.yaml")).contains("num_layers: 4"));
+  }
+
+  @Test
+  void differences_otherWidth_namesTheKeyAndBothValues() {
+    var saved = config(yaml(Path.of("x"), "")).model();
+    var wanted = config(yaml(Path.of("x"), "").replace("hidden_size: 32", "hidden_size: 64")
+        .replace("num_heads: 2, ffn_hidden_size: 64%s", "num_heads: 2, ffn_hidden_size: 64")).model();
+
+    List<String> differences = ArchitectureCheck.differences(saved, wanted, BlockKindRegistry.installed());
+
+    assertEquals("model.hidden_size is 32 in the checkpoint, 64 in the config", differences.get(0));
+  }
+}
