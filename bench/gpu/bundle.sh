@@ -10,9 +10,15 @@ mvn -q -B -DskipTests package dependency:copy-dependencies -pl cli -am \
   -DincludeScope=runtime -DoutputDirectory="$PWD/.carry/libs"
 mvn -q -B -DskipTests test-compile dependency:copy-dependencies -pl modules \
   -DincludeScope=test -DoutputDirectory="$PWD/.carry/libs"
+# commons-compress (under the tokenizer library) names commons-lang3 in its module descriptor; the runtime image's
+# module list is computed from these jars and fails without it.
+mvn -q -B dependency:copy -Dartifact=org.apache.commons:commons-lang3:3.18.0 -DoutputDirectory="$PWD/.carry/libs"
 jar cf .carry/libs/fastllm-modules-bench.jar -C modules/target/test-classes .
 rm -f .carry/libs/fastllm-*-0.1.0-SNAPSHOT.jar.original
-"$maker" .carry/bundle.tar.xz .carry/libs cli/target/fastllm-cli-0.1.0-SNAPSHOT.jar
+# the benchmark runners need none of the test libraries; leaving them out keeps the bundle small enough to carry
+rm -f .carry/libs/{junit,opentest4j,apiguardian,assertj,byte-buddy,quicktheories}*.jar
+"$maker" .carry/bundle.tar.xz .carry/libs cli/target/fastllm-cli-0.1.0-SNAPSHOT.jar | tee .carry/bundle.log
+grep -q java.desktop .carry/bundle.log || { echo "the runtime image lacks java.desktop: jdeps failed" >&2; exit 1; }
 cp bench/gpu/*.py bench/gpu/*.sh .carry/ 2>/dev/null || true
 rm -rf .carry/libs
 ls -la .carry

@@ -130,8 +130,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     Path metrics = result.output().resolve("metrics.jsonl");
     Path png = result.output().resolve("loss.png");
-    LossChart.write(metrics, png);
-    summary(out, result, metrics, png);
+    boolean drawn = drawLossCurve(metrics, png, err);
+    summary(out, result, metrics, drawn ? png : null);
     out.flush();
     return Main.OK;
   }
@@ -147,6 +147,21 @@ final class TrainCommand implements Callable<Integer> {
     return reader.read("built-in run (" + DEFAULT_RUN + ")", resource(DEFAULT_RUN));
   }
 
+  /**
+   * The picture is a convenience: a host without font libraries (a headless GPU node) must not turn a finished run
+   * into a failure, since the numbers are in metrics.jsonl.
+   */
+  static boolean drawLossCurve(Path metrics, Path png, PrintWriter err) {
+    try {
+      LossChart.write(metrics, png);
+      return true;
+    } catch (Exception | LinkageError e) {
+      err.println("warning: could not draw " + png.getFileName() + " (" + e.getMessage() + "); the losses are in "
+          + metrics);
+      return false;
+    }
+  }
+
   private static void summary(PrintWriter out, Trainer.Result r, Path metrics, Path png) {
     out.println(String.format(Locale.ROOT, "trained steps %d-%d of %d: %,d tokens in %s (%,.0f tokens/s)",
         r.firstStep() + 1, r.steps(), r.steps(), r.tokens(), ProgressBar.duration(r.seconds()),
@@ -155,7 +170,9 @@ final class TrainCommand implements Callable<Integer> {
         r.bestValidationLoss() == null ? "" : String.format(Locale.ROOT, ", best validation loss %.4f",
             r.bestValidationLoss())));
     out.println("metrics    " + metrics);
-    out.println("loss curve " + png);
+    if (png != null) {
+      out.println("loss curve " + png);
+    }
     r.lastCheckpoint().ifPresent(c -> out.println("checkpoint " + c));
   }
 
