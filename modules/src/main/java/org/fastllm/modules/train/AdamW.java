@@ -8,39 +8,123 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.OptimizerConfig;
 import org.fastllm.modules.stack.NamedParameter;
 
 /**
- * AdamW (decoupled weight decay, as {@code torch.optim.AdamW}) written in tensor ops so that each tensor carries its
- * own group settings: weight decay only where the model marks it, the learning rate times its block's
- * {@code lr_scale}.
+ * AdamW (decoupled weight decay, as {@code torch.optim.AdamW}) with each tensor's group settings: weight decay only
+ * where the model marks it, the learning rate times its block's {@code lr_scale}.
  *
  * <pre>{@code
  * AdamW adam = new AdamW(model.uniqueParameters(), config.optimizer());
- * loss.backward(); double norm = adam.clipGradients(1.0); adam.step(schedule.at(step)); adam.zeroGradients();
+ * loss.backward(); Tensor norm = adam.clipGradients(1.0); adam.step(schedule.at(step)); adam.zeroGradients();
  * }</pre>
  *
- * <p><b>Tensors with {@code lr_scale} 0 or without gradients are never touched</b>, so they stay bit-identical.
- * Pass each tensor once ({@code uniqueParameters()}), or a shared tensor is stepped twice.
+ * <p>The tensors of one group (same decay flag, same {@code lr_scale}, dtype and device) are moved into one flat
+ * buffer, their gradients into another, and the update runs as a handful of operations per group rather than per
+ * tensor: a model of 170 tensors takes about 20 kernel launches per step instead of about 1,500. The parameters keep
+ * their identity (only their storage moves), so modules and checkpoints see no difference.
+ *
+ * <p><b>Tensors with {@code lr_scale} 0 are never touched</b>, so they stay bit-identical. Every optimized tensor
+ * has a gradient (zero until a backward pass adds to it). Pass each tensor once ({@code uniqueParameters()}), or a
+ * shared tensor is stepped twice.
  */
 public final class AdamW {
-  private final List<Slot> slots = new ArrayList<>();
+  private final List<Group> groups = new ArrayList<>();
   private final OptimizerConfig config;
   private long step;
 
-  /** One optimized tensor with its moments and its group's settings. */
-  private record Slot(NamedParameter parameter, Tensor expAvg, Tensor expAvgSq) {}
+  /** One optimized tensor: where it lies in its group's flat buffers. */
+  private record Slot(NamedParameter parameter, long offset, long numel) {}
+
+  /** Tensors sharing decay flag, rate scale, dtype and device, laid out in flat buffers. */
+  private static final class Group {
+    final boolean decay;
+    final double lrScale;
+    final List<Slot> slots = new ArrayList<>();
+    Tensor values;
+    Tensor grads;
+    Tensor expAvg;
+    Tensor expAvgSq;
+
+    Group(boolean decay, double lrScale) {
+      this.decay = decay;
+      this.lrScale = lrScale;
+    }
+
+    boolean accepts(NamedParameter p) {
+      if (slots.isEmpty()) {
+        return p.weightDecay() == decay && p.lrScale() == lrScale;
+      }
+      Tensor first = slots.get(0).parameter().tensor();
+      Tensor t = p.tensor();
+      return p.weightDecay() == decay && p.lrScale() == lrScale && t.scalar_type().intern() == first.scalar_type().intern()
+          && t.device().str().getString().equals(first.device().str().getString());
+    }
+
+    /** Moves every tensor's values (and a zeroed gradient) into the group's flat buffers. */
+    void flatten() {
+      long total = slots.stream().mapToLong(Slot::numel).sum();
+      Tensor first = slots.get(0).parameter().tensor();
+      TensorOptions options = new TensorOptions(first.scalar_type()).device(new org.bytedeco.pytorch.DeviceOptional(
+          first.device()));
+      values = torch.zeros(new long[] {total}, options);
+      grads = torch.zeros(new long[] {total}, options);
+      expAvg = torch.zeros(new long[] {total}, options);
+      expAvgSq = torch.zeros(new long[] {total}, options);
+      for (Slot s : slots) {
+        Tensor p = s.parameter().tensor();
+        long[] shape = p.sizes().vec().get();
+        values.narrow(0, s.offset(), s.numel()).copy_(p.reshape(-1));
+        p.set_(values, s.offset(), shape, contiguousStrides(shape));
+        p.mutable_grad().put(view(grads, s));
+      }
+    }
+
+    static Tensor view(Tensor flat, Slot s) {
+      return flat.narrow(0, s.offset(), s.numel()).view(s.parameter().tensor().sizes().vec().get());
+    }
+  }
 
   public AdamW(List<NamedParameter> parameters, OptimizerConfig resolved) {
     this.config = resolved;
-    for (NamedParameter p : parameters) {
-      if (p.trainable() && p.lrScale() > 0) {
-        slots.add(new Slot(p, torch.zeros_like(p.tensor()), torch.zeros_like(p.tensor())));
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      for (NamedParameter p : parameters) {
+        if (p.trainable() && p.lrScale() > 0) {
+          Group group = groupFor(p);
+          group.slots.add(new Slot(p, offsetIn(group), p.tensor().numel()));
+        }
+      }
+      groups.forEach(Group::flatten);
+    }
+  }
+
+  private Group groupFor(NamedParameter p) {
+    for (Group g : groups) {
+      if (g.accepts(p)) {
+        return g;
       }
     }
+    Group created = new Group(p.weightDecay(), p.lrScale());
+    groups.add(created);
+    return created;
+  }
+
+  private static long offsetIn(Group g) {
+    return g.slots.stream().mapToLong(Slot::numel).sum();
+  }
+
+  private static long[] contiguousStrides(long[] shape) {
+    long[] strides = new long[shape.length];
+    long stride = 1;
+    for (int i = shape.length - 1; i >= 0; i--) {
+      strides[i] = stride;
+      stride *= shape[i];
+    }
+    return strides;
   }
 
   /** Steps taken so far (restored from a checkpoint with {@link #restore}). */
@@ -50,50 +134,42 @@ public final class AdamW {
 
   /** Names of the optimized tensors, in order. */
   public List<String> names() {
-    return slots.stream().map(s -> s.parameter().name()).toList();
+    List<String> names = new ArrayList<>();
+    groups.forEach(g -> g.slots.forEach(s -> names.add(s.parameter().name())));
+    return names;
   }
 
   /** Group sizes as {@code "decay"/"no_decay"} per lr_scale, for the summary. */
   public Map<String, Integer> groups() {
-    Map<String, Integer> groups = new LinkedHashMap<>();
-    for (Slot s : slots) {
-      String key = (s.parameter().weightDecay() ? "decay" : "no_decay") + " x" + s.parameter().lrScale();
-      groups.merge(key, 1, Integer::sum);
+    Map<String, Integer> sizes = new LinkedHashMap<>();
+    for (Group g : groups) {
+      sizes.merge((g.decay ? "decay" : "no_decay") + " x" + g.lrScale, g.slots.size(), Integer::sum);
     }
-    return groups;
+    return sizes;
   }
 
   /**
-   * Scales gradients so their global L2 norm is at most {@code maxNorm} (0: no clipping) and returns the norm
-   * before clipping.
+   * Scales gradients so their global L2 norm is at most {@code maxNorm} (0: no clipping) and returns the norm before
+   * clipping, on the device: reading it is left to the caller, so clipping itself never waits for the device.
    */
-  public double clipGradients(double maxNorm) {
-    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-      List<Tensor> norms = new ArrayList<>();
-      for (Slot s : slots) {
-        Tensor grad = s.parameter().tensor().grad();
-        if (grad.defined()) {
-          norms.add(grad.norm());
-        }
+  public Tensor clipGradients(double maxNorm) {
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      if (groups.isEmpty()) {
+        return torch.zeros(new long[] {});
       }
-      if (norms.isEmpty()) {
-        return 0.0;
-      }
-      double total = torch.stack(new TensorVector(norms.toArray(Tensor[]::new))).norm().item_double();
-      if (maxNorm > 0 && total > maxNorm) {
-        Scalar factor = new Scalar(maxNorm / (total + 1e-6));
-        for (Slot s : slots) {
-          Tensor grad = s.parameter().tensor().grad();
-          if (grad.defined()) {
-            grad.mul_(factor);
-          }
+      Tensor[] norms = groups.stream().map(g -> g.grads.norm().to(torch.ScalarType.Float)).toArray(Tensor[]::new);
+      Tensor total = torch.stack(new TensorVector(norms)).norm();
+      if (maxNorm > 0) {
+        Tensor factor = total.add(new Scalar(1e-6)).reciprocal().mul(new Scalar(maxNorm)).clamp_max(new Scalar(1.0));
+        for (Group g : groups) {
+          g.grads.mul_(factor.to(g.grads.scalar_type()));
         }
       }
       return total;
     }
   }
 
-  /** One AdamW update of every tensor that has a gradient, at base rate {@code learningRate}. */
+  /** One AdamW update of every optimized tensor at base rate {@code learningRate}. */
   public void step(double learningRate) {
     step++;
     double beta1 = config.beta1();
@@ -101,40 +177,32 @@ public final class AdamW {
     double correction1 = 1 - Math.pow(beta1, step);
     double sqrtCorrection2 = Math.sqrt(1 - Math.pow(beta2, step));
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-      for (Slot s : slots) {
-        Tensor p = s.parameter().tensor();
-        Tensor grad = p.grad();
-        if (!grad.defined()) {
-          continue;
+      for (Group g : groups) {
+        double lr = learningRate * g.lrScale;
+        if (g.decay && config.weightDecay() > 0) {
+          g.values.mul_(new Scalar(1 - lr * config.weightDecay()));
         }
-        double lr = learningRate * s.parameter().lrScale();
-        if (s.parameter().weightDecay() && config.weightDecay() > 0) {
-          p.mul_(new Scalar(1 - lr * config.weightDecay()));
-        }
-        s.expAvg().mul_(new Scalar(beta1)).add_(grad, new Scalar(1 - beta1));
-        s.expAvgSq().mul_(new Scalar(beta2)).addcmul_(grad, grad, new Scalar(1 - beta2));
-        Tensor denom = s.expAvgSq().sqrt().div(new Scalar(sqrtCorrection2)).add_(new Scalar(config.epsilon()));
-        p.addcdiv_(s.expAvg(), denom, new Scalar(-lr / correction1));
+        g.expAvg.mul_(new Scalar(beta1)).add_(g.grads, new Scalar(1 - beta1));
+        g.expAvgSq.mul_(new Scalar(beta2)).addcmul_(g.grads, g.grads, new Scalar(1 - beta2));
+        Tensor denom = g.expAvgSq.sqrt().div_(new Scalar(sqrtCorrection2)).add_(new Scalar(config.epsilon()));
+        g.values.addcdiv_(g.expAvg, denom, new Scalar(-lr / correction1));
       }
     }
   }
 
   /** Zeroes every gradient in place, so the next backward starts from nothing. */
   public void zeroGradients() {
-    for (Slot s : slots) {
-      Tensor grad = s.parameter().tensor().mutable_grad();
-      if (grad.defined()) {
-        grad.zero_();
-      }
-    }
+    groups.forEach(g -> g.grads.zero_());
   }
 
-  /** The moments by name: {@code exp_avg.<tensor>} and {@code exp_avg_sq.<tensor>}. */
+  /** The moments by name: {@code exp_avg.<tensor>} and {@code exp_avg_sq.<tensor>}, views of the flat buffers. */
   public Map<String, Tensor> state() {
     Map<String, Tensor> state = new LinkedHashMap<>();
-    for (Slot s : slots) {
-      state.put("exp_avg." + s.parameter().name(), s.expAvg());
-      state.put("exp_avg_sq." + s.parameter().name(), s.expAvgSq());
+    for (Group g : groups) {
+      for (Slot s : g.slots) {
+        state.put("exp_avg." + s.parameter().name(), Group.view(g.expAvg, s));
+        state.put("exp_avg_sq." + s.parameter().name(), Group.view(g.expAvgSq, s));
+      }
     }
     return state;
   }

@@ -185,18 +185,24 @@ public final class Trainer {
         double loss;
         double norm;
         try (PointerScope scope = new PointerScope()) {
-          double sum = 0;
+          Tensor lossSum = null;
           for (int a = 0; a < accumulation; a++) {
             BatchSampler.Batch batch = sampler.batch(microBatches++, device);
             Tensor value = model.loss(batch.inputs(), batch.targets());
             value.div(new org.bytedeco.pytorch.Scalar((double) accumulation)).backward();
-            sum += value.item_double();
+            Tensor detached = value.detach();
+            lossSum = lossSum == null ? detached : lossSum.add(detached);
           }
-          loss = sum / accumulation;
+          // One wait for the device per step: the loss and the gradient norm are read together.
+          Tensor gradientNorm = optimizer.clipGradients(config.optimizer().gradClip());
+          Tensor both = torch.stack(new org.bytedeco.pytorch.TensorVector(
+              lossSum.div(new org.bytedeco.pytorch.Scalar((double) accumulation)).to(torch.ScalarType.Double),
+              gradientNorm.to(torch.ScalarType.Double))).cpu();
+          loss = both.select(0, 0).item_double();
+          norm = both.select(0, 1).item_double();
           if (!Double.isFinite(loss)) {
             throw new TrainingDivergedException(step + 1, "loss", loss);
           }
-          norm = optimizer.clipGradients(config.optimizer().gradClip());
           if (!Double.isFinite(norm)) {
             throw new TrainingDivergedException(step + 1, "gradient norm", norm);
           }

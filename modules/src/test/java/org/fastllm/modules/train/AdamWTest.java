@@ -1,5 +1,6 @@
 package org.fastllm.modules.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
@@ -99,11 +100,31 @@ class AdamWTest {
     AdamW adam = new AdamW(List.of(new NamedParameter("w", p, true, 1.0)), CONFIG);
     gradient(p, new double[] {3.0, 4.0});
 
-    double norm = adam.clipGradients(1.0);
+    double norm = adam.clipGradients(1.0).item_double();
 
     assertEquals(5.0, norm, 1e-6);
     double[] g = values(p.grad());
     assertEquals(0.6, g[0], 1e-6);
     assertEquals(0.8, g[1], 1e-6);
+  }
+
+  /** The optimizer moves tensors into flat buffers; backward must still add into their gradients in place. */
+  @Test
+  void backward_twiceAfterFlattening_accumulatesIntoTheSameGradient() {
+    Tensor p = parameter();
+    Tensor q = parameter();
+    AdamW adam = new AdamW(List.of(new NamedParameter("p", p, true, 1.0), new NamedParameter("q", q, false, 1.0)),
+        CONFIG);
+    gradient(p, GRADS[0]);
+    gradient(p, GRADS[1]);
+    gradient(q, GRADS[0]);
+
+    assertArrayEquals(new double[] {1.5, -1.75}, values(p.grad()), 1e-6);
+    assertArrayEquals(new double[] {0.5, -2.0}, values(q.grad()), 1e-6);
+    assertEquals(9.5625, adam.clipGradients(0).item_double() * adam.clipGradients(0).item_double(), 1e-4,
+        "the norm covers both tensors: 1.5^2 + 1.75^2 + 0.5^2 + 2^2");
+    adam.zeroGradients();
+    assertArrayEquals(new double[] {0, 0}, values(p.grad()), 0);
+    assertArrayEquals(START, values(p), 1e-7);
   }
 }
