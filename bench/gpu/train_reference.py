@@ -17,6 +17,9 @@ import json
 import math
 import time
 
+import os
+import sys
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -75,11 +78,42 @@ class Block(nn.Module):
         return x + self.layer_2(F.gelu(self.layer_1(self.norm_2(x)), approximate="tanh"))
 
 
+class Mamba2Block(nn.Module):
+    """An ssm block with fastllm's defaults: the Mamba 2 mixer of layers_reference.py, an MLP without biases."""
+
+    def __init__(self, hidden, ffn):
+        super().__init__()
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from layers_reference import Mamba2
+        self.norm_1 = nn.LayerNorm(hidden, eps=1e-5)
+        self.mixer = Mamba2(hidden, 8)
+        self.norm_2 = nn.LayerNorm(hidden, eps=1e-5)
+        self.layer_1 = nn.Linear(hidden, ffn, bias=False)
+        self.layer_2 = nn.Linear(ffn, hidden, bias=False)
+
+    def forward(self, x):
+        x = x + self.mixer(self.norm_1(x))
+        return x + self.layer_2(F.gelu(self.layer_1(self.norm_2(x)), approximate="tanh"))
+
+
+def stack(a):
+    """--pattern letters, repeated to --layers: t attention block, m Mamba 2 block, s one attention block shared."""
+    ffn = a.ffn or 4 * a.hidden
+    shared = Block(a.hidden, a.heads, a.groups, ffn)
+    letters = a.pattern.split(",")
+    made = []
+    for i in range(a.layers):
+        letter = letters[i % len(letters)]
+        made.append(shared if letter == "s" else Mamba2Block(a.hidden, ffn) if letter == "m"
+                    else Block(a.hidden, a.heads, a.groups, ffn))
+    return made
+
+
 class Model(nn.Module):
     def __init__(self, a):
         super().__init__()
         self.word = nn.Embedding(a.vocab, a.hidden)
-        self.layers = nn.ModuleList(Block(a.hidden, a.heads, a.groups, a.ffn or 4 * a.hidden) for _ in range(a.layers))
+        self.layers = nn.ModuleList(stack(a))
         self.final_norm = nn.LayerNorm(a.hidden, eps=1e-5)
         self.output = nn.Linear(a.hidden, a.vocab, bias=False)
 
@@ -98,6 +132,8 @@ def main():
                           ("vocab", 50304), ("seq", 1024), ("batch", 8), ("steps", 40), ("warmup", 10)]:
         p.add_argument(f"--{name}", type=int, default=default)
     p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--pattern", default="t")
+    p.add_argument("--name", default="")
     p.add_argument("--adamw", choices=["fused", "foreach", "single"], default="fused")
     a = p.parse_args()
     torch.manual_seed(1234)
@@ -127,7 +163,7 @@ def main():
             times.append(time.perf_counter() - began)
     times.sort()
     median = times[len(times) // 2]
-    print(json.dumps({"impl": f"python-{a.adamw}", "parameters": sum(q.numel() for q in model.parameters()),
+    print(json.dumps({"case": a.name, "impl": f"python-{a.adamw}", "parameters": sum(q.numel() for q in model.parameters()),
                       "hidden": a.hidden, "layers": a.layers, "seq": a.seq, "batch": a.batch,
                       "step_ms": round(median * 1e3, 2), "tokens_per_s": round(a.batch * a.seq / median),
                       "last_loss": round(loss.item(), 4)}), flush=True)
