@@ -39,8 +39,7 @@ final class DescribeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     ConfigLoader loader = ConfigLoader.standard();
-    LoadedConfig config = loader.load(file);
-    config.warnings().stream().map(Problem::render).forEach(err::println);
+    LoadedConfig config = ConfigFiles.load(file, err);
     if (resolved) {
       out.print(ConfigMapper.yaml(loader.kinds()).writeValueAsString(config.resolved()));
     } else if (json) {

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import org.fastllm.dsl.bind.ConfigMapper;
-import org.fastllm.dsl.problem.Problem;
 import org.fastllm.validation.load.ConfigLoader;
 import org.fastllm.validation.load.LoadedConfig;
 import picocli.CommandLine.Command;
@@ -38,8 +37,7 @@ final class MigrateCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     ConfigLoader loader = ConfigLoader.standard();
-    LoadedConfig config = loader.load(file);
-    config.warnings().stream().map(Problem::render).forEach(err::println);
+    LoadedConfig config = ConfigFiles.load(file, err);
     if (!config.legacy()) {
       err.println(file + " is already in the current format; writing it with every default spelled out");
     }
