@@ -128,17 +128,27 @@ public final class Trainer {
 
   private void restore(Checkpoint.Loaded loaded) {
     Checkpoint.restoreWeights(loaded, model);
+    Checkpoint.restoreOptimizer(loaded, optimizer);
     TrainState state = loaded.state();
-    optimizer.restore(loaded.optimizer(), state.step());
     microBatches = state.microBatches();
     firstStep = Math.toIntExact(state.step());
     bestValidationLoss = state.bestValidationLoss();
     if (state.torchRng() != null) {
-      byte[] bytes = Base64.getDecoder().decode(state.torchRng());
+      restoreRng(loaded.folder().resolve("state.json"), state.torchRng());
+    }
+  }
+
+  private static void restoreRng(Path file, String base64) {
+    try {
+      byte[] bytes = Base64.getDecoder().decode(base64);
       Tensor rng = torch.empty(new long[] {bytes.length}, new org.bytedeco.pytorch.TensorOptions(
           torch.ScalarType.Byte), new org.bytedeco.pytorch.MemoryFormatOptional());
       new BytePointer(rng.data_ptr()).capacity(bytes.length).put(bytes);
       torch.getDefaultCPUGenerator().set_state(rng);
+    } catch (RuntimeException e) {
+      // libtorch refuses a state of the wrong size; Base64 refuses a damaged text.
+      throw new CheckpointException(file + ": torch_rng is not a libtorch CPU generator state ("
+          + e.getMessage().lines().findFirst().orElse("") + ")", e);
     }
   }
 
