@@ -285,7 +285,11 @@ public final class Trainer {
     }
   }
 
-  /** {@code metrics.jsonl}, keeping only the lines of steps up to {@code keepUpTo} from an earlier run. */
+  /**
+   * {@code metrics.jsonl}, keeping only the lines of steps up to {@code keepUpTo} from an earlier run. The kept lines
+   * replace the file by an atomic rename before anything is appended: truncating it in place lost the whole history
+   * when the process was killed before the first step's line was flushed.
+   */
   private BufferedWriter metricsLog(int keepUpTo) throws IOException {
     Path file = output.resolve("metrics.jsonl");
     List<String> kept = List.of();
@@ -293,13 +297,11 @@ public final class Trainer {
       kept = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
           .filter(line -> stepOf(line) <= keepUpTo).toList();
     }
-    BufferedWriter writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-    for (String line : kept) {
-      writer.write(line);
-      writer.newLine();
-    }
-    return writer;
+    Path temp = output.resolve(".metrics.jsonl.tmp");
+    Checkpoint.writeText(temp, kept.stream().map(line -> line + "\n").collect(java.util.stream.Collectors.joining()));
+    Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
   }
 
   private static long stepOf(String line) {
