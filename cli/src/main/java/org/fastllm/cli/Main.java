@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
  *
  * <pre>{@code java -jar fastllm-cli.jar describe model.yaml}</pre>
  *
- * <p><b>Exit codes:</b> 0 success, 2 invalid config or wrong usage, 3 training diverged, 1 internal failure. Bad input never prints a
+ * <p><b>Exit codes:</b> 0 success, 2 invalid config, data, checkpoint or wrong usage, 3 training diverged,
+ * 1 internal failure or a file {@code train} could not write (a full disk). Bad input never prints a
  * stack trace; {@code --debug} does.
  */
 @Command(
@@ -24,10 +25,12 @@ import picocli.CommandLine.Option;
     subcommands = {TrainCommand.class, ValidateCommand.class, DescribeCommand.class, MigrateCommand.class, SchemaCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:success", "1:internal failure (a bug: please report it with --debug output)",
+    exitCodeList = {"0:success", "1:internal failure (a bug: please report it with --debug output), or train could "
+        + "not write a file (disk full; the last good checkpoint is kept)",
         "2:invalid config, data, checkpoint or wrong usage", "3:train: the loss diverged (NaN or infinite)"})
 public final class Main implements Runnable {
   public static final int OK = 0;
+  /** An internal failure (a bug), or an environment failure such as a full disk while saving a checkpoint. */
   public static final int INTERNAL = 1;
   public static final int INVALID = 2;
   /** {@code train} stopped because the loss or gradient norm became NaN or infinite. */

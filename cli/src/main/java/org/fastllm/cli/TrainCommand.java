@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
     description = {"Train a model. With no arguments: a small built-in hybrid model on a built-in corpus (CPU).",
         "Writes metrics.jsonl, loss.png and checkpoints/ under training.output_dir.",
         "Exit codes: 0 done, 2 invalid config, data or checkpoint, 3 the loss diverged (NaN or infinite), "
-            + "1 internal failure."})
+            + "1 internal failure or a file could not be written (disk full: the last good checkpoint is kept)."})
 final class TrainCommand implements Callable<Integer> {
   static final String DEFAULT_RUN = "train/default-run.yaml";
   static final String CORPUS = "train/corpus.txt";
@@ -78,9 +78,9 @@ final class TrainCommand implements Callable<Integer> {
     try {
       checkpoint = Optional.ofNullable(resume).map(Checkpoint::load);
     } catch (CheckpointException e) {
-      err.println("error: " + e.getMessage());
-      return Main.INVALID;
+      return refuseCheckpoint(e, err);
     }
+    checkpoint.ifPresent(c -> err.println("resuming from " + c.folder() + " at step " + c.state().step()));
     LoadedConfig loaded = loader.load(source(checkpoint), overrides);
     loaded.warnings().stream().map(Problem::render).forEach(err::println);
     ConfigDocument run = loaded.resolved().withRunDefaults();
@@ -104,7 +104,9 @@ final class TrainCommand implements Callable<Integer> {
       err.println("error: " + e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason()
           + ")"));
       return Main.INVALID;
-    } catch (IllegalArgumentException | IllegalStateException | CheckpointException e) {
+    } catch (CheckpointException e) {
+      return refuseCheckpoint(e, err);
+    } catch (IllegalArgumentException | IllegalStateException e) {
       err.println("error: " + e.getMessage());
       return Main.INVALID;
     }
@@ -119,14 +121,17 @@ final class TrainCommand implements Callable<Integer> {
     } catch (TrainingDivergedException e) {
       err.println();
       err.println("error: " + e.getMessage());
-      Path latest = Path.of(run.training().outputDir(), "checkpoints");
-      err.println(Files.exists(latest.resolve(Checkpoint.LATEST))
-          ? "the last good checkpoint is kept: " + Checkpoint.locate(latest)
-          : "no checkpoint was saved before it");
+      err.println(lastGoodCheckpoint(run));
       return Main.DIVERGED;
     } catch (IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return Main.INVALID;
+    } catch (IOException e) {
+      // A full disk or a lost mount: the environment failed, not the config; the run can be resumed elsewhere.
+      err.println();
+      err.println("error: " + e.getMessage());
+      err.println(lastGoodCheckpoint(run));
+      return Main.INTERNAL;
     }
     Path metrics = result.output().resolve("metrics.jsonl");
     Path png = result.output().resolve("loss.png");
@@ -134,6 +139,32 @@ final class TrainCommand implements Callable<Integer> {
     summary(out, result, metrics, drawn ? png : null);
     out.flush();
     return Main.OK;
+  }
+
+  private int refuseCheckpoint(CheckpointException e, PrintWriter err) {
+    err.println("error: " + e.getMessage());
+    try {
+      List<Path> others = Checkpoint.others(Checkpoint.locate(resume));
+      if (!others.isEmpty()) {
+        err.println("other checkpoints: " + String.join(", ", others.stream().map(p -> p.getFileName().toString())
+            .toList()) + "; resume the newest with --resume " + others.get(0));
+      }
+    } catch (CheckpointException noFolder) {
+      // Nothing to suggest when not even the folder can be found.
+    }
+    return Main.INVALID;
+  }
+
+  private static String lastGoodCheckpoint(ConfigDocument run) {
+    Path checkpoints = Path.of(run.training().outputDir(), "checkpoints");
+    if (!Files.exists(checkpoints.resolve(Checkpoint.LATEST))) {
+      return "no checkpoint was saved before it";
+    }
+    try {
+      return "the last good checkpoint is kept: " + Checkpoint.locate(checkpoints);
+    } catch (CheckpointException e) {
+      return "the last checkpoint cannot be found: " + e.getMessage();
+    }
   }
 
   private YamlDocument source(Optional<Checkpoint.Loaded> checkpoint) {

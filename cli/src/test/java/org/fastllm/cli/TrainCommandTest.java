@@ -148,6 +148,32 @@ class TrainCommandTest {
     assertThat(resumed.out()).contains("trained steps 3-6 of 6");
   }
 
+  /** The save of step 4 fails part-way as on a full disk: exit 1, step 2 stays the loadable latest, no temporary folder. */
+  @Test
+  void train_diskFullDuringSave_exits1KeepingThePreviousCheckpoint() throws IOException {
+    Path output = dir.resolve("full");
+    MainTest.Run r;
+    System.setProperty(Checkpoint.DISK_FULL_PROPERTY, "4");
+    try {
+      r = train(output, concat(SMALL, "training.steps=6", "checkpoint.interval=2"));
+    } finally {
+      System.clearProperty(Checkpoint.DISK_FULL_PROPERTY);
+    }
+
+    assertThat(r.exit()).as(r.err()).isEqualTo(Main.INTERNAL);
+    Path checkpoints = output.resolve("checkpoints");
+    assertThat(r.err()).contains("\nerror: checkpoint step-000004 could not be written (No space left on device); its "
+        + "temporary folder was removed\nthe last good checkpoint is kept: " + checkpoints.resolve("step-000002") + "\n")
+        .doesNotContain("\tat ");
+    try (Stream<Path> entries = Files.list(checkpoints)) {
+      assertThat(entries.map(p -> p.getFileName().toString()).sorted()).containsExactly("latest", "step-000002");
+    }
+    assertThat(Checkpoint.load(output).state().step()).isEqualTo(2);
+    MainTest.Run resumed = MainTest.run("train", "--resume", output.toString());
+    assertThat(resumed.exit()).as(resumed.err()).isZero();
+    assertThat(resumed.out()).contains("trained steps 3-6 of 6");
+  }
+
   private static boolean midSave(Path checkpoints) throws IOException {
     if (!Files.isDirectory(checkpoints)) {
       return false;

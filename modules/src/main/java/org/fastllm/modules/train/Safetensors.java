@@ -1,6 +1,5 @@
 package org.fastllm.modules.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -10,7 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
@@ -31,12 +29,15 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * Safetensors.Contents back = Safetensors.read(path);   // CRC32 of every tensor checked
  * }</pre>
  *
- * <p><b>Every tensor's CRC32 is stored in {@code __metadata__} under {@code crc32.<name>} and verified on read</b>;
- * a damaged file is an {@link IOException} naming the tensor. Files are forced to disk before {@code write} returns.
+ * <p><b>Every tensor's CRC32 is stored in {@code __metadata__} under {@code crc32.<name>}, and the header's own
+ * CRC32 under {@code header_crc32}; both are verified on read, as is the header's structure (dtypes, shapes against
+ * byte ranges, ranges tiling the data exactly).</b> A damaged file is an {@link IOException} whose message starts
+ * with the file and names the tensor or the header field at fault. Files are forced to disk before {@code write}
+ * returns.
  */
 public final class Safetensors {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String CRC = "crc32.";
+  private static final long MAX_HEADER = 100_000_000;
 
   /** What a file holds: tensors (on the CPU) in file order, and the metadata without the checksums. */
   public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {}
@@ -44,16 +45,20 @@ public final class Safetensors {
   private Safetensors() {}
 
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+    if (metadata.containsKey(SafetensorsHeader.HEADER_CRC)) {
+      throw new IllegalArgumentException("metadata key '" + SafetensorsHeader.HEADER_CRC + "' is reserved");
+    }
     Map<String, byte[]> data = new LinkedHashMap<>();
     ObjectNode header = JSON.createObjectNode();
     ObjectNode meta = header.putObject("__metadata__");
     metadata.forEach(meta::put);
+    meta.put(SafetensorsHeader.HEADER_CRC, SafetensorsHeader.PLACEHOLDER);
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       Tensor t = e.getValue();
       byte[] bytes = bytesOf(t);
       data.put(e.getKey(), bytes);
-      meta.put(CRC + e.getKey(), crc(bytes));
+      meta.put(SafetensorsHeader.CRC + e.getKey(), crc(bytes));
       ObjectNode entry = header.putObject(e.getKey());
       // intern(): JavaCPP returns native enums as a constant whose value field was overwritten.
       entry.put("dtype", dtypeName(t.scalar_type().intern()));
@@ -71,9 +76,11 @@ public final class Safetensors {
     while (head.hasRemaining()) {
       head.put((byte) ' ');
     }
-    head.flip();
+    byte[] headBytes = head.array();
+    byte[] digits = crc(headBytes).getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(digits, 0, headBytes, SafetensorsHeader.crcPosition(headBytes), digits.length);
     try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      writeFully(out, head);
+      writeFully(out, ByteBuffer.wrap(headBytes));
       for (byte[] bytes : data.values()) {
         writeFully(out, ByteBuffer.wrap(bytes));
       }
@@ -81,54 +88,50 @@ public final class Safetensors {
     }
   }
 
+  /** Reads and verifies {@code file}; a file with per-tensor checksums must carry its header checksum too. */
   public static Contents read(Path file) throws IOException {
+    return read(file, true);
+  }
+
+  /** {@code requireHeaderChecksum} false: files of checkpoint format 1, written before headers had checksums. */
+  static Contents read(Path file, boolean requireHeaderChecksum) throws IOException {
     try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = in.size();
-      ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(in, lengthBytes, 0);
-      long headerLength = lengthBytes.flip().getLong();
-      if (headerLength < 2 || headerLength > Math.min(size - 8, 100_000_000)) {
-        throw new IOException(file + ": not a safetensors file (header length " + headerLength + ")");
+      SafetensorsHeader header;
+      try {
+        header = SafetensorsHeader.parse(headerBytes(in), in.size(), requireHeaderChecksum);
+      } catch (IOException e) {
+        throw new IOException(file + ": " + e.getMessage(), e);
       }
-      ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-      readFully(in, headerBytes, 8);
-      JsonNode header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8).strip());
-      long base = 8 + headerLength;
-      Map<String, String> metadata = new LinkedHashMap<>();
-      Map<String, String> checksums = new LinkedHashMap<>();
-      header.path("__metadata__").fields().forEachRemaining(e -> {
-        if (e.getKey().startsWith(CRC)) {
-          checksums.put(e.getKey().substring(CRC.length()), e.getValue().asText());
-        } else {
-          metadata.put(e.getKey(), e.getValue().asText());
-        }
-      });
+      long base = header.dataStart();
       Map<String, Tensor> tensors = new LinkedHashMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (e.getKey().equals("__metadata__")) {
-          continue;
+      for (SafetensorsHeader.Entry entry : header.tensors()) {
+        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(entry.end() - entry.start()));
+        readFully(in, bytes, base + entry.start());
+        if (entry.crc() != null && !entry.crc().equals(crc(bytes.array()))) {
+          throw new IOException(file + ": tensor '" + entry.name() + "' fails its CRC32 check (the file is damaged)");
         }
-        JsonNode entry = e.getValue();
-        long start = entry.path("data_offsets").get(0).asLong();
-        long end = entry.path("data_offsets").get(1).asLong();
-        if (start < 0 || end < start || base + end > size) {
-          throw new IOException(file + ": tensor '" + e.getKey() + "' lies outside the file (truncated?)");
-        }
-        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(end - start));
-        readFully(in, bytes, base + start);
-        String expected = checksums.get(e.getKey());
-        if (expected != null && !expected.equals(crc(bytes.array()))) {
-          throw new IOException(file + ": tensor '" + e.getKey() + "' fails its CRC32 check (the file is damaged)");
-        }
-        long[] shape = new long[entry.path("shape").size()];
-        for (int d = 0; d < shape.length; d++) {
-          shape[d] = entry.path("shape").get(d).asLong();
-        }
-        tensors.put(e.getKey(), tensorOf(bytes.array(), shape, dtypeOf(entry.path("dtype").asText(), file)));
+        tensors.put(entry.name(), tensorOf(bytes.array(), entry.shape(), entry.dtype()));
       }
-      return new Contents(tensors, metadata);
+      return new Contents(tensors, header.metadata());
     }
+  }
+
+  /** The length prefix and the header it announces, after checking that the length fits the file. */
+  private static byte[] headerBytes(FileChannel in) throws IOException {
+    long size = in.size();
+    if (size < 8) {
+      throw new IOException("the file is " + size + " bytes, too short for a safetensors header");
+    }
+    ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(in, lengthBytes, 0);
+    long headerLength = lengthBytes.flip().getLong();
+    if (headerLength < 2 || headerLength > Math.min(size - 8, MAX_HEADER)) {
+      throw new IOException("the length prefix announces a " + headerLength + "-byte header, which does not fit "
+          + "a " + size + "-byte file (damaged, or not a safetensors file)");
+    }
+    ByteBuffer all = ByteBuffer.allocate(Math.toIntExact(8 + headerLength));
+    readFully(in, all, 0);
+    return all.array();
   }
 
   /**
@@ -157,7 +160,7 @@ public final class Safetensors {
     return tensor;
   }
 
-  private static String crc(byte[] bytes) {
+  static String crc(byte[] bytes) {
     CRC32 crc = new CRC32();
     crc.update(bytes);
     return String.format("%08x", crc.getValue());
@@ -176,7 +179,8 @@ public final class Safetensors {
     };
   }
 
-  private static ScalarType dtypeOf(String name, Path file) throws IOException {
+  /** The dtype named in a header, or null when this reader does not know it. */
+  static ScalarType dtypeOf(String name) {
     return switch (name) {
       case "F32" -> ScalarType.Float;
       case "BF16" -> ScalarType.BFloat16;
@@ -185,7 +189,16 @@ public final class Safetensors {
       case "I64" -> ScalarType.Long;
       case "I32" -> ScalarType.Int;
       case "U8" -> ScalarType.Byte;
-      default -> throw new IOException(file + ": unsupported dtype '" + name + "'");
+      default -> null;
+    };
+  }
+
+  static long elementSize(ScalarType type) {
+    return switch (type) {
+      case Double, Long -> 8;
+      case Float, Int -> 4;
+      case BFloat16, Half -> 2;
+      default -> 1;
     };
   }
 

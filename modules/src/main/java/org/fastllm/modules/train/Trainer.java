@@ -128,17 +128,27 @@ public final class Trainer {
 
   private void restore(Checkpoint.Loaded loaded) {
     Checkpoint.restoreWeights(loaded, model);
+    Checkpoint.restoreOptimizer(loaded, optimizer);
     TrainState state = loaded.state();
-    optimizer.restore(loaded.optimizer(), state.step());
     microBatches = state.microBatches();
     firstStep = Math.toIntExact(state.step());
     bestValidationLoss = state.bestValidationLoss();
     if (state.torchRng() != null) {
-      byte[] bytes = Base64.getDecoder().decode(state.torchRng());
+      restoreRng(loaded.folder().resolve("state.json"), state.torchRng());
+    }
+  }
+
+  private static void restoreRng(Path file, String base64) {
+    try {
+      byte[] bytes = Base64.getDecoder().decode(base64);
       Tensor rng = torch.empty(new long[] {bytes.length}, new org.bytedeco.pytorch.TensorOptions(
           torch.ScalarType.Byte), new org.bytedeco.pytorch.MemoryFormatOptional());
       new BytePointer(rng.data_ptr()).capacity(bytes.length).put(bytes);
       torch.getDefaultCPUGenerator().set_state(rng);
+    } catch (RuntimeException e) {
+      // libtorch refuses a state of the wrong size; Base64 refuses a damaged text.
+      throw new CheckpointException(file + ": torch_rng is not a libtorch CPU generator state ("
+          + e.getMessage().lines().findFirst().orElse("") + ")", e);
     }
   }
 
@@ -281,7 +291,11 @@ public final class Trainer {
     }
   }
 
-  /** {@code metrics.jsonl}, keeping only the lines of steps up to {@code keepUpTo} from an earlier run. */
+  /**
+   * {@code metrics.jsonl}, keeping only the lines of steps up to {@code keepUpTo} from an earlier run. The kept lines
+   * replace the file by an atomic rename before anything is appended: truncating it in place lost the whole history
+   * when the process was killed before the first step's line was flushed.
+   */
   private BufferedWriter metricsLog(int keepUpTo) throws IOException {
     Path file = output.resolve("metrics.jsonl");
     List<String> kept = List.of();
@@ -289,13 +303,11 @@ public final class Trainer {
       kept = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
           .filter(line -> stepOf(line) <= keepUpTo).toList();
     }
-    BufferedWriter writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-    for (String line : kept) {
-      writer.write(line);
-      writer.newLine();
-    }
-    return writer;
+    Path temp = output.resolve(".metrics.jsonl.tmp");
+    Checkpoint.writeText(temp, kept.stream().map(line -> line + "\n").collect(java.util.stream.Collectors.joining()));
+    Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
   }
 
   private static long stepOf(String line) {

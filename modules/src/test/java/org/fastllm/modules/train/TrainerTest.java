@@ -137,7 +137,7 @@ class TrainerTest {
     assertFalse(saved.weights().keySet().stream().anyMatch(n -> n.startsWith("layers.3.")));
     assertTrue(saved.metadata().get("shared").contains("\"layers.3.mixer.query.weight\":\"layers.2.mixer.query.weight\""),
         saved.metadata().get("shared"));
-    assertEquals("1", saved.metadata().get("format_version"));
+    assertEquals(Integer.toString(Checkpoint.FORMAT_VERSION), saved.metadata().get("format_version"));
     assertTrue(Files.readString(saved.folder().resolve("config.yaml")).contains("num_layers: 4"));
   }
 

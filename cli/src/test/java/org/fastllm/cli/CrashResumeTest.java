@@ -1,0 +1,165 @@
+package org.fastllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.fastllm.modules.train.Checkpoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A training child JVM is killed (SIGKILL) {@value #KILLS} times in a row at random moments and resumed each time
+ * from its last checkpoint; a final resume runs to the end and must give, step for step, the losses of a run that
+ * was never interrupted. Every fifth kill waits inside a save (the sleep hook) so some kills surely land there; the
+ * random ones land in saves too, since a save follows every step. Kill 1 comes right after the resume, before the
+ * first step is logged: the window where {@code metrics.jsonl} used to lose its history (regression).
+ */
+class CrashResumeTest {
+  static final int KILLS = 20;
+  static final int STEPS = 200;
+  static final int MAX_DELAY_MS = 300;
+  static final Pattern LOSS = Pattern.compile("\"step\":(\\d+),\"loss\":([^,]+),");
+  @TempDir Path dir;
+
+  @Test
+  void train_killedTwentyTimesAndResumed_endsWithTheUninterruptedLosses() throws Exception {
+    Path config = dir.resolve("tiny.yaml");
+    Files.writeString(config, """
+        model:
+          hidden_size: 16
+          vocab_size: 256
+          blocks:
+            a: {kind: transformer, num_heads: 2, ffn_hidden_size: 32}
+            m: {kind: ssm, variant: discrete_mamba2, state_size: 4, n_qk_heads: 2, n_v_heads: 2, chunk_size: 8,
+                ffn_hidden_size: 32}
+          block_pattern: [a, m]
+          num_layers: 2
+        training: {steps: %d, batch_size: 2, sequence_length: 16, seed: 5, device: cpu, eval_interval: 0,
+                   log_interval: 1000}
+        checkpoint: {interval: 1, keep: 2}
+        """.formatted(STEPS));
+    Path reference = dir.resolve("reference");
+    Process uninterrupted = child(dir.resolve("reference.log"), null, "--config", config.toString(),
+        "training.output_dir=" + reference);
+
+    Path output = dir.resolve("crashed");
+    Path checkpoints = output.resolve("checkpoints");
+    Random random = new Random(20_240_605L);
+    int inSave = 0;
+    long previous = -1;
+    for (int kill = 0; kill < KILLS; kill++) {
+      Path log = dir.resolve("child-" + kill + ".log");
+      boolean hooked = kill % 5 == 4;
+      String hook = hooked ? (previous + 2) + ":60000" : null;
+      Process child = previous < 0
+          ? child(log, hook, "--config", config.toString(), "training.output_dir=" + output)
+          : child(log, hook, "--resume", output.toString());
+      awaitLine(child, log, "training ");
+      if (hooked) {
+        awaitSaveInProgress(child, checkpoints, previous + 2, log);
+      } else {
+        Thread.sleep(kill == 1 ? 0 : random.nextInt(MAX_DELAY_MS));
+      }
+      assertThat(child.isAlive()).as("child %d finished before its kill: raise STEPS", kill).isTrue();
+      child.destroyForcibly().waitFor();
+
+      String said = Files.readString(log);
+      if (previous >= 0) {
+        assertThat(said).as("kill %d", kill).contains("resuming from " + checkpoints.resolve(name(previous))
+            + " at step " + previous + "\n");
+      }
+      long now = lastGoodStep(checkpoints);
+      assertThat(now).as("kill %d: the last good checkpoint never goes back", kill).isGreaterThanOrEqualTo(previous);
+      inSave += saveInProgress(checkpoints) ? 1 : 0;
+      previous = now;
+    }
+
+    Path lastLog = dir.resolve("final.log");
+    Process last = child(lastLog, null, "--resume", output.toString());
+    assertThat(last.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(uninterrupted.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(uninterrupted.exitValue()).as(Files.readString(dir.resolve("reference.log"))).isZero();
+    assertThat(last.exitValue()).as(Files.readString(lastLog)).isZero();
+    assertThat(Files.readString(lastLog)).contains("trained steps " + (previous + 1) + "-" + STEPS + " of " + STEPS);
+    List<String> expected = losses(reference.resolve("metrics.jsonl"));
+    assertThat(expected).hasSize(STEPS);
+    assertThat(losses(output.resolve("metrics.jsonl"))).isEqualTo(expected);
+    System.out.printf("CrashResumeTest: %d kills, %d left a save in progress (%d by the hook), resumed to step %d "
+        + "of %d before the final run%n", KILLS, inSave, KILLS / 5, previous, STEPS);
+  }
+
+  /** "step:loss" per metrics line, the loss as written (all its digits). */
+  private static List<String> losses(Path metrics) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(metrics)) {
+      Matcher m = LOSS.matcher(line);
+      assertThat(m.find()).as(line).isTrue();
+      out.add(m.group(1) + ":" + m.group(2));
+    }
+    return out;
+  }
+
+  /** One OpenMP thread, so the crashed and the reference run compute alike on any machine. */
+  private static Process child(Path log, String sleepHook, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path")));
+    if (sleepHook != null) {
+      command.add("-D" + Checkpoint.SLEEP_PROPERTY + "=" + sleepHook);
+    }
+    command.add(Main.class.getName());
+    command.add("train");
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().put("OMP_NUM_THREADS", "1");
+    return builder.start();
+  }
+
+  private static void awaitLine(Process child, Path log, String start) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline && child.isAlive()) {
+      if (Files.exists(log) && Files.readAllLines(log).stream().anyMatch(l -> l.startsWith(start))) {
+        return;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("no line starting '" + start + "' from the child:\n" + Files.readString(log));
+  }
+
+  private static void awaitSaveInProgress(Process child, Path checkpoints, long step, Path log) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline && child.isAlive()) {
+      try (Stream<Path> entries = Files.list(checkpoints)) {
+        if (entries.anyMatch(p -> p.getFileName().toString().startsWith(".tmp-" + name(step))
+            && Files.exists(p.resolve("optimizer.safetensors")))) {
+          return;
+        }
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("the child never paused in the save of step " + step + ":\n" + Files.readString(log));
+  }
+
+  /** The step of the checkpoint 'latest' names, after loading it whole (every checksum); -1 before the first save. */
+  private static long lastGoodStep(Path checkpoints) {
+    return Files.exists(checkpoints.resolve(Checkpoint.LATEST)) ? Checkpoint.load(checkpoints).state().step() : -1;
+  }
+
+  private static boolean saveInProgress(Path checkpoints) throws IOException {
+    try (Stream<Path> entries = Files.list(checkpoints)) {
+      return entries.anyMatch(p -> p.getFileName().toString().startsWith(".tmp-step-"));
+    }
+  }
+
+  private static String name(long step) {
+    return String.format("step-%06d", step);
+  }
+}
