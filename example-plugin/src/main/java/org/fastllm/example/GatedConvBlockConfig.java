@@ -14,6 +14,7 @@ import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
 import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * A gated short-convolution block (H3 / Hyena style): {@code in_proj} widens the input to a value and a gate,
@@ -30,6 +31,7 @@ import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
  * no position sees a later one; {@code causal: false} centers the kernel, which needs an odd {@code kernel_size}.
  * Linear layers carry biases unless {@code add_linear_biases: false}.
  */
+@Doc(rules = {"kernel_size is odd when causal is false (a centered kernel takes as many taps from each side)"})
 @Block(kind = "gated_conv", description = "a gated depthwise short convolution (H3/Hyena style) and an MLP")
 @ValidGatedConv
 @ValidCommonBlockKeys
@@ -44,8 +46,11 @@ public record GatedConvBlockConfig(
     @DecimalMin(value = "0.0", message = "must be at least 0") @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double dropout,
     @Valid LoraConfig lora,
     Boolean addLinearBiases,
+    @Doc("taps of the depthwise convolution")
     @Min(value = 1, message = "must be at least 1") @Max(value = 1024, message = "must be at most 1024") Integer kernelSize,
+    @Doc("inner width E as a multiple of hidden_size")
     @Min(value = 1, message = "must be at least 1") Integer expansion,
+    @Doc("pad on the left only, so no position sees a later one; false centers the kernel")
     Boolean causal)
     implements BlockConfig {
 

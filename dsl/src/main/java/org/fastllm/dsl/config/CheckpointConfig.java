@@ -1,6 +1,7 @@
 package org.fastllm.dsl.config;
 
 import jakarta.validation.constraints.Min;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * The {@code checkpoint} section: how often to save and how many saves to keep.
@@ -11,7 +12,9 @@ import jakarta.validation.constraints.Min;
  * @param keep how many of the newest checkpoints stay on disk
  */
 public record CheckpointConfig(
+    @Doc("steps between saves; 0 saves only at the end")
     @Min(value = 0, message = "must be at least 0") Integer interval,
+    @Doc("how many of the newest checkpoints stay on disk")
     @Min(value = 1, message = "must be at least 1") Integer keep) {
 
   public CheckpointConfig withDefaults() {

@@ -2,6 +2,7 @@ package org.fastllm.dsl.config;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * A whole config file: the {@code model}, and the run sections {@code train} reads ({@code data},
@@ -10,11 +11,12 @@ import jakarta.validation.constraints.NotNull;
  * <pre>{@code ConfigDocument doc = loader.load(Path.of("run.yaml")).resolved();}</pre>
  */
 public record ConfigDocument(
+    @Doc("the model: named blocks and the pattern that stacks them")
     @NotNull(message = "is required: a config file starts with 'model:'") @Valid ModelConfig model,
-    @Valid DataConfig data,
-    @Valid OptimizerConfig optimizer,
-    @Valid TrainingConfig training,
-    @Valid CheckpointConfig checkpoint) {
+    @Doc("what to train on (train only)") @Valid DataConfig data,
+    @Doc("AdamW and the learning-rate schedule (train only)") @Valid OptimizerConfig optimizer,
+    @Doc("steps, batch, sequence length, device, precision (train only)") @Valid TrainingConfig training,
+    @Doc("how often to save and how many saves to keep (train only)") @Valid CheckpointConfig checkpoint) {
 
   /** A document with only a model section. */
   public ConfigDocument(ModelConfig model) {

@@ -2,6 +2,7 @@ package org.fastllm.dsl.config;
 
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * The {@code data} section: what to train on.
@@ -19,10 +20,14 @@ import jakarta.validation.constraints.DecimalMin;
  * @param path a UTF-8 text file or a binary token file, relative to the working directory
  */
 public record DataConfig(
+    @Doc(value = "a UTF-8 text file or a binary token file, relative to the working directory", defaultValue = "the built-in corpus")
     String path,
+    @Doc("how the file is stored")
     DataFormat format,
+    @Doc("bytes, or the path of a Hugging Face tokenizer.json (text only)")
     String tokenizer,
     @DecimalMin(value = "0.0", message = "must be at least 0")
+    @Doc("share of the data, from its end, held out for evaluation")
     @DecimalMax(value = "0.5", message = "must be at most 0.5") Double validationFraction) {
 
   public static final String BYTES = "bytes";

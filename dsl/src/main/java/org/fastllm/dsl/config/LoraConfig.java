@@ -6,6 +6,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 import java.util.List;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * Low-rank adapters on some linear layers of a block: {@code {rank: 8, alpha: 16, targets: [query, key_value]}}.
@@ -22,11 +23,17 @@ import java.util.List;
  * @param perUse one adapter per use of a shared block (default false)
  */
 public record LoraConfig(
+    @Doc(value = "inner size of the adapters", defaultValue = "required")
     @NotNull(message = "is required") @Min(value = 1, message = "must be at least 1") Integer rank,
+    @Doc(value = "scale numerator: updates are scaled by alpha / rank", defaultValue = "rank")
     @Positive(message = "must be greater than 0") Double alpha,
+    @Doc("dropout on the adapter input")
     @DecimalMin(value = "0.0", message = "must be at least 0") @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double dropout,
+    @Doc(value = "names of the block's linear layers to adapt", defaultValue = "the kind's usual targets: transformer query, key_value; ssm and gated_conv in_proj, out_proj")
     List<String> targets,
+    @Doc("the block's own weights are not trained")
     Boolean freezeBase,
+    @Doc("on a shared block, one adapter per use over the one shared base")
     Boolean perUse) {
 
   public LoraConfig {

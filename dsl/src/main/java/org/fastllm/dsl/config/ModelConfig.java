@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.fastllm.dsl.config.rules.ValidModel;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * The model: named blocks, the pattern that stacks them, and the parts around the stack.
@@ -27,16 +28,31 @@ import org.fastllm.dsl.config.rules.ValidModel;
  * @param hiddenSize residual width (default: the blocks' when only they give it, else 1024)
  * @param positionEmbeddings learned absolute position embeddings {@code [max_sequence_length, H]} (default false)
  */
+@Doc(rules = {
+    "every block_pattern entry names a block in blocks (with a did-you-mean suggestion)",
+    "block names start with a letter or _ and hold only letters, digits, _ and -",
+    "a block that gives hidden_size gives the model's",
+    "num_layers is between 1 and 1,000,000; when it is not a multiple of the pattern's length the last repetition is cut short (warning naming where)",
+    "a block no layer uses is a warning"})
 @ValidModel
 public record ModelConfig(
+    @Doc(value = "the residual width every block shares", defaultValue = "the blocks' when only they give it, else 1024")
     @Min(value = 1, message = "must be at least 1") Integer hiddenSize,
+    @Doc("tokens in the vocabulary: rows of the embedding and the output head")
     @Min(value = 1, message = "must be at least 1") Integer vocabSize,
+    @Doc("the output head reuses the embedding matrix")
     Boolean tiedEmbeddingWeight,
+    @Doc("the norm blocks inherit and the final norm")
     @Valid NormalizationConfig normalization,
+    @Doc(value = "named block configs; names are free words, each with a kind", defaultValue = "required")
     Map<String, @Valid BlockConfig> blocks,
+    @Doc(value = "block names in layer order, repeated to reach num_layers", defaultValue = "required")
     List<String> blockPattern,
+    @Doc(value = "layers in the stack, at most 1,000,000", defaultValue = "required")
     Integer numLayers,
+    @Doc("longest sequence the model is built for")
     @Min(value = 1, message = "must be at least 1") Integer maxSequenceLength,
+    @Doc("learned absolute position embeddings [max_sequence_length, H]")
     Boolean positionEmbeddings) {
 
   public static final int DEFAULT_HIDDEN_SIZE = 1024;

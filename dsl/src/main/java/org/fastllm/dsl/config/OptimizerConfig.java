@@ -4,6 +4,7 @@ import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Positive;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * The {@code optimizer} section: AdamW with warmup, then cosine, linear or no decay.
@@ -17,16 +18,25 @@ import jakarta.validation.constraints.Positive;
  * @param gradClip the largest global gradient norm; 0 turns clipping off
  */
 public record OptimizerConfig(
+    @Doc("peak learning rate, reached at the end of warmup")
     @Positive(message = "must be greater than 0") Double learningRate,
+    @Doc(value = "learning rate at the last step", defaultValue = "learning_rate / 10")
     @DecimalMin(value = "0.0", message = "must be at least 0") Double minLearningRate,
+    @Doc("steps of linear warmup from 0")
     @Min(value = 0, message = "must be at least 0") Integer warmupSteps,
+    @Doc("decay after warmup")
     LrSchedule schedule,
+    @Doc("AdamW decoupled weight decay; never on norms and biases")
     @DecimalMin(value = "0.0", message = "must be at least 0") Double weightDecay,
     @DecimalMin(value = "0.0", message = "must be at least 0")
+    @Doc("AdamW first-moment decay")
     @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double beta1,
     @DecimalMin(value = "0.0", message = "must be at least 0")
+    @Doc("AdamW second-moment decay")
     @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double beta2,
+    @Doc("AdamW denominator epsilon")
     @Positive(message = "must be greater than 0") Double epsilon,
+    @Doc("largest global gradient norm; 0 turns clipping off")
     @DecimalMin(value = "0.0", message = "must be at least 0 (0 turns clipping off)") Double gradClip) {
 
   public OptimizerConfig withDefaults() {

@@ -1,9 +1,12 @@
 package org.fastllm.dsl.config;
 
 import jakarta.validation.constraints.Positive;
+import org.fastllm.dsl.reference.Doc;
 
 /** Rotary position embedding of queries and keys: {@code {type: none | default, theta: 10000}}. */
-public record RotaryConfig(RotaryType type, @Positive(message = "must be greater than 0") Double theta) {
+public record RotaryConfig(
+    @Doc("none turns rotary embeddings off") RotaryType type,
+    @Doc("base of the rotary frequencies") @Positive(message = "must be greater than 0") Double theta) {
 
   public static final RotaryConfig DEFAULT = new RotaryConfig(RotaryType.DEFAULT, 10000.0);
 

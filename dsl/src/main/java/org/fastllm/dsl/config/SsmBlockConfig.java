@@ -9,6 +9,7 @@ import java.util.List;
 import org.fastllm.dsl.Block;
 import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
 import org.fastllm.dsl.config.rules.ValidSsm;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * A state-space block: a Mamba 1, Mamba 2 or discrete Mamba 2 mixer, then the MLP.
@@ -22,6 +23,11 @@ import org.fastllm.dsl.config.rules.ValidSsm;
  * {@code ceil(hidden_size / 16)}. Keys of one variant ({@code d_xb} for mamba2, {@code n_qk_heads} for
  * discrete_mamba2, ...) are errors on another.
  */
+@Doc(rules = {
+    "keys of another variant are errors: d_xb and repeat_kv_before_conv are mamba2 only; n_qk_heads, n_v_heads and chunk_size discrete_mamba2 only; dt_rank mamba1 and mamba2 only",
+    "d_inner equals expansion_factor x hidden_size when both are given",
+    "mamba1 and mamba2: d_inner is a multiple of state_size; mamba2: d_xb too, and d_inner / state_size is a multiple of d_xb / state_size",
+    "discrete_mamba2: d_inner is a multiple of n_v_heads, and n_v_heads of n_qk_heads"})
 @Block(kind = "ssm", description = "a Mamba 1, Mamba 2 or discrete Mamba 2 mixer and an MLP")
 @ValidSsm
 @ValidCommonBlockKeys
@@ -36,16 +42,27 @@ public record SsmBlockConfig(
     @DecimalMin(value = "0.0", message = "must be at least 0") @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double dropout,
     @Valid LoraConfig lora,
     Boolean addLinearBiases,
+    @Doc(value = "which state-space mixer", defaultValue = "required")
     @NotNull(message = "is required (mamba1, mamba2 or discrete_mamba2)") SsmVariant variant,
+    @Doc("state size N of the selective scan")
     @Min(value = 1, message = "must be at least 1") Integer stateSize,
+    @Doc("d_inner as a multiple of hidden_size; give it or d_inner, not both with different values")
     @Min(value = 1, message = "must be at least 1") Integer expansionFactor,
+    @Doc(value = "inner width of the mixer", defaultValue = "expansion_factor x hidden_size")
     @Min(value = 1, message = "must be at least 1") Integer dInner,
+    @Doc(value = "rank of the time-step projection: auto or a number (mamba1 and mamba2)", defaultValue = "auto = ceil(hidden_size / 16)")
     DtRank dtRank,
+    @Doc("taps of the depthwise causal convolution")
     @Min(value = 1, message = "must be at least 1") Integer convKernelSize,
+    @Doc(value = "width of the x and B projections (mamba2 only)", defaultValue = "hidden_size (mamba2 only)")
     @Min(value = 1, message = "must be at least 1") Integer dXb,
+    @Doc("repeat the key/value groups before the convolution (mamba2 only)")
     Boolean repeatKvBeforeConv,
+    @Doc("query/key heads (discrete_mamba2 only)")
     @Min(value = 1, message = "must be at least 1") Integer nQkHeads,
+    @Doc("value heads (discrete_mamba2 only)")
     @Min(value = 1, message = "must be at least 1") Integer nVHeads,
+    @Doc("sequence chunk of the chunked scan (discrete_mamba2 only)")
     @Min(value = 1, message = "must be at least 1") Integer chunkSize)
     implements BlockConfig {
 

@@ -1,6 +1,7 @@
 package org.fastllm.dsl.config;
 
 import jakarta.validation.constraints.Min;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * The {@code training} section: how long, how big a step, where and in which precision.
@@ -16,16 +17,27 @@ import jakarta.validation.constraints.Min;
  * @param outputDir where metrics, the loss curve and the {@code checkpoints} folder go
  */
 public record TrainingConfig(
+    @Doc("optimizer steps")
     @Min(value = 1, message = "must be at least 1") Integer steps,
+    @Doc("sequences per micro-batch")
     @Min(value = 1, message = "must be at least 1") Integer batchSize,
+    @Doc("tokens per sequence")
     @Min(value = 2, message = "must be at least 2") Integer sequenceLength,
+    @Doc("micro-batches per optimizer step")
     @Min(value = 1, message = "must be at least 1") Integer gradientAccumulation,
+    @Doc("seed of initialisation, dropout and data order")
     Long seed,
+    @Doc("cpu, cuda, or auto: the GPU when libtorch sees one")
     DeviceChoice device,
+    @Doc("auto is bf16 autocast on CUDA and fp32 on the CPU; weights stay fp32")
     Precision precision,
+    @Doc("steps between metrics lines (and progress lines when stderr is not a terminal)")
     @Min(value = 1, message = "must be at least 1") Integer logInterval,
+    @Doc("steps between held-out evaluations; 0 evaluates only at the end")
     @Min(value = 0, message = "must be at least 0") Integer evalInterval,
+    @Doc("batches per held-out evaluation")
     @Min(value = 1, message = "must be at least 1") Integer evalBatches,
+    @Doc("where metrics.jsonl, loss.png and the checkpoints folder go")
     String outputDir) {
 
   public TrainingConfig withDefaults() {

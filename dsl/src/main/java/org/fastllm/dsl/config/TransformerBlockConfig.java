@@ -7,6 +7,7 @@ import jakarta.validation.constraints.Min;
 import org.fastllm.dsl.Block;
 import org.fastllm.dsl.config.rules.ValidAttention;
 import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
+import org.fastllm.dsl.reference.Doc;
 
 /**
  * An attention block: multi-head, multi-query or grouped-query attention, then the MLP.
@@ -20,6 +21,12 @@ import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
  * is given; gqa without {@code head_groups} means {@code num_heads / 4} when that is a whole number above 1.
  * {@code sliding_window: true} without {@code window_size} means a window of 4096.
  */
+@Doc(rules = {
+    "num_heads is a multiple of head_groups",
+    "mha needs head_groups = num_heads, mqa needs head_groups = 1, gqa needs 1 < head_groups < num_heads",
+    "gqa without head_groups needs num_heads / 4 to be a whole number above 1",
+    "hidden_size is a multiple of num_heads unless head_size is given",
+    "window_size is at least 1 when sliding_window is true; without sliding_window it has no effect (warning)"})
 @Block(kind = "transformer", description = "attention (MHA, MQA or GQA; causal, sliding window, rotary) and an MLP")
 @ValidAttention
 @ValidCommonBlockKeys
@@ -34,14 +41,23 @@ public record TransformerBlockConfig(
     @DecimalMin(value = "0.0", message = "must be at least 0") @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double dropout,
     @Valid LoraConfig lora,
     Boolean addLinearBiases,
+    @Doc(value = "how query heads share key/value heads: one each (mha), one for all (mqa), in groups (gqa)", defaultValue = "mqa, or read from head_groups when that is given")
     AttentionType attentionType,
+    @Doc("query heads")
     @Min(value = 1, message = "must be at least 1") Integer numHeads,
+    @Doc(value = "key/value heads", defaultValue = "mha: num_heads, mqa: 1, gqa: num_heads / 4")
     @Min(value = 1, message = "must be at least 1") Integer headGroups,
+    @Doc(value = "width of one head", defaultValue = "hidden_size / num_heads")
     @Min(value = 1, message = "must be at least 1") Integer headSize,
+    @Doc("each position attends only to the last window_size positions")
     Boolean slidingWindow,
+    @Doc(value = "width of the sliding window", defaultValue = "4096 when sliding_window is true")
     Integer windowSize,
+    @Doc("use the fused attention kernel where the device has one")
     Boolean useFlashAttention,
+    @Doc("rotary position embedding of queries and keys")
     @Valid RotaryConfig rotary,
+    @Doc("no position attends to a later one")
     Boolean causal)
     implements BlockConfig {
 

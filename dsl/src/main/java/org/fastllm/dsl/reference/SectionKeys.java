@@ -1,0 +1,161 @@
+package org.fastllm.dsl.reference;
+
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.fastllm.dsl.bind.ConfigMapper;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.DtRank;
+import org.fastllm.dsl.config.YamlEnum;
+
+/**
+ * The keys of one config record: names, types, bounds and enum values read from the record components and their
+ * Bean Validation annotations (as {@code ConfigSchema} reads them), descriptions from {@link Doc}, defaults from
+ * {@link ResolvedDefaults}.
+ *
+ * <pre>{@code SectionKeys.of(OptimizerConfig.class)  // learning_rate, min_learning_rate, ...}</pre>
+ *
+ * <p><b>A key without a {@link Doc} description is an {@link IllegalStateException}</b>, so a new key cannot reach
+ * the reference undocumented. A block's common keys may be documented once, on the {@link BlockConfig} accessor.
+ */
+public final class SectionKeys {
+  private SectionKeys() {}
+
+  public static List<ReferenceKey> of(Class<?> record) {
+    Map<String, Object> defaults = ResolvedDefaults.of(record);
+    List<ReferenceKey> keys = new ArrayList<>();
+    for (RecordComponent c : record.getRecordComponents()) {
+      Doc doc = docOf(record, c);
+      String derived = defaults.containsKey(c.getName()) ? ValueText.of(defaults.get(c.getName())) : "";
+      Class<?> section = raw(c.getGenericType()).isRecord() && raw(c.getGenericType()) != DtRank.class
+          ? raw(c.getGenericType()) : null;
+      String shown = !doc.defaultValue().isEmpty() ? doc.defaultValue()
+          : section != null && !BlockConfig.class.isAssignableFrom(section) ? "its keys' defaults"
+          : !derived.isEmpty() ? derived
+          : required(record, c) ? "required" : "-";
+      keys.add(new ReferenceKey(ConfigMapper.keyOf(c.getName()), type(c.getGenericType()), shown,
+          allowed(record, c), doc.value(), doc.defaultValue(), derived, section));
+    }
+    return keys;
+  }
+
+  /** The rules a record's class-level validators check, from {@link Doc#rules()} on the record. */
+  public static List<String> rules(Class<?> record) {
+    Doc doc = record.getAnnotation(Doc.class);
+    return doc == null ? List.of() : List.of(doc.rules());
+  }
+
+  private static Doc docOf(Class<?> record, RecordComponent c) {
+    Doc doc = c.getAnnotation(Doc.class);
+    if (doc == null && BlockConfig.class.isAssignableFrom(record)) {
+      try {
+        doc = BlockConfig.class.getMethod(c.getName()).getAnnotation(Doc.class);
+      } catch (NoSuchMethodException notCommon) {
+        doc = null;
+      }
+    }
+    if (doc == null || doc.value().isEmpty()) {
+      throw new IllegalStateException(record.getName() + "." + c.getName() + " has no @Doc description: every key"
+          + " the reference lists says what it means");
+    }
+    return doc;
+  }
+
+  static boolean required(Class<?> record, RecordComponent c) {
+    return annotation(record, c, NotNull.class) != null;
+  }
+
+  /**
+   * A constraint of a component wherever javac put it: Bean Validation annotations do not target record
+   * components, so they land on the field, the accessor and the constructor parameter instead.
+   */
+  static <A extends Annotation> A annotation(Class<?> record, RecordComponent c, Class<A> type) {
+    for (AnnotatedElement place : new AnnotatedElement[] {c, c.getAccessor(), field(record, c)}) {
+      A found = place.getAnnotation(type);
+      if (found != null) {
+        return found;
+      }
+    }
+    return null;
+  }
+
+  private static AnnotatedElement field(Class<?> type, RecordComponent c) {
+    try {
+      return type.getDeclaredField(c.getName());
+    } catch (NoSuchFieldException e) {
+      return c;
+    }
+  }
+
+  static Class<?> raw(Type type) {
+    return type instanceof ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) type;
+  }
+
+  private static String type(Type type) {
+    Class<?> raw = raw(type);
+    if (raw == DtRank.class) {
+      return "`auto` or integer";
+    }
+    if (raw == BlockConfig.class) {
+      return "block";
+    }
+    if (raw.isRecord()) {
+      return "section";
+    }
+    if (Map.class.isAssignableFrom(raw)) {
+      return "map of name to " + type(((ParameterizedType) type).getActualTypeArguments()[1]);
+    }
+    if (List.class.isAssignableFrom(raw)) {
+      return "list of " + type(((ParameterizedType) type).getActualTypeArguments()[0]);
+    }
+    if (raw.isEnum()) {
+      return "one of";
+    }
+    return raw == Integer.class || raw == Long.class ? "integer"
+        : raw == Double.class ? "number"
+        : raw == Boolean.class ? "boolean"
+        : "string";
+  }
+
+  private static String allowed(Class<?> record, RecordComponent c) {
+    Class<?> raw = raw(c.getGenericType());
+    if (raw.isEnum() && YamlEnum.class.isAssignableFrom(raw)) {
+      return Arrays.stream(raw.getEnumConstants()).map(e -> "`" + ((YamlEnum) e).yamlName() + "`")
+          .collect(Collectors.joining(", "));
+    }
+    List<String> bounds = new ArrayList<>();
+    Min min = annotation(record, c, Min.class);
+    DecimalMin decimalMin = annotation(record, c, DecimalMin.class);
+    Max max = annotation(record, c, Max.class);
+    DecimalMax decimalMax = annotation(record, c, DecimalMax.class);
+    if (min != null) {
+      bounds.add(">= " + min.value());
+    }
+    if (annotation(record, c, Positive.class) != null) {
+      bounds.add("> 0");
+    }
+    if (decimalMin != null) {
+      bounds.add((decimalMin.inclusive() ? ">= " : "> ") + ValueText.of(Double.parseDouble(decimalMin.value())));
+    }
+    if (max != null) {
+      bounds.add("<= " + max.value());
+    }
+    if (decimalMax != null) {
+      bounds.add((decimalMax.inclusive() ? "<= " : "< ") + ValueText.of(Double.parseDouble(decimalMax.value())));
+    }
+    return String.join(", ", bounds);
+  }
+}
