@@ -153,7 +153,11 @@ class CrashResumeTest {
     return Files.exists(checkpoints.resolve(Checkpoint.LATEST)) ? Checkpoint.load(checkpoints).state().step() : -1;
   }
 
+  /** Regression: a kill before the first save leaves no checkpoints folder at all, and that is no save in progress. */
   private static boolean saveInProgress(Path checkpoints) throws IOException {
+    if (!Files.isDirectory(checkpoints)) {
+      return false;
+    }
     try (Stream<Path> entries = Files.list(checkpoints)) {
       return entries.anyMatch(p -> p.getFileName().toString().startsWith(".tmp-step-"));
     }
