@@ -49,6 +49,9 @@ public final class AdamW {
     Tensor grads;
     Tensor expAvg;
     Tensor expAvgSq;
+    /** The step count as the fused kernel reads it, and the kernel's tensor-list arguments, built once. */
+    Tensor stepCount;
+    org.bytedeco.pytorch.IValue[] fusedLists;
 
     Group(boolean decay, double lrScale) {
       this.decay = decay;
@@ -66,7 +69,7 @@ public final class AdamW {
     }
 
     /** Moves every tensor's values (and a zeroed gradient) into the group's flat buffers. */
-    void flatten() {
+    void flatten(boolean fused) {
       long total = slots.stream().mapToLong(Slot::numel).sum();
       Tensor first = slots.get(0).parameter().tensor();
       TensorOptions options = new TensorOptions(first.scalar_type()).device(new org.bytedeco.pytorch.DeviceOptional(
@@ -82,6 +85,11 @@ public final class AdamW {
         p.set_(values, s.offset(), shape, contiguousStrides(shape));
         p.mutable_grad().put(view(grads, s));
       }
+      stepCount = torch.zeros(new long[] {1}, new TensorOptions(torch.ScalarType.Float)
+          .device(new org.bytedeco.pytorch.DeviceOptional(first.device()))).squeeze();
+      if (fused) {
+        fusedLists = FusedAdamW.lists(values, grads, expAvg, expAvgSq, stepCount);
+      }
     }
 
     static Tensor view(Tensor flat, Slot s) {
@@ -90,6 +98,11 @@ public final class AdamW {
   }
 
   public AdamW(List<NamedParameter> parameters, OptimizerConfig resolved) {
+    this(parameters, resolved, FusedAdamW.AVAILABLE);
+  }
+
+  /** With {@code fused} false the update runs in tensor operations even where the fused kernel exists. */
+  AdamW(List<NamedParameter> parameters, OptimizerConfig resolved, boolean fused) {
     this.config = resolved;
     try (NoGradGuard noGrad = new NoGradGuard()) {
       for (NamedParameter p : parameters) {
@@ -98,7 +111,7 @@ public final class AdamW {
           group.slots.add(new Slot(p, offsetIn(group), p.tensor().numel()));
         }
       }
-      groups.forEach(Group::flatten);
+      groups.forEach(g -> g.flatten(fused));
     }
   }
 
@@ -169,25 +182,38 @@ public final class AdamW {
     }
   }
 
-  /** One AdamW update of every optimized tensor at base rate {@code learningRate}. */
+  /**
+   * One AdamW update of every optimized tensor at base rate {@code learningRate}: one fused kernel per group where
+   * libtorch has {@code _fused_adamw_}, else the same update in tensor operations.
+   */
   public void step(double learningRate) {
     step++;
     double beta1 = config.beta1();
     double beta2 = config.beta2();
-    double correction1 = 1 - Math.pow(beta1, step);
-    double sqrtCorrection2 = Math.sqrt(1 - Math.pow(beta2, step));
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
       for (Group g : groups) {
         double lr = learningRate * g.lrScale;
-        if (g.decay && config.weightDecay() > 0) {
-          g.values.mul_(new Scalar(1 - lr * config.weightDecay()));
+        double decay = g.decay ? config.weightDecay() : 0.0;
+        g.stepCount.add_(new Scalar(1.0));
+        if (g.fusedLists != null) {
+          FusedAdamW.step(g.fusedLists, lr, beta1, beta2, decay, config.epsilon());
+        } else {
+          unfused(g, lr, decay, beta1, beta2);
         }
-        g.expAvg.mul_(new Scalar(beta1)).add_(g.grads, new Scalar(1 - beta1));
-        g.expAvgSq.mul_(new Scalar(beta2)).addcmul_(g.grads, g.grads, new Scalar(1 - beta2));
-        Tensor denom = g.expAvgSq.sqrt().div_(new Scalar(sqrtCorrection2)).add_(new Scalar(config.epsilon()));
-        g.values.addcdiv_(g.expAvg, denom, new Scalar(-lr / correction1));
       }
     }
+  }
+
+  private void unfused(Group g, double lr, double decay, double beta1, double beta2) {
+    double correction1 = 1 - Math.pow(beta1, step);
+    double sqrtCorrection2 = Math.sqrt(1 - Math.pow(beta2, step));
+    if (decay > 0) {
+      g.values.mul_(new Scalar(1 - lr * decay));
+    }
+    g.expAvg.mul_(new Scalar(beta1)).add_(g.grads, new Scalar(1 - beta1));
+    g.expAvgSq.mul_(new Scalar(beta2)).addcmul_(g.grads, g.grads, new Scalar(1 - beta2));
+    Tensor denom = g.expAvgSq.sqrt().div_(new Scalar(sqrtCorrection2)).add_(new Scalar(config.epsilon()));
+    g.values.addcdiv_(g.expAvg, denom, new Scalar(-lr / correction1));
   }
 
   /** Zeroes every gradient in place, so the next backward starts from nothing. */
@@ -216,6 +242,9 @@ public final class AdamW {
           throw new IllegalStateException("optimizer state has no '" + e.getKey() + "'");
         }
         e.getValue().copy_(value);
+      }
+      for (Group g : groups) {
+        g.stepCount.fill_(new Scalar((double) steps));
       }
     }
     this.step = steps;

@@ -127,4 +127,26 @@ class AdamWTest {
     assertArrayEquals(new double[] {0, 0}, values(p.grad()), 0);
     assertArrayEquals(START, values(p), 1e-7);
   }
+
+  /** The fused kernel and the tensor-operation fallback are the same update. */
+  @Test
+  void step_fusedKernel_equalsTheTensorOperationUpdate() {
+    Tensor fusedParameter = parameter();
+    Tensor plainParameter = parameter();
+    AdamW fused = new AdamW(List.of(new NamedParameter("w", fusedParameter, true, 0.5)), CONFIG, true);
+    AdamW plain = new AdamW(List.of(new NamedParameter("w", plainParameter, true, 0.5)), CONFIG, false);
+    for (int step = 0; step < 5; step++) {
+      for (double[] g : GRADS) {
+        gradient(fusedParameter, g);
+        gradient(plainParameter, g);
+        fused.step(0.05);
+        plain.step(0.05);
+        fused.zeroGradients();
+        plain.zeroGradients();
+      }
+    }
+    assertArrayEquals(values(plainParameter), values(fusedParameter), 1e-6);
+    assertArrayEquals(values(plain.state().get("exp_avg_sq.w")), values(fused.state().get("exp_avg_sq.w")), 1e-6,
+        "float32 moments, summed in another order");
+  }
 }
