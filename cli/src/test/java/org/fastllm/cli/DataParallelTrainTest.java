@@ -78,6 +78,16 @@ class DataParallelTrainTest {
   }
 
   @Test
+  void train_processesFailing_returnTheFailureAndStopTheRest() {
+    MainTest.Run r = train(dir.resolve("failed"), concat(TINY, "data.path=" + dir.resolve("missing.txt"), "--nproc",
+        "2"));
+
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).containsPattern("error: process [01] of 2 exited with 2(; its output is in .*rank-1.log)?; "
+        + "the others were stopped");
+  }
+
+  @Test
   void train_batchNotAMultipleOfProcesses_isRefusedBeforeStarting() {
     MainTest.Run r = train(dir, concat(TINY, "training.batch_size=3", "--nproc", "2"));
 
