@@ -22,6 +22,7 @@ import org.fastllm.dsl.yaml.YamlTreeReader;
 import org.fastllm.modules.train.ArchitectureCheck;
 import org.fastllm.modules.train.Checkpoint;
 import org.fastllm.modules.train.CheckpointException;
+import org.fastllm.modules.train.DistributedLaunch;
 import org.fastllm.modules.train.Trainer;
 import org.fastllm.modules.train.TrainingData;
 import org.fastllm.modules.train.TrainingDivergedException;
@@ -33,8 +34,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code train [--config RUN.yaml] [--resume DIR] [--device auto|cpu|cuda] [key=value ...]}: trains a model; with no
- * arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
+ * {@code train [--config RUN.yaml] [--resume DIR] [--device auto|cpu|cuda] [--nproc N] [key=value ...]}: trains a
+ * model; with no arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
+ *
+ * <p>Data parallel: started by torchrun or SLURM with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
+ * {@code MASTER_ADDR} and {@code MASTER_PORT} set, each process trains on its share of every batch; {@code --nproc N}
+ * starts N such processes on this host itself.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Train a model. With no arguments: a small built-in hybrid model on a built-in corpus (CPU).",
@@ -57,6 +62,12 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu or cuda (sets training.device).")
   String device;
 
+  @Option(names = "--nproc", paramLabel = "N",
+      description = "Data parallel on this host: start N processes of this command, each training on "
+          + "training.batch_size / N sequences of every batch (default 1). Rank 0 writes the files; the others log to "
+          + "rank-<r>.log in training.output_dir.")
+  Integer nproc;
+
   @Parameters(paramLabel = "KEY=VALUE", arity = "0..*",
       description = "Dotted settings applied over the config, e.g. training.steps=200 optimizer.learning_rate=1e-3")
   List<String> settings = new ArrayList<>();
@@ -72,6 +83,19 @@ final class TrainCommand implements Callable<Integer> {
     if (device != null) {
       all.add("training.device=" + device.toLowerCase(Locale.ROOT));
     }
+    DistributedLaunch launch;
+    try {
+      launch = DistributedLaunch.fromEnvironment(System.getenv());
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      return Main.INVALID;
+    }
+    if (nproc != null && (nproc < 1 || launch.distributed())) {
+      err.println("error: --nproc " + nproc + (nproc < 1 ? ": must be 1 or more"
+          : ": this process is already rank " + launch.rank() + " of " + launch.worldSize()
+              + " (WORLD_SIZE is set); start the processes either with --nproc or with a launcher, not both"));
+      return Main.INVALID;
+    }
     ConfigOverrides overrides = ConfigOverrides.parse(all);
     ConfigLoader loader = ConfigLoader.standard();
     Optional<Checkpoint.Loaded> checkpoint;
@@ -80,7 +104,9 @@ final class TrainCommand implements Callable<Integer> {
     } catch (CheckpointException e) {
       return refuseCheckpoint(e, err);
     }
-    checkpoint.ifPresent(c -> err.println("resuming from " + c.folder() + " at step " + c.state().step()));
+    if (launch.writesFiles()) {
+      checkpoint.ifPresent(c -> err.println("resuming from " + c.folder() + " at step " + c.state().step()));
+    }
     LoadedConfig loaded = loader.load(source(checkpoint), overrides);
     loaded.warnings().stream().map(Problem::render).forEach(err::println);
     ConfigDocument run = loaded.resolved().withRunDefaults();
@@ -95,11 +121,19 @@ final class TrainCommand implements Callable<Integer> {
         return Main.INVALID;
       }
     }
+    if (nproc != null && nproc > 1) {
+      if (run.training().batchSize() % nproc != 0) {
+        err.println("error: training.batch_size is " + run.training().batchSize() + ", which --nproc " + nproc
+            + " processes cannot share; it must be a multiple of " + nproc);
+        return Main.INVALID;
+      }
+      return LocalProcesses.run(nproc, childArguments(), Path.of(run.training().outputDir()), out, err);
+    }
     Trainer trainer;
     TrainingData data;
     try {
       data = TrainingData.load(run.data(), TrainCommand::corpus);
-      trainer = Trainer.create(run, yaml, data, checkpoint);
+      trainer = Trainer.create(run, yaml, data, checkpoint, launch);
     } catch (NoSuchFileException e) {
       err.println("error: " + e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason()
           + ")"));
@@ -110,11 +144,22 @@ final class TrainCommand implements Callable<Integer> {
       err.println("error: " + e.getMessage());
       return Main.INVALID;
     }
-    err.println(String.format(Locale.ROOT, "training %,d parameters on %s (%s), data %s: %,d training / %,d "
-        + "held-out tokens", trainer.model().parameterCount(), trainer.deviceUsed().is_cuda() ? "cuda" : "cpu",
-        trainer.bf16() ? "bf16 autocast" : "fp32", data.source(), data.train().size(), data.validation().size()));
-    err.flush();
-    ProgressBar progress = new ProgressBar(err, System.console() != null, run.training().logInterval());
+    try (trainer) {
+      return train(trainer, run, data, launch, out, err);
+    }
+  }
+
+  private int train(Trainer trainer, ConfigDocument run, TrainingData data, DistributedLaunch launch, PrintWriter out,
+      PrintWriter err) {
+    if (launch.writesFiles()) {
+      err.println(String.format(Locale.ROOT, "training %,d parameters on %s (%s)%s, data %s: %,d training / %,d "
+          + "held-out tokens", trainer.model().parameterCount(), trainer.deviceUsed().is_cuda() ? "cuda" : "cpu",
+          trainer.bf16() ? "bf16 autocast" : "fp32", launch.distributed() ? " x " + launch.worldSize()
+              + " processes" : "", data.source(), data.train().size(), data.validation().size()));
+      err.flush();
+    }
+    Trainer.Listener progress = launch.writesFiles()
+        ? new ProgressBar(err, System.console() != null, run.training().logInterval()) : report -> { };
     Trainer.Result result;
     try {
       result = trainer.run(progress);
@@ -133,12 +178,31 @@ final class TrainCommand implements Callable<Integer> {
       err.println(lastGoodCheckpoint(run));
       return Main.INTERNAL;
     }
+    if (!launch.writesFiles()) {
+      return Main.OK;
+    }
     Path metrics = result.output().resolve("metrics.jsonl");
     Path png = result.output().resolve("loss.png");
     boolean drawn = drawLossCurve(metrics, png, err);
     summary(out, result, metrics, drawn ? png : null);
     out.flush();
     return Main.OK;
+  }
+
+  /** This command for the processes of {@code --nproc}: everything but {@code --nproc}. */
+  private List<String> childArguments() {
+    List<String> args = new ArrayList<>(List.of("train"));
+    if (config != null) {
+      args.addAll(List.of("--config", config.toString()));
+    }
+    if (resume != null) {
+      args.addAll(List.of("--resume", resume.toString()));
+    }
+    if (device != null) {
+      args.addAll(List.of("--device", device));
+    }
+    args.addAll(settings);
+    return args;
   }
 
   private int refuseCheckpoint(CheckpointException e, PrintWriter err) {

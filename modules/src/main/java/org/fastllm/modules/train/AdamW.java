@@ -216,6 +216,18 @@ public final class AdamW {
     g.values.addcdiv_(g.expAvg, denom, new Scalar(-lr / correction1));
   }
 
+  /**
+   * Replaces every gradient by its mean over the processes of {@code sync}: one all-reduce per group's flat buffer,
+   * so a tensor shared by several blocks is reduced once. Call it after the backward passes, before clipping.
+   */
+  public void averageGradients(GradientSync sync) {
+    if (sync.worldSize() > 1) {
+      try (NoGradGuard noGrad = new NoGradGuard()) {
+        groups.forEach(g -> sync.average(g.grads));
+      }
+    }
+  }
+
   /** Zeroes every gradient in place, so the next backward starts from nothing. */
   public void zeroGradients() {
     groups.forEach(g -> g.grads.zero_());

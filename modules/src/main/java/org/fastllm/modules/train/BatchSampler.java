@@ -18,12 +18,17 @@ public final class BatchSampler {
   private final int length;
   private final long seed;
   private final int vocabSize;
+  private final int firstRow;
 
   /** One micro-batch: {@code inputs} and the next tokens {@code targets}, both {@code [rows, length]} longs. */
   public record Batch(Tensor inputs, Tensor targets) {}
 
   /** Ids at or above {@code vocabSize} are refused as they are drawn. */
   public BatchSampler(Tokens tokens, int rows, int length, long seed, int vocabSize) {
+    this(tokens, rows, length, seed, vocabSize, 0);
+  }
+
+  private BatchSampler(Tokens tokens, int rows, int length, long seed, int vocabSize, int firstRow) {
     if (tokens.size() < length + 1L) {
       throw new IllegalArgumentException("only " + tokens.size() + " tokens, fewer than one sequence of "
           + (length + 1) + " (sequence_length + 1)");
@@ -33,6 +38,20 @@ public final class BatchSampler {
     this.length = length;
     this.seed = seed;
     this.vocabSize = vocabSize;
+    this.firstRow = firstRow;
+  }
+
+  /**
+   * The rows of each batch that process {@code rank} of {@code worldSize} draws: the {@code rows / worldSize} rows
+   * from {@code rank * rows / worldSize} on, so the shards of all ranks together are exactly this sampler's batch.
+   */
+  public BatchSampler shard(int rank, int worldSize) {
+    if (rows % worldSize != 0) {
+      throw new IllegalArgumentException("training.batch_size is " + rows + ", which " + worldSize
+          + " processes cannot share; with data parallelism it must be a multiple of the number of processes");
+    }
+    int each = rows / worldSize;
+    return new BatchSampler(tokens, each, length, seed, vocabSize, firstRow + rank * each);
   }
 
   /** The micro-batch at {@code index}, built on the CPU and moved to {@code device}. */
@@ -41,7 +60,7 @@ public final class BatchSampler {
     long[] targets = new long[rows * length];
     long windows = tokens.size() - length;
     for (int r = 0; r < rows; r++) {
-      long start = Long.remainderUnsigned(mix(seed, index, r), windows);
+      long start = Long.remainderUnsigned(mix(seed, index, firstRow + r), windows);
       for (int t = 0; t <= length; t++) {
         int id = tokens.at(start + t);
         if (id >= vocabSize) {

@@ -10,6 +10,13 @@ package org.fastllm.modules.train;
  * @param seed the run's seed, which with {@code microBatches} fixes every later batch
  * @param torchRng libtorch's CPU generator state, Base64
  * @param bestValidationLoss the lowest held-out loss so far, null when none was measured
+ * @param worldSize the processes of the data-parallel run that saved it; null (older checkpoints) means 1
  */
 public record TrainState(int formatVersion, long step, long microBatches, long seed, String torchRng,
-    Double bestValidationLoss) {}
+    Double bestValidationLoss, Integer worldSize) {
+
+  /** The world size, 1 for a checkpoint saved before runs could have several processes. */
+  public int processes() {
+    return worldSize == null ? 1 : worldSize;
+  }
+}

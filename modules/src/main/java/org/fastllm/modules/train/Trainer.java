@@ -34,8 +34,13 @@ import org.fastllm.modules.stack.StackBuilder;
  * <p><b>The same config, seed and data give the same losses on the CPU, and a run resumed from a checkpoint gives
  * the losses the uninterrupted run would have.</b> A non-finite loss stops the run with
  * {@link TrainingDivergedException} before the bad update is applied.
+ *
+ * <p>Data parallel: created with a {@link DistributedLaunch} of several processes, each process draws its share of
+ * every batch ({@link BatchSampler#shard}), the gradients and the reported losses are averaged over the processes
+ * before clipping, and only rank 0 writes metrics and checkpoints. <b>A run of W processes with batch B gives the
+ * losses of one process with batch B</b>, up to the order of float additions.
  */
-public final class Trainer {
+public final class Trainer implements AutoCloseable {
   private static final long VALIDATION_SALT = 0x5EED_0F_7E57L;
   private final ConfigDocument config;
   private final String configYaml;
@@ -45,6 +50,8 @@ public final class Trainer {
   private final Device device;
   private final boolean bf16;
   private final Path output;
+  private final DistributedLaunch launch;
+  private final GradientSync sync;
   private long microBatches;
   private int firstStep;
   private Double bestValidationLoss;
@@ -61,7 +68,7 @@ public final class Trainer {
   }
 
   private Trainer(ConfigDocument config, String configYaml, LanguageModel model, TrainingData data, Device device,
-      boolean bf16) {
+      boolean bf16, DistributedLaunch launch, GradientSync sync) {
     this.config = config;
     this.configYaml = configYaml;
     this.model = model;
@@ -70,6 +77,8 @@ public final class Trainer {
     this.device = device;
     this.bf16 = bf16;
     this.output = Path.of(config.training().outputDir());
+    this.launch = launch;
+    this.sync = sync;
   }
 
   /**
@@ -78,13 +87,28 @@ public final class Trainer {
    */
   public static Trainer create(ConfigDocument resolved, String configYaml, TrainingData data,
       Optional<Checkpoint.Loaded> resume) {
+    return create(resolved, configYaml, data, resume, DistributedLaunch.single());
+  }
+
+  /**
+   * As {@link #create(ConfigDocument, String, TrainingData, Optional)}, as process {@code launch.rank()} of a
+   * data-parallel run: waits until every process has joined the process group (Gloo on the CPU, NCCL on CUDA).
+   */
+  public static Trainer create(ConfigDocument resolved, String configYaml, TrainingData data,
+      Optional<Checkpoint.Loaded> resume, DistributedLaunch launch) {
     TrainingConfig training = resolved.training();
+    if (training.batchSize() % launch.worldSize() != 0) {
+      throw new IllegalArgumentException("training.batch_size is " + training.batchSize() + ", which "
+          + launch.worldSize() + " processes cannot share; with data parallelism it must be a multiple of the number "
+          + "of processes");
+    }
+    resume.ifPresent(loaded -> requireSameWorld(loaded, launch));
     if (data.vocabSize() > resolved.model().vocabSize()) {
       throw new IllegalArgumentException("model.vocab_size is " + resolved.model().vocabSize()
           + " but the tokenizer produces ids up to " + (data.vocabSize() - 1) + "; set model.vocab_size to at least "
           + data.vocabSize());
     }
-    Device device = device(training.device());
+    Device device = device(training.device(), launch.localRank());
     if (device.is_cpu()) {
       limitThreadsOnSmallMachines();
     }
@@ -95,7 +119,8 @@ public final class Trainer {
     if (!device.is_cpu()) {
       model.to(device, false);
     }
-    Trainer trainer = new Trainer(resolved, configYaml, model, data, device, bf16);
+    GradientSync sync = launch.distributed() ? ProcessGroupSync.connect(launch, device) : GradientSync.NONE;
+    Trainer trainer = new Trainer(resolved, configYaml, model, data, device, bf16, launch, sync);
     resume.ifPresent(trainer::restore);
     return trainer;
   }
@@ -111,8 +136,22 @@ public final class Trainer {
     }
   }
 
+  private static void requireSameWorld(Checkpoint.Loaded loaded, DistributedLaunch launch) {
+    int saved = loaded.state().processes();
+    if (saved != launch.worldSize()) {
+      throw new IllegalArgumentException("checkpoint " + loaded.folder() + " was saved by a run of " + saved
+          + (saved == 1 ? " process" : " processes") + "; resume it with the same number (--nproc " + saved
+          + " or WORLD_SIZE=" + saved + "), not " + launch.worldSize());
+    }
+  }
+
   /** {@code auto}: CUDA when libtorch sees a GPU, else the CPU. */
   public static Device device(DeviceChoice choice) {
+    return device(choice, 0);
+  }
+
+  /** As {@link #device(DeviceChoice)}, with GPU {@code cuda:localRank} for process {@code localRank} of a host. */
+  public static Device device(DeviceChoice choice, int localRank) {
     boolean cuda = switch (choice) {
       case CPU -> false;
       case CUDA -> {
@@ -123,7 +162,7 @@ public final class Trainer {
       }
       case AUTO -> torch.cuda_is_available();
     };
-    return new Device(cuda ? "cuda:0" : "cpu");
+    return new Device(cuda ? "cuda:" + localRank : "cpu");
   }
 
   private void restore(Checkpoint.Loaded loaded) {
@@ -168,22 +207,35 @@ public final class Trainer {
     return device;
   }
 
+  public DistributedLaunch launch() {
+    return launch;
+  }
+
+  /** Leaves the process group, if any. */
+  @Override
+  public void close() {
+    sync.close();
+  }
+
   /** Trains from the current step to {@code training.steps}. */
   public Result run(Listener listener) throws IOException {
     TrainingConfig training = config.training();
     int total = training.steps();
     int accumulation = training.gradientAccumulation();
-    BatchSampler sampler = new BatchSampler(data.train(), training.batchSize(), training.sequenceLength(),
+    BatchSampler global = new BatchSampler(data.train(), training.batchSize(), training.sequenceLength(),
         training.seed(), config.model().vocabSize());
+    BatchSampler sampler = global.shard(launch.rank(), launch.worldSize());
     Optional<BatchSampler> held = data.validation().size() > training.sequenceLength()
         ? Optional.of(new BatchSampler(data.validation(), training.batchSize(), training.sequenceLength(),
-            training.seed() ^ VALIDATION_SALT, config.model().vocabSize()))
+            training.seed() ^ VALIDATION_SALT, config.model().vocabSize()).shard(launch.rank(), launch.worldSize()))
         : Optional.empty();
     LearningRateSchedule schedule = new LearningRateSchedule(config.optimizer(), total);
-    Files.createDirectories(output);
+    if (launch.writesFiles()) {
+      Files.createDirectories(output);
+    }
     Path checkpoints = output.resolve("checkpoints");
     Optional<Path> lastCheckpoint = Optional.empty();
-    long tokensPerStep = sampler.tokensPerBatch() * accumulation;
+    long tokensPerStep = global.tokensPerBatch() * accumulation;
     double firstLoss = Double.NaN;
     double lastLoss = Double.NaN;
     long start = System.nanoTime();
@@ -203,10 +255,12 @@ public final class Trainer {
             Tensor detached = value.detach();
             lossSum = lossSum == null ? detached : lossSum.add(detached);
           }
+          // Averaged before clipping, so every process clips and steps alike.
+          optimizer.averageGradients(sync);
+          Tensor meanLoss = averaged(lossSum.div(new org.bytedeco.pytorch.Scalar((double) accumulation)));
           // One wait for the device per step: the loss and the gradient norm are read together.
           Tensor gradientNorm = optimizer.clipGradients(config.optimizer().gradClip());
-          Tensor both = torch.stack(new org.bytedeco.pytorch.TensorVector(
-              lossSum.div(new org.bytedeco.pytorch.Scalar((double) accumulation)).to(torch.ScalarType.Double),
+          Tensor both = torch.stack(new org.bytedeco.pytorch.TensorVector(meanLoss,
               gradientNorm.to(torch.ScalarType.Double))).cpu();
           loss = both.select(0, 0).item_double();
           norm = both.select(0, 1).item_double();
@@ -241,7 +295,7 @@ public final class Trainer {
         writeMetrics(metrics, report);
         listener.onStep(report);
         int interval = config.checkpoint().interval();
-        if (done == total || (interval > 0 && done % interval == 0)) {
+        if (launch.writesFiles() && (done == total || (interval > 0 && done % interval == 0))) {
           lastCheckpoint = Optional.of(save(checkpoints, done));
           listener.onCheckpoint(lastCheckpoint.get());
         }
@@ -256,13 +310,28 @@ public final class Trainer {
 
   private double evaluate(BatchSampler held, int batches) {
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-      double sum = 0;
+      Tensor sum = null;
       for (int b = 0; b < batches; b++) {
         BatchSampler.Batch batch = held.batch(b, device);
-        sum += model.loss(batch.inputs(), batch.targets()).item_double();
+        Tensor loss = model.loss(batch.inputs(), batch.targets()).to(torch.ScalarType.Double);
+        sum = sum == null ? loss : sum.add(loss);
       }
-      return sum / batches;
+      return averaged(sum.div(new org.bytedeco.pytorch.Scalar((double) batches))).item_double();
     }
+  }
+
+  /**
+   * A scalar as a double, averaged over the processes: every process's shard is the same size, so the mean of the
+   * shards' mean losses is the mean loss of the whole batch.
+   */
+  private Tensor averaged(Tensor scalar) {
+    Tensor value = scalar.to(torch.ScalarType.Double);
+    if (sync.worldSize() == 1) {
+      return value;
+    }
+    Tensor flat = value.reshape(new long[] {1}).clone();
+    sync.average(flat);
+    return flat.select(0, 0);
   }
 
   private Path save(Path checkpoints, int step) throws IOException {
@@ -275,7 +344,7 @@ public final class Trainer {
       rng = Base64.getEncoder().encodeToString(bytes);
     }
     TrainState state = new TrainState(Checkpoint.FORMAT_VERSION, step, microBatches, config.training().seed(), rng,
-        bestValidationLoss);
+        bestValidationLoss, launch.worldSize());
     return Checkpoint.save(checkpoints, configYaml, model, optimizer, state, config.checkpoint().keep());
   }
 
@@ -297,6 +366,9 @@ public final class Trainer {
    * when the process was killed before the first step's line was flushed.
    */
   private BufferedWriter metricsLog(int keepUpTo) throws IOException {
+    if (!launch.writesFiles()) {
+      return new BufferedWriter(java.io.Writer.nullWriter());
+    }
     Path file = output.resolve("metrics.jsonl");
     List<String> kept = List.of();
     if (keepUpTo > 0 && Files.exists(file)) {
