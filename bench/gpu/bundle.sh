@@ -13,6 +13,19 @@ mvn -q -B -DskipTests test-compile dependency:copy-dependencies -pl modules \
 # commons-compress (under the tokenizer library) names commons-lang3 in its module descriptor; the runtime image's
 # module list is computed from these jars and fails without it.
 mvn -q -B dependency:copy -Dartifact=org.apache.commons:commons-lang3:3.18.0 -DoutputDirectory="$PWD/.carry/libs"
+# ProcessGroupNCCL's presets name CUDA's: their class jar goes with the jars, and the JNI glue of cudart and nccl
+# (not the CUDA libraries, which are the host's) goes to .carry/jni.tar.xz for bench/gpu/ddp.sh to unpack beside
+# libjnitorch: the presets load the glue of every CUDA library they name (cudart, cublas, nccl, ...).
+cuda=org.bytedeco:cuda:13.1-9.19-1.5.13
+mvn -q -B dependency:copy -Dartifact=$cuda -DoutputDirectory="$PWD/.carry/libs"
+mvn -q -B dependency:copy -Dartifact=$cuda:jar:linux-x86_64 -DoutputDirectory="$PWD/.carry"
+rm -rf .carry/jni .carry/jni.tar.xz && unzip -j -o -q .carry/cuda-*-linux-x86_64.jar 'org/bytedeco/cuda/linux-x86_64/*.so' -d .carry/jni
+# and the CUDA-side glue of PyTorch itself (torch_cuda, torch_nccl), which make-bundle.sh leaves out
+unzip -j -o -q "${M2:-$HOME/.m2/repository}/org/bytedeco/pytorch/2.10.0-1.5.13/pytorch-2.10.0-1.5.13-linux-x86_64-gpu.jar" \
+  'org/bytedeco/pytorch/linux-x86_64-gpu/libjnitorch_cuda.so' 'org/bytedeco/pytorch/linux-x86_64-gpu/libjnitorch_nccl.so' \
+  -d .carry/jni
+tar -C .carry/jni -cJf .carry/jni.tar.xz . && rm -rf .carry/jni
+rm -f .carry/cuda-*-linux-x86_64.jar
 jar cf .carry/libs/fastllm-modules-bench.jar -C modules/target/test-classes .
 rm -f .carry/libs/fastllm-*-0.1.0-SNAPSHOT.jar.original
 # the benchmark runners need none of the test libraries; leaving them out keeps the bundle small enough to carry

@@ -5,6 +5,7 @@
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"
 work=$(mktemp -d)
+tar -C b/native -xJf .carry/jni.tar.xz   # JNI glue of the CUDA libraries ProcessGroupNCCL's presets load (bundle.sh)
 nvidia-smi --query-gpu=index,name --format=csv,noheader | tee "$out/ddp-gpus.txt"
 python3 -c "import numpy as np; np.random.default_rng(1).integers(0, 50304, size=30_000_000, dtype=np.uint16).tofile('$work/tokens.u16')"
 common=(--config bench/gpu/gpt2-small.yaml data.path="$work/tokens.u16" training.steps=30)
