@@ -59,6 +59,11 @@ public final class Mamba1Mixer extends SequenceLayer {
     return new Mamba1Mixer(resolved, new SelectiveScan(scanChunk));
   }
 
+  /** With a chosen scan (its chunk, and whether CUDA inputs may take the hand-written kernels). */
+  public static Mamba1Mixer of(SsmBlockConfig resolved, SelectiveScan scan) {
+    return new Mamba1Mixer(resolved, scan);
+  }
+
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
     Tensor xz = inProj.forward(input, adapters);

@@ -74,6 +74,11 @@ public final class Mamba2Mixer extends SequenceLayer {
     return new Mamba2Mixer(resolved, new SelectiveScan(scanChunk));
   }
 
+  /** With a chosen scan (its chunk, and whether CUDA inputs may take the hand-written kernels). */
+  public static Mamba2Mixer of(SsmBlockConfig resolved, SelectiveScan scan) {
+    return new Mamba2Mixer(resolved, scan);
+  }
+
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
     Tensor projected = inProj.forward(input, adapters);

@@ -20,9 +20,15 @@ import org.bytedeco.pytorch.global.torch;
  * positive number, no division), so it is stable in float32 however large {@code delta A} gets. Work is
  * {@code O(t log2(L) D N)}.
  *
+ * <p>On a CUDA device the same scan runs as hand-written kernels compiled at first use ({@link FusedSelectiveScan}:
+ * one sequential pass per thread, a backward that recomputes states per chunk), unless {@code fused} is off, the
+ * system property {@code fastllm.fusedScan} is {@code false}, or the shape is one the kernels do not take; the
+ * tensor operations here are the reference the kernels are checked against.
+ *
  * @param chunk steps per chunk, a power of two gives the fewest passes
+ * @param fused whether a CUDA input may take the hand-written kernels
  */
-public record SelectiveScan(int chunk) {
+public record SelectiveScan(int chunk, boolean fused) {
 
   /**
    * Picked from a sweep of 4, 8, 16 and 32 at width 128, length 512 on a shared, loaded 2-core CPU, where 8 and 32
@@ -30,10 +36,18 @@ public record SelectiveScan(int chunk) {
    */
   public static final int DEFAULT_CHUNK = 8;
 
+  private static final FusedSelectiveScan CUDA = new FusedSelectiveScan(new CudaScanKernels());
+  private static volatile boolean warned;
+
   public SelectiveScan {
     if (chunk < 1) {
       throw new IllegalArgumentException("chunk must be at least 1, got " + chunk);
     }
+  }
+
+  /** The scan with the CUDA kernels allowed. */
+  public SelectiveScan(int chunk) {
+    this(chunk, true);
   }
 
   /**
@@ -48,6 +62,21 @@ public record SelectiveScan(int chunk) {
    * @return {@code [b, t, D]}, without the {@code D u} skip term
    */
   public Tensor scan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
+    if (fused && u.is_cuda() && !"false".equals(System.getProperty("fastllm.fusedScan")) && CUDA.supports(u, a, b)) {
+      String unavailable = org.fastllm.modules.cuda.RuntimeKernels.availability();
+      if (unavailable == null) {
+        return CUDA.scan(u, delta, a, b, c);
+      }
+      if (!warned) {
+        warned = true;
+        System.err.println("warning: the selective scan runs as tensor operations: " + unavailable);
+      }
+    }
+    return tensorScan(u, delta, a, b, c);
+  }
+
+  /** The scan as tensor operations, on any device. */
+  Tensor tensorScan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
     long batch = u.size(0);
     long time = u.size(1);
     long channels = u.size(2);

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringTensorDictItem;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.autograd.ExternalBackward;
 import org.fastllm.modules.layer.Adapters;
 import org.fastllm.modules.norm.Normalization;
 
@@ -60,6 +61,7 @@ public final class LanguageModel extends Module {
 
   /** The hidden states after the final norm, {@code [b, t, H]}, for token ids {@code [b, t]}. */
   public Tensor hidden(Tensor tokens) {
+    ExternalBackward.forgetPending();
     Tensor x = torch.embedding(word.weight, tokens);
     if (position != null) {
       x = x.add(position.weight.narrow(0, 0, tokens.size(1)));

@@ -115,16 +115,17 @@ public final class LayerBench {
     return switch (kind) {
       case "attention" -> Attention.of(new TransformerBlockConfig(null, null, null, null, null, null, null, null,
           null, null, null, 8, 2, null, null, null, true, null, null).withDefaults(defaults));
-      case "mamba1" -> Mamba1Mixer.of(SsmBlockConfig.of(SsmVariant.MAMBA1).withDefaults(defaults), scanChunk);
-      case "mamba2" -> Mamba2Mixer.of(new SsmBlockConfig(null, null, null, null, null, null, null, null, null, null,
-          SsmVariant.MAMBA2, 16, null, null, null, null, hidden / 2, null, null, null, null).withDefaults(defaults),
-          scanChunk);
+      case "mamba1", "mamba1-tensor-scan" -> Mamba1Mixer.of(SsmBlockConfig.of(SsmVariant.MAMBA1)
+          .withDefaults(defaults), new SelectiveScan(scanChunk, !kind.endsWith("-tensor-scan")));
+      case "mamba2", "mamba2-tensor-scan" -> Mamba2Mixer.of(new SsmBlockConfig(null, null, null, null, null, null,
+          null, null, null, null, SsmVariant.MAMBA2, 16, null, null, null, null, hidden / 2, null, null, null, null)
+          .withDefaults(defaults), new SelectiveScan(scanChunk, !kind.endsWith("-tensor-scan")));
       case "discrete_mamba2" -> DiscreteMamba2Mixer.of(new SsmBlockConfig(null, null, null, null, null, null, null,
           null, null, null, SsmVariant.DISCRETE_MAMBA2, 16, null, null, null, null, null, null, 4, 8, 64)
           .withDefaults(defaults));
       case "mlp" -> new Mlp(hidden, 4L * hidden, false, Activation.GELU, true);
       default -> throw new IllegalArgumentException("--kinds: '" + kind
-          + "' is not attention, mamba1, mamba2, discrete_mamba2 or mlp");
+          + "' is not attention, mamba1, mamba2, discrete_mamba2, mlp, mamba1-tensor-scan or mamba2-tensor-scan");
     };
   }
 

@@ -1,0 +1,210 @@
+package org.fastllm.modules.autograd;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorBase;
+import org.bytedeco.pytorch.TensorTensorHook;
+import org.bytedeco.pytorch.VoidTensorHook;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Gives an operation computed outside autograd (a hand-written kernel) its own backward: the output is returned
+ * connected to the inputs, and when the loss's gradient reaches it, {@code backward} runs once on d loss / d output
+ * and each of its results is added to the matching input's gradient.
+ *
+ * <pre>{@code
+ * Tensor y = ExternalBackward.attach(kernelOutput, List.of(u, delta), dy -> new Tensor[] {du(dy), ddelta(dy)});
+ * }</pre>
+ *
+ * <p>How: the output gets a link to one element of each input with value and gradient zero (so autograd sends
+ * a gradient to every input, adding nothing of its own), a hook on the output computes the inputs' gradients, and a hook on each input adds its share. The
+ * presets bind tensor hooks but no custom autograd functions, and a hook receives only a gradient, so the hooks
+ * are a few shared instances and calls are matched by order: a backward pass reaches calls in the reverse order
+ * of their forwards, for the output hooks and for each input position alike. A model's forward starts with
+ * {@link #forgetPending()}, which drops the calls of a forward whose backward never ran.
+ */
+public final class ExternalBackward {
+  /** The most inputs one operation may have. */
+  public static final int MAX_INPUTS = 8;
+
+  /** Computes d loss / d input for each input from d loss / d output; an entry may be {@code null}. */
+  @FunctionalInterface
+  public interface Backward {
+    Tensor[] apply(Tensor gradOutput);
+  }
+
+  private static final Object LOCK = new Object();
+  private static final Deque<Call> OUTPUTS = new ArrayDeque<>();
+  private static final List<Deque<Call>> INPUTS = new ArrayList<>();
+  private static final List<Pointer> RETURNED = new ArrayList<>();
+  private static final OutputHook OUTPUT_HOOK = new OutputHook();
+  private static final InputHook[] INPUT_HOOKS = new InputHook[MAX_INPUTS];
+
+  static {
+    for (int i = 0; i < MAX_INPUTS; i++) {
+      INPUTS.add(new ArrayDeque<>());
+      INPUT_HOOKS[i] = new InputHook(i);
+    }
+  }
+
+  private ExternalBackward() {}
+
+  /**
+   * {@code output}, computed without autograd from {@code inputs}, with the same values and {@code backward} as its
+   * gradient. Returns {@code output} itself when autograd is off or no input requires a gradient.
+   */
+  public static Tensor attach(Tensor output, List<Tensor> inputs, Backward backward) {
+    if (inputs.size() > MAX_INPUTS) {
+      throw new IllegalArgumentException("at most " + MAX_INPUTS + " inputs, got " + inputs.size());
+    }
+    if (!GradMode.is_enabled() || inputs.stream().noneMatch(Tensor::requires_grad)) {
+      return output;
+    }
+    Call call = new Call(backward, output.sizes().vec().get(), inputs.size());
+    Tensor link = null;
+    synchronized (LOCK) {
+      for (int i = 0; i < inputs.size(); i++) {
+        Tensor input = inputs.get(i);
+        if (input.requires_grad()) {
+          Tensor first = input.reshape(-1).narrow(0, 0, 1);
+          link = link == null ? first : link.add(first);
+          input.register_hook(INPUT_HOOKS[i]);
+          call.dtypes[i] = input.scalar_type().intern();
+          INPUTS.get(i).push(call);
+        }
+      }
+      // value 0 and gradient 0 whatever the element holds (a NaN or inf input must not spread through the output)
+      Tensor zero = link.nan_to_num(new DoubleOptional(0.0), new DoubleOptional(0.0), new DoubleOptional(0.0))
+          .mul(new Scalar(0.0));
+      Tensor connected = output.add(zero.to(output.scalar_type()));
+      connected.register_hook(OUTPUT_HOOK);
+      OUTPUTS.push(call);
+      return connected;
+    }
+  }
+
+  /** Drops calls whose backward never ran and the gradients handed to autograd; a model's forward calls this. */
+  public static void forgetPending() {
+    synchronized (LOCK) {
+      for (Call call : OUTPUTS) {
+        call.release();
+      }
+      OUTPUTS.clear();
+      for (Deque<Call> calls : INPUTS) {
+        calls.forEach(Call::release);
+        calls.clear();
+      }
+      releaseReturned();
+    }
+  }
+
+  /** Calls waiting for their backward (a diagnostic: 0 after every complete forward and backward). */
+  public static int pending() {
+    synchronized (LOCK) {
+      return OUTPUTS.size();
+    }
+  }
+
+  /** Takes {@code p} out of {@code scope} alive (detaching alone would release the scope's reference). */
+  private static void keep(PointerScope scope, Pointer p) {
+    p.retainReference();
+    scope.detach(p);
+  }
+
+  private static void releaseReturned() {
+    RETURNED.forEach(Pointer::close);
+    RETURNED.clear();
+  }
+
+  private static final class Call {
+    final Backward backward;
+    final long[] outputShape;
+    final Tensor[] gradients;
+    final torch.ScalarType[] dtypes;
+
+    Call(Backward backward, long[] outputShape, int inputs) {
+      this.backward = backward;
+      this.outputShape = outputShape;
+      this.gradients = new Tensor[inputs];
+      this.dtypes = new torch.ScalarType[inputs];
+    }
+
+    void release() {
+      for (int i = 0; i < gradients.length; i++) {
+        if (gradients[i] != null) {
+          gradients[i].close();
+          gradients[i] = null;
+        }
+      }
+    }
+  }
+
+  private static final class OutputHook extends VoidTensorHook {
+    @Override
+    public void call(TensorBase gradient) {
+      synchronized (LOCK) {
+        releaseReturned();
+        Call call = OUTPUTS.poll();
+        try (PointerScope scope = new PointerScope()) {
+          Tensor dOutput = new Tensor(gradient);
+          long[] shape = dOutput.sizes().vec().get();
+          if (call == null || !Arrays.equals(shape, call.outputShape)) {
+            throw new IllegalStateException("a hand-written kernel's gradient arrived out of order (shape "
+                + Arrays.toString(shape) + ", expected " + (call == null ? "none" : Arrays.toString(call.outputShape))
+                + "); run each model forward's backward before the next forward");
+          }
+          Tensor[] gradients = call.backward.apply(dOutput);
+          for (int i = 0; i < call.gradients.length && i < gradients.length; i++) {
+            if (gradients[i] != null) {
+              keep(scope, gradients[i]);
+              call.gradients[i] = gradients[i];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static final class InputHook extends TensorTensorHook {
+    private final int position;
+
+    InputHook(int position) {
+      this.position = position;
+    }
+
+    @Override
+    public TensorBase call(TensorBase gradient) {
+      synchronized (LOCK) {
+        releaseReturned();
+        Call call = INPUTS.get(position).poll();
+        Tensor own = call == null ? null : call.gradients[position];
+        try (PointerScope scope = new PointerScope()) {
+          Tensor incoming = new Tensor(gradient);
+          Tensor total;
+          if (own == null) {
+            total = incoming;
+          } else {
+            Tensor mine = own.to(call.dtypes[position]);
+            total = incoming.defined() ? incoming.add(mine) : mine;
+          }
+          keep(scope, total);
+          RETURNED.add(total);
+          if (own != null) {
+            own.close();
+            call.gradients[position] = null;
+          }
+          return total;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package org.fastllm.modules.cuda;
+
+import static org.bytedeco.cuda.global.cudart.CUDA_SUCCESS;
+import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
+import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.cuda.cudart.CUctx_st;
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.cuda.global.nvrtc;
+import org.bytedeco.cuda.nvrtc._nvrtcProgram;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.SizeTPointer;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * CUDA kernels compiled at run time with NVRTC for the GPU in use, and launched through the CUDA driver on the
+ * stream PyTorch computes on (the default stream), so they order with PyTorch's own kernels.
+ *
+ * <pre>{@code
+ * RuntimeKernels.Module scan = RuntimeKernels.compile("org/fastllm/modules/ssm/selective_scan.cu", 0,
+ *     Map.of("STATE", 16, "CHANNELS", 16, "CHUNK", 32));
+ * scan.launch("selective_scan_forward", grid(96, 8), 256, 0, u, delta, a, b, c, y, saved, 1024, 1536, 96, 32);
+ * }</pre>
+ *
+ * <p>A program is compiled once per source, device and set of constants (a few hundred milliseconds) and kept for
+ * the life of the process. Arguments are tensors (passed as their data pointers; contiguous float32 on the device is
+ * the caller's business) or {@code Integer}s. Nothing here is touched on a machine without CUDA: callers ask
+ * {@link #availability()} first, which loads the CUDA libraries and says why they cannot be used.
+ */
+public final class RuntimeKernels {
+  private static final Map<String, Module> COMPILED = new ConcurrentHashMap<>();
+  private static volatile String availability;
+
+  private RuntimeKernels() {}
+
+  /**
+   * {@code null} when kernels can be compiled and launched here, otherwise why not (no NVRTC, no driver). Loads
+   * the CUDA and NVRTC bindings once; call it only when a CUDA device is in use.
+   */
+  public static String availability() {
+    String known = availability;
+    if (known == null) {
+      synchronized (RuntimeKernels.class) {
+        known = availability;
+        if (known == null) {
+          known = probe();
+          availability = known;
+        }
+      }
+    }
+    return known.isEmpty() ? null : known;
+  }
+
+  private static String probe() {
+    try {
+      Loader.load(cudart.class);
+      Loader.load(nvrtc.class);
+      int[] major = {0};
+      int[] minor = {0};
+      check(nvrtc.nvrtcVersion(major, minor) == 0, "nvrtcVersion failed");
+      check(cudart.cuInit(0), "cuInit");
+      return "";
+    } catch (Throwable e) {   // UnsatisfiedLinkError and friends: the libraries are not on this machine
+      return "CUDA run-time compilation is unavailable (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+    }
+  }
+
+  /**
+   * The kernels of {@code resource} (a classpath path) compiled for {@code device} with {@code constants} as
+   * {@code -D} definitions.
+   *
+   * @throws IllegalStateException with NVRTC's log when the source does not compile
+   */
+  public static Module compile(String resource, int device, Map<String, Integer> constants) {
+    String key = resource + "@" + device + new java.util.TreeMap<>(constants);
+    return COMPILED.computeIfAbsent(key, k -> build(resource, device, constants));
+  }
+
+  private static Module build(String resource, int device, Map<String, Integer> constants) {
+    String source = read(resource);
+    try (PointerScope scope = new PointerScope()) {
+      makeContextCurrent(device);
+      int[] major = {0};
+      int[] minor = {0};
+      check(cudart.cuDeviceGetAttribute(major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device), "attribute");
+      check(cudart.cuDeviceGetAttribute(minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device), "attribute");
+      List<String> options = new ArrayList<>(List.of("--gpu-architecture=sm_" + major[0] + minor[0], "--std=c++17"));
+      new java.util.TreeMap<>(constants).forEach((name, value) -> options.add("-D" + name + "=" + value));
+
+      _nvrtcProgram program = new _nvrtcProgram();
+      nvrtcCheck(nvrtc.nvrtcCreateProgram(program, new BytePointer(source, StandardCharsets.UTF_8),
+          new BytePointer(resource), 0, (PointerPointer<?>) null, (PointerPointer<?>) null), "create " + resource);
+      PointerPointer<BytePointer> optionPointers = new PointerPointer<>(options.size());
+      for (int i = 0; i < options.size(); i++) {
+        optionPointers.put(i, new BytePointer(options.get(i)));
+      }
+      int compiled = nvrtc.nvrtcCompileProgram(program, options.size(), optionPointers);
+      if (compiled != nvrtc.NVRTC_SUCCESS) {
+        throw new IllegalStateException("NVRTC could not compile " + resource + " with " + options + ":\n"
+            + log(program));
+      }
+      SizeTPointer size = new SizeTPointer(1);
+      nvrtcCheck(nvrtc.nvrtcGetCUBINSize(program, size), "CUBIN size");
+      BytePointer cubin = new BytePointer(size.get());
+      nvrtcCheck(nvrtc.nvrtcGetCUBIN(program, cubin), "CUBIN");
+      nvrtc.nvrtcDestroyProgram(program);
+      CUmod_st module = new CUmod_st();
+      check(cudart.cuModuleLoadData(module, cubin), "load the compiled " + resource);
+      module.retainReference();   // detaching alone would release the scope's reference
+      scope.detach(module);
+      return new Module(resource, module, device);
+    }
+  }
+
+  private static String log(_nvrtcProgram program) {
+    SizeTPointer size = new SizeTPointer(1);
+    nvrtc.nvrtcGetProgramLogSize(program, size);
+    BytePointer log = new BytePointer(size.get());
+    nvrtc.nvrtcGetProgramLog(program, log);
+    return log.getString(StandardCharsets.UTF_8);
+  }
+
+  private static String read(String resource) {
+    try (InputStream in = RuntimeKernels.class.getClassLoader().getResourceAsStream(resource)) {
+      return new String(Objects.requireNonNull(in, "no resource " + resource).readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Makes the device's primary context (the one PyTorch uses) current on this thread, which a thread that has only
+   * seen the runtime API, such as autograd's device thread, may lack.
+   */
+  private static void makeContextCurrent(int device) {
+    CUctx_st current = new CUctx_st();
+    check(cudart.cuCtxGetCurrent(current), "cuCtxGetCurrent");
+    if (current.isNull()) {
+      CUctx_st primary = new CUctx_st();
+      check(cudart.cuDevicePrimaryCtxRetain(primary, device), "cuDevicePrimaryCtxRetain");
+      check(cudart.cuCtxSetCurrent(primary), "cuCtxSetCurrent");
+    }
+  }
+
+  private static void check(int status, String what) {
+    if (status != CUDA_SUCCESS) {
+      BytePointer message = new BytePointer((Pointer) null);
+      cudart.cuGetErrorString(status, message);
+      throw new IllegalStateException("CUDA driver error " + status + " in " + what
+          + (message.isNull() ? "" : ": " + message.getString()));
+    }
+  }
+
+  private static void check(boolean ok, String what) {
+    if (!ok) {
+      throw new IllegalStateException(what);
+    }
+  }
+
+  private static void nvrtcCheck(int status, String what) {
+    if (status != nvrtc.NVRTC_SUCCESS) {
+      throw new IllegalStateException("NVRTC error in " + what + ": " + nvrtc.nvrtcGetErrorString(status).getString());
+    }
+  }
+
+  /** The blocks of a launch, {@code x} by {@code y}. */
+  public record Grid(int x, int y) {}
+
+  public static Grid grid(long x, long y) {
+    return new Grid(Math.toIntExact(x), Math.toIntExact(y));
+  }
+
+  /** A compiled program: launch its kernels by name. */
+  public static final class Module {
+    private final String resource;
+    private final CUmod_st module;
+    private final int device;
+    private final Map<String, CUfunc_st> functions = new ConcurrentHashMap<>();
+
+    private Module(String resource, CUmod_st module, int device) {
+      this.resource = resource;
+      this.module = module;
+      this.device = device;
+    }
+
+    /**
+     * Launches {@code kernel} on the default stream; returns at once (the work runs in order with PyTorch's).
+     *
+     * @param arguments {@link Tensor}s (their data pointers) and {@link Integer}s, in the kernel's order
+     */
+    public void launch(String kernel, Grid grid, int threads, int sharedBytes, Object... arguments) {
+      makeContextCurrent(device);
+      CUfunc_st function = functions.computeIfAbsent(kernel, this::function);
+      try (PointerScope scope = new PointerScope()) {
+        PointerPointer<Pointer> values = new PointerPointer<>(arguments.length);
+        for (int i = 0; i < arguments.length; i++) {
+          values.put(i, value(kernel, i, arguments[i]));
+        }
+        check(cudart.cuLaunchKernel(function, grid.x(), grid.y(), 1, threads, 1, 1, sharedBytes, null, values,
+            (PointerPointer<?>) null), "launch " + kernel + " of " + resource);
+      }
+    }
+
+    private static Pointer value(String kernel, int index, Object argument) {
+      if (argument instanceof Tensor tensor) {
+        return new LongPointer(1).put(tensor.data_ptr().address());
+      }
+      if (argument instanceof Integer number) {
+        return new IntPointer(1).put(number);
+      }
+      throw new IllegalArgumentException(kernel + ": argument " + index + " is "
+          + (argument == null ? "null" : "a " + argument.getClass().getName()) + "; kernels take tensors and ints");
+    }
+
+    private CUfunc_st function(String kernel) {
+      CUfunc_st function = new CUfunc_st();
+      check(cudart.cuModuleGetFunction(function, module, kernel), "find kernel " + kernel + " in " + resource);
+      return function;
+    }
+  }
+}

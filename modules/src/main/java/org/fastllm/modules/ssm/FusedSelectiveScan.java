@@ -1,0 +1,63 @@
+package org.fastllm.modules.ssm;
+
+import java.util.List;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.autograd.ExternalBackward;
+
+/**
+ * The selective scan of {@link SelectiveScan} through hand-written kernels: one pass over time per (batch, channel,
+ * state) instead of {@code log2} passes of tensor operations, and a backward that recomputes states chunk by chunk
+ * instead of keeping them, so the scan's memory is its inputs' plus one state per chunk.
+ *
+ * <pre>{@code Tensor y = new FusedSelectiveScan(new CudaScanKernels()).scan(u, delta, a, b, c);}</pre>
+ *
+ * <p>Works in float32 whatever the inputs' type (as the tensor-operation scan does under bf16 autocast) and returns
+ * float32.
+ */
+final class FusedSelectiveScan {
+  private final ScanKernels kernels;
+
+  FusedSelectiveScan(ScanKernels kernels) {
+    this.kernels = kernels;
+  }
+
+  boolean supports(Tensor u, Tensor a, Tensor b) {
+    return u.size(1) > 0 && kernels.supports(u.size(2), b.size(2), a.size(1));
+  }
+
+  Tensor scan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
+    long batch = u.size(0);
+    long time = u.size(1);
+    long channels = u.size(2);
+    long state = a.size(1);
+    long chunks = (time + kernels.chunk() - 1) / kernels.chunk();
+    Tensor[] in = new Tensor[5];
+    Tensor y;
+    Tensor entering;
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      Tensor[] given = {u, delta, a, b, c};
+      for (int i = 0; i < given.length; i++) {
+        in[i] = given[i].detach().to(torch.ScalarType.Float).contiguous();
+      }
+      TensorOptions options = new TensorOptions(torch.ScalarType.Float).device(
+          new org.bytedeco.pytorch.DeviceOptional(u.device()));
+      y = torch.empty(new long[] {batch, time, channels}, options, new MemoryFormatOptional());
+      entering = torch.empty(new long[] {batch, channels, chunks, state}, options, new MemoryFormatOptional());
+      kernels.forward(in[0], in[1], in[2], in[3], in[4], y, entering);
+    }
+    return ExternalBackward.attach(y, List.of(u, delta, a, b, c), dy -> {
+      Tensor gradient = dy.to(torch.ScalarType.Float).contiguous();
+      Tensor du = torch.empty_like(in[0]);
+      Tensor ddelta = torch.empty_like(in[1]);
+      Tensor da = torch.zeros_like(in[2]);
+      Tensor db = torch.zeros_like(in[3]);
+      Tensor dc = torch.zeros_like(in[4]);
+      kernels.backward(in[0], in[1], in[2], in[3], in[4], entering, gradient, du, ddelta, da, db, dc);
+      return new Tensor[] {du, ddelta, da, db, dc};
+    });
+  }
+}

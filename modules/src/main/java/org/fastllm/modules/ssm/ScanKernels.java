@@ -1,0 +1,25 @@
+package org.fastllm.modules.ssm;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The selective scan as a pair of hand-written kernels: a forward that keeps the state entering every chunk of
+ * {@link #chunk()} steps, and a backward that recomputes each chunk's states from it. Every tensor is contiguous
+ * float32; shapes as in {@link SelectiveScan#scan}: u, delta {@code [b, t, D]}, a {@code [D, N]}, b, c
+ * {@code [b, t, G, N]}, entering {@code [b, D, chunks, N]}.
+ */
+interface ScanKernels {
+
+  /** Steps per chunk. */
+  int chunk();
+
+  /** Whether these kernels take this shape ({@code D} channels, {@code G} groups, {@code N} states). */
+  boolean supports(long channels, long groups, long state);
+
+  /** Fills {@code y} and {@code entering}. */
+  void forward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y, Tensor entering);
+
+  /** Fills {@code du}, {@code ddelta}; adds to {@code da}, {@code db}, {@code dc}, which start at zero. */
+  void backward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor entering, Tensor dy,
+      Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc);
+}

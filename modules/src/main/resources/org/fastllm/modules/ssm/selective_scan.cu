@@ -1,0 +1,141 @@
+// Mamba's selective scan as two CUDA kernels, compiled at run time by org.fastllm.modules.cuda.RuntimeKernels.
+//
+//   h_t[d, n] = exp(delta_t[d] A[d, n]) h_(t-1)[d, n] + delta_t[d] B_t[g(d), n] u_t[d]
+//   y_t[d]    = sum_n C_t[g(d), n] h_t[d, n]
+//
+// One thread per (batch, channel, state): the STATE threads of a channel sit side by side in a warp, so sums over
+// states are warp shuffles within segments of STATE lanes. A block holds CHANNELS consecutive channels, all of one
+// group, so the backward sums over a group's channels in shared memory. Time runs sequentially inside each thread.
+// The forward keeps the state entering every chunk of CHUNK steps; the backward walks the chunks from the last,
+// recomputes the chunk's states into registers from its entering state, then runs the adjoint recurrence back
+// through it.
+//
+// Layouts (float32, contiguous): u, delta, y, dy, du, ddelta [batch, time, channels]; A, dA [channels, STATE];
+// B, C, dB, dC [batch, time, groups, STATE]; entering [batch, channels, chunks, STATE].
+// Compile-time constants (given with -D): STATE (a power of two up to 32), CHANNELS, CHUNK.
+
+#define FULL_MASK 0xffffffffu
+
+__device__ __forceinline__ float sum_states(float v) {
+#pragma unroll
+  for (int offset = STATE / 2; offset > 0; offset /= 2) {
+    v += __shfl_xor_sync(FULL_MASK, v, offset, STATE);
+  }
+  return v;
+}
+
+// Sum over the channels that share a warp (lanes with the same state index); the result is valid in every lane.
+__device__ __forceinline__ float sum_warp_channels(float v) {
+#pragma unroll
+  for (int offset = STATE; offset < 32; offset *= 2) {
+    v += __shfl_xor_sync(FULL_MASK, v, offset);
+  }
+  return v;
+}
+
+extern "C" __global__ void selective_scan_forward(
+    const float* __restrict__ u, const float* __restrict__ delta, const float* __restrict__ A,
+    const float* __restrict__ B, const float* __restrict__ C, float* __restrict__ y, float* __restrict__ entering,
+    int time, int channels, int groups, int chunks) {
+  const int n = threadIdx.x % STATE;
+  const int d = blockIdx.x * CHANNELS + threadIdx.x / STATE;
+  const int batch = blockIdx.y;
+  const int g = d / (channels / groups);
+  const float a = A[d * STATE + n];
+  const size_t row = (size_t) batch * time;
+  float h = 0.0f;
+  float* keep = entering + (((size_t) batch * channels + d) * chunks) * STATE + n;
+  for (int t = 0; t < time; ++t) {
+    if (t % CHUNK == 0) {
+      keep[(t / CHUNK) * STATE] = h;
+    }
+    const size_t at = (row + t) * channels + d;
+    const size_t bc = ((row + t) * groups + g) * STATE + n;
+    const float dt = delta[at];
+    h = expf(dt * a) * h + dt * B[bc] * u[at];
+    const float out = sum_states(C[bc] * h);
+    if (n == 0) {
+      y[at] = out;
+    }
+  }
+}
+
+extern "C" __global__ void selective_scan_backward(
+    const float* __restrict__ u, const float* __restrict__ delta, const float* __restrict__ A,
+    const float* __restrict__ B, const float* __restrict__ C, const float* __restrict__ entering,
+    const float* __restrict__ dy, float* __restrict__ du, float* __restrict__ ddelta, float* __restrict__ dA,
+    float* __restrict__ dB, float* __restrict__ dC, int time, int channels, int groups, int chunks) {
+  __shared__ float blockB[CHUNK * STATE];
+  __shared__ float blockC[CHUNK * STATE];
+  const int n = threadIdx.x % STATE;
+  const int lane = threadIdx.x % 32;
+  const int d = blockIdx.x * CHANNELS + threadIdx.x / STATE;
+  const int batch = blockIdx.y;
+  const int g = d / (channels / groups);
+  const float a = A[d * STATE + n];
+  const size_t row = (size_t) batch * time;
+  const float* kept = entering + (((size_t) batch * channels + d) * chunks) * STATE + n;
+  for (int i = threadIdx.x; i < CHUNK * STATE; i += blockDim.x) {
+    blockB[i] = 0.0f;
+    blockC[i] = 0.0f;
+  }
+  __syncthreads();
+  float dh = 0.0f;     // d loss / d h_t, carried back from later steps
+  float dAsum = 0.0f;
+  float states[CHUNK];
+  for (int chunk = chunks - 1; chunk >= 0; --chunk) {
+    const int start = chunk * CHUNK;
+    const int length = min(CHUNK, time - start);
+    const float h0 = kept[chunk * STATE];
+    float h = h0;
+#pragma unroll
+    for (int k = 0; k < CHUNK; ++k) {
+      if (k < length) {
+        const size_t at = (row + start + k) * channels + d;
+        const size_t bc = ((row + start + k) * groups + g) * STATE + n;
+        const float dt = delta[at];
+        h = expf(dt * a) * h + dt * B[bc] * u[at];
+        states[k] = h;
+      }
+    }
+#pragma unroll
+    for (int k = CHUNK - 1; k >= 0; --k) {
+      if (k < length) {
+        const size_t at = (row + start + k) * channels + d;
+        const size_t bc = ((row + start + k) * groups + g) * STATE + n;
+        const float dt = delta[at];
+        const float x = u[at];
+        const float b = B[bc];
+        const float grad = dy[at];
+        const float decay = expf(dt * a);
+        const float before = k > 0 ? states[k > 0 ? k - 1 : 0] : h0;  // (the inner test keeps the index in range)
+        dh += grad * C[bc];
+        const float dDecay = dh * before * decay;   // d loss / d (dt a), this state's share
+        dAsum += dDecay * dt;
+        const float dInput = sum_states(dh * b);   // d loss / d (dt u)
+        const float dDelta = sum_states(dDecay * a) + dInput * x;
+        if (n == 0) {
+          du[at] = dInput * dt;
+          ddelta[at] = dDelta;
+        }
+        const float shareB = sum_warp_channels(dh * dt * x);
+        const float shareC = sum_warp_channels(grad * states[k]);
+        if (lane < STATE) {
+          atomicAdd(&blockB[k * STATE + n], shareB);
+          atomicAdd(&blockC[k * STATE + n], shareC);
+        }
+        dh *= decay;
+      }
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < length * STATE; i += blockDim.x) {
+      const size_t bc = ((row + start + i / STATE) * groups + g) * STATE + i % STATE;
+      atomicAdd(&dB[bc], blockB[i]);
+      atomicAdd(&dC[bc], blockC[i]);
+      blockB[i] = 0.0f;
+      blockC[i] = 0.0f;
+    }
+    __syncthreads();
+  }
+  atomicAdd(&dA[d * STATE + n], dAsum);
+}

@@ -1,0 +1,78 @@
+package org.fastllm.modules.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.testing.Torch;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class ExternalBackwardTest {
+
+  @BeforeEach
+  void clean() {
+    ExternalBackward.forgetPending();
+  }
+
+  /** {@code x * y} computed without autograd, with its hand-written backward. */
+  private static Tensor product(Tensor x, Tensor y) {
+    Tensor out;
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      out = x.mul(y);
+    }
+    return ExternalBackward.attach(out, List.of(x, y), dz -> new Tensor[] {dz.mul(y.detach()), dz.mul(x.detach())});
+  }
+
+  @Test
+  void gradients_equalAutogradOfTheSameExpression_includingOtherUsesOfAnInput() {
+    Torch.seed(3);
+    Tensor x = Torch.randn(torch.ScalarType.Double, 5).set_requires_grad(true);
+    Tensor y = Torch.randn(torch.ScalarType.Double, 5).set_requires_grad(true);
+    Tensor x2 = x.detach().clone().set_requires_grad(true);
+    Tensor y2 = y.detach().clone().set_requires_grad(true);
+    // x also feeds a second term; its hook must add to that gradient, not replace it
+    x.mul(y).mul(x).add(x.exp()).sum().backward();
+    product(x2, y2).mul(x2).add(x2.exp()).sum().backward();
+    assertTrue(Torch.relativeError(x2.grad(), x.grad()) < 1e-12, "x");
+    assertTrue(Torch.relativeError(y2.grad(), y.grad()) < 1e-12, "y");
+    assertEquals(0, ExternalBackward.pending());
+  }
+
+  @Test
+  void inputWithoutGradient_getsNone_andTheOtherStillDoes() {
+    Tensor x = torch.ones(3).mul(new Scalar(2.0)).set_requires_grad(true);
+    Tensor constant = torch.ones(3).mul(new Scalar(3.0));
+    product(x, constant).sum().backward();
+    assertEquals(3.0, x.grad().select(0, 0).item_double());
+    assertFalse(constant.grad().defined());
+  }
+
+  @Test
+  void forwardWithoutBackward_isForgotten_andLaterCallsStillPairCorrectly() {
+    Tensor x = torch.ones(3).set_requires_grad(true);
+    product(x, x.mul(new Scalar(5.0)));
+    product(x, x);
+    assertEquals(2, ExternalBackward.pending(), "two forwards waiting");
+    ExternalBackward.forgetPending();
+    assertEquals(0, ExternalBackward.pending());
+    Tensor y = torch.ones(3).mul(new Scalar(4.0)).set_requires_grad(true);
+    product(y, torch.ones(3).mul(new Scalar(7.0))).sum().backward();
+    assertEquals(7.0, y.grad().select(0, 1).item_double());
+  }
+
+  @Test
+  void autogradOff_returnsTheOutputItself() {
+    Tensor x = torch.ones(2).set_requires_grad(true);
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      Tensor out = product(x, x);
+      assertFalse(out.requires_grad());
+    }
+    assertEquals(0, ExternalBackward.pending());
+  }
+}

@@ -1,0 +1,145 @@
+package org.fastllm.modules.ssm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.autograd.ExternalBackward;
+import org.fastllm.modules.cuda.RuntimeKernels;
+import org.fastllm.modules.testing.Torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The hand-written scan (its algorithm, as {@link JavaScanKernels} runs it on the CPU, and its autograd wiring)
+ * against the tensor-operation scan in float64, whose own check is the step-by-step recurrence.
+ */
+class FusedSelectiveScanTest {
+
+  /** Leaves in float64: u, delta (positive), A (negative), B, C, the skip weight and the loss weights. */
+  private record Inputs(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor skip, Tensor w) {
+    static Inputs random(long batch, long time, long channels, long groups, long state, double maxDelta) {
+      TensorOptions f64 = new TensorOptions(torch.ScalarType.Double);
+      return new Inputs(Torch.randn(torch.ScalarType.Double, batch, time, channels),
+          torch.rand(new long[] {batch, time, channels}, f64).mul(new Scalar(maxDelta)).add(new Scalar(1e-3)),
+          SsmInit.aLog(channels, state).to(torch.ScalarType.Double).exp().neg(),
+          Torch.randn(torch.ScalarType.Double, batch, time, groups, state),
+          Torch.randn(torch.ScalarType.Double, batch, time, groups, state),
+          Torch.randn(torch.ScalarType.Double, channels),
+          Torch.randn(torch.ScalarType.Double, batch, time, channels));
+    }
+
+    Inputs as(torch.ScalarType type) {
+      return new Inputs(leaf(u, type), leaf(delta, type), leaf(a, type), leaf(b, type), leaf(c, type),
+          leaf(skip, type), w.to(type));
+    }
+
+    private static Tensor leaf(Tensor t, torch.ScalarType type) {
+      return t.to(type).detach().clone().set_requires_grad(true);
+    }
+
+    List<Tensor> leaves() {
+      return List.of(u, delta, a, b, c, skip);
+    }
+  }
+
+  /** A scan as a mixer uses it (u also feeds the skip term), then a weighted sum as the loss. */
+  private static Tensor loss(Inputs in, Tensor y) {
+    return y.add(in.u().mul(in.skip())).mul(in.w()).sum();
+  }
+
+  @ParameterizedTest(name = "chunk {0}, t {1}, {2} channels in {3} groups, delta up to {4}")
+  @CsvSource(textBlock = """
+      4,  37, 8,  1, 0.1
+      4,  37, 8,  2, 5
+      8,  64, 16, 4, 2
+      32, 33, 8,  8, 1
+      1,  5,  4,  2, 1
+      """)
+  void fusedScan_valuesAndGradients_matchTensorScanInFloat64(int chunk, int time, int channels, int groups,
+      double maxDelta) {
+    Torch.seed(31L * chunk + time);
+    Inputs exact = Inputs.random(2, time, channels, groups, 4, maxDelta).as(torch.ScalarType.Double);
+    Tensor expected = new SelectiveScan(chunk).tensorScan(exact.u(), exact.delta(), exact.a(), exact.b(), exact.c());
+    loss(exact, expected).backward();
+
+    Inputs single = exact.as(torch.ScalarType.Float);
+    Tensor actual = new FusedSelectiveScan(new JavaScanKernels(chunk))
+        .scan(single.u(), single.delta(), single.a(), single.b(), single.c());
+    loss(single, actual).backward();
+
+    assertTrue(Torch.relativeError(actual, expected) < 1e-5, "y: " + Torch.relativeError(actual, expected));
+    String[] names = {"u", "delta", "A", "B", "C", "D"};
+    for (int i = 0; i < names.length; i++) {
+      Tensor want = exact.leaves().get(i).grad();
+      Tensor got = single.leaves().get(i).grad();
+      double error = Torch.relativeError(got, want, 0.1);
+      assertTrue(error < 1e-4, "d loss / d " + names[i] + ": relative error " + error);
+    }
+  }
+
+  @Test
+  void twoScansInARow_eachBackwardPairsWithItsOwnForward() {
+    Torch.seed(7);
+    Inputs first = Inputs.random(2, 12, 8, 2, 4, 1).as(torch.ScalarType.Double);
+    Inputs second = Inputs.random(2, 12, 8, 4, 4, 1).as(torch.ScalarType.Double);
+    chain(first, second, (in) -> new SelectiveScan(4).tensorScan(in.u(), in.delta(), in.a(), in.b(), in.c()));
+    Inputs first32 = first.as(torch.ScalarType.Float);
+    Inputs second32 = second.as(torch.ScalarType.Float);
+    FusedSelectiveScan fused = new FusedSelectiveScan(new JavaScanKernels(4));
+    chain(first32, second32, (in) -> fused.scan(in.u(), in.delta(), in.a(), in.b(), in.c()));
+    for (int i = 0; i < 6; i++) {
+      assertTrue(Torch.relativeError(first32.leaves().get(i).grad(), first.leaves().get(i).grad(), 0.1) < 1e-4,
+          "first scan, input " + i);
+      assertTrue(Torch.relativeError(second32.leaves().get(i).grad(), second.leaves().get(i).grad(), 0.1) < 1e-4,
+          "second scan, input " + i);
+    }
+  }
+
+  /** The second scan's u is the first scan's output (tanh'd), so its gradient flows back through the first. */
+  private static void chain(Inputs first, Inputs second, java.util.function.Function<Inputs, Tensor> scan) {
+    Tensor y1 = scan.apply(first);
+    Inputs fed = new Inputs(torch.tanh(y1).add(second.u()), second.delta(), second.a(), second.b(), second.c(),
+        second.skip(), second.w());
+    Tensor y2 = scan.apply(fed);
+    loss(fed, y2).add(loss(first, y1)).backward();
+  }
+
+  @Test
+  void withoutAutograd_theKernelOutputComesBackUnconnected() {
+    Inputs in = Inputs.random(1, 6, 4, 1, 4, 1).as(torch.ScalarType.Float);
+    try (org.bytedeco.pytorch.NoGradGuard noGrad = new org.bytedeco.pytorch.NoGradGuard()) {
+      Tensor y = new FusedSelectiveScan(new JavaScanKernels(4)).scan(in.u(), in.delta(), in.a(), in.b(), in.c());
+      assertTrue(!y.requires_grad(), "no graph without autograd");
+      Tensor expected = new SelectiveScan(4).tensorScan(in.u(), in.delta(), in.a(), in.b(), in.c());
+      assertTrue(Torch.relativeError(y, expected) < 1e-5);
+    }
+  }
+
+  @Test
+  void cudaKernels_blockShapes_keepEachBlockInsideOneGroup() {
+    assertEquals(16, CudaScanKernels.channelsPerBlock(16, 16), "Mamba 2: a head of 16 channels per block");
+    assertEquals(16, CudaScanKernels.channelsPerBlock(1536, 16), "Mamba 1: one group, 256 threads");
+    assertEquals(8, CudaScanKernels.channelsPerBlock(8, 16));
+    assertEquals(8, CudaScanKernels.channelsPerBlock(24, 32), "one channel per warp at state 32");
+    assertEquals(0, CudaScanKernels.channelsPerBlock(1, 16), "two groups would share a warp");
+    CudaScanKernels cuda = new CudaScanKernels();
+    assertTrue(cuda.supports(1536, 96, 16));
+    assertTrue(!cuda.supports(1536, 96, 12), "state 12 is not a power of two");
+    assertTrue(!cuda.supports(64, 1, 64), "state 64 is more than a warp");
+  }
+
+  @Test
+  void runtimeCompilation_onAMachineWithoutCuda_saysWhyInsteadOfFailing() {
+    String why = RuntimeKernels.availability();
+    if (why != null) {
+      assertTrue(why.startsWith("CUDA run-time compilation is unavailable ("), why);
+    }
+    ExternalBackward.forgetPending();
+  }
+}

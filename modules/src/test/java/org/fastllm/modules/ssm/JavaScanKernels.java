@@ -1,0 +1,143 @@
+package org.fastllm.modules.ssm;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The CUDA kernels of {@code selective_scan.cu} written out as plain loops over CPU tensors, step for step the
+ * same algorithm (entering states per chunk, recompute, the adjoint run back through each chunk, sums over a
+ * group's channels), so the kernels' maths and their autograd wiring are checked on any machine.
+ */
+final class JavaScanKernels implements ScanKernels {
+  private final int chunk;
+
+  JavaScanKernels(int chunk) {
+    this.chunk = chunk;
+  }
+
+  @Override
+  public int chunk() {
+    return chunk;
+  }
+
+  @Override
+  public boolean supports(long channels, long groups, long state) {
+    return channels % groups == 0;
+  }
+
+  @Override
+  public void forward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y, Tensor entering) {
+    Dims s = new Dims(u, a, b, chunk);
+    float[] uu = read(u);
+    float[] dd = read(delta);
+    float[] aa = read(a);
+    float[] bb = read(b);
+    float[] cc = read(c);
+    float[] out = new float[uu.length];
+    float[] keep = new float[(int) entering.numel()];
+    for (int batch = 0; batch < s.batch; batch++) {
+      for (int d = 0; d < s.channels; d++) {
+        int g = d / (s.channels / s.groups);
+        for (int n = 0; n < s.state; n++) {
+          float h = 0;
+          for (int t = 0; t < s.time; t++) {
+            if (t % chunk == 0) {
+              keep[s.kept(batch, d, t / chunk, n)] = h;
+            }
+            int at = s.at(batch, t, d);
+            int bc = s.bc(batch, t, g, n);
+            h = (float) Math.exp(dd[at] * aa[d * s.state + n]) * h + dd[at] * bb[bc] * uu[at];
+            out[at] += cc[bc] * h;
+          }
+        }
+      }
+    }
+    y.data_ptr_float().put(out);
+    entering.data_ptr_float().put(keep);
+  }
+
+  @Override
+  public void backward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor entering, Tensor dy,
+      Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc) {
+    Dims s = new Dims(u, a, b, chunk);
+    float[] uu = read(u);
+    float[] dd = read(delta);
+    float[] aa = read(a);
+    float[] bb = read(b);
+    float[] cc = read(c);
+    float[] keep = read(entering);
+    float[] gy = read(dy);
+    float[] gu = new float[uu.length];
+    float[] gd = new float[dd.length];
+    float[] ga = read(da);
+    float[] gb = read(db);
+    float[] gc = read(dc);
+    float[] states = new float[chunk];
+    for (int batch = 0; batch < s.batch; batch++) {
+      for (int d = 0; d < s.channels; d++) {
+        int g = d / (s.channels / s.groups);
+        for (int n = 0; n < s.state; n++) {
+          float an = aa[d * s.state + n];
+          float dh = 0;
+          float daSum = 0;
+          for (int k0 = s.chunks - 1; k0 >= 0; k0--) {
+            int start = k0 * chunk;
+            int length = Math.min(chunk, s.time - start);
+            float h0 = keep[s.kept(batch, d, k0, n)];
+            float h = h0;
+            for (int k = 0; k < length; k++) {
+              int at = s.at(batch, start + k, d);
+              h = (float) Math.exp(dd[at] * an) * h + dd[at] * bb[s.bc(batch, start + k, g, n)] * uu[at];
+              states[k] = h;
+            }
+            for (int k = length - 1; k >= 0; k--) {
+              int at = s.at(batch, start + k, d);
+              int bc = s.bc(batch, start + k, g, n);
+              float dt = dd[at];
+              float decay = (float) Math.exp(dt * an);
+              float before = k > 0 ? states[k - 1] : h0;
+              dh += gy[at] * cc[bc];
+              float dDecay = dh * before * decay;
+              daSum += dDecay * dt;
+              gu[at] += dh * bb[bc] * dt;
+              gd[at] += dDecay * an + dh * bb[bc] * uu[at];
+              gb[bc] += dh * dt * uu[at];
+              gc[bc] += gy[at] * states[k];
+              dh *= decay;
+            }
+          }
+          ga[d * s.state + n] += daSum;
+        }
+      }
+    }
+    du.data_ptr_float().put(gu);
+    ddelta.data_ptr_float().put(gd);
+    da.data_ptr_float().put(ga);
+    db.data_ptr_float().put(gb);
+    dc.data_ptr_float().put(gc);
+  }
+
+  private static float[] read(Tensor t) {
+    float[] values = new float[(int) t.numel()];
+    t.data_ptr_float().get(values);
+    return values;
+  }
+
+  private record Dims(int batch, int time, int channels, int groups, int state, int chunks) {
+    Dims(Tensor u, Tensor a, Tensor b, int chunk) {
+      this((int) u.size(0), (int) u.size(1), (int) u.size(2), (int) b.size(2), (int) a.size(1),
+          (int) ((u.size(1) + chunk - 1) / chunk));
+    }
+
+    int at(int batch, int t, int d) {
+      return (batch * time + t) * channels + d;
+    }
+
+    int bc(int batch, int t, int g, int n) {
+      return ((batch * time + t) * groups + g) * state + n;
+    }
+
+    int kept(int batch, int d, int k, int n) {
+      return ((batch * channels + d) * chunks + k) * state + n;
+    }
+  }
+}
