@@ -4,11 +4,17 @@
 # bench/gpu/bundle.sh unpacked in ./b. Results go to $OUT (or ./out).
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"
+# the JNI glue of CUDA's libraries (bundle.sh): NVRTC and the driver compile and launch the selective scan's kernels
+tar -C b/native -xJf .carry/jni.tar.xz
 args=(--device cuda --dtype "${DTYPE:-bf16}" --hidden "${HIDDEN:-1024}" --seq "${SEQ:-512,2048}" --batch "${BATCH:-4}"
       --iters "${ITERS:-20}" --warmup 5)
+kinds=${KINDS:-attention,mamba1,mamba2,discrete_mamba2,mlp}
+# Java also times its Mamba mixers with the tensor-operation scan, the kernels' baseline in the same process
+java_kinds=$kinds,mamba1-tensor-scan,mamba2-tensor-scan
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader | tee "$out/gpu.txt"
-b/run-gpu.sh org.fastllm.modules.bench.LayerBench "${args[@]}" > "$out/layers-java.jsonl" 2> "$out/layers-java.err"
+b/run-gpu.sh org.fastllm.modules.bench.ScanCheck | tee "$out/scan-check.txt"
+b/run-gpu.sh org.fastllm.modules.bench.LayerBench "${args[@]}" --kinds "$java_kinds" > "$out/layers-java.jsonl" 2> "$out/layers-java.err"
 echo "java exit $?"; grep '^#' "$out/layers-java.jsonl"; tail -5 "$out/layers-java.err"
-python3 bench/gpu/layers_reference.py "${args[@]}" > "$out/layers-python.jsonl" 2> "$out/layers-python.err"
+python3 bench/gpu/layers_reference.py "${args[@]}" --kinds "$kinds" > "$out/layers-python.jsonl" 2> "$out/layers-python.err"
 echo "python exit $?"; tail -5 "$out/layers-python.err"
 python3 bench/gpu/compare.py "$out/layers-java.jsonl" "$out/layers-python.jsonl" | tee "$out/layers-compare.txt"

@@ -6,6 +6,8 @@
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out).
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"
+# the JNI glue of CUDA's libraries (bundle.sh): NVRTC and the driver compile and launch the selective scan's kernels
+tar -C b/native -xJf .carry/jni.tar.xz
 work=$(mktemp -d)
 python3 -c "import numpy as np; np.random.default_rng(1).integers(0, 50304, size=30_000_000, dtype=np.uint16).tofile('$work/tokens.u16')"
 declare -A PY=(

@@ -54,6 +54,12 @@ public final class ExternalBackward {
       INPUTS.add(new ArrayDeque<>());
       INPUT_HOOKS[i] = new InputHook(i);
     }
+    // The hooks live as long as the process: this class may first load inside a training step's PointerScope,
+    // whose closing would otherwise free them under the next step's autograd.
+    OUTPUT_HOOK.retainReference();
+    for (InputHook hook : INPUT_HOOKS) {
+      hook.retainReference();
+    }
   }
 
   private ExternalBackward() {}

@@ -13,12 +13,19 @@ import org.fastllm.modules.cuda.RuntimeKernels;
  */
 final class CudaScanKernels implements ScanKernels {
   static final String SOURCE = "org/fastllm/modules/ssm/selective_scan.cu";
-  private static final int CHUNK = 32;
   private static final int MAX_THREADS = 256;
 
+  /**
+   * 32 steps, 16 at state 32: the backward keeps a chunk of states in registers and a row of per-step sums per
+   * warp in shared memory ({@code 2 x warps x chunk x state} floats, 32 KiB at most).
+   */
   @Override
-  public int chunk() {
-    return CHUNK;
+  public int chunk(long state) {
+    return chunkFor(state);
+  }
+
+  private static int chunkFor(long state) {
+    return state > 16 ? 16 : 32;
   }
 
   @Override
@@ -43,7 +50,7 @@ final class CudaScanKernels implements ScanKernels {
 
   private static RuntimeKernels.Module module(Tensor u, long channels, long groups, long state) {
     return RuntimeKernels.compile(SOURCE, u.device().index(), Map.of(
-        "STATE", (int) state, "CHANNELS", channelsPerBlock(channels / groups, state), "CHUNK", CHUNK));
+        "STATE", (int) state, "CHANNELS", channelsPerBlock(channels / groups, state), "CHUNK", chunkFor(state)));
   }
 
   @Override
@@ -92,7 +99,7 @@ final class CudaScanKernels implements ScanKernels {
     }
 
     int chunks() {
-      return Math.toIntExact((time + CHUNK - 1) / CHUNK);
+      return Math.toIntExact((time + chunkFor(state) - 1) / chunkFor(state));
     }
   }
 }

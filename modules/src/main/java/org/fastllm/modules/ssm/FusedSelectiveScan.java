@@ -15,8 +15,8 @@ import org.fastllm.modules.autograd.ExternalBackward;
  *
  * <pre>{@code Tensor y = new FusedSelectiveScan(new CudaScanKernels()).scan(u, delta, a, b, c);}</pre>
  *
- * <p>Works in float32 whatever the inputs' type (as the tensor-operation scan does under bf16 autocast) and returns
- * float32.
+ * <p>Works in float32 whatever the inputs' type and returns the type the tensor-operation scan would: the inputs'
+ * when they share one (a model cast to bf16), float32 when they are mixed (bf16 autocast, where A stays float32).
  */
 final class FusedSelectiveScan {
   private final ScanKernels kernels;
@@ -34,7 +34,7 @@ final class FusedSelectiveScan {
     long time = u.size(1);
     long channels = u.size(2);
     long state = a.size(1);
-    long chunks = (time + kernels.chunk() - 1) / kernels.chunk();
+    long chunks = (time + kernels.chunk(state) - 1) / kernels.chunk(state);
     Tensor[] in = new Tensor[5];
     Tensor y;
     Tensor entering;
@@ -48,6 +48,17 @@ final class FusedSelectiveScan {
       y = torch.empty(new long[] {batch, time, channels}, options, new MemoryFormatOptional());
       entering = torch.empty(new long[] {batch, channels, chunks, state}, options, new MemoryFormatOptional());
       kernels.forward(in[0], in[1], in[2], in[3], in[4], y, entering);
+    }
+    torch.ScalarType common = u.scalar_type().intern();
+    for (Tensor t : List.of(delta, a, b, c)) {
+      if (t.scalar_type().intern() != common) {
+        common = torch.ScalarType.Float;   // what PyTorch promotes mixed float16/bfloat16/float32 to
+      }
+    }
+    if (common != torch.ScalarType.Float) {
+      try (NoGradGuard noGrad = new NoGradGuard()) {
+        y = y.to(common);
+      }
     }
     return ExternalBackward.attach(y, List.of(u, delta, a, b, c), dy -> {
       Tensor gradient = dy.to(torch.ScalarType.Float).contiguous();

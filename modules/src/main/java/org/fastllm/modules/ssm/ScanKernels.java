@@ -4,14 +4,14 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * The selective scan as a pair of hand-written kernels: a forward that keeps the state entering every chunk of
- * {@link #chunk()} steps, and a backward that recomputes each chunk's states from it. Every tensor is contiguous
+ * {@link #chunk(long)} steps, and a backward that recomputes each chunk's states from it. Every tensor is contiguous
  * float32; shapes as in {@link SelectiveScan#scan}: u, delta {@code [b, t, D]}, a {@code [D, N]}, b, c
  * {@code [b, t, G, N]}, entering {@code [b, D, chunks, N]}.
  */
 interface ScanKernels {
 
-  /** Steps per chunk. */
-  int chunk();
+  /** Steps per chunk for {@code state} states. */
+  int chunk(long state);
 
   /** Whether these kernels take this shape ({@code D} channels, {@code G} groups, {@code N} states). */
   boolean supports(long channels, long groups, long state);

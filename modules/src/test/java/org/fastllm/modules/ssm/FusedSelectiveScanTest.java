@@ -122,6 +122,21 @@ class FusedSelectiveScanTest {
   }
 
   @Test
+  void outputType_isTheInputsShared_orFloat32WhenMixed_asTheTensorScanGives() {
+    Inputs in = Inputs.random(1, 5, 4, 1, 4, 1);
+    FusedSelectiveScan fused = new FusedSelectiveScan(new JavaScanKernels(4));
+    Inputs bf16 = in.as(torch.ScalarType.BFloat16);
+    Tensor allBf16 = fused.scan(bf16.u(), bf16.delta(), bf16.a(), bf16.b(), bf16.c());
+    assertEquals(torch.ScalarType.BFloat16, allBf16.scalar_type().intern(), "a model cast to bf16 stays bf16");
+    Tensor mixed = fused.scan(bf16.u(), bf16.delta(), in.as(torch.ScalarType.Float).a(), bf16.b(), bf16.c());
+    assertEquals(torch.ScalarType.Float, mixed.scalar_type().intern(), "autocast's float32 A gives float32");
+    assertEquals(new SelectiveScan(4).tensorScan(bf16.u(), bf16.delta(), in.as(torch.ScalarType.Float).a(),
+        bf16.b(), bf16.c()).scalar_type().intern(), torch.ScalarType.Float);
+    mixed.sum().add(allBf16.sum()).backward();
+    assertEquals(torch.ScalarType.BFloat16, bf16.u().grad().scalar_type().intern(), "gradients in the input's type");
+  }
+
+  @Test
   void cudaKernels_blockShapes_keepEachBlockInsideOneGroup() {
     assertEquals(16, CudaScanKernels.channelsPerBlock(16, 16), "Mamba 2: a head of 16 channels per block");
     assertEquals(16, CudaScanKernels.channelsPerBlock(1536, 16), "Mamba 1: one group, 256 threads");

@@ -15,7 +15,7 @@ final class JavaScanKernels implements ScanKernels {
   }
 
   @Override
-  public int chunk() {
+  public int chunk(long state) {
     return chunk;
   }
 

@@ -1,0 +1,147 @@
+package org.fastllm.modules.bench;
+
+import java.util.List;
+import java.util.Locale;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.ssm.SelectiveScan;
+
+/**
+ * Device check, not a unit test (it needs a GPU): the selective scan's CUDA kernels against the tensor-operation
+ * scan in float64 on the same device, values and the gradients of all five inputs, over shapes like Mamba 1's (one
+ * group) and Mamba 2's (a group per head), lengths that end inside a chunk, and bf16 inputs as autocast gives them.
+ * Prints one line per shape and exits 1 if any relative error passes the bound (1e-4 float32, 2e-2 bf16 inputs).
+ *
+ * <pre>{@code run-gpu.sh org.fastllm.modules.bench.ScanCheck}</pre>
+ */
+public final class ScanCheck {
+  private ScanCheck() {}
+
+  record Case(String name, long batch, long time, long channels, long groups, long state, torch.ScalarType type) {}
+
+  public static void main(String[] args) {
+    Device device = new Device("cuda:0");
+    List<Case> cases = List.of(
+        new Case("mamba1-like", 2, 300, 64, 1, 16, torch.ScalarType.Float),
+        new Case("mamba2-like", 2, 257, 64, 4, 16, torch.ScalarType.Float),
+        new Case("state 8", 1, 100, 32, 4, 8, torch.ScalarType.Float),
+        new Case("state 32", 1, 65, 16, 2, 32, torch.ScalarType.Float),
+        new Case("one step", 3, 1, 32, 2, 16, torch.ScalarType.Float),
+        new Case("mamba2 bf16", 2, 513, 128, 8, 16, torch.ScalarType.BFloat16));
+    boolean ok = true;
+    torch.manual_seed(5);
+    for (Case c : cases) {
+      try (PointerScope scope = new PointerScope()) {
+        ok &= check(c, device);
+      }
+    }
+    System.out.println(ok ? "scan check: all shapes within bounds" : "scan check: FAILED");
+    try (PointerScope scope = new PointerScope()) {
+      timing(device);
+    }
+    System.exit(ok ? 0 : 1);
+  }
+
+  private static boolean check(Case c, Device device) {
+    TensorOptions f64 = new TensorOptions(torch.ScalarType.Double).device(new DeviceOptional(device));
+    Tensor[] base = {
+        torch.randn(new long[] {c.batch(), c.time(), c.channels()}, f64),
+        torch.rand(new long[] {c.batch(), c.time(), c.channels()}, f64).mul(new Scalar(2.0)).add(new Scalar(1e-3)),
+        torch.rand(new long[] {c.channels(), c.state()}, f64).mul(new Scalar(8.0)).add(new Scalar(0.5)).neg(),
+        torch.randn(new long[] {c.batch(), c.time(), c.groups(), c.state()}, f64),
+        torch.randn(new long[] {c.batch(), c.time(), c.groups(), c.state()}, f64)};
+    Tensor weights = torch.randn(new long[] {c.batch(), c.time(), c.channels()}, f64);
+    Tensor[] exact = leaves(base, torch.ScalarType.Double);
+    Tensor expected = new SelectiveScan(8, false).scan(exact[0], exact[1], exact[2], exact[3], exact[4]);
+    expected.mul(weights).sum().backward();
+    // the kernel's inputs rounded as autocast would give them; the reference sees the same rounded values
+    Tensor[] rounded = leaves(base, c.type());
+    Tensor[] roundedExact = new Tensor[5];
+    for (int i = 0; i < 5; i++) {
+      roundedExact[i] = rounded[i].detach().to(torch.ScalarType.Double).set_requires_grad(true);
+    }
+    Tensor reference = new SelectiveScan(8, false).scan(roundedExact[0], roundedExact[1], roundedExact[2],
+        roundedExact[3], roundedExact[4]);
+    reference.mul(weights).sum().backward();
+    Tensor actual = new SelectiveScan(8, true).scan(rounded[0], rounded[1], rounded[2], rounded[3], rounded[4]);
+    actual.mul(weights.to(actual.scalar_type())).sum().backward();
+    double bound = c.type() == torch.ScalarType.Float ? 1e-4 : 2e-2;
+    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-12s b=%d t=%d D=%d G=%d N=%d %s:",
+        c.name(), c.batch(), c.time(), c.channels(), c.groups(), c.state(), c.type()));
+    double worst = error(actual, reference);
+    line.append(String.format(Locale.ROOT, " y %.1e", worst));
+    String[] names = {"u", "delta", "A", "B", "C"};
+    for (int i = 0; i < 5; i++) {
+      double e = error(rounded[i].grad(), roundedExact[i].grad());
+      worst = Math.max(worst, e);
+      line.append(String.format(Locale.ROOT, " d%s %.1e", names[i], e));
+    }
+    line.append(worst < bound ? "  ok" : "  OVER " + bound);
+    System.out.println(line);
+    return worst < bound;
+  }
+
+  /**
+   * Median milliseconds of the scan alone, kernels against tensor operations, at the Mamba 2 mixer's shape in
+   * bench/gpu/layers.sh (H 1024: 2048 channels, 128 heads of 16 states, batch 4, 2048 steps), float32 inputs.
+   */
+  private static void timing(Device device) {
+    TensorOptions f32 = new TensorOptions(torch.ScalarType.Float).device(new DeviceOptional(device));
+    long batch = 4;
+    long time = 2048;
+    long channels = 2048;
+    long groups = 128;
+    Tensor[] in = {
+        torch.randn(new long[] {batch, time, channels}, f32),
+        torch.rand(new long[] {batch, time, channels}, f32).mul(new Scalar(0.1)),
+        torch.rand(new long[] {channels, 16}, f32).neg(),
+        torch.randn(new long[] {batch, time, groups, 16}, f32),
+        torch.randn(new long[] {batch, time, groups, 16}, f32)};
+    for (boolean fused : new boolean[] {true, false}) {
+      for (boolean backward : new boolean[] {false, true}) {
+        double[] runs = new double[10];
+        for (int i = -3; i < runs.length; i++) {
+          try (PointerScope step = new PointerScope()) {
+            Tensor[] leaves = leaves(in, torch.ScalarType.Float);
+            leaves[0].sum().item_double();
+            long start = System.nanoTime();
+            Tensor y = new SelectiveScan(8, fused).scan(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4]);
+            if (backward) {
+              y.sum().backward();
+              leaves[1].grad().select(0, 0).select(0, 0).select(0, 0).item_double();
+            } else {
+              y.select(0, 0).select(0, 0).select(0, 0).item_double();
+            }
+            if (i >= 0) {
+              runs[i] = (System.nanoTime() - start) / 1e6;
+            }
+          }
+        }
+        java.util.Arrays.sort(runs);
+        System.out.printf(Locale.ROOT, "scan timing b=%d t=%d D=%d G=%d N=16: %-17s %-16s %8.3f ms%n", batch, time,
+            channels, groups, fused ? "kernels" : "tensor operations", backward ? "forward+backward" : "forward",
+            runs[runs.length / 2]);
+      }
+    }
+  }
+
+  private static Tensor[] leaves(Tensor[] base, torch.ScalarType type) {
+    Tensor[] out = new Tensor[base.length];
+    for (int i = 0; i < base.length; i++) {
+      out[i] = base[i].to(type).detach().clone().set_requires_grad(true);
+    }
+    return out;
+  }
+
+  /** max|a - e| / max(max|e|, 0.1), in float64. */
+  private static double error(Tensor actual, Tensor expected) {
+    Tensor a = actual.to(torch.ScalarType.Double);
+    Tensor e = expected.to(torch.ScalarType.Double);
+    return a.sub(e).abs().max().item_double() / Math.max(e.abs().max().item_double(), 0.1);
+  }
+}
