@@ -80,13 +80,16 @@ public final class ExternalBackward {
     synchronized (LOCK) {
       for (int i = 0; i < inputs.size(); i++) {
         Tensor input = inputs.get(i);
-        if (input.requires_grad()) {
-          Tensor first = input.reshape(-1).narrow(0, 0, 1);
+        if (input.requires_grad() && input.numel() > 0) {
+          Tensor first = firstElement(input);
           link = link == null ? first : link.add(first);
           input.register_hook(INPUT_HOOKS[i]);
           call.dtypes[i] = input.scalar_type().intern();
           INPUTS.get(i).push(call);
         }
+      }
+      if (link == null) {
+        return output;   // only empty inputs want a gradient: they get none
       }
       // value 0 and gradient 0 whatever the element holds (a NaN or inf input must not spread through the output)
       Tensor zero = link.nan_to_num(new DoubleOptional(0.0), new DoubleOptional(0.0), new DoubleOptional(0.0))
@@ -96,6 +99,15 @@ public final class ExternalBackward {
       OUTPUTS.push(call);
       return connected;
     }
+  }
+
+  /** A one-element view of {@code t} (narrowing every dimension: a reshape could copy a strided view). */
+  private static Tensor firstElement(Tensor t) {
+    Tensor first = t;
+    for (long d = 0; d < t.dim(); d++) {
+      first = first.narrow(d, 0, 1);
+    }
+    return first.reshape(1);
   }
 
   /** Drops calls whose backward never ran and the gradients handed to autograd; a model's forward calls this. */
