@@ -12,7 +12,7 @@ kinds=${KINDS:-attention,mamba1,mamba2,discrete_mamba2,mlp}
 # Java also times its Mamba mixers with the tensor-operation scan, the kernels' baseline in the same process
 java_kinds=$kinds,mamba1-tensor-scan,mamba2-tensor-scan
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader | tee "$out/gpu.txt"
-b/run-gpu.sh org.fastllm.modules.bench.ScanCheck | tee "$out/scan-check.txt"
+b/run-gpu.sh org.fastllm.modules.bench.KernelCheck | tee "$out/kernel-check.txt"
 b/run-gpu.sh org.fastllm.modules.bench.LayerBench "${args[@]}" --kinds "$java_kinds" > "$out/layers-java.jsonl" 2> "$out/layers-java.err"
 echo "java exit $?"; grep '^#' "$out/layers-java.jsonl"; tail -5 "$out/layers-java.err"
 python3 bench/gpu/layers_reference.py "${args[@]}" --kinds "$kinds" > "$out/layers-python.jsonl" 2> "$out/layers-python.err"

@@ -2,11 +2,14 @@
 # On the GPU host, in one call: for each case, `fastllm-cli train` of its config and the same model in Python PyTorch
 # (fused and foreach AdamW), same token file and shapes, bf16 autocast; tokens/s of each, the ratios and the model
 # FLOP utilisation; then the last Java checkpoint read by Python's safetensors package.
+# Runs alternate (Java, Python fused, Java without its own kernels, Python foreach, Java, Python fused) so drift in
+# the machine's speed touches both sides; Java and Python fused are each the mean of their two runs. "Java without
+# its own kernels" is the same Java run with the run-time compiled kernels (selective scan, rotary) turned off.
 # Usage: bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b (default: gpt2-small)
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out).
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"
-# the JNI glue of CUDA's libraries (bundle.sh): NVRTC and the driver compile and launch the selective scan's kernels
+# the JNI glue of CUDA's libraries (bundle.sh): NVRTC and the driver compile and launch the run-time kernels
 tar -C b/native -xJf .carry/jni.tar.xz
 work=$(mktemp -d)
 python3 -c "import numpy as np; np.random.default_rng(1).integers(0, 50304, size=30_000_000, dtype=np.uint16).tofile('$work/tokens.u16')"
@@ -15,17 +18,25 @@ declare -A PY=(
   [hybrid]="--hidden 768 --layers 12 --heads 12 --groups 12 --seq 1024 --batch 8 --pattern t,m,s,m"
   [gpt-1b]="--hidden 2048 --layers 18 --heads 16 --groups 16 --seq 2048 --batch 4 --pattern t"
 )
+java_run() {  # case label [JVM options...]
+  local case=$1 label=$2; shift 2
+  b/run-gpu.sh "$@" org.fastllm.cli.Main train --config "bench/gpu/$case.yaml" data.path="$work/tokens.u16" \
+    training.output_dir="$work/$case-$label" > "$work/$case-$label.log" 2>&1
+  echo "$case $label: java exit $?"; tail -2 "$work/$case-$label.log"
+  cp "$work/$case-$label/metrics.jsonl" "$out/train-$case-$label.jsonl" 2>/dev/null
+}
+python_run() {  # case adamw
+  python3 bench/gpu/train_reference.py --tokens "$work/tokens.u16" --vocab 50304 --steps 20 --warmup 10 \
+    --adamw "$2" --name "$1" ${PY[$1]} >> "$out/train-python.jsonl"
+}
 for case in "${@:-gpt2-small}"; do
-  b/run-gpu.sh org.fastllm.cli.Main train --config "bench/gpu/$case.yaml" data.path="$work/tokens.u16" \
-    training.output_dir="$work/$case" > "$work/$case.log" 2>&1
-  echo "$case: java exit $?"; tail -3 "$work/$case.log"
-  cp "$work/$case/metrics.jsonl" "$out/train-$case-java.jsonl" 2>/dev/null
-  for adamw in fused foreach; do
-    python3 bench/gpu/train_reference.py --tokens "$work/tokens.u16" --vocab 50304 --steps 20 --warmup 10 \
-      --adamw $adamw --name "$case" ${PY[$case]} >> "$out/train-python.jsonl"
-  done
-  ckpt=$(ls -d "$work/$case"/checkpoints/step-* 2>/dev/null | tail -1)
-  rm -rf "$work/$case/checkpoints"/step-*[0-9].tmp* 2>/dev/null
+  java_run "$case" java
+  python_run "$case" fused
+  java_run "$case" java-tensor-ops -Dfastllm.fusedScan=false -Dfastllm.fusedRotary=false
+  python_run "$case" foreach
+  java_run "$case" java-again
+  python_run "$case" fused
+  ckpt=$(ls -d "$work/$case-java"/checkpoints/step-* 2>/dev/null | tail -1)
   [ -n "$ckpt" ] && echo "$case $ckpt" >> "$work/checkpoints.txt"
 done
 python3 bench/gpu/train_compare.py "$out" "$work" "$@" | tee "$out/train-compare.txt"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Tokens/s of the Java runs (median of metrics.jsonl after 10 steps) against the Python runs of train.sh, with model
 FLOP utilisation (6 N + 12 L_attention H T FLOPs per token, against 790 TFLOP/s of bf16 matrix work measured on the
-H200), and a read of each case's last Java checkpoint with Python's safetensors package.
+H200), and a read of each case's last Java checkpoint with Python's safetensors package. Java and Python fused are
+the means of their two runs; each run is listed too.
 
     python3 bench/gpu/train_compare.py OUT WORK [case ...]
 """
@@ -19,33 +20,46 @@ def mfu(case, parameters, tokens_per_s):
     return tokens_per_s * (6 * parameters + 12 * attention_layers * hidden * seq) / PEAK
 
 
+def java_rate(out, case, label):
+    path = os.path.join(out, f"train-{case}-{label}.jsonl")
+    if not os.path.exists(path):
+        return None
+    steps = [json.loads(l) for l in open(path) if l.strip()]
+    return statistics.median(s["tokens_per_s"] for s in steps[10:]) if len(steps) > 10 else None
+
+
 def main(out, work, *cases):
     cases = cases or ("gpt2-small",)
     python = [json.loads(l) for l in open(os.path.join(out, "train-python.jsonl")) if l.strip()]
     checkpoints = dict(l.split() for l in open(os.path.join(work, "checkpoints.txt"))) if os.path.exists(
         os.path.join(work, "checkpoints.txt")) else {}
-    print(f"{'case':11} {'impl':15} {'params':>14} {'tokens/s':>10} {'MFU':>6} {'java/this':>9}")
+    print(f"{'case':11} {'impl':22} {'params':>14} {'tokens/s':>10} {'MFU':>6} {'java/this':>9}")
     for case in cases:
-        path = os.path.join(out, f"train-{case}-java.jsonl")
-        if not os.path.exists(path):
-            print(f"{case:11} java run missing")
-            continue
-        steps = [json.loads(l) for l in open(path) if l.strip()]
-        java = statistics.median(s["tokens_per_s"] for s in steps[10:])
         refs = [p for p in python if p["case"] == case]
         params = refs[0]["parameters"] if refs else 0
-        print(f"{case:11} {'java':15} {params:>14,} {java:>10,.0f} {mfu(case, params, java):>6.1%} {'':>9}")
-        for p in refs:
-            print(f"{case:11} {p['impl']:15} {p['parameters']:>14,} {p['tokens_per_s']:>10,} "
-                  f"{mfu(case, p['parameters'], p['tokens_per_s']):>6.1%} {java / p['tokens_per_s']:>9.3f}")
+        runs = {label: java_rate(out, case, label) for label in ("java", "java-again", "java-tensor-ops")}
+        mains = [r for label, r in runs.items() if label != "java-tensor-ops" and r]
+        if not mains:
+            print(f"{case:11} java run missing")
+            continue
+        java = statistics.mean(mains)
+        rows = [("java (mean of 2)", java)] + [(f"  {label}", r) for label, r in runs.items() if r]
+        fused = [p["tokens_per_s"] for p in refs if p["impl"] == "python-fused"]
+        if fused:
+            rows.append(("python-fused (mean)", statistics.mean(fused)))
+        rows += [(f"  {p['impl']}", p["tokens_per_s"]) for p in refs]
+        for name, rate in rows:
+            ratio = "" if name.startswith("java") else f"{java / rate:.3f}"
+            print(f"{case:11} {name:22} {params:>14,} {rate:>10,.0f} {mfu(case, params, rate):>6.1%} {ratio:>9}")
         if case in checkpoints:
             from safetensors import safe_open
             with safe_open(os.path.join(checkpoints[case], "model.safetensors"), framework="pt") as f:
                 keys = list(f.keys())
                 values = sum(f.get_tensor(k).numel() for k in keys)
                 meta = f.metadata()
+            shared = json.loads(meta.get("shared") or "{}")
             print(f"{case:11} java checkpoint read by safetensors: {len(keys)} tensors, {values:,} values, "
-                  f"format {meta.get('format')} v{meta.get('format_version')}, sharing map: {meta.get('shared')}")
+                  f"format {meta.get('format')} v{meta.get('format_version')}, {len(shared)} shared names")
 
 
 if __name__ == "__main__":

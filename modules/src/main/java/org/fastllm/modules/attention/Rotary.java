@@ -1,13 +1,18 @@
 package org.fastllm.modules.attention;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.autograd.ExternalBackward;
+import org.fastllm.modules.cuda.RuntimeKernels;
 
 /**
  * Rotary position embedding in Fast-LLM's real layout: the head's first half holds the real parts and the second
@@ -18,15 +23,29 @@ import org.bytedeco.pytorch.global.torch;
  * <p>The cosine and sine tables are computed once per theta, head size, type and device (in double, then cast, so
  * float32 runs lose no precision at long positions) and kept for the process, grown when a longer sequence comes:
  * a step then spends its kernels on the rotation only.
+ *
+ * <p>On a CUDA device, for float32 and bfloat16, the rotation and its backward are one kernel each
+ * ({@code rotary.cu}, compiled at first use) reading the input through its strides, instead of the eight
+ * operations below and their backward; the system property {@code fastllm.fusedRotary=false} turns that off.
  */
 public record Rotary(double theta) {
   private static final Map<String, Tensor[]> TABLES = new ConcurrentHashMap<>();
+  private static final String KERNEL = "org/fastllm/modules/attention/rotary.cu";
+  private static final int THREADS = 256;
 
   /** Rotates queries or keys laid out {@code [b, heads, t, head_size]}; head_size must be even. */
   public Tensor apply(Tensor x) {
+    if (fusable(x)) {
+      return fused(x);
+    }
+    return rotate(x);
+  }
+
+  /** The rotation as tensor operations, on any device and type. */
+  Tensor rotate(Tensor x) {
     long time = x.size(2);
     long half = x.size(3) / 2;
-    Tensor[] table = tables(time, x);
+    Tensor[] table = tables(time, x.size(3), x.scalar_type(), x);
     Tensor cos = table[0].narrow(0, 0, time);
     Tensor sin = table[1].narrow(0, 0, time);
     Tensor re = x.narrow(3, 0, half);
@@ -36,9 +55,45 @@ public record Rotary(double theta) {
     return torch.cat(new org.bytedeco.pytorch.TensorVector(newRe, newIm), 3);
   }
 
+  private static boolean fusable(Tensor x) {
+    if (!x.is_cuda() || "false".equals(System.getProperty("fastllm.fusedRotary"))) {
+      return false;
+    }
+    torch.ScalarType type = x.scalar_type().intern();
+    return (type == torch.ScalarType.Float || type == torch.ScalarType.BFloat16)
+        && RuntimeKernels.availability() == null;
+  }
+
+  private Tensor fused(Tensor x) {
+    long time = x.size(2);
+    long size = x.size(3);
+    Tensor[] table = tables(time, size, torch.ScalarType.Float, x);
+    boolean bf16 = x.scalar_type().intern() == torch.ScalarType.BFloat16;
+    RuntimeKernels.Module module = RuntimeKernels.compile(KERNEL, x.device().index(), Map.of("BF16", bf16 ? 1 : 0));
+    Tensor out;
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      out = turn(module, x, table, 1.0f);
+    }
+    return ExternalBackward.attach(out, List.of(x), dy -> new Tensor[] {turn(module, dy, table, -1.0f)});
+  }
+
+  /** {@code x} turned by {@code sign} times each angle, into a new contiguous tensor of its shape and type. */
+  private static Tensor turn(RuntimeKernels.Module module, Tensor x, Tensor[] table, float sign) {
+    Tensor out = torch.empty(x.sizes().vec().get(), new TensorOptions(x.scalar_type()).device(
+        new DeviceOptional(x.device())), new MemoryFormatOptional());
+    long pairs = x.numel() / 2;
+    if (pairs == 0) {
+      return out;
+    }
+    module.launch("rotary", RuntimeKernels.grid((pairs + THREADS - 1) / THREADS, 1), THREADS, 0,
+        x, out, table[0], table[1], (int) x.size(1), (int) x.size(2), (int) x.size(3),
+        x.stride(0), x.stride(1), x.stride(2), x.stride(3), pairs, sign);
+    return out;
+  }
+
   /** The cached {@code [t', head_size / 2]} cosines and sines for {@code t' >= time} positions. */
-  private Tensor[] tables(long time, Tensor x) {
-    String key = theta + "/" + x.size(3) + "/" + x.scalar_type().intern() + "/" + x.device().str().getString();
+  private Tensor[] tables(long time, long size, torch.ScalarType type, Tensor x) {
+    String key = theta + "/" + size + "/" + type.intern() + "/" + x.device().str().getString();
     Tensor[] known = TABLES.get(key);
     if (known != null && known[0].size(0) >= time) {
       return known;
@@ -51,12 +106,11 @@ public record Rotary(double theta) {
         old[0].close();
         old[1].close();
       }
-      return compute(time, x);
+      return compute(time, size, type, x);
     });
   }
 
-  private Tensor[] compute(long time, Tensor x) {
-    long size = x.size(3);
+  private Tensor[] compute(long time, long size, torch.ScalarType type, Tensor x) {
     long half = size / 2;
     try (PointerScope scope = new PointerScope()) {
       TensorOptions doubles = new TensorOptions(torch.ScalarType.Double).device(new DeviceOptional(x.device()));
@@ -64,7 +118,7 @@ public record Rotary(double theta) {
       Tensor frequencies = torch.arange(new Scalar(half), doubles)
           .mul(new Scalar(-2.0 * Math.log(theta) / size)).exp().unsqueeze(0);
       Tensor angles = positions.mul(frequencies);
-      Tensor[] table = {angles.cos().to(x.scalar_type()), angles.sin().to(x.scalar_type())};
+      Tensor[] table = {angles.cos().to(type), angles.sin().to(type)};
       for (Tensor t : table) {
         t.retainReference();   // kept for the process: out of this scope and any step's
         scope.detach(t);

@@ -41,7 +41,8 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>A program is compiled once per source, device and set of constants (a few hundred milliseconds) and kept for
  * the life of the process. Arguments are tensors (passed as their data pointers; contiguous float32 on the device is
- * the caller's business) or {@code Integer}s. Nothing here is touched on a machine without CUDA: callers ask
+ * the caller's business), {@code Integer}s ({@code int}), {@code Long}s ({@code long long}) or {@code Float}s.
+ * Nothing here is touched on a machine without CUDA: callers ask
  * {@link #availability()} first, which loads the CUDA libraries and says why they cannot be used.
  */
 public final class RuntimeKernels {
@@ -203,7 +204,8 @@ public final class RuntimeKernels {
     /**
      * Launches {@code kernel} on the default stream; returns at once (the work runs in order with PyTorch's).
      *
-     * @param arguments {@link Tensor}s (their data pointers) and {@link Integer}s, in the kernel's order
+     * @param arguments {@link Tensor}s (their data pointers), {@link Integer}s, {@link Long}s and {@link Float}s, in
+     *     the kernel's order
      */
     public void launch(String kernel, Grid grid, int threads, int sharedBytes, Object... arguments) {
       makeContextCurrent(device);
@@ -225,8 +227,15 @@ public final class RuntimeKernels {
       if (argument instanceof Integer number) {
         return new IntPointer(1).put(number);
       }
+      if (argument instanceof Long number) {
+        return new LongPointer(1).put(number);
+      }
+      if (argument instanceof Float number) {
+        return new org.bytedeco.javacpp.FloatPointer(1).put(number);
+      }
       throw new IllegalArgumentException(kernel + ": argument " + index + " is "
-          + (argument == null ? "null" : "a " + argument.getClass().getName()) + "; kernels take tensors and ints");
+          + (argument == null ? "null" : "a " + argument.getClass().getName())
+          + "; kernels take tensors, ints, longs and floats");
     }
 
     private CUfunc_st function(String kernel) {

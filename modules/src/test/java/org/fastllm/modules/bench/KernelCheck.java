@@ -9,18 +9,21 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.attention.Rotary;
 import org.fastllm.modules.ssm.SelectiveScan;
 
 /**
- * Device check, not a unit test (it needs a GPU): the selective scan's CUDA kernels against the tensor-operation
- * scan in float64 on the same device, values and the gradients of all five inputs, over shapes like Mamba 1's (one
- * group) and Mamba 2's (a group per head), lengths that end inside a chunk, and bf16 inputs as autocast gives them.
- * Prints one line per shape and exits 1 if any relative error passes the bound (1e-4 float32, 2e-2 bf16 inputs).
+ * Device check, not a unit test (it needs a GPU): the kernels compiled at run time against the tensor operations
+ * they replace, in float64 on the same device. The selective scan: values and the gradients of all five inputs,
+ * over shapes like Mamba 1's (one group) and Mamba 2's (a group per head), lengths that end inside a chunk, and
+ * bf16 inputs as autocast gives them. Rotary: values and input gradients for contiguous and transposed inputs in
+ * float32 and bf16. Prints one line per case, exits 1 if any relative error passes its bound (1e-4 float32 scan,
+ * 1e-5 float32 rotary, 2e-2 bf16), then times the scan alone.
  *
- * <pre>{@code run-gpu.sh org.fastllm.modules.bench.ScanCheck}</pre>
+ * <pre>{@code run-gpu.sh org.fastllm.modules.bench.KernelCheck}</pre>
  */
-public final class ScanCheck {
-  private ScanCheck() {}
+public final class KernelCheck {
+  private KernelCheck() {}
 
   record Case(String name, long batch, long time, long channels, long groups, long state, torch.ScalarType type) {}
 
@@ -40,7 +43,14 @@ public final class ScanCheck {
         ok &= check(c, device);
       }
     }
-    System.out.println(ok ? "scan check: all shapes within bounds" : "scan check: FAILED");
+    for (torch.ScalarType type : new torch.ScalarType[] {torch.ScalarType.Float, torch.ScalarType.BFloat16}) {
+      for (boolean transposed : new boolean[] {false, true}) {
+        try (PointerScope scope = new PointerScope()) {
+          ok &= rotary(device, type, transposed);
+        }
+      }
+    }
+    System.out.println(ok ? "kernel check: all cases within bounds" : "kernel check: FAILED");
     try (PointerScope scope = new PointerScope()) {
       timing(device);
     }
@@ -128,6 +138,31 @@ public final class ScanCheck {
             runs[runs.length / 2]);
       }
     }
+  }
+
+  /** The rotary kernel against the rotation in tensor operations on float64 copies of the same rounded inputs. */
+  private static boolean rotary(Device device, torch.ScalarType type, boolean transposed) {
+    TensorOptions f64 = new TensorOptions(torch.ScalarType.Double).device(new DeviceOptional(device));
+    // [b, t, heads, size] seen as [b, heads, t, size] is how attention hands queries over
+    Tensor base = transposed ? torch.randn(new long[] {2, 300, 6, 64}, f64).transpose(1, 2)
+        : torch.randn(new long[] {2, 6, 300, 64}, f64);
+    Tensor weights = torch.randn(new long[] {2, 6, 300, 64}, f64);
+    Tensor x = base.to(type).detach().set_requires_grad(true);
+    Tensor exact = x.detach().to(torch.ScalarType.Double).set_requires_grad(true);
+    Rotary rotary = new Rotary(10000.0);
+    System.setProperty("fastllm.fusedRotary", "false");
+    Tensor expected = rotary.apply(exact);
+    System.clearProperty("fastllm.fusedRotary");
+    expected.mul(weights).sum().backward();
+    Tensor actual = rotary.apply(x);
+    actual.mul(weights.to(type)).sum().backward();
+    double bound = type == torch.ScalarType.Float ? 1e-5 : 2e-2;
+    double ey = error(actual, expected);
+    double ex = error(x.grad(), exact.grad());
+    boolean ok = Math.max(ey, ex) < bound && actual.scalar_type().intern() == type;
+    System.out.printf(Locale.ROOT, "rotary       b=2 h=6 t=300 size=64 %s%s: y %.1e dx %.1e  %s%n", type,
+        transposed ? " transposed" : "", ey, ex, ok ? "ok" : "OVER " + bound);
+    return ok;
   }
 
   private static Tensor[] leaves(Tensor[] base, torch.ScalarType type) {

@@ -1,0 +1,51 @@
+// Rotary position embedding as one CUDA kernel, compiled at run time by org.fastllm.modules.cuda.RuntimeKernels:
+// each thread turns one (re, im) pair, re at channel f and im at f + size/2 of a head, by the angle of its position,
+//
+//   re' = re cos - SIGN im sin,   im' = SIGN re sin + im cos,
+//
+// SIGN +1 for the forward and -1 for the backward (the transpose of a rotation turns the other way).
+// x: [batch, heads, time, size] read through its strides (in elements), so transposed views need no copy; out is
+// contiguous in the same shape. cos, sin: [>= time, size / 2] float32 tables. The arithmetic is float32 with one
+// rounding at the store. Compile-time constant BF16: 1 for bfloat16 elements, 0 for float32.
+
+#if BF16
+typedef unsigned short element;
+__device__ __forceinline__ float load(element v) { return __uint_as_float(((unsigned int) v) << 16); }
+__device__ __forceinline__ element store(float f) {
+  unsigned int bits = __float_as_uint(f);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) {
+    return (element) 0x7fc0;   // NaN stays NaN
+  }
+  bits += 0x7fffu + ((bits >> 16) & 1u);   // round to nearest, ties to even
+  return (element) (bits >> 16);
+}
+#else
+typedef float element;
+__device__ __forceinline__ float load(element v) { return v; }
+__device__ __forceinline__ element store(float f) { return f; }
+#endif
+
+extern "C" __global__ void rotary(const element* __restrict__ x, element* __restrict__ out,
+    const float* __restrict__ cosines, const float* __restrict__ sines, int heads, int time, int size,
+    long long strideBatch, long long strideHead, long long strideTime, long long strideChannel, long long pairs,
+    float sign) {
+  const long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= pairs) {
+    return;
+  }
+  const int half = size / 2;
+  const int f = (int) (i % half);
+  long long rest = i / half;
+  const int t = (int) (rest % time);
+  rest /= time;
+  const int h = (int) (rest % heads);
+  const long long b = rest / heads;
+  const long long in = b * strideBatch + h * strideHead + t * strideTime;
+  const float re = load(x[in + f * strideChannel]);
+  const float im = load(x[in + (f + half) * strideChannel]);
+  const float c = cosines[(long long) t * half + f];
+  const float s = sign * sines[(long long) t * half + f];
+  const long long o = ((b * heads + h) * time + t) * size;
+  out[o + f] = store(re * c - im * s);
+  out[o + f + half] = store(re * s + im * c);
+}
