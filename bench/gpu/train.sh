@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # On the GPU host, in one call: for each case, `fastllm-cli train` of its config and the same model in Python PyTorch
-# (fused and foreach AdamW), same token file and shapes, bf16 autocast; tokens/s of each, the ratios and the model
-# FLOP utilisation; then the last Java checkpoint read by Python's safetensors package.
-# Runs alternate (Java, Python fused, Java without its own kernels, Python foreach, Java, Python fused) so drift in
-# the machine's speed touches both sides; Java and Python fused are each the mean of their two runs. "Java without
-# its own kernels" is the same Java run with the run-time compiled kernels (selective scan, rotary) turned off.
+# (fused AdamW; FOREACH=1 adds a foreach AdamW run), same token file and shapes, bf16 autocast; tokens/s of each, the
+# ratios and the model FLOP utilisation; then the last Java checkpoint read by Python's safetensors package.
+# Runs alternate (Java, Python, Java without its own kernels, Java, Python) so drift in the machine's speed touches
+# both sides; Java and Python fused are each the mean of their two runs. "Java without its own kernels" is the same
+# Java run with the run-time compiled kernels (selective scan, rotary) turned off.
 # Usage: bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b (default: gpt2-small)
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out).
 set -uo pipefail
@@ -33,7 +33,7 @@ for case in "${@:-gpt2-small}"; do
   java_run "$case" java
   python_run "$case" fused
   java_run "$case" java-tensor-ops -Dfastllm.fusedScan=false -Dfastllm.fusedRotary=false
-  python_run "$case" foreach
+  [ "${FOREACH:-0}" = 1 ] && python_run "$case" foreach
   java_run "$case" java-again
   python_run "$case" fused
   ckpt=$(ls -d "$work/$case-java"/checkpoints/step-* 2>/dev/null | tail -1)

@@ -60,7 +60,7 @@ public record Rotary(double theta) {
       return false;
     }
     torch.ScalarType type = x.scalar_type().intern();
-    return (type == torch.ScalarType.Float || type == torch.ScalarType.BFloat16)
+    return (type == torch.ScalarType.Float || type == torch.ScalarType.BFloat16) && x.numel() / 2 < Integer.MAX_VALUE
         && RuntimeKernels.availability() == null;
   }
 
@@ -87,7 +87,7 @@ public record Rotary(double theta) {
     }
     module.launch("rotary", RuntimeKernels.grid((pairs + THREADS - 1) / THREADS, 1), THREADS, 0,
         x, out, table[0], table[1], (int) x.size(1), (int) x.size(2), (int) x.size(3),
-        x.stride(0), x.stride(1), x.stride(2), x.stride(3), pairs, sign);
+        x.stride(0), x.stride(1), x.stride(2), x.stride(3), (int) pairs, sign);
     return out;
   }
 

@@ -7,7 +7,6 @@ import java.util.Deque;
 import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -25,8 +24,8 @@ import org.bytedeco.pytorch.global.torch;
  * Tensor y = ExternalBackward.attach(kernelOutput, List.of(u, delta), dy -> new Tensor[] {du(dy), ddelta(dy)});
  * }</pre>
  *
- * <p>How: the output gets a link to one element of each input with value and gradient zero (so autograd sends
- * a gradient to every input, adding nothing of its own), a hook on the output computes the inputs' gradients, and a hook on each input adds its share. The
+ * <p>How: the output gets {@code 0 x} one element of each input added (so autograd sends a gradient to every input,
+ * adding nothing of its own; a non-finite element makes the output NaN, as the step would diverge anyway), a hook on the output computes the inputs' gradients, and a hook on each input adds its share. The
  * presets bind tensor hooks but no custom autograd functions, and a hook receives only a gradient, so the hooks
  * are a few shared instances and calls are matched by order: a backward pass reaches calls in the reverse order
  * of their forwards, for the output hooks and for each input position alike. A model's forward starts with
@@ -91,23 +90,17 @@ public final class ExternalBackward {
       if (link == null) {
         return output;   // only empty inputs want a gradient: they get none
       }
-      // value 0 and gradient 0 whatever the element holds (a NaN or inf input must not spread through the output)
-      Tensor zero = link.nan_to_num(new DoubleOptional(0.0), new DoubleOptional(0.0), new DoubleOptional(0.0))
-          .mul(new Scalar(0.0));
-      Tensor connected = output.add(zero.to(output.scalar_type()));
+      // output + 0 x link: the inputs' elements join the graph with gradient exactly zero, in one pass
+      Tensor connected = output.add(link.to(output.scalar_type()), new Scalar(0.0));
       connected.register_hook(OUTPUT_HOOK);
       OUTPUTS.push(call);
       return connected;
     }
   }
 
-  /** A one-element view of {@code t} (narrowing every dimension: a reshape could copy a strided view). */
+  /** A one-element view of {@code t} (a reshape could copy a strided view). */
   private static Tensor firstElement(Tensor t) {
-    Tensor first = t;
-    for (long d = 0; d < t.dim(); d++) {
-      first = first.narrow(d, 0, 1);
-    }
-    return first.reshape(1);
+    return t.as_strided(new long[] {1}, new long[] {1});
   }
 
   /** Drops calls whose backward never ran and the gradients handed to autograd; a model's forward calls this. */

@@ -20,9 +20,7 @@ import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.cuda.global.nvrtc;
 import org.bytedeco.cuda.nvrtc._nvrtcProgram;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
-import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -181,6 +179,50 @@ public final class RuntimeKernels {
     }
   }
 
+  private static final ThreadLocal<Arguments> ARGUMENTS = ThreadLocal.withInitial(Arguments::new);
+
+  /**
+   * A thread's argument block for launches, allocated once: eight bytes per argument and the array of pointers to
+   * them that {@code cuLaunchKernel} reads, so a launch allocates nothing.
+   */
+  private static final class Arguments {
+    static final int SLOTS = 32;
+    final BytePointer values = new BytePointer(8L * SLOTS);
+    final PointerPointer<Pointer> pointers = new PointerPointer<>(SLOTS);
+
+    Arguments() {
+      values.retainReference();   // for the thread's life, whatever scope it was first used in
+      pointers.retainReference();
+      for (int i = 0; i < SLOTS; i++) {
+        pointers.put(i, new At(values.address() + 8L * i));
+      }
+    }
+
+    void put(String kernel, int index, Object argument) {
+      long at = 8L * index;
+      if (argument instanceof Tensor tensor) {
+        values.putLong(at, tensor.data_ptr().address());
+      } else if (argument instanceof Integer number) {
+        values.putInt(at, number);
+      } else if (argument instanceof Long number) {
+        values.putLong(at, number);
+      } else if (argument instanceof Float number) {
+        values.putFloat(at, number);
+      } else {
+        throw new IllegalArgumentException(kernel + ": argument " + index + " is "
+            + (argument == null ? "null" : "a " + argument.getClass().getName())
+            + "; kernels take tensors, ints, longs and floats");
+      }
+    }
+  }
+
+  /** A pointer to a given address, owning nothing. */
+  private static final class At extends Pointer {
+    At(long address) {
+      this.address = address;
+    }
+  }
+
   /** The blocks of a launch, {@code x} by {@code y}. */
   public record Grid(int x, int y) {}
 
@@ -210,32 +252,15 @@ public final class RuntimeKernels {
     public void launch(String kernel, Grid grid, int threads, int sharedBytes, Object... arguments) {
       makeContextCurrent(device);
       CUfunc_st function = functions.computeIfAbsent(kernel, this::function);
-      try (PointerScope scope = new PointerScope()) {
-        PointerPointer<Pointer> values = new PointerPointer<>(arguments.length);
-        for (int i = 0; i < arguments.length; i++) {
-          values.put(i, value(kernel, i, arguments[i]));
-        }
-        check(cudart.cuLaunchKernel(function, grid.x(), grid.y(), 1, threads, 1, 1, sharedBytes, null, values,
-            (PointerPointer<?>) null), "launch " + kernel + " of " + resource);
+      Arguments slots = ARGUMENTS.get();
+      if (arguments.length > Arguments.SLOTS) {
+        throw new IllegalArgumentException(kernel + ": at most " + Arguments.SLOTS + " arguments");
       }
-    }
-
-    private static Pointer value(String kernel, int index, Object argument) {
-      if (argument instanceof Tensor tensor) {
-        return new LongPointer(1).put(tensor.data_ptr().address());
+      for (int i = 0; i < arguments.length; i++) {
+        slots.put(kernel, i, arguments[i]);
       }
-      if (argument instanceof Integer number) {
-        return new IntPointer(1).put(number);
-      }
-      if (argument instanceof Long number) {
-        return new LongPointer(1).put(number);
-      }
-      if (argument instanceof Float number) {
-        return new org.bytedeco.javacpp.FloatPointer(1).put(number);
-      }
-      throw new IllegalArgumentException(kernel + ": argument " + index + " is "
-          + (argument == null ? "null" : "a " + argument.getClass().getName())
-          + "; kernels take tensors, ints, longs and floats");
+      check(cudart.cuLaunchKernel(function, grid.x(), grid.y(), 1, threads, 1, 1, sharedBytes, null,
+          slots.pointers, (PointerPointer<?>) null), "launch " + kernel + " of " + resource);
     }
 
     private CUfunc_st function(String kernel) {

@@ -27,25 +27,26 @@ __device__ __forceinline__ element store(float f) { return f; }
 
 extern "C" __global__ void rotary(const element* __restrict__ x, element* __restrict__ out,
     const float* __restrict__ cosines, const float* __restrict__ sines, int heads, int time, int size,
-    long long strideBatch, long long strideHead, long long strideTime, long long strideChannel, long long pairs,
+    long long strideBatch, long long strideHead, long long strideTime, long long strideChannel, int pairs,
     float sign) {
-  const long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+  // 32-bit index arithmetic (the caller keeps pairs below 2^31): 64-bit division costs several times more
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= pairs) {
     return;
   }
   const int half = size / 2;
-  const int f = (int) (i % half);
-  long long rest = i / half;
-  const int t = (int) (rest % time);
+  const int f = i % half;
+  int rest = i / half;
+  const int t = rest % time;
   rest /= time;
-  const int h = (int) (rest % heads);
-  const long long b = rest / heads;
+  const int h = rest % heads;
+  const int b = rest / heads;
   const long long in = b * strideBatch + h * strideHead + t * strideTime;
   const float re = load(x[in + f * strideChannel]);
   const float im = load(x[in + (f + half) * strideChannel]);
-  const float c = cosines[(long long) t * half + f];
-  const float s = sign * sines[(long long) t * half + f];
-  const long long o = ((b * heads + h) * time + t) * size;
+  const float c = cosines[t * half + f];
+  const float s = sign * sines[t * half + f];
+  const long long o = (long long) (i - f) * 2;   // the pair's row starts at 2 (i - f) in the contiguous output
   out[o + f] = store(re * c - im * s);
   out[o + f + half] = store(re * s + im * c);
 }
