@@ -61,15 +61,20 @@ public record Rotary(double theta) {
     }
     torch.ScalarType type = x.scalar_type().intern();
     return (type == torch.ScalarType.Float || type == torch.ScalarType.BFloat16) && x.numel() / 2 < Integer.MAX_VALUE
-        && RuntimeKernels.availability() == null;
+        && RuntimeKernels.availability() == null
+        && RuntimeKernels.tryCompile(KERNEL, x.device().index(), constants(type)).isPresent();
+  }
+
+  private static Map<String, Integer> constants(torch.ScalarType type) {
+    return Map.of("BF16", type == torch.ScalarType.BFloat16 ? 1 : 0);
   }
 
   private Tensor fused(Tensor x) {
     long time = x.size(2);
     long size = x.size(3);
     Tensor[] table = tables(time, size, torch.ScalarType.Float, x);
-    boolean bf16 = x.scalar_type().intern() == torch.ScalarType.BFloat16;
-    RuntimeKernels.Module module = RuntimeKernels.compile(KERNEL, x.device().index(), Map.of("BF16", bf16 ? 1 : 0));
+    RuntimeKernels.Module module = RuntimeKernels.compile(KERNEL, x.device().index(),
+        constants(x.scalar_type().intern()));
     Tensor out;
     try (NoGradGuard noGrad = new NoGradGuard()) {
       out = turn(module, x, table, 1.0f);

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.cuda.cudart.CUctx_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
@@ -45,6 +46,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class RuntimeKernels {
   private static final Map<String, Module> COMPILED = new ConcurrentHashMap<>();
+  private static final Map<String, String> FAILED = new ConcurrentHashMap<>();
   private static volatile String availability;
 
   private RuntimeKernels() {}
@@ -88,8 +90,34 @@ public final class RuntimeKernels {
    * @throws IllegalStateException with NVRTC's log when the source does not compile
    */
   public static Module compile(String resource, int device, Map<String, Integer> constants) {
-    String key = resource + "@" + device + new java.util.TreeMap<>(constants);
-    return COMPILED.computeIfAbsent(key, k -> build(resource, device, constants));
+    return COMPILED.computeIfAbsent(key(resource, device, constants), k -> build(resource, device, constants));
+  }
+
+  /**
+   * {@link #compile}, or empty when the source does not compile here (an NVRTC older than the GPU, say): the failure
+   * is remembered, not retried, and reported once on standard error, so the caller takes its tensor-operation path.
+   */
+  public static Optional<Module> tryCompile(String resource, int device, Map<String, Integer> constants) {
+    String key = key(resource, device, constants);
+    Module known = COMPILED.get(key);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    if (FAILED.containsKey(key)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(compile(resource, device, constants));
+    } catch (RuntimeException e) {
+      FAILED.put(key, String.valueOf(e.getMessage()));
+      System.err.println("warning: " + resource + " could not be compiled for GPU " + device
+          + "; its tensor-operation path runs instead: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private static String key(String resource, int device, Map<String, Integer> constants) {
+    return resource + "@" + device + new java.util.TreeMap<>(constants);
   }
 
   private static Module build(String resource, int device, Map<String, Integer> constants) {

@@ -48,9 +48,18 @@ final class CudaScanKernels implements ScanKernels {
     return 0;
   }
 
+  @Override
+  public boolean ready(Tensor u, long channels, long groups, long state) {
+    return RuntimeKernels.tryCompile(SOURCE, u.device().index(), constants(channels, groups, state)).isPresent();
+  }
+
   private static RuntimeKernels.Module module(Tensor u, long channels, long groups, long state) {
-    return RuntimeKernels.compile(SOURCE, u.device().index(), Map.of(
-        "STATE", (int) state, "CHANNELS", channelsPerBlock(channels / groups, state), "CHUNK", chunkFor(state)));
+    return RuntimeKernels.compile(SOURCE, u.device().index(), constants(channels, groups, state));
+  }
+
+  private static Map<String, Integer> constants(long channels, long groups, long state) {
+    return Map.of("STATE", (int) state, "CHANNELS", channelsPerBlock(channels / groups, state),
+        "CHUNK", chunkFor(state));
   }
 
   @Override

@@ -29,6 +29,11 @@ final class FusedSelectiveScan {
     return u.size(1) > 0 && kernels.supports(u.size(2), b.size(2), a.size(1));
   }
 
+  /** Whether the kernels for this shape can run on {@code u}'s device; ask after {@link #supports}. */
+  boolean ready(Tensor u, Tensor a, Tensor b) {
+    return kernels.ready(u, u.size(2), b.size(2), a.size(1));
+  }
+
   Tensor scan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
     long batch = u.size(0);
     long time = u.size(1);

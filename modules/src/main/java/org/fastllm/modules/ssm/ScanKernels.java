@@ -16,6 +16,11 @@ interface ScanKernels {
   /** Whether these kernels take this shape ({@code D} channels, {@code G} groups, {@code N} states). */
   boolean supports(long channels, long groups, long state);
 
+  /** Whether the kernels for this shape can run on {@code u}'s device (compiled, where that applies). */
+  default boolean ready(Tensor u, long channels, long groups, long state) {
+    return true;
+  }
+
   /** Fills {@code y} and {@code entering}. */
   void forward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y, Tensor entering);
 

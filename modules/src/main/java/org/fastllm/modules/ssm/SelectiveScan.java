@@ -65,7 +65,10 @@ public record SelectiveScan(int chunk, boolean fused) {
     if (fused && u.is_cuda() && !"false".equals(System.getProperty("fastllm.fusedScan")) && CUDA.supports(u, a, b)) {
       String unavailable = org.fastllm.modules.cuda.RuntimeKernels.availability();
       if (unavailable == null) {
-        return CUDA.scan(u, delta, a, b, c);
+        if (CUDA.ready(u, a, b)) {   // compiled for this GPU; a failure was reported once
+          return CUDA.scan(u, delta, a, b, c);
+        }
+        return tensorScan(u, delta, a, b, c);
       }
       if (!warned) {
         warned = true;
