@@ -14,6 +14,7 @@ import org.fastllm.modules.cuda.RuntimeKernels;
 final class CudaScanKernels implements ScanKernels {
   static final String SOURCE = "org/fastllm/modules/ssm/selective_scan.cu";
   private static final int MAX_THREADS = 256;
+  private static final long MAX_GRID_Y = 65_535;
 
   /**
    * 32 steps, 16 at state 32: the backward keeps a chunk of states in registers and a row of per-step sums per
@@ -50,7 +51,8 @@ final class CudaScanKernels implements ScanKernels {
 
   @Override
   public boolean ready(Tensor u, long channels, long groups, long state) {
-    return RuntimeKernels.tryCompile(SOURCE, u.device().index(), constants(channels, groups, state)).isPresent();
+    return u.size(0) <= MAX_GRID_Y   // one row of blocks per batch entry
+        && RuntimeKernels.tryCompile(SOURCE, u.device().index(), constants(channels, groups, state)).isPresent();
   }
 
   private static RuntimeKernels.Module module(Tensor u, long channels, long groups, long state) {
