@@ -207,13 +207,13 @@ public final class RuntimeKernels {
     }
   }
 
-  private static final ThreadLocal<Arguments> ARGUMENTS = ThreadLocal.withInitial(Arguments::new);
+  static final ThreadLocal<Arguments> ARGUMENTS = ThreadLocal.withInitial(Arguments::new);
 
   /**
    * A thread's argument block for launches, allocated once: eight bytes per argument and the array of pointers to
    * them that {@code cuLaunchKernel} reads, so a launch allocates nothing.
    */
-  private static final class Arguments {
+  static final class Arguments {
     static final int SLOTS = 32;
     final BytePointer values = new BytePointer(8L * SLOTS);
     final PointerPointer<Pointer> pointers = new PointerPointer<>(SLOTS);

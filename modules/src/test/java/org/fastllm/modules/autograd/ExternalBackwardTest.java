@@ -66,6 +66,50 @@ class ExternalBackwardTest {
     assertEquals(7.0, y.grad().select(0, 1).item_double());
   }
 
+  /**
+   * The class first loads inside a training step's PointerScope (the first forward); its shared hooks must outlive
+   * that scope. A fresh class loader gives a first load on demand.
+   */
+  @Test
+  void hooksMadeInsideAStepsScope_stillWorkInTheNextStep() throws Exception {
+    ClassLoader fresh = new ClassLoader(getClass().getClassLoader()) {
+      @Override
+      protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        if (!name.startsWith(ExternalBackward.class.getName())) {
+          return super.loadClass(name, resolve);
+        }
+        synchronized (getClassLoadingLock(name)) {
+          Class<?> known = findLoadedClass(name);
+          if (known != null) {
+            return known;
+          }
+          try (java.io.InputStream in = getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
+            byte[] bytes = in.readAllBytes();
+            return defineClass(name, bytes, 0, bytes.length);
+          } catch (java.io.IOException e) {
+            throw new ClassNotFoundException(name, e);
+          }
+        }
+      }
+    };
+    Class<?> backwardType = fresh.loadClass(ExternalBackward.class.getName() + "$Backward");
+    Object timesThree = java.lang.reflect.Proxy.newProxyInstance(fresh, new Class<?>[] {backwardType},
+        (proxy, method, args) -> new Tensor[] {((Tensor) args[0]).mul(new Scalar(3.0))});
+    java.lang.reflect.Method attach = fresh.loadClass(ExternalBackward.class.getName())
+        .getMethod("attach", Tensor.class, List.class, backwardType);
+    for (int step = 0; step < 2; step++) {
+      try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+        Tensor x = torch.ones(2).set_requires_grad(true);
+        Tensor out;
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+          out = x.mul(new Scalar(3.0));
+        }
+        ((Tensor) attach.invoke(null, out, List.of(x), timesThree)).sum().backward();
+        assertEquals(3.0, x.grad().select(0, 0).item_double(), "step " + step);
+      }
+    }
+  }
+
   @Test
   void autogradOff_returnsTheOutputItself() {
     Tensor x = torch.ones(2).set_requires_grad(true);
