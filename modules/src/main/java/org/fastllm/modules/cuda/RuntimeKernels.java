@@ -47,6 +47,7 @@ import org.bytedeco.pytorch.Tensor;
 public final class RuntimeKernels {
   private static final Map<String, Module> COMPILED = new ConcurrentHashMap<>();
   private static final Map<String, String> FAILED = new ConcurrentHashMap<>();
+  private static final Map<Integer, CUctx_st> PRIMARY = new ConcurrentHashMap<>();
   private static volatile String availability;
 
   private RuntimeKernels() {}
@@ -122,15 +123,14 @@ public final class RuntimeKernels {
 
   private static Module build(String resource, int device, Map<String, Integer> constants) {
     String source = read(resource);
+    int[] major = {0};
+    int[] minor = {0};
+    int handle = deviceHandle(device);
+    check(cudart.cuDeviceGetAttribute(major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, handle), "attribute");
+    check(cudart.cuDeviceGetAttribute(minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, handle), "attribute");
+    List<String> options = new ArrayList<>(List.of("--gpu-architecture=sm_" + major[0] + minor[0], "--std=c++17"));
+    new java.util.TreeMap<>(constants).forEach((name, value) -> options.add("-D" + name + "=" + value));
     try (PointerScope scope = new PointerScope()) {
-      makeContextCurrent(device);
-      int[] major = {0};
-      int[] minor = {0};
-      check(cudart.cuDeviceGetAttribute(major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device), "attribute");
-      check(cudart.cuDeviceGetAttribute(minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device), "attribute");
-      List<String> options = new ArrayList<>(List.of("--gpu-architecture=sm_" + major[0] + minor[0], "--std=c++17"));
-      new java.util.TreeMap<>(constants).forEach((name, value) -> options.add("-D" + name + "=" + value));
-
       _nvrtcProgram program = new _nvrtcProgram();
       nvrtcCheck(nvrtc.nvrtcCreateProgram(program, new BytePointer(source, StandardCharsets.UTF_8),
           new BytePointer(resource), 0, (PointerPointer<?>) null, (PointerPointer<?>) null), "create " + resource);
@@ -140,8 +140,9 @@ public final class RuntimeKernels {
       }
       int compiled = nvrtc.nvrtcCompileProgram(program, options.size(), optionPointers);
       if (compiled != nvrtc.NVRTC_SUCCESS) {
-        throw new IllegalStateException("NVRTC could not compile " + resource + " with " + options + ":\n"
-            + log(program));
+        String log = log(program);
+        nvrtc.nvrtcDestroyProgram(program);
+        throw new IllegalStateException("NVRTC could not compile " + resource + " with " + options + ":\n" + log);
       }
       SizeTPointer size = new SizeTPointer(1);
       nvrtcCheck(nvrtc.nvrtcGetCUBINSize(program, size), "CUBIN size");
@@ -149,9 +150,7 @@ public final class RuntimeKernels {
       nvrtcCheck(nvrtc.nvrtcGetCUBIN(program, cubin), "CUBIN");
       nvrtc.nvrtcDestroyProgram(program);
       CUmod_st module = new CUmod_st();
-      check(cudart.cuModuleLoadData(module, cubin), "load the compiled " + resource);
-      module.retainReference();   // detaching alone would release the scope's reference
-      scope.detach(module);
+      inContext(device, () -> check(cudart.cuModuleLoadData(module, cubin), "load the compiled " + resource));
       return new Module(resource, module, device);
     }
   }
@@ -172,17 +171,39 @@ public final class RuntimeKernels {
     }
   }
 
+  /** The driver's handle of device {@code ordinal} (PyTorch's device index). */
+  private static int deviceHandle(int ordinal) {
+    int[] handle = {0};
+    check(cudart.cuDeviceGet(handle, ordinal), "cuDeviceGet " + ordinal);
+    return handle[0];
+  }
+
+  /** The device's primary context, the one PyTorch works in; retained once, for the process. */
+  private static CUctx_st primary(int device) {
+    return PRIMARY.computeIfAbsent(device, d -> {
+      CUctx_st context = new CUctx_st();
+      check(cudart.cuDevicePrimaryCtxRetain(context, deviceHandle(d)), "cuDevicePrimaryCtxRetain");
+      return context;
+    });
+  }
+
   /**
-   * Makes the device's primary context (the one PyTorch uses) current on this thread, which a thread that has only
-   * seen the runtime API, such as autograd's device thread, may lack.
+   * Runs {@code work} with the device's primary context current. A thread may hold another device's context (a
+   * device guard restored it) or none (autograd's device thread); the thread's own is restored afterwards.
    */
-  private static void makeContextCurrent(int device) {
+  private static void inContext(int device, Runnable work) {
+    CUctx_st target = primary(device);
     CUctx_st current = new CUctx_st();
     check(cudart.cuCtxGetCurrent(current), "cuCtxGetCurrent");
-    if (current.isNull()) {
-      CUctx_st primary = new CUctx_st();
-      check(cudart.cuDevicePrimaryCtxRetain(primary, device), "cuDevicePrimaryCtxRetain");
-      check(cudart.cuCtxSetCurrent(primary), "cuCtxSetCurrent");
+    if (current.address() == target.address()) {
+      work.run();
+      return;
+    }
+    check(cudart.cuCtxPushCurrent(target), "cuCtxPushCurrent");
+    try {
+      work.run();
+    } finally {
+      cudart.cuCtxPopCurrent(new CUctx_st());
     }
   }
 
@@ -278,7 +299,6 @@ public final class RuntimeKernels {
      *     the kernel's order
      */
     public void launch(String kernel, Grid grid, int threads, int sharedBytes, Object... arguments) {
-      makeContextCurrent(device);
       CUfunc_st function = functions.computeIfAbsent(kernel, this::function);
       Arguments slots = ARGUMENTS.get();
       if (arguments.length > Arguments.SLOTS) {
@@ -287,8 +307,8 @@ public final class RuntimeKernels {
       for (int i = 0; i < arguments.length; i++) {
         slots.put(kernel, i, arguments[i]);
       }
-      check(cudart.cuLaunchKernel(function, grid.x(), grid.y(), 1, threads, 1, 1, sharedBytes, null,
-          slots.pointers, (PointerPointer<?>) null), "launch " + kernel + " of " + resource);
+      inContext(device, () -> check(cudart.cuLaunchKernel(function, grid.x(), grid.y(), 1, threads, 1, 1,
+          sharedBytes, null, slots.pointers, (PointerPointer<?>) null), "launch " + kernel + " of " + resource));
     }
 
     private CUfunc_st function(String kernel) {
