@@ -39,10 +39,11 @@ import org.bytedeco.pytorch.Tensor;
  * }</pre>
  *
  * <p>A program is compiled once per source, device and set of constants (a few hundred milliseconds) and kept for
- * the life of the process. Arguments are tensors (passed as their data pointers; contiguous float32 on the device is
- * the caller's business), {@code Integer}s ({@code int}), {@code Long}s ({@code long long}) or {@code Float}s.
- * Nothing here is touched on a machine without CUDA: callers ask
- * {@link #availability()} first, which loads the CUDA libraries and says why they cannot be used.
+ * the life of the process; {@link #tryCompile} turns a failure into a fallback. Arguments are tensors (passed as
+ * their data pointers; layout and type on the device are the caller's business), {@code Integer}s ({@code int}),
+ * {@code Long}s ({@code long long}) or {@code Float}s. Loading and launching happen in the device's primary context,
+ * the one PyTorch uses. Nothing here is touched on a machine without CUDA: callers ask {@link #availability()}
+ * first, which loads the CUDA libraries and says why they cannot be used.
  */
 public final class RuntimeKernels {
   private static final Map<String, Module> COMPILED = new ConcurrentHashMap<>();
