@@ -2,6 +2,7 @@ package org.fastllm.modules.attention;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.DeviceOptional;
@@ -35,10 +36,8 @@ public record Rotary(double theta) {
 
   /** Rotates queries or keys laid out {@code [b, heads, t, head_size]}; head_size must be even. */
   public Tensor apply(Tensor x) {
-    if (fusable(x)) {
-      return fused(x);
-    }
-    return rotate(x);
+    Optional<RuntimeKernels.Module> kernel = kernel(x);
+    return kernel.isPresent() ? fused(x, kernel.get()) : rotate(x);
   }
 
   /** The rotation as tensor operations, on any device and type. */
@@ -55,26 +54,24 @@ public record Rotary(double theta) {
     return torch.cat(new org.bytedeco.pytorch.TensorVector(newRe, newIm), 3);
   }
 
-  private static boolean fusable(Tensor x) {
+  /** The compiled kernel for {@code x}, or empty where the tensor operations run. */
+  private static Optional<RuntimeKernels.Module> kernel(Tensor x) {
     if (!x.is_cuda() || "false".equals(System.getProperty("fastllm.fusedRotary"))) {
-      return false;
+      return Optional.empty();
     }
     torch.ScalarType type = x.scalar_type().intern();
-    return (type == torch.ScalarType.Float || type == torch.ScalarType.BFloat16) && x.numel() / 2 < Integer.MAX_VALUE
-        && RuntimeKernels.availability() == null
-        && RuntimeKernels.tryCompile(KERNEL, x.device().index(), constants(type)).isPresent();
+    if ((type != torch.ScalarType.Float && type != torch.ScalarType.BFloat16) || x.numel() / 2 >= Integer.MAX_VALUE
+        || RuntimeKernels.availability() != null) {
+      return Optional.empty();
+    }
+    return RuntimeKernels.tryCompile(KERNEL, x.device().index(),
+        Map.of("BF16", type == torch.ScalarType.BFloat16 ? 1 : 0));
   }
 
-  private static Map<String, Integer> constants(torch.ScalarType type) {
-    return Map.of("BF16", type == torch.ScalarType.BFloat16 ? 1 : 0);
-  }
-
-  private Tensor fused(Tensor x) {
+  private Tensor fused(Tensor x, RuntimeKernels.Module module) {
     long time = x.size(2);
     long size = x.size(3);
     Tensor[] table = tables(time, size, torch.ScalarType.Float, x);
-    RuntimeKernels.Module module = RuntimeKernels.compile(KERNEL, x.device().index(),
-        constants(x.scalar_type().intern()));
     Tensor out;
     try (NoGradGuard noGrad = new NoGradGuard()) {
       out = turn(module, x, table, 1.0f);
