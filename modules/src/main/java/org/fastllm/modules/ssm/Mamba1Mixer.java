@@ -54,12 +54,10 @@ public final class Mamba1Mixer extends SequenceLayer {
     return new Mamba1Mixer(resolved, new SelectiveScan(SelectiveScan.DEFAULT_CHUNK));
   }
 
-  /** With a chosen scan chunk, for tests that cross chunk borders. */
-  public static Mamba1Mixer of(SsmBlockConfig resolved, int scanChunk) {
-    return new Mamba1Mixer(resolved, new SelectiveScan(scanChunk));
-  }
-
-  /** With a chosen scan (its chunk, and whether CUDA inputs may take the hand-written kernels). */
+  /**
+   * With a chosen scan: its chunk (tests cross chunk borders) and whether CUDA inputs may take the hand-written
+   * kernels (benchmarks compare both).
+   */
   public static Mamba1Mixer of(SsmBlockConfig resolved, SelectiveScan scan) {
     return new Mamba1Mixer(resolved, scan);
   }
