@@ -125,6 +125,28 @@ class Model(nn.Module):
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1))
 
 
+def profile(model, optimizer, data, span, a):
+    """GPU time per kernel over --profile steps, the largest first, with each kernel's share of the step."""
+    from torch.profiler import ProfilerActivity, profile as torch_profile
+    with torch_profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for step in range(a.profile):
+            chunk = data[step * span:(step + 1) * span].view(a.batch, a.seq + 1).to("cuda")
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                loss = model(chunk[:, :-1], chunk[:, 1:])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        torch.cuda.synchronize()
+    events = [e for e in prof.key_averages() if e.device_time_total > 0]
+    events.sort(key=lambda e: -e.device_time_total)
+    total = sum(e.device_time_total for e in events)
+    print(f"GPU time per step {total / a.profile / 1e3:.2f} ms over {a.profile} steps", file=sys.stderr)
+    for e in events[:40]:
+        print(f"{e.device_time_total / a.profile / 1e3:8.3f} ms {e.device_time_total / total:6.1%} {e.count // a.profile:5d}x "
+              f"{e.key[:110]}", file=sys.stderr)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tokens", required=True)
@@ -135,6 +157,8 @@ def main():
     p.add_argument("--pattern", default="t")
     p.add_argument("--name", default="")
     p.add_argument("--adamw", choices=["fused", "foreach", "single"], default="fused")
+    p.add_argument("--profile", type=int, default=0, help="after the timed steps, profile this many more and print "
+                   "the kernels taking the most GPU time (to stderr)")
     a = p.parse_args()
     torch.manual_seed(1234)
     device = torch.device("cuda")
@@ -161,6 +185,8 @@ def main():
         torch.cuda.synchronize()
         if step >= a.warmup:
             times.append(time.perf_counter() - began)
+    if a.profile:
+        profile(model, optimizer, data, span, a)
     times.sort()
     median = times[len(times) // 2]
     print(json.dumps({"case": a.name, "impl": f"python-{a.adamw}", "parameters": sum(q.numel() for q in model.parameters()),

@@ -24,18 +24,26 @@ import org.fastllm.modules.stack.NamedParameter;
  * }</pre>
  *
  * <p>The tensors of one group (same decay flag, same {@code lr_scale}, dtype and device) are moved into one flat
- * buffer, their gradients into another, and the update runs as a handful of operations per group rather than per
- * tensor: a model of 170 tensors takes about 20 kernel launches per step instead of about 1,500. The parameters keep
- * their identity (only their storage moves), so modules and checkpoints see no difference.
+ * buffer and the update runs as one fused kernel per group (or a handful of operations per group without it): a
+ * model of 170 tensors takes a few kernel launches per step instead of about 1,500. The parameters keep their
+ * identity (only their storage moves), so modules and checkpoints see no difference.
+ *
+ * <p>Gradients: by default each tensor's gradient is autograd's own, cleared (undefined) by {@link #zeroGradients},
+ * so the first backward pass of a step hands its result over instead of adding it to zeros; the fused kernel takes
+ * the gradients as a list. Created with {@code flatGradients} (data parallel runs), the gradients are views of one
+ * flat buffer per group, zeroed in place and added to, so one all-reduce covers a group.
  *
  * <p><b>Tensors with {@code lr_scale} 0 are never touched</b>, so they stay bit-identical. Every optimized tensor
- * has a gradient (zero until a backward pass adds to it). Pass each tensor once ({@code uniqueParameters()}), or a
- * shared tensor is stepped twice.
+ * is updated each step, with a zero gradient where no backward pass reached it. Pass each tensor once
+ * ({@code uniqueParameters()}), or a shared tensor is stepped twice.
  */
 public final class AdamW {
   private final List<Group> groups = new ArrayList<>();
   private final OptimizerConfig config;
+  private final boolean flatGradients;
   private long step;
+  /** 1/min(1, maxNorm/norm) from the last {@link #clipGradients}, applied by the next {@link #step}. */
+  private Tensor pendingScale;
 
   /** One optimized tensor: where it lies in its group's flat buffers. */
   private record Slot(NamedParameter parameter, long offset, long numel) {}
@@ -46,6 +54,7 @@ public final class AdamW {
     final double lrScale;
     final List<Slot> slots = new ArrayList<>();
     Tensor values;
+    /** The flat gradient buffer, or null where gradients are autograd's own tensors. */
     Tensor grads;
     Tensor expAvg;
     Tensor expAvgSq;
@@ -68,14 +77,14 @@ public final class AdamW {
           && t.device().str().getString().equals(first.device().str().getString());
     }
 
-    /** Moves every tensor's values (and a zeroed gradient) into the group's flat buffers. */
-    void flatten(boolean fused) {
+    /** Moves every tensor's values into the group's flat buffers; gradients too when {@code flatGradients}. */
+    void flatten(boolean fused, boolean flatGradients) {
       long total = slots.stream().mapToLong(Slot::numel).sum();
       Tensor first = slots.get(0).parameter().tensor();
       TensorOptions options = new TensorOptions(first.scalar_type()).device(new org.bytedeco.pytorch.DeviceOptional(
           first.device()));
       values = torch.zeros(new long[] {total}, options);
-      grads = torch.zeros(new long[] {total}, options);
+      grads = flatGradients ? torch.zeros(new long[] {total}, options) : null;
       expAvg = torch.zeros(new long[] {total}, options);
       expAvgSq = torch.zeros(new long[] {total}, options);
       for (Slot s : slots) {
@@ -83,13 +92,49 @@ public final class AdamW {
         long[] shape = p.sizes().vec().get();
         values.narrow(0, s.offset(), s.numel()).copy_(p.reshape(-1));
         p.set_(values, s.offset(), shape, contiguousStrides(shape));
-        p.mutable_grad().put(view(grads, s));
+        p.mutable_grad().put(flatGradients ? view(grads, s) : new Tensor());
       }
       stepCount = torch.zeros(new long[] {1}, new TensorOptions(torch.ScalarType.Float)
           .device(new org.bytedeco.pytorch.DeviceOptional(first.device()))).squeeze();
       if (fused) {
-        fusedLists = FusedAdamW.lists(values, grads, expAvg, expAvgSq, stepCount);
+        fusedLists = FusedAdamW.lists(tensors(), views(expAvg), views(expAvgSq), stepCount);
+        if (flatGradients) {
+          fusedLists[1] = FusedAdamW.list(values, views(grads));
+          fusedLists[1].retainReference();
+        }
       }
+    }
+
+    List<Tensor> tensors() {
+      return slots.stream().map(s -> s.parameter().tensor()).toList();
+    }
+
+    List<Tensor> views(Tensor flat) {
+      return slots.stream().map(s -> view(flat, s)).toList();
+    }
+
+    /** Each tensor's gradient, a zero tensor where no backward pass reached it. */
+    List<Tensor> gradients() {
+      if (grads != null) {
+        return views(grads);
+      }
+      List<Tensor> all = new ArrayList<>(slots.size());
+      for (Slot s : slots) {
+        Tensor p = s.parameter().tensor();
+        Tensor g = p.grad();
+        if (!g.defined()) {
+          g = torch.zeros_like(p);
+          p.mutable_grad().put(g);
+        }
+        all.add(g);
+      }
+      return all;
+    }
+
+    /** The gradients as one flat tensor: the buffer itself, or a copy of autograd's tensors. */
+    Tensor flatGradients() {
+      return grads != null ? grads
+          : torch.cat(new TensorVector(gradients().stream().map(g -> g.reshape(-1)).toArray(Tensor[]::new)));
     }
 
     static Tensor view(Tensor flat, Slot s) {
@@ -98,12 +143,21 @@ public final class AdamW {
   }
 
   public AdamW(List<NamedParameter> parameters, OptimizerConfig resolved) {
-    this(parameters, resolved, FusedAdamW.AVAILABLE);
+    this(parameters, resolved, false);
+  }
+
+  /**
+   * With {@code flatGradients} every group's gradients live in one buffer (for one all-reduce per group in a data
+   * parallel run); {@code -Dfastllm.flatGradients=true} asks for it everywhere.
+   */
+  public AdamW(List<NamedParameter> parameters, OptimizerConfig resolved, boolean flatGradients) {
+    this(parameters, resolved, FusedAdamW.AVAILABLE, flatGradients || Boolean.getBoolean("fastllm.flatGradients"));
   }
 
   /** With {@code fused} false the update runs in tensor operations even where the fused kernel exists. */
-  AdamW(List<NamedParameter> parameters, OptimizerConfig resolved, boolean fused) {
+  AdamW(List<NamedParameter> parameters, OptimizerConfig resolved, boolean fused, boolean flatGradients) {
     this.config = resolved;
+    this.flatGradients = flatGradients;
     try (NoGradGuard noGrad = new NoGradGuard()) {
       for (NamedParameter p : parameters) {
         if (p.trainable() && p.lrScale() > 0) {
@@ -111,7 +165,7 @@ public final class AdamW {
           group.slots.add(new Slot(p, offsetIn(group), p.tensor().numel()));
         }
       }
-      groups.forEach(g -> g.flatten(fused));
+      groups.forEach(g -> g.flatten(fused, flatGradients));
     }
   }
 
@@ -162,29 +216,45 @@ public final class AdamW {
   }
 
   /**
-   * Scales gradients so their global L2 norm is at most {@code maxNorm} (0: no clipping) and returns the norm before
-   * clipping, on the device: reading it is left to the caller, so clipping itself never waits for the device.
+   * Makes the next {@link #step} use the gradients scaled so their global L2 norm is at most {@code maxNorm} (0: no
+   * clipping), and returns the norm before clipping, on the device: reading it is left to the caller, so clipping
+   * itself never waits for the device. The fused kernel applies the scale as it reads each gradient, so clipping
+   * takes no pass over the gradients of its own; the gradients themselves are left as they are.
    */
   public Tensor clipGradients(double maxNorm) {
     try (NoGradGuard noGrad = new NoGradGuard()) {
       if (groups.isEmpty()) {
         return torch.zeros(new long[] {});
       }
-      Tensor[] norms = groups.stream().map(g -> g.grads.norm().to(torch.ScalarType.Float)).toArray(Tensor[]::new);
-      Tensor total = torch.stack(new TensorVector(norms)).norm();
-      if (maxNorm > 0) {
-        Tensor factor = total.add(new Scalar(1e-6)).reciprocal().mul(new Scalar(maxNorm)).clamp_max(new Scalar(1.0));
-        for (Group g : groups) {
-          g.grads.mul_(factor.to(g.grads.scalar_type()));
+      List<Tensor> norms = new ArrayList<>();
+      for (Group g : groups) {
+        if (g.grads != null) {
+          norms.add(g.grads.norm().to(torch.ScalarType.Float));
+        } else {
+          norms.add(torch.stack(FusedAdamW.norms(g.values, g.gradients())).norm().to(torch.ScalarType.Float));
         }
       }
+      Tensor total = torch.stack(new TensorVector(norms.toArray(Tensor[]::new))).norm();
+      setPendingScale(maxNorm > 0 ? total.add(new Scalar(1e-6)).div(new Scalar(maxNorm)).clamp_min(new Scalar(1.0))
+          : null);
       return total;
     }
   }
 
+  private void setPendingScale(Tensor scale) {
+    if (pendingScale != null) {
+      pendingScale.releaseReference();
+    }
+    pendingScale = scale;
+    if (scale != null) {
+      scale.retainReference();
+    }
+  }
+
   /**
-   * One AdamW update of every optimized tensor at base rate {@code learningRate}: one fused kernel per group where
-   * libtorch has {@code _fused_adamw_}, else the same update in tensor operations.
+   * One AdamW update of every optimized tensor at base rate {@code learningRate}, with the gradients clipped as the
+   * last {@link #clipGradients} asked: one fused kernel per group where libtorch has {@code _fused_adamw_}, else the
+   * same update in tensor operations.
    */
   public void step(double learningRate) {
     step++;
@@ -196,22 +266,29 @@ public final class AdamW {
         double decay = g.decay ? config.weightDecay() : 0.0;
         g.stepCount.add_(new Scalar(1.0));
         if (g.fusedLists != null) {
-          FusedAdamW.step(g.fusedLists, lr, beta1, beta2, decay, config.epsilon());
+                    org.bytedeco.pytorch.IValue grads = g.grads != null ? g.fusedLists[1]
+              : FusedAdamW.list(g.values, g.gradients());
+          FusedAdamW.step(g.fusedLists, grads, lr, beta1, beta2, decay, config.epsilon(), pendingScale);
         } else {
           unfused(g, lr, decay, beta1, beta2);
         }
       }
     }
+    setPendingScale(null);
   }
 
   private void unfused(Group g, double lr, double decay, double beta1, double beta2) {
     double correction1 = 1 - Math.pow(beta1, step);
     double sqrtCorrection2 = Math.sqrt(1 - Math.pow(beta2, step));
+    Tensor grads = g.flatGradients();
+    if (pendingScale != null) {
+      grads = grads.div(pendingScale.to(grads.scalar_type()));
+    }
     if (decay > 0) {
       g.values.mul_(new Scalar(1 - lr * decay));
     }
-    g.expAvg.mul_(new Scalar(beta1)).add_(g.grads, new Scalar(1 - beta1));
-    g.expAvgSq.mul_(new Scalar(beta2)).addcmul_(g.grads, g.grads, new Scalar(1 - beta2));
+    g.expAvg.mul_(new Scalar(beta1)).add_(grads, new Scalar(1 - beta1));
+    g.expAvgSq.mul_(new Scalar(beta2)).addcmul_(grads, grads, new Scalar(1 - beta2));
     Tensor denom = g.expAvgSq.sqrt().div_(new Scalar(sqrtCorrection2)).add_(new Scalar(config.epsilon()));
     g.values.addcdiv_(g.expAvg, denom, new Scalar(-lr / correction1));
   }
@@ -222,15 +299,28 @@ public final class AdamW {
    */
   public void averageGradients(GradientSync sync) {
     if (sync.worldSize() > 1) {
+      if (!flatGradients) {
+        throw new IllegalStateException("averaging gradients over processes needs an optimizer made with flat "
+            + "gradients");
+      }
       try (NoGradGuard noGrad = new NoGradGuard()) {
         groups.forEach(g -> sync.average(g.grads));
       }
     }
   }
 
-  /** Zeroes every gradient in place, so the next backward starts from nothing. */
+  /**
+   * Clears every gradient, so the next backward starts from nothing: flat gradients are zeroed in place, autograd's
+   * own are dropped (undefined) and the next backward pass hands over new ones.
+   */
   public void zeroGradients() {
-    groups.forEach(g -> g.grads.zero_());
+    for (Group g : groups) {
+      if (g.grads != null) {
+        g.grads.zero_();
+      } else {
+        g.slots.forEach(s -> s.parameter().tensor().mutable_grad().put(new Tensor()));
+      }
+    }
   }
 
   /** The moments by name: {@code exp_avg.<tensor>} and {@code exp_avg_sq.<tensor>}, views of the flat buffers. */

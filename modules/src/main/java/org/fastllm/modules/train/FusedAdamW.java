@@ -1,5 +1,6 @@
 package org.fastllm.modules.train;
 
+import java.util.List;
 import org.bytedeco.pytorch.Dispatcher;
 import org.bytedeco.pytorch.GenericList;
 import org.bytedeco.pytorch.IValue;
@@ -7,50 +8,58 @@ import org.bytedeco.pytorch.IValueVector;
 import org.bytedeco.pytorch.OperatorHandle;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorType;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Type;
 
 /**
- * libtorch's fused AdamW kernel ({@code aten::_fused_adamw_}, the one behind {@code torch.optim.AdamW(fused=True)}),
- * called by name through the dispatcher since it has no Java binding: one pass over parameters, gradients and both
- * moments instead of about ten.
+ * libtorch's fused AdamW kernel ({@code aten::_fused_adamw_}, the one behind {@code torch.optim.AdamW(fused=True)})
+ * and its multi-tensor norm ({@code aten::_foreach_norm}), called by name through the dispatcher since they have no
+ * Java binding: one pass over parameters, gradients and both moments instead of about ten.
  *
  * <pre>{@code
- * IValue[] lists = FusedAdamW.lists(values, grads, expAvg, expAvgSq, stepCount);  // once
- * stepCount.add_(1); FusedAdamW.step(lists, lr, 0.9, 0.95, 0.1, 1e-8);             // every step
+ * IValue[] lists = FusedAdamW.lists(params, expAvgs, expAvgSqs, stepCount);      // once
+ * stepCount.add_(1); FusedAdamW.step(lists, FusedAdamW.list(grads), lr, 0.9, 0.95, 0.1, 1e-8, gradScale);
  * }</pre>
  *
- * <p><b>The kernel reads the step from {@code stepCount}; the caller increments it before each call.</b>
+ * <p><b>The kernel reads the step from {@code stepCount}; the caller increments it before each call.</b> The
+ * gradients it uses are the given ones divided by {@code gradScale} (a one-element float tensor on the device, or
+ * null for none), which is how clipping costs no pass of its own.
  */
 final class FusedAdamW {
-  private static final OperatorHandle KERNEL = lookup();
+  private static final OperatorHandle KERNEL = lookup("aten::_fused_adamw_", "");
+  private static final OperatorHandle NORM = lookup("aten::_foreach_norm", "Scalar");
   /** Whether this libtorch has the kernel; without it the optimizer falls back to tensor operations. */
   static final boolean AVAILABLE = KERNEL != null && !Boolean.getBoolean("fastllm.adamw.unfused");
 
   private FusedAdamW() {}
 
-  private static OperatorHandle lookup() {
+  private static OperatorHandle lookup(String name, String overload) {
     try {
-      return Dispatcher.singleton().findSchemaOrThrow("aten::_fused_adamw_", "");
+      return Dispatcher.singleton().findSchemaOrThrow(name, overload);
     } catch (RuntimeException | LinkageError missing) {
       return null;
     }
   }
 
   /**
-   * The kernel's six list arguments (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps) for one
-   * flat group, kept alive beyond any pointer scope: the tensors they hold never change.
+   * The kernel's list arguments that never change (params, a slot for the gradients, exp_avgs, exp_avg_sqs,
+   * max_exp_avg_sqs, state_steps), kept alive beyond any pointer scope. Every tensor of a list shares one dtype and
+   * device; {@code stepCount} stands for each tensor's step, as all of them step together.
    */
-  static IValue[] lists(Tensor values, Tensor grads, Tensor expAvg, Tensor expAvgSq, Tensor stepCount) {
-    IValue[] lists = {list(values, values), list(values, grads), list(values, expAvg), list(values, expAvgSq),
-        list(values), list(values, stepCount)};
+  static IValue[] lists(List<Tensor> params, List<Tensor> expAvgs, List<Tensor> expAvgSqs, Tensor stepCount) {
+    Tensor first = params.get(0);
+    IValue[] lists = {list(first, params), null, list(first, expAvgs), list(first, expAvgSqs), list(first, List.of()),
+        list(first, java.util.Collections.nCopies(params.size(), stepCount))};
     for (IValue l : lists) {
-      l.retainReference();
+      if (l != null) {
+        l.retainReference();
+      }
     }
     return lists;
   }
 
   /** A list value typed as a list of tensors, as the kernel's {@code Tensor[]} arguments require. */
-  private static IValue list(Tensor typeOf, Tensor... tensors) {
+  static IValue list(Tensor typeOf, List<Tensor> tensors) {
     GenericList list = new GenericList(new Type.TypePtr(TensorType.create(typeOf)));
     for (Tensor t : tensors) {
       list.push_back(new IValue(t));
@@ -58,11 +67,27 @@ final class FusedAdamW {
     return new IValue(list);
   }
 
-  /** One fused update of the group whose lists are given (decoupled weight decay {@code weightDecay}). */
-  static void step(IValue[] lists, double lr, double beta1, double beta2, double weightDecay, double epsilon) {
-    IValueVector stack = new IValueVector(lists[0], lists[1], lists[2], lists[3], lists[4], lists[5], new IValue(lr),
+  /**
+   * One fused update of the group whose lists are given, with these gradients (decoupled weight decay
+   * {@code weightDecay}); gradients divided by {@code gradScale} unless it is null.
+   */
+  static void step(IValue[] lists, IValue grads, double lr, double beta1, double beta2, double weightDecay,
+      double epsilon, Tensor gradScale) {
+    IValueVector stack = new IValueVector(lists[0], grads, lists[2], lists[3], lists[4], lists[5], new IValue(lr),
         new IValue(beta1), new IValue(beta2), new IValue(weightDecay), new IValue(epsilon), new IValue(false),
-        new IValue(false), new IValue(), new IValue());
+        new IValue(false), gradScale == null ? new IValue() : new IValue(gradScale), new IValue());
     KERNEL.callBoxed(stack);
+  }
+
+  /** The L2 norm of each tensor, in one multi-tensor pass where libtorch has one. */
+  static TensorVector norms(Tensor typeOf, List<Tensor> tensors) {
+    if (NORM == null) {
+      TensorVector norms = new TensorVector();
+      tensors.forEach(t -> norms.push_back(t.norm()));
+      return norms;
+    }
+    IValueVector stack = new IValueVector(list(typeOf, tensors), new IValue(2.0), new IValue());
+    NORM.callBoxed(stack);
+    return stack.get(0).toTensorVector();
   }
 }

@@ -72,7 +72,7 @@ public final class Trainer implements AutoCloseable {
     this.config = config;
     this.configYaml = configYaml;
     this.model = model;
-    this.optimizer = new AdamW(model.uniqueParameters(), config.optimizer());
+    this.optimizer = new AdamW(model.uniqueParameters(), config.optimizer(), sync.worldSize() > 1);
     this.data = data;
     this.device = device;
     this.bf16 = bf16;

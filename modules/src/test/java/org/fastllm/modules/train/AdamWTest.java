@@ -12,6 +12,9 @@ import org.fastllm.dsl.config.OptimizerConfig;
 import org.fastllm.modules.stack.NamedParameter;
 import org.fastllm.modules.testing.Torch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class AdamWTest {
   static final OptimizerConfig CONFIG = new OptimizerConfig(0.1, 0.0, 0, LrSchedule.CONSTANT, 0.1, 0.9, 0.95, 1e-8,
@@ -58,8 +61,8 @@ class AdamWTest {
     return new double[] {data.get(0), data.get(1)};
   }
 
-  private static double[] train(NamedParameter parameter) {
-    AdamW adam = new AdamW(List.of(parameter), CONFIG);
+  private static double[] train(NamedParameter parameter, boolean flatGradients) {
+    AdamW adam = new AdamW(List.of(parameter), CONFIG, flatGradients);
     for (double[] g : GRADS) {
       gradient(parameter.tensor(), g);
       adam.step(0.1);
@@ -68,19 +71,21 @@ class AdamWTest {
     return values(parameter.tensor());
   }
 
-  @Test
-  void step_decayedTensor_matchesHandComputedAdamW() {
+  @ParameterizedTest(name = "flat gradients: {0}")
+  @ValueSource(booleans = {false, true})
+  void step_decayedTensor_matchesHandComputedAdamW(boolean flatGradients) {
     double[] expected = reference(0.1, 1.0, true);
-    double[] actual = train(new NamedParameter("w", parameter(), true, 1.0));
+    double[] actual = train(new NamedParameter("w", parameter(), true, 1.0), flatGradients);
 
     assertEquals(expected[0], actual[0], 1e-6);
     assertEquals(expected[1], actual[1], 1e-6);
   }
 
-  @Test
-  void step_normOrBiasWithHalfRate_isNotDecayedAndMovesAtHalfRate() {
+  @ParameterizedTest(name = "flat gradients: {0}")
+  @ValueSource(booleans = {false, true})
+  void step_normOrBiasWithHalfRate_isNotDecayedAndMovesAtHalfRate(boolean flatGradients) {
     double[] expected = reference(0.1, 0.5, false);
-    double[] actual = train(new NamedParameter("norm.weight", parameter(), false, 0.5));
+    double[] actual = train(new NamedParameter("norm.weight", parameter(), false, 0.5), flatGradients);
 
     assertEquals(expected[0], actual[0], 1e-6);
     assertEquals(expected[1], actual[1], 1e-6);
@@ -88,33 +93,57 @@ class AdamWTest {
 
   @Test
   void step_lrScaleZero_leavesTensorBitIdentical() {
-    double[] actual = train(new NamedParameter("frozen", parameter(), true, 0.0));
+    double[] actual = train(new NamedParameter("frozen", parameter(), true, 0.0), false);
 
     assertEquals(START[0], actual[0], 0.0);
     assertEquals(START[1], actual[1], 0.0);
   }
 
-  @Test
-  void clipGradients_aboveMax_scalesToMaxAndReportsNormBefore() {
-    Tensor p = parameter();
-    AdamW adam = new AdamW(List.of(new NamedParameter("w", p, true, 1.0)), CONFIG);
-    gradient(p, new double[] {3.0, 4.0});
+  /** Clipping scales the gradients the next step uses: (3, 4) clipped to norm 1 steps as (0.6, 0.8) would. */
+  @ParameterizedTest(name = "fused: {0}, flat gradients: {1}")
+  @CsvSource({"true, false", "true, true", "false, false", "false, true"})
+  void clipGradients_aboveMax_stepsWithGradientsScaledToMax(boolean fused, boolean flatGradients) {
+    Tensor clipped = parameter();
+    Tensor scaled = parameter();
+    AdamW clipping = new AdamW(List.of(new NamedParameter("w", clipped, true, 1.0)), CONFIG, fused, flatGradients);
+    AdamW plain = new AdamW(List.of(new NamedParameter("w", scaled, true, 1.0)), CONFIG, fused, flatGradients);
+    gradient(clipped, new double[] {3.0, 4.0});
+    gradient(scaled, new double[] {0.6, 0.8});
 
-    double norm = adam.clipGradients(1.0).item_double();
+    double norm = clipping.clipGradients(1.0).item_double();
+    clipping.step(0.1);
+    plain.step(0.1);
 
     assertEquals(5.0, norm, 1e-6);
-    double[] g = values(p.grad());
-    assertEquals(0.6, g[0], 1e-6);
-    assertEquals(0.8, g[1], 1e-6);
+    assertArrayEquals(values(scaled), values(clipped), 1e-6);
+    assertArrayEquals(values(plain.state().get("exp_avg.w")), values(clipping.state().get("exp_avg.w")), 1e-6);
   }
 
-  /** The optimizer moves tensors into flat buffers; backward must still add into their gradients in place. */
-  @Test
-  void backward_twiceAfterFlattening_accumulatesIntoTheSameGradient() {
+  @ParameterizedTest(name = "flat gradients: {0}")
+  @ValueSource(booleans = {false, true})
+  void clipGradients_belowMax_leavesTheStepUnscaled(boolean flatGradients) {
+    Tensor clipped = parameter();
+    Tensor plain = parameter();
+    AdamW clipping = new AdamW(List.of(new NamedParameter("w", clipped, true, 1.0)), CONFIG, flatGradients);
+    AdamW unclipped = new AdamW(List.of(new NamedParameter("w", plain, true, 1.0)), CONFIG, flatGradients);
+    gradient(clipped, new double[] {0.3, 0.4});
+    gradient(plain, new double[] {0.3, 0.4});
+
+    assertEquals(0.5, clipping.clipGradients(1.0).item_double(), 1e-6);
+    clipping.step(0.1);
+    unclipped.step(0.1);
+
+    assertArrayEquals(values(plain), values(clipped), 0);
+  }
+
+  /** Backward passes add up into the gradient the optimizer reads, whether it is autograd's own or a flat view. */
+  @ParameterizedTest(name = "flat gradients: {0}")
+  @ValueSource(booleans = {false, true})
+  void backward_twice_accumulatesIntoTheGradientTheOptimizerReads(boolean flatGradients) {
     Tensor p = parameter();
     Tensor q = parameter();
     AdamW adam = new AdamW(List.of(new NamedParameter("p", p, true, 1.0), new NamedParameter("q", q, false, 1.0)),
-        CONFIG);
+        CONFIG, flatGradients);
     gradient(p, GRADS[0]);
     gradient(p, GRADS[1]);
     gradient(q, GRADS[0]);
@@ -124,21 +153,44 @@ class AdamWTest {
     assertEquals(9.5625, adam.clipGradients(0).item_double() * adam.clipGradients(0).item_double(), 1e-4,
         "the norm covers both tensors: 1.5^2 + 1.75^2 + 0.5^2 + 2^2");
     adam.zeroGradients();
-    assertArrayEquals(new double[] {0, 0}, values(p.grad()), 0);
+    assertEquals(0.0, p.grad().defined() ? p.grad().abs().sum().item_double() : 0.0, 0);
+    gradient(p, GRADS[1]);
+    assertArrayEquals(GRADS[1], values(p.grad()), 1e-6, "after zeroGradients a backward starts from nothing");
     assertArrayEquals(START, values(p), 1e-7);
   }
 
+  /** A tensor no backward pass reached steps with a zero gradient: its weight decay still applies. */
+  @ParameterizedTest(name = "flat gradients: {0}")
+  @ValueSource(booleans = {false, true})
+  void step_tensorWithoutGradient_isDecayedOnly(boolean flatGradients) {
+    Tensor reached = parameter();
+    Tensor unreached = parameter();
+    AdamW adam = new AdamW(List.of(new NamedParameter("a", reached, true, 1.0),
+        new NamedParameter("b", unreached, true, 1.0)), CONFIG, flatGradients);
+    gradient(reached, GRADS[0]);
+
+    adam.clipGradients(1.0);
+    adam.step(0.1);
+
+    assertArrayEquals(new double[] {START[0] * (1 - 0.1 * 0.1), START[1] * (1 - 0.1 * 0.1)}, values(unreached), 1e-6);
+  }
+
   /** The fused kernel and the tensor-operation fallback are the same update. */
-  @Test
-  void step_fusedKernel_equalsTheTensorOperationUpdate() {
+  @ParameterizedTest(name = "flat gradients: {0}")
+  @ValueSource(booleans = {false, true})
+  void step_fusedKernel_equalsTheTensorOperationUpdate(boolean flatGradients) {
     Tensor fusedParameter = parameter();
     Tensor plainParameter = parameter();
-    AdamW fused = new AdamW(List.of(new NamedParameter("w", fusedParameter, true, 0.5)), CONFIG, true);
-    AdamW plain = new AdamW(List.of(new NamedParameter("w", plainParameter, true, 0.5)), CONFIG, false);
+    AdamW fused = new AdamW(List.of(new NamedParameter("w", fusedParameter, true, 0.5)), CONFIG, true,
+        flatGradients);
+    AdamW plain = new AdamW(List.of(new NamedParameter("w", plainParameter, true, 0.5)), CONFIG, false,
+        flatGradients);
     for (int step = 0; step < 5; step++) {
       for (double[] g : GRADS) {
         gradient(fusedParameter, g);
         gradient(plainParameter, g);
+        fused.clipGradients(1.0);
+        plain.clipGradients(1.0);
         fused.step(0.05);
         plain.step(0.05);
         fused.zeroGradients();
