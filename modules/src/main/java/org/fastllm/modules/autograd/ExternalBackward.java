@@ -98,9 +98,12 @@ public final class ExternalBackward {
     }
   }
 
-  /** A one-element view of {@code t} (a reshape could copy a strided view). */
+  /**
+   * A zero-dimensional view of {@code t}'s first element (a reshape could copy a strided view), which broadcasts to
+   * any output shape, a scalar's included.
+   */
   private static Tensor firstElement(Tensor t) {
-    return t.as_strided(new long[] {1}, new long[] {1});
+    return t.as_strided(new long[] {}, new long[] {});
   }
 
   /** Drops calls whose backward never ran and the gradients handed to autograd; a model's forward calls this. */

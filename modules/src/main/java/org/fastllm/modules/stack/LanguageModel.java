@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.StringTensorDictItem;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.autograd.ExternalBackward;
+import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.layer.Adapters;
 import org.fastllm.modules.norm.Normalization;
 
@@ -81,7 +82,7 @@ public final class LanguageModel extends Module {
   public Tensor loss(Tensor tokens, Tensor targets) {
     Tensor logits = logits(tokens);
     long vocab = logits.size(2);
-    return torch.cross_entropy_loss(logits.reshape(-1, vocab), targets.reshape(-1));
+    return CrossEntropy.mean(logits.reshape(-1, vocab), targets.reshape(-1));
   }
 
   /** Each parameter tensor once, under the name of its first use, in registration order. */

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.attention.Rotary;
+import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.ssm.SelectiveScan;
 
 /**
@@ -17,8 +18,9 @@ import org.fastllm.modules.ssm.SelectiveScan;
  * they replace, in float64 on the same device. The selective scan: values and the gradients of all five inputs,
  * over shapes like Mamba 1's (one group) and Mamba 2's (a group per head), lengths that end inside a chunk, and
  * bf16 inputs as autocast gives them. Rotary: values and input gradients for contiguous and transposed inputs in
- * float32 and bf16. Prints one line per case, exits 1 if any relative error passes its bound (1e-4 float32 scan,
- * 1e-5 float32 rotary, 2e-2 bf16), then times the scan alone.
+ * float32 and bf16. Cross-entropy: loss and logits gradient in float32 and bf16 at two vocabulary sizes. Prints one
+ * line per case, exits 1 if any relative error passes its bound (1e-4 float32 scan, 1e-5 float32 rotary and
+ * cross-entropy, 2e-2 bf16), then times the scan alone and the loss alone.
  *
  * <pre>{@code run-gpu.sh org.fastllm.modules.bench.KernelCheck}</pre>
  */
@@ -50,9 +52,19 @@ public final class KernelCheck {
         }
       }
     }
+    for (torch.ScalarType type : new torch.ScalarType[] {torch.ScalarType.Float, torch.ScalarType.BFloat16}) {
+      for (long vocab : new long[] {1000, 50304}) {
+        try (PointerScope scope = new PointerScope()) {
+          ok &= crossEntropy(device, type, vocab);
+        }
+      }
+    }
     System.out.println(ok ? "kernel check: all cases within bounds" : "kernel check: FAILED");
     try (PointerScope scope = new PointerScope()) {
       timing(device);
+    }
+    try (PointerScope scope = new PointerScope()) {
+      crossEntropyTiming(device);
     }
     System.exit(ok ? 0 : 1);
   }
@@ -163,6 +175,61 @@ public final class KernelCheck {
     System.out.printf(Locale.ROOT, "rotary       b=2 h=6 t=300 size=64 %s%s: y %.1e dx %.1e  %s%n", type,
         transposed ? " transposed" : "", ey, ex, ok ? "ok" : "OVER " + bound);
     return ok;
+  }
+
+  /**
+   * The cross-entropy kernels against libtorch's cross_entropy on float64 copies of the same rounded logits: loss
+   * and logits gradient (incoming gradient 1.7), some rows left out (target -100).
+   */
+  private static boolean crossEntropy(Device device, torch.ScalarType type, long vocab) {
+    TensorOptions f64 = new TensorOptions(torch.ScalarType.Double).device(new DeviceOptional(device));
+    long rows = 300;
+    Tensor x = torch.randn(new long[] {rows, vocab}, f64).mul(new Scalar(4.0)).to(type).detach()
+        .set_requires_grad(true);
+    Tensor ids = torch.randint(vocab, new long[] {rows}, new TensorOptions(torch.ScalarType.Long)
+        .device(new DeviceOptional(device)));
+    ids.narrow(0, 10, 5).fill_(new Scalar(CrossEntropy.IGNORED));
+    Tensor exact = x.detach().to(torch.ScalarType.Double).set_requires_grad(true);
+    Tensor expected = torch.cross_entropy_loss(exact, ids);
+    expected.mul(new Scalar(1.7)).backward();
+    boolean kernels = CrossEntropy.usesKernels(x);
+    Tensor actual = CrossEntropy.mean(x, ids);
+    actual.mul(new Scalar(1.7)).backward();
+    double bound = type == torch.ScalarType.Float ? 1e-5 : 2e-2;
+    double el = Math.abs(actual.item_double() - expected.item_double()) / Math.abs(expected.item_double());
+    double ex = error(x.grad(), exact.grad());
+    boolean ok = kernels && Math.max(el, ex) < bound && x.grad().scalar_type().intern() == type;
+    System.out.printf(Locale.ROOT, "cross-entropy rows=%d vocab=%d %s: loss %.1e dx %.1e  %s%n", rows, vocab, type,
+        el, ex, ok ? "ok" : kernels ? "OVER " + bound : "NOT FUSED");
+    return ok;
+  }
+
+  /** Median milliseconds of loss forward+backward at the training cases' shape: 8192 rows of 50304 bf16 logits. */
+  private static void crossEntropyTiming(Device device) {
+    TensorOptions bf16 = new TensorOptions(torch.ScalarType.BFloat16).device(new DeviceOptional(device));
+    Tensor base = torch.randn(new long[] {8192, 50304}, bf16);
+    Tensor ids = torch.randint(50304, new long[] {8192}, new TensorOptions(torch.ScalarType.Long)
+        .device(new DeviceOptional(device)));
+    for (boolean fused : new boolean[] {true, false}) {
+      double[] runs = new double[10];
+      for (int i = -3; i < runs.length; i++) {
+        try (PointerScope step = new PointerScope()) {
+          Tensor x = base.detach().set_requires_grad(true);
+          x.select(0, 0).select(0, 0).item_double();
+          long start = System.nanoTime();
+          // libtorch's way is what autocast does: a float32 copy, then log-softmax and its backward in float32
+          Tensor loss = fused ? CrossEntropy.mean(x, ids) : torch.cross_entropy_loss(x.to(torch.ScalarType.Float), ids);
+          loss.backward();
+          x.grad().select(0, 0).select(0, 0).item_double();
+          if (i >= 0) {
+            runs[i] = (System.nanoTime() - start) / 1e6;
+          }
+        }
+      }
+      java.util.Arrays.sort(runs);
+      System.out.printf(Locale.ROOT, "cross-entropy timing rows=8192 vocab=50304 bf16: %-17s forward+backward %8.3f ms%n",
+          fused ? "kernels" : "tensor operations", runs[runs.length / 2]);
+    }
   }
 
   private static Tensor[] leaves(Tensor[] base, torch.ScalarType type) {
