@@ -2,10 +2,11 @@
 # On the GPU host, in one call: for each case, `fastllm-cli train` of its config and the same model in Python PyTorch
 # (fused AdamW; FOREACH=1 adds a foreach AdamW run), same token file and shapes, bf16 autocast; tokens/s of each, the
 # ratios and the model FLOP utilisation; then the last Java checkpoint read by Python's safetensors package.
-# Runs alternate (Java, Python, Java without its own kernels, Java, Python) so drift in the machine's speed touches
-# both sides; Java and Python fused are each the mean of their two runs. "Java without its own kernels" is the same
-# Java run with the run-time compiled kernels (selective scan, rotary) turned off.
-# Usage: bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b (default: gpt2-small)
+# Runs alternate (Java, Python, Java variants, Java, Python) so drift in the machine's speed touches both sides; Java
+# and Python fused are each the mean of their two runs. The variants are the same Java run with JVM options, each
+# `label=-Dname=value,-Dname=value` in VARIANTS (space separated); the default one, java-tensor-ops, turns the
+# run-time compiled kernels (selective scan, rotary, cross-entropy) off.
+# Usage: [VARIANTS=...] bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b (default: gpt2-small)
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out).
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"
@@ -23,16 +24,21 @@ java_run() {  # case label [JVM options...]
   b/run-gpu.sh "$@" org.fastllm.cli.Main train --config "bench/gpu/$case.yaml" data.path="$work/tokens.u16" \
     training.output_dir="$work/$case-$label" > "$work/$case-$label.log" 2>&1
   echo "$case $label: java exit $?"; tail -2 "$work/$case-$label.log"
+  grep -a -m5 -i "nvrtc\|could not\|warning\|exception" "$work/$case-$label.log"
   cp "$work/$case-$label/metrics.jsonl" "$out/train-$case-$label.jsonl" 2>/dev/null
 }
-python_run() {  # case adamw
+python_run() {  # case adamw [more options]
   python3 bench/gpu/train_reference.py --tokens "$work/tokens.u16" --vocab 50304 --steps 20 --warmup 10 \
-    --adamw "$2" --name "$1" ${PY[$1]} >> "$out/train-python.jsonl"
+    --adamw "$2" --name "$1" ${PY[$1]} "${@:3}" >> "$out/train-python.jsonl"
 }
 for case in "${@:-gpt2-small}"; do
   java_run "$case" java
-  python_run "$case" fused
-  java_run "$case" java-tensor-ops -Dfastllm.fusedScan=false -Dfastllm.fusedRotary=false
+  # PROFILE=n: the first Python run also profiles n steps and writes the kernels taking the most GPU time
+  python_run "$case" fused ${PROFILE:+--profile "$PROFILE"} 2> >(tee "$out/profile-python-$case.txt" >&2)
+  for variant in ${VARIANTS:-java-tensor-ops=-Dfastllm.fusedScan=false,-Dfastllm.fusedRotary=false,-Dfastllm.fusedLoss=false}; do
+    options=${variant#*=}
+    java_run "$case" "${variant%%=*}" ${options//,/ }
+  done
   [ "${FOREACH:-0}" = 1 ] && python_run "$case" foreach
   java_run "$case" java-again
   python_run "$case" fused

@@ -37,8 +37,11 @@ def main(out, work, *cases):
     for case in cases:
         refs = [p for p in python if p["case"] == case]
         params = refs[0]["parameters"] if refs else 0
-        runs = {label: java_rate(out, case, label) for label in ("java", "java-again", "java-tensor-ops")}
-        mains = [r for label, r in runs.items() if label != "java-tensor-ops" and r]
+        prefix = f"train-{case}-"
+        variants = sorted(f[len(prefix):-len(".jsonl")] for f in os.listdir(out)
+                          if f.startswith(prefix) and f.endswith(".jsonl") and f[len(prefix):-6] not in ("java", "java-again"))
+        runs = {label: java_rate(out, case, label) for label in ["java", "java-again"] + variants}
+        mains = [r for label, r in runs.items() if label in ("java", "java-again") and r]
         if not mains:
             print(f"{case:11} java run missing")
             continue

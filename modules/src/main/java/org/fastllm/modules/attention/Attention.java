@@ -3,6 +3,7 @@ package org.fastllm.modules.attention;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.fastllm.modules.layer.Split;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.TransformerBlockConfig;
@@ -67,8 +68,9 @@ public final class Attention extends SequenceLayer {
     Tensor q = query.forward(input, adapters).view(batch, time, heads, headSize).transpose(1, 2);
     Tensor kv = keyValue.forward(input, adapters);
     long kvWidth = (long) groups * headSize;
-    Tensor k = kv.narrow(2, 0, kvWidth).reshape(batch, time, groups, headSize).transpose(1, 2);
-    Tensor v = kv.narrow(2, kvWidth, kvWidth).reshape(batch, time, groups, headSize).transpose(1, 2);
+    Tensor[] keysValues = Split.parts(kv, 2, kvWidth, kvWidth);
+    Tensor k = keysValues[0].reshape(batch, time, groups, headSize).transpose(1, 2);
+    Tensor v = keysValues[1].reshape(batch, time, groups, headSize).transpose(1, 2);
     if (rotary != null) {
       q = rotary.apply(q);
       k = rotary.apply(k);

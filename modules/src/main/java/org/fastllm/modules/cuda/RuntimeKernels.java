@@ -161,7 +161,7 @@ public final class RuntimeKernels {
     nvrtc.nvrtcGetProgramLogSize(program, size);
     BytePointer log = new BytePointer(size.get());
     nvrtc.nvrtcGetProgramLog(program, log);
-    return log.getString(StandardCharsets.UTF_8);
+    return log.getString(StandardCharsets.UTF_8).replace("\0", "");   // the size counts the final NUL
   }
 
   private static String read(String resource) {

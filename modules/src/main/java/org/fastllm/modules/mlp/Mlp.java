@@ -1,6 +1,7 @@
 package org.fastllm.modules.mlp;
 
 import org.bytedeco.pytorch.Tensor;
+import org.fastllm.modules.layer.Split;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.Activation;
 import org.fastllm.dsl.config.BlockConfig;
@@ -39,7 +40,8 @@ public final class Mlp extends SequenceLayer {
     Tensor hidden;
     if (gated) {
       long half = inner.size(-1) / 2;
-      hidden = activate(inner.narrow(-1, 0, half)).mul(inner.narrow(-1, half, half));
+      Tensor[] gateUp = Split.parts(inner, inner.dim() - 1, half, half);
+      hidden = activate(gateUp[0]).mul(gateUp[1]);
     } else {
       hidden = activate(inner);
     }

@@ -3,6 +3,7 @@ package org.fastllm.modules.ssm;
 import org.fastllm.modules.layer.Parameters;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.fastllm.modules.layer.Split;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.modules.layer.Adapters;
@@ -63,13 +64,13 @@ public final class DiscreteMamba2Mixer extends SequenceLayer {
   public Tensor forward(Tensor input, Adapters adapters) {
     long batch = input.size(0);
     long time = input.size(1);
-    Tensor projected = inProj.forward(input, adapters);
-    Tensor xbc = torch.silu(conv.forward(projected.narrow(2, 0, inner + 2 * bc)));
-    Tensor z = projected.narrow(2, inner + 2 * bc, inner);
-    Tensor a = projected.narrow(2, 2 * inner + 2 * bc, vHeads);
-    Tensor x = xbc.narrow(2, 0, inner).reshape(batch, time, vHeads, inner / vHeads);
-    Tensor b = toVHeads(xbc.narrow(2, inner, bc).reshape(batch, time, qkHeads, state));
-    Tensor c = toVHeads(xbc.narrow(2, inner + bc, bc).reshape(batch, time, qkHeads, state));
+    Tensor[] projected = Split.parts(inProj.forward(input, adapters), 2, inner + 2 * bc, inner, vHeads);
+    Tensor[] xbc = Split.parts(torch.silu(conv.forward(projected[0])), 2, inner, bc, bc);
+    Tensor z = projected[1];
+    Tensor a = projected[2];
+    Tensor x = xbc[0].reshape(batch, time, vHeads, inner / vHeads);
+    Tensor b = toVHeads(xbc[1].reshape(batch, time, qkHeads, state));
+    Tensor c = toVHeads(xbc[2].reshape(batch, time, qkHeads, state));
     Tensor y = scan.scan(x, torch.softplus(a).neg(), b, c).add(x.mul(skip.view(1, 1, vHeads, 1)));
     Tensor gate = zBias == null ? z : z.add(zBias);
     return outProj.forward(y.reshape(batch, time, inner).mul(torch.silu(gate)), adapters);

@@ -2,6 +2,7 @@ package org.fastllm.modules.ssm;
 
 import org.fastllm.modules.layer.Parameters;
 import org.bytedeco.pytorch.Tensor;
+import org.fastllm.modules.layer.Split;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.modules.layer.Adapters;
@@ -65,12 +66,13 @@ public final class Mamba1Mixer extends SequenceLayer {
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
     Tensor xz = inProj.forward(input, adapters);
-    Tensor u = torch.silu(conv.forward(xz.narrow(2, 0, inner)));
-    Tensor z = xz.narrow(2, inner, inner);
-    Tensor projected = xProj.forward(u, adapters);
-    Tensor delta = torch.softplus(dtProj.forward(projected.narrow(2, 0, rank), adapters));
-    Tensor b = projected.narrow(2, rank, state).unsqueeze(2);
-    Tensor c = projected.narrow(2, rank + state, state).unsqueeze(2);
+    Tensor[] xAndZ = Split.parts(xz, 2, inner, inner);
+    Tensor u = torch.silu(conv.forward(xAndZ[0]));
+    Tensor z = xAndZ[1];
+    Tensor[] projected = Split.parts(xProj.forward(u, adapters), 2, rank, state, state);
+    Tensor delta = torch.softplus(dtProj.forward(projected[0], adapters));
+    Tensor b = projected[1].unsqueeze(2);
+    Tensor c = projected[2].unsqueeze(2);
     Tensor a = aLog.exp().neg();
     Tensor y = scan.scan(u, delta, a, b, c).add(u.mul(skip));
     return outProj.forward(y.mul(torch.silu(z)), adapters);

@@ -3,6 +3,7 @@ package org.fastllm.modules.ssm;
 import org.fastllm.modules.layer.Parameters;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.fastllm.modules.layer.Split;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.modules.layer.Adapters;
@@ -79,11 +80,11 @@ public final class Mamba2Mixer extends SequenceLayer {
 
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
-    Tensor projected = inProj.forward(input, adapters);
-    Tensor z = projected.narrow(2, 0, inner);
-    Tensor x = projected.narrow(2, inner, xb);
-    Tensor b = projected.narrow(2, inner + xb, xb);
-    Tensor c = projected.narrow(2, inner + 2 * xb, inner);
+    Tensor[] projected = Split.parts(inProj.forward(input, adapters), 2, inner, xb, xb, inner);
+    Tensor z = projected[0];
+    Tensor x = projected[1];
+    Tensor b = projected[2];
+    Tensor c = projected[3];
     Tensor delta = torch.softplus(dtProj.forward(dtInProj.forward(input, adapters), adapters));
     Tensor u = repeatBeforeConv
         ? torch.silu(conv.forward(toHeads(x)))

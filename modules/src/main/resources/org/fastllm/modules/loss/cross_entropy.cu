@@ -33,16 +33,24 @@ __device__ __forceinline__ element store(float f) { return f; }
 #define LOG2E 1.4426950408889634f
 #define LN2 0.6931471805599453f
 #define IGNORED (-100)
+// NVRTC has no math.h: minus infinity and a quiet NaN by their bits
+#define NEGATIVE_INFINITY __int_as_float(0xff800000)
+#define QUIET_NAN __int_as_float(0x7fc00000)
+
+// 16 bytes loaded or stored at once
+struct alignas(16) Raw {
+  unsigned int word[4];
+};
 
 union Vector {
-  uint4 raw;
+  Raw raw;
   element e[VEC];
 };
 
 // (m, s) and (m2, s2) as one pair: the sum of 2^(v - m) over both sets, against their common maximum.
 __device__ __forceinline__ void merge(float& m, float& s, float m2, float s2) {
   const float top = fmaxf(m, m2);
-  if (top == -INFINITY) {
+  if (top == NEGATIVE_INFINITY) {
     return;   // both sets empty so far
   }
   s = s * exp2f(m - top) + s2 * exp2f(m2 - top);
@@ -54,14 +62,14 @@ extern "C" __global__ void cross_entropy_forward(const element* __restrict__ log
   __shared__ float maxima[32];
   __shared__ float sums[32];
   const long long row = blockIdx.x;
-  const uint4* x = reinterpret_cast<const uint4*>(logits + row * vocab);
-  float m = -INFINITY;
+  const Raw* x = reinterpret_cast<const Raw*>(logits + row * vocab);
+  float m = NEGATIVE_INFINITY;
   float s = 0.0f;
   for (int v = threadIdx.x; v < vocab / VEC; v += blockDim.x) {
     Vector in;
     in.raw = x[v];
     float scaled[VEC];
-    float top = -INFINITY;
+    float top = NEGATIVE_INFINITY;
 #pragma unroll
     for (int k = 0; k < VEC; k++) {
       scaled[k] = load(in.e[k]) * LOG2E;
@@ -86,7 +94,7 @@ extern "C" __global__ void cross_entropy_forward(const element* __restrict__ log
   __syncthreads();
   if (warp == 0) {
     const int warps = blockDim.x / 32;
-    m = lane < warps ? maxima[lane] : -INFINITY;
+    m = lane < warps ? maxima[lane] : NEGATIVE_INFINITY;
     s = lane < warps ? sums[lane] : 0.0f;
     for (int offset = 16; offset > 0; offset >>= 1) {
       merge(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
@@ -96,7 +104,7 @@ extern "C" __global__ void cross_entropy_forward(const element* __restrict__ log
       const long long t = targets[row];
       rowLse[row] = lse;
       rowLoss[row] = t == IGNORED ? 0.0f
-          : (t < 0 || t >= vocab) ? __int_as_float(0x7fc00000) : lse - load(logits[row * vocab + t]);
+          : (t < 0 || t >= vocab) ? QUIET_NAN : lse - load(logits[row * vocab + t]);
     }
   }
 }
@@ -109,8 +117,8 @@ extern "C" __global__ void cross_entropy_backward(const element* __restrict__ lo
   const long long t = targets[row];
   const float factor = t == IGNORED ? 0.0f : *scale;
   const float lse2 = rowLse[row] * LOG2E;
-  const uint4* x = reinterpret_cast<const uint4*>(logits + row * vocab);
-  uint4* dx = reinterpret_cast<uint4*>(gradient + row * vocab);
+  const Raw* x = reinterpret_cast<const Raw*>(logits + row * vocab);
+  Raw* dx = reinterpret_cast<Raw*>(gradient + row * vocab);
   for (int v = threadIdx.x; v < vocab / VEC; v += blockDim.x) {
     Vector in;
     Vector out;
