@@ -24,8 +24,11 @@ import org.bytedeco.pytorch.global.torch;
  * Tensor y = ExternalBackward.attach(kernelOutput, List.of(u, delta), dy -> new Tensor[] {du(dy), ddelta(dy)});
  * }</pre>
  *
- * <p>How: the output gets {@code 0 x} one element of each input added (so autograd sends a gradient to every input,
- * adding nothing of its own; a non-finite element makes the output NaN, as the step would diverge anyway), a hook on the output computes the inputs' gradients, and a hook on each input adds its share. The
+ * <p>How: the output gets {@code 0 x} the sum of each input added (so autograd sends a gradient to every input,
+ * adding nothing of its own; a non-finite input makes the output NaN, as the step would diverge anyway), a hook on
+ * the output computes the inputs' gradients, and a hook on each input adds its share. A sum's gradient is a
+ * broadcast view that costs no memory: where nothing else uses an input, its hook hands over the computed gradient
+ * as it is, with no zero tensor the input's size made and added to (a one-element view as the link cost both). The
  * presets bind tensor hooks but no custom autograd functions, and a hook receives only a gradient, so the hooks
  * are a few shared instances and calls are matched by order: a backward pass reaches calls in the reverse order
  * of their forwards, for the output hooks and for each input position alike. A model's forward starts with
@@ -80,8 +83,8 @@ public final class ExternalBackward {
       for (int i = 0; i < inputs.size(); i++) {
         Tensor input = inputs.get(i);
         if (input.requires_grad() && input.numel() > 0) {
-          Tensor first = firstElement(input);
-          link = link == null ? first : link.add(first);
+          Tensor sum = input.sum();
+          link = link == null ? sum : link.add(sum);
           input.register_hook(INPUT_HOOKS[i]);
           call.dtypes[i] = input.scalar_type().intern();
           INPUTS.get(i).push(call);
@@ -90,7 +93,7 @@ public final class ExternalBackward {
       if (link == null) {
         return output;   // only empty inputs want a gradient: they get none
       }
-      // output + 0 x link: the inputs' elements join the graph with gradient exactly zero, in one pass
+      // output + 0 x link: the inputs join the graph with gradient exactly zero, in one pass
       Tensor connected = output.add(link.to(output.scalar_type()), new Scalar(0.0));
       connected.register_hook(OUTPUT_HOOK);
       OUTPUTS.push(call);
@@ -98,12 +101,17 @@ public final class ExternalBackward {
     }
   }
 
-  /**
-   * A zero-dimensional view of {@code t}'s first element (a reshape could copy a strided view), which broadcasts to
-   * any output shape, a scalar's included.
-   */
-  private static Tensor firstElement(Tensor t) {
-    return t.as_strided(new long[] {}, new long[] {});
+  /** Whether {@code gradient} is the link's zero alone: a broadcast view, which any other use would have replaced. */
+  private static boolean linkOnly(Tensor gradient) {
+    if (!gradient.defined()) {
+      return true;
+    }
+    for (long i = 0; i < gradient.dim(); i++) {
+      if (gradient.stride(i) != 0 && gradient.size(i) > 1) {
+        return false;
+      }
+    }
+    return gradient.numel() > 1;
   }
 
   /** Drops calls whose backward never ran and the gradients handed to autograd; a model's forward calls this. */
@@ -162,9 +170,22 @@ public final class ExternalBackward {
     }
   }
 
+  /**
+   * A hook's argument is JavaCPP's own copy of the gradient (the presets pass it by value), owned by the Java
+   * object and otherwise freed only when the garbage collector finds it: each hook closes it when done. Left to the
+   * collector, the gradients of the hooked tensors piled up on the GPU, about one input's size per call and step.
+   */
   private static final class OutputHook extends VoidTensorHook {
     @Override
     public void call(TensorBase gradient) {
+      try {
+        run(gradient);
+      } finally {
+        gradient.close();   // see the class comment
+      }
+    }
+
+    private void run(TensorBase gradient) {
       synchronized (LOCK) {
         releaseReturned();
         Call call = OUTPUTS.poll();
@@ -197,6 +218,14 @@ public final class ExternalBackward {
 
     @Override
     public TensorBase call(TensorBase gradient) {
+      try {
+        return run(gradient);
+      } finally {
+        gradient.close();   // see OutputHook
+      }
+    }
+
+    private TensorBase run(TensorBase gradient) {
       synchronized (LOCK) {
         releaseReturned();
         Call call = INPUTS.get(position).poll();
@@ -208,7 +237,7 @@ public final class ExternalBackward {
             total = incoming;
           } else {
             Tensor mine = own.to(call.dtypes[position]);
-            total = incoming.defined() ? incoming.add(mine) : mine;
+            total = linkOnly(incoming) ? mine : incoming.add(mine);
           }
           keep(scope, total);
           RETURNED.add(total);

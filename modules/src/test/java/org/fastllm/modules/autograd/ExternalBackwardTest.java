@@ -110,6 +110,31 @@ class ExternalBackwardTest {
     }
   }
 
+  /**
+   * The hooks' arguments are copies JavaCPP makes of autograd's gradients; kept until the garbage collector ran,
+   * they held every hooked tensor's gradient (on the GPU: gigabytes per step). After a backward pass nothing but
+   * the test's own handles may hold the gradients the hooks saw.
+   */
+  @Test
+  void backward_leavesNoHandleOnTheGradientsTheHooksSaw() {
+    Tensor[] seen = new Tensor[1];
+    Tensor x = torch.ones(4).set_requires_grad(true);
+    Tensor out;
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      out = x.mul(new Scalar(2.0));
+    }
+    Tensor y = ExternalBackward.attach(out, List.of(x), dy -> {
+      seen[0] = new Tensor(dy);
+      seen[0].retainReference();   // the test's handle, beyond the hook's scope
+      return new Tensor[] {dy.mul(new Scalar(2.0))};
+    });
+    y.mul(torch.ones(4).mul(new Scalar(5.0))).sum().backward();
+
+    assertEquals(10.0, x.grad().select(0, 0).item_double());
+    assertEquals(1, seen[0].use_count(), "only the test's handle is left on d loss / d output");
+    seen[0].close();
+  }
+
   @Test
   void autogradOff_returnsTheOutputItself() {
     Tensor x = torch.ones(2).set_requires_grad(true);

@@ -76,7 +76,7 @@ public final class NativeMemoryBench {
   }
 
   /** The blocks alice (attention, window 16), mia (mamba2) and sam (shared, per-use LoRA), in {@code pattern}. */
-  static ModelConfig config(List<String> pattern) {
+  public static ModelConfig config(List<String> pattern) {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     blocks.put("alice", new TransformerBlockConfig(null, null, null, null, null, null, null, null, null, null, null,
         4, 2, null, true, 16, true, null, null));
