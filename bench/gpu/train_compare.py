@@ -20,12 +20,15 @@ def mfu(case, parameters, tokens_per_s):
     return tokens_per_s * (6 * parameters + 12 * attention_layers * hidden * seq) / PEAK
 
 
-def java_rate(out, case, label):
+def java_run(out, case, label):
+    """(median tokens/s after 10 steps, peak GPU GiB over the run), or None."""
     path = os.path.join(out, f"train-{case}-{label}.jsonl")
     if not os.path.exists(path):
         return None
     steps = [json.loads(l) for l in open(path) if l.strip()]
-    return statistics.median(s["tokens_per_s"] for s in steps[10:]) if len(steps) > 10 else None
+    if len(steps) <= 10:
+        return None
+    return statistics.median(s["tokens_per_s"] for s in steps[10:]), max(s.get("gpu_peak_gib", 0) for s in steps)
 
 
 def main(out, work, *cases):
@@ -33,27 +36,30 @@ def main(out, work, *cases):
     python = [json.loads(l) for l in open(os.path.join(out, "train-python.jsonl")) if l.strip()]
     checkpoints = dict(l.split() for l in open(os.path.join(work, "checkpoints.txt"))) if os.path.exists(
         os.path.join(work, "checkpoints.txt")) else {}
-    print(f"{'case':11} {'impl':22} {'params':>14} {'tokens/s':>10} {'MFU':>6} {'java/this':>9}")
+    print(f"{'case':11} {'impl':22} {'params':>14} {'tokens/s':>10} {'MFU':>6} {'java/this':>9} {'GPU GiB':>8}")
     for case in cases:
         refs = [p for p in python if p["case"] == case]
         params = refs[0]["parameters"] if refs else 0
         prefix = f"train-{case}-"
         variants = sorted(f[len(prefix):-len(".jsonl")] for f in os.listdir(out)
                           if f.startswith(prefix) and f.endswith(".jsonl") and f[len(prefix):-6] not in ("java", "java-again"))
-        runs = {label: java_rate(out, case, label) for label in ["java", "java-again"] + variants}
-        mains = [r for label, r in runs.items() if label in ("java", "java-again") and r]
+        runs = {label: java_run(out, case, label) for label in ["java", "java-again"] + variants}
+        memory = {label: r[1] for label, r in runs.items() if r}
+        runs = {label: r[0] for label, r in runs.items() if r}
+        mains = [r for label, r in runs.items() if label in ("java", "java-again")]
         if not mains:
             print(f"{case:11} java run missing")
             continue
         java = statistics.mean(mains)
-        rows = [("java (mean of 2)", java)] + [(f"  {label}", r) for label, r in runs.items() if r]
+        rows = [("java (mean of 2)", java, None)] + [(f"  {label}", r, memory[label]) for label, r in runs.items()]
         fused = [p["tokens_per_s"] for p in refs if p["impl"] == "python-fused"]
         if fused:
-            rows.append(("python-fused (mean)", statistics.mean(fused)))
-        rows += [(f"  {p['impl']}", p["tokens_per_s"]) for p in refs]
-        for name, rate in rows:
+            rows.append(("python-fused (mean)", statistics.mean(fused), None))
+        rows += [(f"  {p['impl']}", p["tokens_per_s"], p.get("gpu_peak_gib")) for p in refs]
+        for name, rate, gib in rows:
             ratio = "" if name.startswith("java") else f"{java / rate:.3f}"
-            print(f"{case:11} {name:22} {params:>14,} {rate:>10,.0f} {mfu(case, params, rate):>6.1%} {ratio:>9}")
+            gib = f"{gib:.1f}" if gib else ""
+            print(f"{case:11} {name:22} {params:>14,} {rate:>10,.0f} {mfu(case, params, rate):>6.1%} {ratio:>9} {gib:>8}")
         if case in checkpoints:
             from safetensors import safe_open
             with safe_open(os.path.join(checkpoints[case], "model.safetensors"), framework="pt") as f:

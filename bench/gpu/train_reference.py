@@ -192,7 +192,8 @@ def main():
     print(json.dumps({"case": a.name, "impl": f"python-{a.adamw}", "parameters": sum(q.numel() for q in model.parameters()),
                       "hidden": a.hidden, "layers": a.layers, "seq": a.seq, "batch": a.batch,
                       "step_ms": round(median * 1e3, 2), "tokens_per_s": round(a.batch * a.seq / median),
-                      "last_loss": round(loss.item(), 4)}), flush=True)
+                      "last_loss": round(loss.item(), 4),
+                      "gpu_peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -53,8 +53,10 @@ final class ProgressBar implements Trainer.Listener {
 
   private String line(StepReport r) {
     String validation = lastValidation == null ? "" : String.format(Locale.ROOT, "  val %.4f", lastValidation);
-    return String.format(Locale.ROOT, "step %d/%d  loss %.4f%s  %,d tok/s  lr %.2e  ETA %s", r.step(),
-        r.totalSteps(), r.loss(), validation, Math.round(r.tokensPerSecond()), r.learningRate(),
+    String memory = r.devicePeakBytes() == null ? ""
+        : String.format(Locale.ROOT, "  GPU %.1f GiB", r.devicePeakBytes() / 1073741824.0);
+    return String.format(Locale.ROOT, "step %d/%d  loss %.4f%s  %,d tok/s%s  lr %.2e  ETA %s", r.step(),
+        r.totalSteps(), r.loss(), validation, Math.round(r.tokensPerSecond()), memory, r.learningRate(),
         duration(r.secondsLeft()));
   }
 

@@ -291,7 +291,7 @@ public final class Trainer implements AutoCloseable {
         double stepSeconds = (System.nanoTime() - stepStart) / 1e9;
         double left = elapsed / (done - firstStep) * (total - done);
         StepReport report = new StepReport(done, total, loss, lr, norm, tokensPerStep / stepSeconds, validation,
-            elapsed, left, (long) done * tokensPerStep);
+            elapsed, left, (long) done * tokensPerStep, DeviceMemory.peakSinceLastCall(device));
         writeMetrics(metrics, report);
         listener.onStep(report);
         int interval = config.checkpoint().interval();
@@ -399,6 +399,9 @@ public final class Trainer implements AutoCloseable {
     line.put("grad_norm", r.gradNorm());
     if (r.validationLoss() != null) {
       line.put("val_loss", r.validationLoss());
+    }
+    if (r.devicePeakBytes() != null) {
+      line.put("gpu_peak_gib", Math.round(r.devicePeakBytes() / 1073741824.0 * 100) / 100.0);
     }
     metrics.write(Checkpoint.JSON.writeValueAsString(line));
     metrics.newLine();
