@@ -6,7 +6,8 @@
 # and Python fused are each the mean of their two runs. The variants are the same Java run with JVM options, each
 # `label=-Dname=value,-Dname=value` in VARIANTS (space separated); the default one, java-tensor-ops, turns the
 # run-time compiled kernels (selective scan, rotary, cross-entropy) off.
-# Usage: [VARIANTS=...] bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b (default: gpt2-small)
+# Usage: [VARIANTS=...] bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b gpt-1b-accum (default:
+# gpt2-small)
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out).
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"
@@ -18,11 +19,15 @@ declare -A PY=(
   [gpt2-small]="--hidden 768 --layers 12 --heads 12 --groups 12 --seq 1024 --batch 8 --pattern t"
   [hybrid]="--hidden 768 --layers 12 --heads 12 --groups 12 --seq 1024 --batch 8 --pattern t,m,s,m"
   [gpt-1b]="--hidden 2048 --layers 18 --heads 16 --groups 16 --seq 2048 --batch 4 --pattern t"
+  [gpt-1b-accum]="--hidden 2048 --layers 18 --heads 16 --groups 16 --seq 2048 --batch 4 --pattern t --accumulation 2"
 )
+# gpt-1b-accum: gpt-1b with two micro-batches of 4 per optimizer step
+declare -A CONFIG=([gpt-1b-accum]="gpt-1b training.gradient_accumulation=2")
 java_run() {  # case label [JVM options...]
   local case=$1 label=$2; shift 2
-  b/run-gpu.sh "$@" org.fastllm.cli.Main train --config "bench/gpu/$case.yaml" data.path="$work/tokens.u16" \
-    training.output_dir="$work/$case-$label" > "$work/$case-$label.log" 2>&1
+  local config=(${CONFIG[$case]:-$case})
+  b/run-gpu.sh "$@" org.fastllm.cli.Main train --config "bench/gpu/${config[0]}.yaml" "${config[@]:1}" \
+    data.path="$work/tokens.u16" training.output_dir="$work/$case-$label" > "$work/$case-$label.log" 2>&1
   echo "$case $label: java exit $?"; tail -2 "$work/$case-$label.log"
   grep -a -m5 -i "nvrtc\|could not\|warning\|exception" "$work/$case-$label.log"
   cp "$work/$case-$label/metrics.jsonl" "$out/train-$case-$label.jsonl" 2>/dev/null

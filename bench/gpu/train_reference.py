@@ -157,6 +157,7 @@ def main():
     p.add_argument("--pattern", default="t")
     p.add_argument("--name", default="")
     p.add_argument("--adamw", choices=["fused", "foreach", "single"], default="fused")
+    p.add_argument("--accumulation", type=int, default=1, help="micro-batches of --batch per optimizer step")
     p.add_argument("--profile", type=int, default=0, help="after the timed steps, profile this many more and print "
                    "the kernels taking the most GPU time (to stderr)")
     a = p.parse_args()
@@ -172,13 +173,16 @@ def main():
     span = a.batch * (a.seq + 1)
     times = []
     for step in range(a.warmup + a.steps):
-        start = (step * span) % (len(data) - span)
-        chunk = data[start:start + span].view(a.batch, a.seq + 1).to(device, non_blocking=True)
+        chunks = []
+        for micro in range(a.accumulation):
+            start = ((step * a.accumulation + micro) * span) % (len(data) - span)
+            chunks.append(data[start:start + span].view(a.batch, a.seq + 1).to(device, non_blocking=True))
         torch.cuda.synchronize()
         began = time.perf_counter()
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = model(chunk[:, :-1], chunk[:, 1:])
-        loss.backward()
+        for chunk in chunks:
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                loss = model(chunk[:, :-1], chunk[:, 1:])
+            (loss / a.accumulation).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -191,7 +195,8 @@ def main():
     median = times[len(times) // 2]
     print(json.dumps({"case": a.name, "impl": f"python-{a.adamw}", "parameters": sum(q.numel() for q in model.parameters()),
                       "hidden": a.hidden, "layers": a.layers, "seq": a.seq, "batch": a.batch,
-                      "step_ms": round(median * 1e3, 2), "tokens_per_s": round(a.batch * a.seq / median),
+                      "step_ms": round(median * 1e3, 2), "accumulation": a.accumulation,
+                      "tokens_per_s": round(a.batch * a.seq * a.accumulation / median),
                       "last_loss": round(loss.item(), 4),
                       "gpu_peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2)}), flush=True)
 
