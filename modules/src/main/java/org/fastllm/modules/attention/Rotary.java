@@ -76,7 +76,9 @@ public record Rotary(double theta) {
     try (NoGradGuard noGrad = new NoGradGuard()) {
       out = turn(module, x, table, 1.0f);
     }
-    return ExternalBackward.attach(out, List.of(x), dy -> new Tensor[] {turn(module, dy, table, -1.0f)});
+    // the tables are saved: a longer sequence before this backward replaces them in the cache
+    return ExternalBackward.attach(out, List.of(x), List.of(table[0], table[1]),
+        dy -> new Tensor[] {turn(module, dy, table, -1.0f)});
   }
 
   /** {@code x} turned by {@code sign} times each angle, into a new contiguous tensor of its shape and type. */

@@ -68,16 +68,27 @@ public final class ExternalBackward {
 
   /**
    * {@code output}, computed without autograd from {@code inputs}, with the same values and {@code backward} as its
-   * gradient. Returns {@code output} itself when autograd is off or no input requires a gradient.
+   * gradient. Returns {@code output} itself when autograd is off or no input requires a gradient. {@code backward}
+   * may read tensors made before the model's forward (weights, tables) and, through {@link #attach(Tensor, List,
+   * List, Backward)}, saved ones; not other tensors of the forward, which are released when their layer returns.
    */
   public static Tensor attach(Tensor output, List<Tensor> inputs, Backward backward) {
+    return attach(output, inputs, List.of(), backward);
+  }
+
+  /**
+   * As {@link #attach(Tensor, List, Backward)}, keeping {@code saved} (tensors {@code backward} reads, made during
+   * the forward) alive until the backward ran or the call was forgotten: a model runs each layer's forward in a
+   * pointer scope of its own, so the layer's tensors are released when it returns, as Python would drop them.
+   */
+  public static Tensor attach(Tensor output, List<Tensor> inputs, List<Tensor> saved, Backward backward) {
     if (inputs.size() > MAX_INPUTS) {
       throw new IllegalArgumentException("at most " + MAX_INPUTS + " inputs, got " + inputs.size());
     }
     if (!GradMode.is_enabled() || inputs.stream().noneMatch(Tensor::requires_grad)) {
       return output;
     }
-    Call call = new Call(backward, output.sizes().vec().get(), inputs.size());
+    Call call = new Call(backward, output.sizes().vec().get(), inputs.size(), saved);
     Tensor link = null;
     synchronized (LOCK) {
       for (int i = 0; i < inputs.size(); i++) {
@@ -152,15 +163,27 @@ public final class ExternalBackward {
     final long[] outputShape;
     final Tensor[] gradients;
     final torch.ScalarType[] dtypes;
+    /** The saved handles, each with a reference of this call's: closing their pointer scope does not free them. */
+    final List<Tensor> saved = new ArrayList<>();
 
-    Call(Backward backward, long[] outputShape, int inputs) {
+    Call(Backward backward, long[] outputShape, int inputs, List<Tensor> saved) {
       this.backward = backward;
       this.outputShape = outputShape;
       this.gradients = new Tensor[inputs];
       this.dtypes = new torch.ScalarType[inputs];
+      for (Tensor t : saved) {
+        t.retainReference();
+        this.saved.add(t);
+      }
+    }
+
+    void releaseSaved() {
+      saved.forEach(Tensor::releaseReference);
+      saved.clear();
     }
 
     void release() {
+      releaseSaved();
       for (int i = 0; i < gradients.length; i++) {
         if (gradients[i] != null) {
           gradients[i].close();
@@ -198,6 +221,7 @@ public final class ExternalBackward {
                 + "); run each model forward's backward before the next forward");
           }
           Tensor[] gradients = call.backward.apply(dOutput);
+          call.releaseSaved();
           for (int i = 0; i < call.gradients.length && i < gradients.length; i++) {
             if (gradients[i] != null) {
               keep(scope, gradients[i]);

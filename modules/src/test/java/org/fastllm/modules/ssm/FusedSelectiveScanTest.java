@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.autograd.ExternalBackward;
 import org.fastllm.modules.cuda.RuntimeKernels;
+import org.fastllm.modules.layer.Scopes;
 import org.fastllm.modules.testing.Torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,6 +81,28 @@ class FusedSelectiveScanTest {
       Tensor got = single.leaves().get(i).grad();
       double error = Torch.relativeError(got, want, 0.1);
       assertTrue(error < 1e-4, "d loss / d " + names[i] + ": relative error " + error);
+    }
+  }
+
+  /**
+   * A model runs each layer in a pointer scope that closes when the layer returns (Scopes.scoped); the scan's
+   * backward, run later, must still find the float32 inputs and chunk states it saved.
+   */
+  @Test
+  void forwardInAScopeThatClosesBeforeTheBackward_givesTheSameGradients() {
+    Torch.seed(11);
+    Inputs open = Inputs.random(2, 40, 8, 2, 4, 1).as(torch.ScalarType.Float);
+    Inputs closed = open.as(torch.ScalarType.Float);
+    FusedSelectiveScan fused = new FusedSelectiveScan(new JavaScanKernels(8));
+    loss(open, fused.scan(open.u(), open.delta(), open.a(), open.b(), open.c())).backward();
+
+    Tensor y = Scopes.scoped(() -> fused.scan(closed.u(), closed.delta(), closed.a(), closed.b(), closed.c()));
+    System.gc();   // a freed handle would show now, not by luck later
+    loss(closed, y).backward();
+
+    for (int i = 0; i < 6; i++) {
+      assertTrue(Torch.relativeError(closed.leaves().get(i).grad(), open.leaves().get(i).grad(), 0.1) < 1e-6,
+          "input " + i);
     }
   }
 
