@@ -37,6 +37,12 @@ import org.bytedeco.pytorch.global.torch;
 public final class ExternalBackward {
   /** The most inputs one operation may have. */
   public static final int MAX_INPUTS = 8;
+  /**
+   * The link is each input's sum (one read of it in the forward; a gradient that costs nothing), or with
+   * {@code -Dfastllm.sumLink=false} its first element (nothing in the forward; a zero tensor of its size in the
+   * backward, added to): kept switchable for comparisons.
+   */
+  private static final boolean SUM_LINK = !"false".equals(System.getProperty("fastllm.sumLink"));
 
   /** Computes d loss / d input for each input from d loss / d output; an entry may be {@code null}. */
   @FunctionalInterface
@@ -94,8 +100,8 @@ public final class ExternalBackward {
       for (int i = 0; i < inputs.size(); i++) {
         Tensor input = inputs.get(i);
         if (input.requires_grad() && input.numel() > 0) {
-          Tensor sum = input.sum();
-          link = link == null ? sum : link.add(sum);
+          Tensor joint = SUM_LINK ? input.sum() : input.as_strided(new long[] {}, new long[] {});
+          link = link == null ? joint : link.add(joint);
           input.register_hook(INPUT_HOOKS[i]);
           call.dtypes[i] = input.scalar_type().intern();
           INPUTS.get(i).push(call);
