@@ -108,6 +108,7 @@ public final class ExternalBackward {
         }
       }
       if (link == null) {
+        call.releaseSaved();
         return output;   // only empty inputs want a gradient: they get none
       }
       // output + 0 x link: the inputs join the graph with gradient exactly zero, in one pass

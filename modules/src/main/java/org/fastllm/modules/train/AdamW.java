@@ -266,7 +266,7 @@ public final class AdamW {
         double decay = g.decay ? config.weightDecay() : 0.0;
         g.stepCount.add_(new Scalar(1.0));
         if (g.fusedLists != null) {
-                    org.bytedeco.pytorch.IValue grads = g.grads != null ? g.fusedLists[1]
+          org.bytedeco.pytorch.IValue grads = g.grads != null ? g.fusedLists[1]
               : FusedAdamW.list(g.values, g.gradients());
           FusedAdamW.step(g.fusedLists, grads, lr, beta1, beta2, decay, config.epsilon(), pendingScale);
         } else {
