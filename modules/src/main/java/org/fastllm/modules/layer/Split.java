@@ -35,8 +35,8 @@ public final class Split {
       all[sizes.length] = total - covered;
     }
     // the sizes must stay in native memory for the call: an array reference to a Java array would dangle
-    try (LongPointer native_ = new LongPointer(all)) {
-      TensorVector pieces = torch.split(t, new LongArrayRef(native_, all.length), dim);
+    try (LongPointer nativeSizes = new LongPointer(all)) {
+      TensorVector pieces = torch.split(t, new LongArrayRef(nativeSizes, all.length), dim);
       Tensor[] kept = new Tensor[sizes.length];
       for (int i = 0; i < kept.length; i++) {
         kept[i] = new Tensor(pieces.get(i));   // own handles: get() points into the vector, freed with it
