@@ -58,8 +58,23 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    nativeDefaults();
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
+
+  /**
+   * Turns off JavaCPP's physical-memory check unless the user set it ({@code -Dorg.bytedeco.javacpp.maxPhysicalBytes}):
+   * it reads the process's resident size for every native object made, about one per tensor operation, which cost a
+   * fifth of the host's time per training step ({@code bench/host-overhead.sh}); pointer scopes free the native memory
+   * of each step anyway. Runs before any JavaCPP class loads, which reads the setting once.
+   */
+  static void nativeDefaults() {
+    if (System.getProperty(MAX_PHYSICAL_BYTES) == null) {
+      System.setProperty(MAX_PHYSICAL_BYTES, "0");
+    }
+  }
+
+  static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
 
   /** Runs the command line with the given streams and returns the exit code. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {

@@ -28,6 +28,29 @@ class MainTest {
     return new Run(exit, out.toString(), err.toString());
   }
 
+  /** The process entry turns JavaCPP's per-object memory check off, unless the user chose a setting. */
+  @Nested
+  class NativeDefaults {
+    @Test
+    void unset_turnsTheCheckOff_setByTheUser_isKept() {
+      String before = System.getProperty(Main.MAX_PHYSICAL_BYTES);
+      try {
+        System.clearProperty(Main.MAX_PHYSICAL_BYTES);
+        Main.nativeDefaults();
+        assertThat(System.getProperty(Main.MAX_PHYSICAL_BYTES)).isEqualTo("0");
+        System.setProperty(Main.MAX_PHYSICAL_BYTES, "8g");
+        Main.nativeDefaults();
+        assertThat(System.getProperty(Main.MAX_PHYSICAL_BYTES)).isEqualTo("8g");
+      } finally {
+        if (before == null) {
+          System.clearProperty(Main.MAX_PHYSICAL_BYTES);
+        } else {
+          System.setProperty(Main.MAX_PHYSICAL_BYTES, before);
+        }
+      }
+    }
+  }
+
   @Nested
   class Validate {
     @Test
