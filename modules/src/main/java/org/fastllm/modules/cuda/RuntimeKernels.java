@@ -95,6 +95,16 @@ public final class RuntimeKernels {
     return COMPILED.computeIfAbsent(key(resource, device, constants), k -> build(resource, device, constants));
   }
 
+  /** The sources compiled so far in this process, as {@code resource@device{constants}}. */
+  public static java.util.Set<String> compiled() {
+    return java.util.Set.copyOf(COMPILED.keySet());
+  }
+
+  /** The sources {@link #tryCompile} could not compile, with NVRTC's or the driver's message. */
+  public static Map<String, String> failures() {
+    return Map.copyOf(FAILED);
+  }
+
   /**
    * {@link #compile}, or empty when the source does not compile here (an NVRTC older than the GPU, say): the failure
    * is remembered, not retried, and reported once on standard error, so the caller takes its tensor-operation path.

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.attention.Rotary;
+import org.fastllm.modules.cuda.RuntimeKernels;
 import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.ssm.SelectiveScan;
 
@@ -59,6 +60,14 @@ public final class KernelCheck {
         }
       }
     }
+    // a kernel that did not compile leaves its tensor-operation path running, which passes the comparisons above
+    for (String kernel : List.of("ssm/selective_scan.cu", "attention/rotary.cu", "loss/cross_entropy.cu")) {
+      boolean used = RuntimeKernels.compiled().stream().anyMatch(k -> k.contains(kernel));
+      System.out.printf(Locale.ROOT, "%-22s %s%n", kernel, used ? "compiled and used" : "NOT COMPILED");
+      ok &= used;
+    }
+    RuntimeKernels.failures().forEach((kernel, why) -> System.out.println("failed: " + kernel + ": " + why));
+    ok &= RuntimeKernels.failures().isEmpty();
     System.out.println(ok ? "kernel check: all cases within bounds" : "kernel check: FAILED");
     try (PointerScope scope = new PointerScope()) {
       timing(device);
