@@ -97,11 +97,8 @@ public final class AdamW {
       stepCount = torch.zeros(new long[] {1}, new TensorOptions(torch.ScalarType.Float)
           .device(new org.bytedeco.pytorch.DeviceOptional(first.device()))).squeeze();
       if (fused) {
-        fusedLists = FusedAdamW.lists(tensors(), views(expAvg), views(expAvgSq), stepCount);
-        if (flatGradients) {
-          fusedLists[1] = FusedAdamW.list(values, views(grads));
-          fusedLists[1].retainReference();
-        }
+        fusedLists = FusedAdamW.lists(tensors(), flatGradients ? views(grads) : null, views(expAvg), views(expAvgSq),
+            stepCount);
       }
     }
 

@@ -17,7 +17,7 @@ import org.bytedeco.pytorch.Type;
  * Java binding: one pass over parameters, gradients and both moments instead of about ten.
  *
  * <pre>{@code
- * IValue[] lists = FusedAdamW.lists(params, expAvgs, expAvgSqs, stepCount);      // once
+ * IValue[] lists = FusedAdamW.lists(params, null, expAvgs, expAvgSqs, stepCount);   // once
  * stepCount.add_(1); FusedAdamW.step(lists, FusedAdamW.list(grads), lr, 0.9, 0.95, 0.1, 1e-8, gradScale);
  * }</pre>
  *
@@ -42,13 +42,16 @@ final class FusedAdamW {
   }
 
   /**
-   * The kernel's list arguments that never change (params, a slot for the gradients, exp_avgs, exp_avg_sqs,
-   * max_exp_avg_sqs, state_steps), kept alive beyond any pointer scope. Every tensor of a list shares one dtype and
-   * device; {@code stepCount} stands for each tensor's step, as all of them step together.
+   * The kernel's list arguments that never change (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
+   * state_steps), kept alive beyond any pointer scope; {@code grads} null leaves that slot empty, for gradients that
+   * change every step. Every tensor of a list shares one dtype and device; {@code stepCount} stands for each
+   * tensor's step, as all of them step together.
    */
-  static IValue[] lists(List<Tensor> params, List<Tensor> expAvgs, List<Tensor> expAvgSqs, Tensor stepCount) {
+  static IValue[] lists(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvgs, List<Tensor> expAvgSqs,
+      Tensor stepCount) {
     Tensor first = params.get(0);
-    IValue[] lists = {list(first, params), null, list(first, expAvgs), list(first, expAvgSqs), list(first, List.of()),
+    IValue[] lists = {list(first, params), grads == null ? null : list(first, grads), list(first, expAvgs),
+        list(first, expAvgSqs), list(first, List.of()),
         list(first, java.util.Collections.nCopies(params.size(), stepCount))};
     for (IValue l : lists) {
       if (l != null) {
