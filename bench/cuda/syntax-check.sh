@@ -10,7 +10,8 @@ clang=$(command -v clang++ || ls /usr/bin/clang++-* 2>/dev/null | sort -V | tail
 [ -n "$clang" ] || { echo "clang++ not found (apt-get install clang)" >&2; exit 2; }
 failed=0
 for source in $(find modules/src/main/resources -name '*.cu' | sort); do
-  for constants in "-DBF16=0 -DSTATE=16 -DCHANNELS=8 -DCHUNK=32" "-DBF16=1 -DSTATE=32 -DCHANNELS=1 -DCHUNK=16"; do
+  for constants in "-DBF16=0 -DSTATE=16 -DCHANNELS=8 -DCHUNK=32 -DHIDDEN=1000 -DTHREADS=256 -DRMS=0" \
+      "-DBF16=1 -DSTATE=32 -DCHANNELS=1 -DCHUNK=16 -DHIDDEN=2048 -DTHREADS=128 -DRMS=1"; do
     if ! "$clang" -x cuda --cuda-device-only -nocudainc -nocudalib --cuda-gpu-arch=sm_80 -fsyntax-only -std=c++17 \
         -Wno-unknown-cuda-version -include bench/cuda/nvrtc-builtins.h $constants "$source"; then
       echo "FAILED: $source with $constants"; failed=1

@@ -14,8 +14,14 @@ import org.fastllm.modules.layer.ParameterInit;
  * layer_norm (weight and bias) or rms_norm (weight only) over the last dimension, as the config says.
  *
  * <pre>{@code Normalization norm = Normalization.of(new NormalizationConfig(NormType.RMS_NORM, 1e-5), 1024);}</pre>
+ *
+ * <p>Under bf16 autocast on a CUDA device, for float32 input, forward and backward are one kernel each
+ * ({@code norm.cu}, compiled at first use) and the output is bfloat16, the type every matrix product reading it
+ * would cast it to (see {@link FusedNorm}); elsewhere libtorch's {@code layer_norm} and {@code rms_norm} run, which
+ * under autocast return float32. The system property {@code fastllm.fusedNorm=false} turns the kernels off.
  */
 public final class Normalization extends Module {
+  private static final NormKernels CUDA = new CudaNormKernels();
   private final NormType type;
   private final double epsilon;
   private final long size;
@@ -36,6 +42,10 @@ public final class Normalization extends Module {
   }
 
   public Tensor forward(Tensor input) {
+    boolean rms = type != NormType.LAYER_NORM;
+    if (FusedNorm.applies(CUDA, input, weight, size, rms)) {
+      return FusedNorm.apply(CUDA, input, weight, bias, epsilon);
+    }
     long[] shape = {size};
     if (type == NormType.LAYER_NORM) {
       return torch.layer_norm(input, shape, new TensorOptional(weight), new TensorOptional(bias), epsilon, false);

@@ -12,6 +12,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.attention.Rotary;
 import org.fastllm.modules.cuda.RuntimeKernels;
 import org.fastllm.modules.loss.CrossEntropy;
+import org.fastllm.dsl.config.NormType;
+import org.fastllm.dsl.config.NormalizationConfig;
+import org.fastllm.modules.norm.Normalization;
 import org.fastllm.modules.ssm.SelectiveScan;
 
 /**
@@ -19,9 +22,10 @@ import org.fastllm.modules.ssm.SelectiveScan;
  * they replace, in float64 on the same device. The selective scan: values and the gradients of all five inputs,
  * over shapes like Mamba 1's (one group) and Mamba 2's (a group per head), lengths that end inside a chunk, and
  * bf16 inputs as autocast gives them. Rotary: values and input gradients for contiguous and transposed inputs in
- * float32 and bf16. Cross-entropy: loss and logits gradient in float32 and bf16 at two vocabulary sizes. Prints one
- * line per case, exits 1 if any relative error passes its bound (1e-4 float32 scan, 1e-5 float32 rotary and
- * cross-entropy, 2e-2 bf16), then times the scan alone and the loss alone.
+ * float32 and bf16. Cross-entropy: loss and logits gradient in float32 and bf16 at two vocabulary sizes. Layer and
+ * RMS norm under bf16 autocast: the bf16 output and the float32 gradients of input, weight and bias at three sizes.
+ * Prints one line per case, exits 1 if any relative error passes its bound (1e-4 float32 scan and norm gradients,
+ * 1e-5 float32 rotary and cross-entropy, 2e-2 bf16), then times the scan, the loss and the norm alone.
  *
  * <pre>{@code run-gpu.sh org.fastllm.modules.bench.KernelCheck}</pre>
  */
@@ -60,8 +64,16 @@ public final class KernelCheck {
         }
       }
     }
+    for (boolean rms : new boolean[] {false, true}) {
+      for (long size : new long[] {768, 1000, 2048}) {
+        try (PointerScope scope = new PointerScope()) {
+          ok &= norm(device, rms, size);
+        }
+      }
+    }
     // a kernel that did not compile leaves its tensor-operation path running, which passes the comparisons above
-    for (String kernel : List.of("ssm/selective_scan.cu", "attention/rotary.cu", "loss/cross_entropy.cu")) {
+    for (String kernel : List.of("ssm/selective_scan.cu", "attention/rotary.cu", "loss/cross_entropy.cu",
+        "norm/norm.cu")) {
       boolean used = RuntimeKernels.compiled().stream().anyMatch(k -> k.contains(kernel));
       System.out.printf(Locale.ROOT, "%-22s %s%n", kernel, used ? "compiled and used" : "NOT COMPILED");
       ok &= used;
@@ -74,6 +86,9 @@ public final class KernelCheck {
     }
     try (PointerScope scope = new PointerScope()) {
       crossEntropyTiming(device);
+    }
+    try (PointerScope scope = new PointerScope()) {
+      normTiming(device);
     }
     System.exit(ok ? 0 : 1);
   }
@@ -211,6 +226,97 @@ public final class KernelCheck {
     System.out.printf(Locale.ROOT, "cross-entropy rows=%d vocab=%d %s: loss %.1e dx %.1e  %s%n", rows, vocab, type,
         el, ex, ok ? "ok" : kernels ? "OVER " + bound : "NOT FUSED");
     return ok;
+  }
+
+  private static void autocast(boolean on) {
+    torch.set_autocast_enabled(torch.DeviceType.CUDA, on);
+    torch.set_autocast_dtype(torch.DeviceType.CUDA, torch.ScalarType.BFloat16);
+  }
+
+  /**
+   * The norm kernels (through {@link Normalization} under bf16 autocast) against libtorch's norm on float64 copies
+   * of the same float32 inputs, with an incoming gradient bf16 holds exactly.
+   */
+  private static boolean norm(Device device, boolean rms, long size) {
+    TensorOptions f64 = new TensorOptions(torch.ScalarType.Double).device(new DeviceOptional(device));
+    Normalization norm = Normalization.of(new NormalizationConfig(rms ? NormType.RMS_NORM : NormType.LAYER_NORM,
+        1e-5), size);
+    norm.to(device, false);
+    List<Tensor> params = List.of(norm.parameters().get());   // weight, then bias for layer_norm
+    try (org.bytedeco.pytorch.NoGradGuard noGrad = new org.bytedeco.pytorch.NoGradGuard()) {
+      for (Tensor p : params) {
+        p.copy_(torch.randn(p.sizes().vec().get(), f64).add(new Scalar(1.0)));
+      }
+    }
+    Tensor x = torch.randn(new long[] {3, 100, size}, f64).mul(new Scalar(3.0)).add(new Scalar(0.5))
+        .to(torch.ScalarType.Float).detach().set_requires_grad(true);
+    Tensor upstream = torch.randn(new long[] {3, 100, size}, f64).to(torch.ScalarType.BFloat16);
+    Tensor exact = x.detach().to(torch.ScalarType.Double).set_requires_grad(true);
+    Tensor[] exactParams = params.stream().map(p -> p.detach().to(torch.ScalarType.Double).set_requires_grad(true))
+        .toArray(Tensor[]::new);
+    long[] shape = {size};
+    Tensor expected = rms
+        ? torch.rms_norm(exact, shape, new org.bytedeco.pytorch.TensorOptional(exactParams[0]),
+            new org.bytedeco.pytorch.DoubleOptional(1e-5))
+        : torch.layer_norm(exact, shape, new org.bytedeco.pytorch.TensorOptional(exactParams[0]),
+            new org.bytedeco.pytorch.TensorOptional(exactParams[1]), 1e-5, false);
+    expected.mul(upstream.to(torch.ScalarType.Double)).sum().backward();
+    autocast(true);
+    Tensor actual = norm.forward(x);
+    autocast(false);
+    actual.mul(upstream).sum().backward();
+    double ey = error(actual, expected);
+    double ex = error(x.grad(), exact.grad());
+    double ep = 0;
+    for (int i = 0; i < params.size(); i++) {
+      ep = Math.max(ep, error(params.get(i).grad(), exactParams[i].grad()));
+    }
+    boolean fused = actual.scalar_type().intern() == torch.ScalarType.BFloat16;
+    boolean ok = fused && ey < 2e-2 && Math.max(ex, ep) < 1e-4;
+    System.out.printf(Locale.ROOT, "%-12s rows=300 size=%d: y %.1e dx %.1e dweight/dbias %.1e  %s%n",
+        rms ? "rms_norm" : "layer_norm", size, ey, ex, ep, ok ? "ok" : fused ? "OVER" : "NOT FUSED");
+    return ok;
+  }
+
+  /**
+   * Median milliseconds of layer_norm forward+backward at the 1B case's shape (8192 rows of 2048) under bf16
+   * autocast, its output read by two products (attention's query and key-value): the kernels, and libtorch's
+   * float32 norm with autocast's two casts.
+   */
+  private static void normTiming(Device device) {
+    Normalization norm = Normalization.of(new NormalizationConfig(NormType.LAYER_NORM, 1e-5), 2048);
+    norm.to(device, false);
+    Tensor base = torch.randn(new long[] {4, 2048, 2048}, new TensorOptions(torch.ScalarType.Float)
+        .device(new DeviceOptional(device)));
+    Tensor upstream = torch.randn(new long[] {4, 2048, 2048}, new TensorOptions(torch.ScalarType.BFloat16)
+        .device(new DeviceOptional(device)));
+    for (boolean fused : new boolean[] {true, false}) {
+      double[] runs = new double[10];
+      for (int i = -3; i < runs.length; i++) {
+        try (PointerScope step = new PointerScope()) {
+          Tensor x = base.detach().set_requires_grad(true);
+          x.select(0, 0).select(0, 0).select(0, 0).item_double();
+          long start = System.nanoTime();
+          if (!fused) {
+            System.setProperty("fastllm.fusedNorm", "false");
+          }
+          autocast(true);
+          Tensor y = norm.forward(x);
+          Tensor first = y.to(torch.ScalarType.BFloat16);
+          Tensor second = y.to(torch.ScalarType.BFloat16);
+          autocast(false);
+          System.clearProperty("fastllm.fusedNorm");
+          first.mul(upstream).sum().add(second.mul(upstream).sum()).backward();
+          x.grad().select(0, 0).select(0, 0).select(0, 0).item_double();
+          if (i >= 0) {
+            runs[i] = (System.nanoTime() - start) / 1e6;
+          }
+        }
+      }
+      java.util.Arrays.sort(runs);
+      System.out.printf(Locale.ROOT, "layer_norm timing rows=8192 size=2048, read twice: %-17s forward+backward %8.3f ms%n",
+          fused ? "kernels" : "libtorch + casts", runs[runs.length / 2]);
+    }
   }
 
   /** Median milliseconds of loss forward+backward at the training cases' shape: 8192 rows of 50304 bf16 logits. */

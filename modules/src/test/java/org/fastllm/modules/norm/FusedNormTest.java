@@ -1,0 +1,108 @@
+package org.fastllm.modules.norm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.testing.Torch;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fused normalization's wiring (shapes, the bfloat16 output, gradients of input, weight and bias, an output read
+ * twice) and its kernels' backward formulas, through the tensor twin of the kernels, against libtorch's layer_norm
+ * and rms_norm in float64. The CUDA kernels are checked against the same reference on the GPU
+ * ({@code org.fastllm.modules.bench.KernelCheck}).
+ */
+class FusedNormTest {
+  private static final double EPSILON = 1e-5;
+
+  /** Values bfloat16 holds exactly, as float64: upstream gradients the fused path receives without rounding. */
+  private static Tensor bf16Exact(long... shape) {
+    return Torch.randn(torch.ScalarType.Double, shape).to(torch.ScalarType.BFloat16).to(torch.ScalarType.Double);
+  }
+
+  private static Tensor reference(Tensor x, Tensor weight, Tensor bias) {
+    long[] shape = {x.size(x.dim() - 1)};
+    return bias == null
+        ? torch.rms_norm(x, shape, new TensorOptional(weight), new DoubleOptional(EPSILON))
+        : torch.layer_norm(x, shape, new TensorOptional(weight), new TensorOptional(bias), EPSILON, false);
+  }
+
+  private static void check(boolean rms) {
+    Torch.seed(rms ? 11 : 12);
+    long[] shape = {3, 5, 40};
+    Tensor base = Torch.randn(torch.ScalarType.Double, shape).mul(new Scalar(2.0)).add(new Scalar(0.7));
+    Tensor baseWeight = Torch.randn(torch.ScalarType.Double, 40).add(new Scalar(1.0));
+    Tensor baseBias = rms ? null : Torch.randn(torch.ScalarType.Double, 40);
+    Tensor upstream = bf16Exact(shape);
+    Tensor x64 = base.to(torch.ScalarType.Float).to(torch.ScalarType.Double).set_requires_grad(true);
+    Tensor w64 = baseWeight.to(torch.ScalarType.Float).to(torch.ScalarType.Double).set_requires_grad(true);
+    Tensor b64 = rms ? null : baseBias.to(torch.ScalarType.Float).to(torch.ScalarType.Double).set_requires_grad(true);
+    Tensor expected = reference(x64, w64, b64);
+    expected.mul(upstream).sum().backward();
+    Tensor x = base.to(torch.ScalarType.Float).set_requires_grad(true);
+    Tensor w = baseWeight.to(torch.ScalarType.Float).set_requires_grad(true);
+    Tensor b = rms ? null : baseBias.to(torch.ScalarType.Float).set_requires_grad(true);
+
+    Tensor y = FusedNorm.apply(new TensorNormKernels(), x, w, b, EPSILON);
+    y.to(torch.ScalarType.Double).mul(upstream).sum().backward();
+
+    assertEquals(torch.ScalarType.BFloat16, y.scalar_type().intern(), "the type autocast's products read");
+    assertEquals(java.util.Arrays.toString(shape), java.util.Arrays.toString(Torch.shape(y)));
+    assertTrue(Torch.relativeError(y.to(torch.ScalarType.Double), expected.detach(), 1e-3) < 4e-3,
+        "values, bf16 rounding");
+    assertTrue(Torch.relativeError(x.grad(), x64.grad(), 1e-3) < 1e-5, "input gradient");
+    assertTrue(Torch.relativeError(w.grad(), w64.grad(), 1e-3) < 1e-5, "weight gradient");
+    if (!rms) {
+      assertTrue(Torch.relativeError(b.grad(), b64.grad(), 1e-3) < 1e-5, "bias gradient");
+    }
+  }
+
+  @Test
+  void layerNorm_valuesAndGradients_matchLibtorchInFloat64() {
+    check(false);
+  }
+
+  @Test
+  void rmsNorm_valuesAndGradients_matchLibtorchInFloat64() {
+    check(true);
+  }
+
+  @Test
+  void outputReadTwice_inputGradientIsTheSumOfBoth() {
+    Torch.seed(13);
+    Tensor base = Torch.randn(torch.ScalarType.Float, 6, 32);
+    Tensor weight = Torch.randn(torch.ScalarType.Float, 32);
+    Tensor bias = Torch.randn(torch.ScalarType.Float, 32);
+    Tensor first = bf16Exact(6, 32).to(torch.ScalarType.Float);
+    Tensor second = bf16Exact(6, 32).to(torch.ScalarType.Float);
+    Tensor x64 = base.to(torch.ScalarType.Double).set_requires_grad(true);
+    Tensor both = first.add(second).to(torch.ScalarType.Double);
+    reference(x64, weight.to(torch.ScalarType.Double), bias.to(torch.ScalarType.Double)).mul(both).sum().backward();
+    Tensor x = base.clone().set_requires_grad(true);
+
+    Tensor y = FusedNorm.apply(new TensorNormKernels(), x, weight, bias, EPSILON).to(torch.ScalarType.Float);
+    y.mul(first).sum().add(y.mul(second).sum()).backward();
+
+    // the two bf16 gradients are added in bf16 before the norm's backward: one rounding of their sum
+    assertTrue(Torch.relativeError(x.grad(), x64.grad(), 1e-3) < 1e-2, "input gradient");
+    assertNull(weight.grad().defined() ? weight.grad() : null, "a weight that wants no gradient gets none");
+  }
+
+  @Test
+  void normalization_onTheCpu_isLibtorchsFloat32Norm() {
+    Normalization norm = Normalization.of(new org.fastllm.dsl.config.NormalizationConfig(
+        org.fastllm.dsl.config.NormType.LAYER_NORM, EPSILON), 16);
+    Tensor x = Torch.randn(torch.ScalarType.Float, 4, 16);
+
+    Tensor y = norm.forward(x);
+
+    assertEquals(torch.ScalarType.Float, y.scalar_type().intern());
+    assertEquals(0.0, Torch.relativeError(y, reference(x, torch.ones(16), torch.zeros(16))), 1e-6);
+  }
+}
