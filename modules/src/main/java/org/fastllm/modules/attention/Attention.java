@@ -42,9 +42,9 @@ public final class Attention extends SequenceLayer {
     long hidden = c.hiddenSize();
     boolean biases = c.addLinearBiases();
     // Fast-LLM initialises attention weights with std hidden^-1/2.
-    this.query = register_module("query", Linear.kaiming("query", (long) heads * headSize, hidden, biases));
-    this.keyValue = register_module("key_value", Linear.kaiming("key_value", 2L * groups * headSize, hidden, biases));
-    this.dense = register_module("dense", Linear.kaiming("dense", hidden, (long) heads * headSize, biases));
+    this.query = linear("query", Linear.kaiming("query", (long) heads * headSize, hidden, biases));
+    this.keyValue = linear("key_value", Linear.kaiming("key_value", 2L * groups * headSize, hidden, biases));
+    this.dense = linear("dense", Linear.kaiming("dense", hidden, (long) heads * headSize, biases));
     this.rotary = c.rotary().enabled() ? new Rotary(c.rotary().theta()) : null;
     this.mask = new AttentionMask(c.causal(), c.slidingWindow() ? c.windowSize() : 0);
     this.fused = c.useFlashAttention();

@@ -18,6 +18,8 @@ public final class Linear extends Module {
   private final String target;
   private final Tensor weight;
   private final Tensor bias;
+  /** The weight in bfloat16, kept by the optimizer, read in place of the weight under CUDA autocast; or null. */
+  private Tensor copy;
 
   public Linear(String target, Tensor weight, Tensor bias) {
     this.target = target;
@@ -31,8 +33,24 @@ public final class Linear extends Module {
   }
 
   public Tensor forward(Tensor input, Adapters adapters) {
-    Tensor out = bias == null ? torch.linear(input, weight) : torch.linear(input, weight, new TensorOptional(bias));
+    Tensor w = copy != null && input.is_cuda() && torch.is_autocast_enabled(torch.DeviceType.CUDA) ? copy : weight;
+    Tensor out = bias == null ? torch.linear(input, w) : torch.linear(input, w, new TensorOptional(bias));
     return adapters.adapt(target, input, out);
+  }
+
+  /**
+   * Reads {@code copy} (the weight's values in bfloat16, a leaf tensor whose gradient the optimizer takes for the
+   * weight's) in place of the weight in products under CUDA autocast, which would otherwise cast the weight to
+   * bfloat16 at every forward and the bfloat16 gradient back to float32 at every backward; null stops. Whoever sets
+   * it keeps it equal to the weight rounded to bfloat16.
+   */
+  public void useCopy(Tensor copy) {
+    this.copy = copy;
+  }
+
+  /** The bfloat16 copy in use, or null. */
+  public Tensor copy() {
+    return copy;
   }
 
   public String target() {

@@ -1,5 +1,7 @@
 package org.fastllm.modules.layer;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
@@ -12,9 +14,24 @@ import org.bytedeco.pytorch.Tensor;
  * mixer; the whole sequence is processed with tensor operations (no loop over single time steps).
  */
 public abstract class SequenceLayer extends Module {
+  private final List<Linear> linears = new ArrayList<>();
 
   /** Applies the layer; {@code adapters} adds LoRA updates to the layer's linear layers. */
   public abstract Tensor forward(Tensor input, Adapters adapters);
+
+  /** Registers {@code linear} as the submodule {@code name} and lists it in {@link #linears()}; returns it. */
+  protected final Linear linear(String name, Linear linear) {
+    linears.add(linear);
+    return register_module(name, linear);
+  }
+
+  /**
+   * The layer's linear layers registered through {@link #linear}, in order: the training loop may give their
+   * weights bfloat16 copies ({@link Linear#useCopy}). A layer that registers its linears otherwise lists none.
+   */
+  public List<Linear> linears() {
+    return List.copyOf(linears);
+  }
 
   /** Applies the layer without adapters. */
   public final Tensor forward(Tensor input) {

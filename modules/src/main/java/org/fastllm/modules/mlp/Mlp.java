@@ -24,8 +24,8 @@ public final class Mlp extends SequenceLayer {
   public Mlp(long hidden, long ffn, boolean gated, Activation activation, boolean biases) {
     this.gated = gated;
     this.activation = activation;
-    this.layer1 = register_module("layer_1", Linear.kaiming("layer_1", (gated ? 2 : 1) * ffn, hidden, biases));
-    this.layer2 = register_module("layer_2", Linear.kaiming("layer_2", hidden, ffn, biases));
+    this.layer1 = linear("layer_1", Linear.kaiming("layer_1", (gated ? 2 : 1) * ffn, hidden, biases));
+    this.layer2 = linear("layer_2", Linear.kaiming("layer_2", hidden, ffn, biases));
   }
 
   /** The MLP of a resolved block whose {@code ffn_hidden_size} is above 0. */

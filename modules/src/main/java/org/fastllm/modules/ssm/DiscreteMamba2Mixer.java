@@ -49,11 +49,11 @@ public final class DiscreteMamba2Mixer extends SequenceLayer {
     }
     this.scan = new ScalarDecayScan(c.chunkSize());
     boolean biases = c.addLinearBiases();
-    this.inProj = register_module("in_proj", Linear.kaiming("in_proj", 2 * inner + 2 * bc + vHeads, hidden, biases));
+    this.inProj = linear("in_proj", Linear.kaiming("in_proj", 2 * inner + 2 * bc + vHeads, hidden, biases));
     this.zBias = biases ? null : Parameters.register(this, "z_bias", ParameterInit.zeros(inner));
     this.conv = register_module("conv1d", CausalConv.uniform(inner + 2 * bc, c.convKernelSize(), true));
     this.skip = Parameters.register(this, "D", ParameterInit.ones(vHeads));
-    this.outProj = register_module("out_proj", Linear.kaiming("out_proj", hidden, inner, biases));
+    this.outProj = linear("out_proj", Linear.kaiming("out_proj", hidden, inner, biases));
   }
 
   public static DiscreteMamba2Mixer of(SsmBlockConfig resolved) {

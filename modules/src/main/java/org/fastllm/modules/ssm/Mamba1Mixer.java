@@ -39,15 +39,15 @@ public final class Mamba1Mixer extends SequenceLayer {
     this.state = c.stateSize();
     this.rank = c.dtRank().value();
     this.scan = scan;
-    this.inProj = register_module("in_proj", Linear.kaiming("in_proj", 2 * inner, hidden, false));
+    this.inProj = linear("in_proj", Linear.kaiming("in_proj", 2 * inner, hidden, false));
     this.conv = register_module("conv1d",
         new CausalConv(ParameterInit.kaiming(inner, inner, 1, c.convKernelSize()), null));
-    this.xProj = register_module("x_proj", Linear.kaiming("x_proj", rank + 2 * state, inner, false));
-    this.dtProj = register_module("dt_proj",
+    this.xProj = linear("x_proj", Linear.kaiming("x_proj", rank + 2 * state, inner, false));
+    this.dtProj = linear("dt_proj",
         new Linear("dt_proj", ParameterInit.kaiming(rank, inner, rank), SsmInit.dtBias(inner)));
     this.aLog = Parameters.register(this, "A_log", SsmInit.aLog(inner, state));
     this.skip = Parameters.register(this, "D", ParameterInit.ones(inner));
-    this.outProj = register_module("out_proj",
+    this.outProj = linear("out_proj",
         new Linear("out_proj", ParameterInit.kaiming(hidden, hidden, inner), null));
   }
 

@@ -55,15 +55,15 @@ public final class Mamba2Mixer extends SequenceLayer {
     this.groups = xb / state;
     long rank = c.dtRank().value();
     boolean biases = c.addLinearBiases();
-    this.inProj = register_module("in_proj", Linear.kaiming("in_proj", 2 * inner + 2 * xb, hidden, biases));
-    this.dtInProj = register_module("dt_in_proj", Linear.kaiming("dt_in_proj", rank, hidden, biases));
+    this.inProj = linear("in_proj", Linear.kaiming("in_proj", 2 * inner + 2 * xb, hidden, biases));
+    this.dtInProj = linear("dt_in_proj", Linear.kaiming("dt_in_proj", rank, hidden, biases));
     // Fast-LLM's "random" dt init: uniform in +-rank^-1/2.
-    this.dtProj = register_module("dt_proj",
+    this.dtProj = linear("dt_proj",
         new Linear("dt_proj", ParameterInit.uniform(1.0 / Math.sqrt(rank), inner, rank), SsmInit.dtBias(inner)));
     this.conv = register_module("conv1d", CausalConv.uniform(repeatBeforeConv ? inner : xb, c.convKernelSize(), true));
     this.aLog = Parameters.register(this, "A_log", SsmInit.aLog(inner, state));
     this.skip = Parameters.register(this, "D", ParameterInit.ones(inner));
-    this.outProj = register_module("out_proj", Linear.kaiming("out_proj", hidden, inner, biases));
+    this.outProj = linear("out_proj", Linear.kaiming("out_proj", hidden, inner, biases));
   }
 
   public static Mamba2Mixer of(SsmBlockConfig resolved) {

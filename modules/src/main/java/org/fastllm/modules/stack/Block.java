@@ -1,10 +1,13 @@
 package org.fastllm.modules.stack;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.SequenceLayer;
 import org.fastllm.modules.mlp.Mlp;
 import org.fastllm.modules.norm.Normalization;
@@ -55,6 +58,16 @@ public final class Block extends SequenceLayer {
     Adapters adapters = ownAdapters != Adapters.NONE ? ownAdapters : useAdapters;
     Tensor x = input.add(dropped(mixer.forward(norm1.forward(input), adapters)));
     return mlp == null ? x : x.add(dropped(mlp.forward(norm2.forward(x), adapters)));
+  }
+
+  /** The mixer's linear layers, then the MLP's. */
+  @Override
+  public List<Linear> linears() {
+    List<Linear> all = new ArrayList<>(mixer.linears());
+    if (mlp != null) {
+      all.addAll(mlp.linears());
+    }
+    return all;
   }
 
   private Tensor dropped(Tensor t) {

@@ -2,6 +2,7 @@ package org.fastllm.modules.stack;
 
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,6 +15,7 @@ import org.fastllm.modules.autograd.ExternalBackward;
 import org.fastllm.modules.layer.Scopes;
 import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.norm.Normalization;
 
 /**
@@ -116,6 +118,22 @@ public final class LanguageModel extends Module {
   /** The number of values in the unique parameters. */
   public long parameterCount() {
     return uniqueParameters().stream().mapToLong(p -> p.tensor().numel()).sum();
+  }
+
+  /**
+   * The linear layers whose weight one forward reads once: those of blocks at a single layer (a shared block's
+   * gradients add up over its uses, which the optimizer's bfloat16 weight copies would add in bfloat16).
+   */
+  public List<Linear> singleUseLinears() {
+    Map<Block, Integer> uses = new IdentityHashMap<>();
+    layers.forEach(b -> uses.merge(b, 1, Integer::sum));
+    List<Linear> linears = new ArrayList<>();
+    for (Block block : layers) {
+      if (uses.get(block) == 1) {
+        linears.addAll(block.linears());
+      }
+    }
+    return linears;
   }
 
   public int numLayers() {

@@ -1,6 +1,7 @@
 package org.fastllm.modules.train;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.OptimizerConfig;
+import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.stack.NamedParameter;
 
 /**
@@ -33,6 +35,12 @@ import org.fastllm.modules.stack.NamedParameter;
  * the gradients as a list. Created with {@code flatGradients} (data parallel runs), the gradients are views of one
  * flat buffer per group, zeroed in place and added to, so one all-reduce covers a group.
  *
+ * <p>bfloat16 copies: given linear layers ({@link Linear#useCopy}), the optimizer keeps a bfloat16 copy of each of
+ * their float32 weights, which the layer reads under CUDA autocast instead of casting the weight at each forward;
+ * the copy's gradient (bfloat16, as autocast's product gives it) is the weight's, and one pass per tensor
+ * ({@link CopyAdamW}) updates the weight and its moments and rewrites the copy. Checkpoints hold the float32
+ * weights, as without copies. Not with flat gradients.
+ *
  * <p><b>Tensors with {@code lr_scale} 0 are never touched</b>, so they stay bit-identical. Every optimized tensor
  * is updated each step, with a zero gradient where no backward pass reached it. Pass each tensor once
  * ({@code uniqueParameters()}), or a shared tensor is stepped twice.
@@ -48,11 +56,17 @@ public final class AdamW {
   /** One optimized tensor: where it lies in its group's flat buffers. */
   private record Slot(NamedParameter parameter, long offset, long numel) {}
 
-  /** Tensors sharing decay flag, rate scale, dtype and device, laid out in flat buffers. */
+  /** Tensors sharing decay flag, rate scale, dtype, device and whether they have copies, in flat buffers. */
   private static final class Group {
     final boolean decay;
     final double lrScale;
+    /** The slots' linear layers, which read bfloat16 copies; null for a group without copies. */
+    final List<Linear> targets;
     final List<Slot> slots = new ArrayList<>();
+    /** With copies: the flat bfloat16 copy of {@link #values}, each slot's view of it (a leaf), and a scale of 1. */
+    Tensor copyValues;
+    List<Tensor> copies;
+    Tensor one;
     Tensor values;
     /** The flat gradient buffer, or null where gradients are autograd's own tensors. */
     Tensor grads;
@@ -62,18 +76,22 @@ public final class AdamW {
     Tensor stepCount;
     org.bytedeco.pytorch.IValue[] fusedLists;
 
-    Group(boolean decay, double lrScale) {
+    Group(boolean decay, double lrScale, boolean withCopies) {
       this.decay = decay;
       this.lrScale = lrScale;
+      this.targets = withCopies ? new ArrayList<>() : null;
     }
 
-    boolean accepts(NamedParameter p) {
+    boolean accepts(NamedParameter p, boolean withCopies) {
+      if ((targets != null) != withCopies || p.weightDecay() != decay || p.lrScale() != lrScale) {
+        return false;
+      }
       if (slots.isEmpty()) {
-        return p.weightDecay() == decay && p.lrScale() == lrScale;
+        return true;
       }
       Tensor first = slots.get(0).parameter().tensor();
       Tensor t = p.tensor();
-      return p.weightDecay() == decay && p.lrScale() == lrScale && t.scalar_type().intern() == first.scalar_type().intern()
+      return t.scalar_type().intern() == first.scalar_type().intern()
           && t.device().str().getString().equals(first.device().str().getString());
     }
 
@@ -96,7 +114,18 @@ public final class AdamW {
       }
       stepCount = torch.zeros(new long[] {1}, new TensorOptions(torch.ScalarType.Float)
           .device(new org.bytedeco.pytorch.DeviceOptional(first.device()))).squeeze();
-      if (fused) {
+      if (targets != null) {
+        copyValues = values.to(torch.ScalarType.BFloat16);
+        copies = new ArrayList<>();
+        for (int i = 0; i < slots.size(); i++) {
+          Tensor copy = view(copyValues, slots.get(i)).detach();
+          copy.set_requires_grad(true);
+          copies.add(copy);
+          targets.get(i).useCopy(copy);
+        }
+        one = torch.ones(new long[] {}, new TensorOptions(torch.ScalarType.Float)
+            .device(new org.bytedeco.pytorch.DeviceOptional(first.device())));
+      } else if (fused) {
         fusedLists = FusedAdamW.lists(tensors(), flatGradients ? views(grads) : null, views(expAvg), views(expAvgSq),
             stepCount);
       }
@@ -110,14 +139,14 @@ public final class AdamW {
       return slots.stream().map(s -> view(flat, s)).toList();
     }
 
-    /** Each tensor's gradient, a zero tensor where no backward pass reached it. */
+    /** Each tensor's gradient (its copy's, with copies), a zero tensor where no backward pass reached it. */
     List<Tensor> gradients() {
       if (grads != null) {
         return views(grads);
       }
       List<Tensor> all = new ArrayList<>(slots.size());
-      for (Slot s : slots) {
-        Tensor p = s.parameter().tensor();
+      for (int i = 0; i < slots.size(); i++) {
+        Tensor p = copies != null ? copies.get(i) : slots.get(i).parameter().tensor();
         Tensor g = p.grad();
         if (!g.defined()) {
           g = torch.zeros_like(p);
@@ -148,33 +177,65 @@ public final class AdamW {
    * parallel run); {@code -Dfastllm.flatGradients=true} asks for it everywhere.
    */
   public AdamW(List<NamedParameter> parameters, OptimizerConfig resolved, boolean flatGradients) {
-    this(parameters, resolved, FusedAdamW.AVAILABLE, flatGradients || Boolean.getBoolean("fastllm.flatGradients"));
+    this(parameters, resolved, flatGradients, List.of());
+  }
+
+  /**
+   * As {@link #AdamW(List, OptimizerConfig, boolean)}, keeping bfloat16 copies of the float32 weights of
+   * {@code copyTargets} that are among the optimized tensors (none with flat gradients).
+   */
+  public AdamW(List<NamedParameter> parameters, OptimizerConfig resolved, boolean flatGradients,
+      List<Linear> copyTargets) {
+    this(parameters, resolved, FusedAdamW.AVAILABLE, flatGradients || Boolean.getBoolean("fastllm.flatGradients"),
+        copyTargets);
   }
 
   /** With {@code fused} false the update runs in tensor operations even where the fused kernel exists. */
   AdamW(List<NamedParameter> parameters, OptimizerConfig resolved, boolean fused, boolean flatGradients) {
+    this(parameters, resolved, fused, flatGradients, List.of());
+  }
+
+  AdamW(List<NamedParameter> parameters, OptimizerConfig resolved, boolean fused, boolean flatGradients,
+      List<Linear> copyTargets) {
     this.config = resolved;
     this.flatGradients = flatGradients;
+    Map<Long, Linear> byWeight = new HashMap<>();
+    if (!flatGradients) {
+      for (Linear linear : copyTargets) {
+        if (linear.weight().scalar_type().intern() == torch.ScalarType.Float) {
+          byWeight.put(linear.weight().unsafeGetTensorImpl().address(), linear);
+        }
+      }
+    }
     try (NoGradGuard noGrad = new NoGradGuard()) {
       for (NamedParameter p : parameters) {
         if (p.trainable() && p.lrScale() > 0) {
-          Group group = groupFor(p);
+          Linear target = byWeight.get(p.tensor().unsafeGetTensorImpl().address());
+          Group group = groupFor(p, target != null);
           group.slots.add(new Slot(p, offsetIn(group), p.tensor().numel()));
+          if (target != null) {
+            group.targets.add(target);
+          }
         }
       }
       groups.forEach(g -> g.flatten(fused, flatGradients));
     }
   }
 
-  private Group groupFor(NamedParameter p) {
+  private Group groupFor(NamedParameter p, boolean withCopies) {
     for (Group g : groups) {
-      if (g.accepts(p)) {
+      if (g.accepts(p, withCopies)) {
         return g;
       }
     }
-    Group created = new Group(p.weightDecay(), p.lrScale());
+    Group created = new Group(p.weightDecay(), p.lrScale(), withCopies);
     groups.add(created);
     return created;
+  }
+
+  /** How many tensors the optimizer keeps bfloat16 copies of. */
+  public int copies() {
+    return groups.stream().filter(g -> g.copies != null).mapToInt(g -> g.copies.size()).sum();
   }
 
   private static long offsetIn(Group g) {
@@ -228,7 +289,9 @@ public final class AdamW {
         if (g.grads != null) {
           norms.add(g.grads.norm().to(torch.ScalarType.Float));
         } else {
-          norms.add(torch.stack(FusedAdamW.norms(g.values, g.gradients())).norm().to(torch.ScalarType.Float));
+          List<Tensor> gradients = g.gradients();
+          norms.add(torch.stack(FusedAdamW.norms(gradients.get(0), gradients, torch.ScalarType.Float)).norm()
+              .to(torch.ScalarType.Float));
         }
       }
       Tensor total = torch.stack(new TensorVector(norms.toArray(Tensor[]::new))).norm();
@@ -262,7 +325,15 @@ public final class AdamW {
         double lr = learningRate * g.lrScale;
         double decay = g.decay ? config.weightDecay() : 0.0;
         g.stepCount.add_(new Scalar(1.0));
-        if (g.fusedLists != null) {
+        if (g.copies != null) {
+          List<Tensor> gradients = g.gradients();
+          Tensor scale = pendingScale != null ? pendingScale : g.one;
+          for (int i = 0; i < g.slots.size(); i++) {
+            Slot s = g.slots.get(i);
+            CopyAdamW.step(s.parameter().tensor(), Group.view(g.expAvg, s), Group.view(g.expAvgSq, s),
+                gradients.get(i), g.copies.get(i), scale, lr, decay, beta1, beta2, config.epsilon(), step);
+          }
+        } else if (g.fusedLists != null) {
           org.bytedeco.pytorch.IValue grads = g.grads != null ? g.fusedLists[1]
               : FusedAdamW.list(g.values, g.gradients());
           FusedAdamW.step(g.fusedLists, grads, lr, beta1, beta2, decay, config.epsilon(), pendingScale);
@@ -314,6 +385,8 @@ public final class AdamW {
     for (Group g : groups) {
       if (g.grads != null) {
         g.grads.zero_();
+      } else if (g.copies != null) {
+        g.copies.forEach(c -> c.mutable_grad().put(new Tensor()));
       } else {
         g.slots.forEach(s -> s.parameter().tensor().mutable_grad().put(new Tensor()));
       }
@@ -347,5 +420,17 @@ public final class AdamW {
       }
     }
     this.step = steps;
+    weightsChanged();
+  }
+
+  /** Rewrites the bfloat16 copies from the weights: call it after changing optimized weights from outside. */
+  public void weightsChanged() {
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      for (Group g : groups) {
+        if (g.copyValues != null) {
+          g.copyValues.copy_(g.values);
+        }
+      }
+    }
   }
 }

@@ -82,14 +82,17 @@ final class FusedAdamW {
     KERNEL.callBoxed(stack);
   }
 
-  /** The L2 norm of each tensor, in one multi-tensor pass where libtorch has one. */
-  static TensorVector norms(Tensor typeOf, List<Tensor> tensors) {
+  /**
+   * The L2 norm of each tensor in type {@code result} (computed from the values as they are, without a copy in
+   * that type), in one multi-tensor pass where libtorch has one.
+   */
+  static TensorVector norms(Tensor typeOf, List<Tensor> tensors, org.bytedeco.pytorch.global.torch.ScalarType result) {
     if (NORM == null) {
       TensorVector norms = new TensorVector();
-      tensors.forEach(t -> norms.push_back(t.norm()));
+      tensors.forEach(t -> norms.push_back(t.to(result).norm()));
       return norms;
     }
-    IValueVector stack = new IValueVector(list(typeOf, tensors), new IValue(2.0), new IValue());
+    IValueVector stack = new IValueVector(list(typeOf, tensors), new IValue(2.0), new IValue(result));
     NORM.callBoxed(stack);
     return stack.get(0).toTensorVector();
   }

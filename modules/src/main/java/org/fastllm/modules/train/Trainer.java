@@ -73,7 +73,8 @@ public final class Trainer implements AutoCloseable {
     this.config = config;
     this.configYaml = configYaml;
     this.model = model;
-    this.optimizer = new AdamW(model.uniqueParameters(), config.optimizer(), sync.worldSize() > 1);
+    this.optimizer = new AdamW(model.uniqueParameters(), config.optimizer(), sync.worldSize() > 1,
+        keepsBf16Copies(config, device, bf16, sync) ? model.singleUseLinears() : List.of());
     this.data = data;
     this.device = device;
     this.bf16 = bf16;
@@ -166,8 +167,19 @@ public final class Trainer implements AutoCloseable {
     return new Device(cuda ? "cuda:" + localRank : "cpu");
   }
 
+  /**
+   * Whether the optimizer keeps bfloat16 copies of the linear layers' weights ({@link AdamW}): one CUDA process
+   * under bf16 autocast, without gradient accumulation (the copies' gradients would add up in bfloat16 over
+   * micro-batches, where autocast adds them in float32); {@code -Dfastllm.bf16Copies=false} turns them off.
+   */
+  private static boolean keepsBf16Copies(ConfigDocument config, Device device, boolean bf16, GradientSync sync) {
+    return bf16 && device.is_cuda() && sync.worldSize() == 1 && config.training().gradientAccumulation() == 1
+        && !"false".equals(System.getProperty("fastllm.bf16Copies"));
+  }
+
   private void restore(Checkpoint.Loaded loaded) {
     Checkpoint.restoreWeights(loaded, model);
+    optimizer.weightsChanged();
     Checkpoint.restoreOptimizer(loaded, optimizer);
     TrainState state = loaded.state();
     microBatches = state.microBatches();

@@ -24,6 +24,7 @@ import org.fastllm.modules.ssm.SelectiveScan;
  * bf16 inputs as autocast gives them. Rotary: values and input gradients for contiguous and transposed inputs in
  * float32 and bf16. Cross-entropy: loss and logits gradient in float32 and bf16 at two vocabulary sizes. Layer and
  * RMS norm under bf16 autocast: the bf16 output and the float32 gradients of input, weight and bias at three sizes.
+ * The optimizer's bf16-copy update against tensor operations, and a linear layer reading its copy.
  * Prints one line per case, exits 1 if any relative error passes its bound (1e-4 float32 scan and norm gradients,
  * 1e-5 float32 rotary and cross-entropy, 2e-2 bf16), then times the scan, the loss and the norm alone.
  *
@@ -71,9 +72,12 @@ public final class KernelCheck {
         }
       }
     }
+    try (PointerScope scope = new PointerScope()) {
+      ok &= org.fastllm.modules.train.CopyAdamWCheck.run(device);
+    }
     // a kernel that did not compile leaves its tensor-operation path running, which passes the comparisons above
     for (String kernel : List.of("ssm/selective_scan.cu", "attention/rotary.cu", "loss/cross_entropy.cu",
-        "norm/norm.cu")) {
+        "norm/norm.cu", "train/adamw.cu")) {
       boolean used = RuntimeKernels.compiled().stream().anyMatch(k -> k.contains(kernel));
       System.out.printf(Locale.ROOT, "%-22s %s%n", kernel, used ? "compiled and used" : "NOT COMPILED");
       ok &= used;
