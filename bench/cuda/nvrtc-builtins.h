@@ -17,3 +17,4 @@ __device__ void __syncthreads(); __device__ void __syncwarp(unsigned int = 0xfff
 __device__ float atomicAdd(float*, float);
 #define warpSize 32
 __device__ int min(int, int); __device__ int max(int, int);
+#define __launch_bounds__(...) __attribute__((launch_bounds(__VA_ARGS__)))

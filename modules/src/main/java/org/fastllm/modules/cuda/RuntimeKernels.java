@@ -3,6 +3,7 @@ package org.fastllm.modules.cuda;
 import static org.bytedeco.cuda.global.cudart.CUDA_SUCCESS;
 import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
 import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -296,6 +297,7 @@ public final class RuntimeKernels {
     private final CUmod_st module;
     private final int device;
     private final Map<String, CUfunc_st> functions = new ConcurrentHashMap<>();
+    private final Map<String, Integer> resident = new ConcurrentHashMap<>();
 
     private Module(String resource, CUmod_st module, int device) {
       this.resource = resource;
@@ -320,6 +322,24 @@ public final class RuntimeKernels {
       }
       inContext(device, () -> check(cudart.cuLaunchKernel(function, grid.x(), grid.y(), 1, threads, 1, 1,
           sharedBytes, null, slots.pointers, (PointerPointer<?>) null), "launch " + kernel + " of " + resource));
+    }
+
+    /**
+     * How many blocks of {@code threads} threads of {@code kernel} the device holds at once (blocks per
+     * multiprocessor, as its registers and shared memory allow, times the multiprocessors); asked once per kernel
+     * and block shape.
+     */
+    public int residentBlocks(String kernel, int threads, int sharedBytes) {
+      return resident.computeIfAbsent(kernel + "/" + threads + "/" + sharedBytes, k -> {
+        CUfunc_st function = functions.computeIfAbsent(kernel, this::function);
+        int[] perMultiprocessor = {0};
+        int[] multiprocessors = {0};
+        inContext(device, () -> check(cudart.cuOccupancyMaxActiveBlocksPerMultiprocessor(perMultiprocessor, function,
+            threads, sharedBytes), "occupancy of " + kernel + " of " + resource));
+        check(cudart.cuDeviceGetAttribute(multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+            deviceHandle(device)), "multiprocessor count");
+        return perMultiprocessor[0] * multiprocessors[0];
+      });
     }
 
     private CUfunc_st function(String kernel) {

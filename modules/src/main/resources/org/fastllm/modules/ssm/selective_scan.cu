@@ -1,23 +1,40 @@
-// Mamba's selective scan as two CUDA kernels, compiled at run time by org.fastllm.modules.cuda.RuntimeKernels.
+// Mamba's selective scan as CUDA kernels, compiled at run time by org.fastllm.modules.cuda.RuntimeKernels.
 //
 //   h_t[d, n] = exp(delta_t[d] A[d, n]) h_(t-1)[d, n] + delta_t[d] B_t[g(d), n] u_t[d]
 //   y_t[d]    = sum_n C_t[g(d), n] h_t[d, n]
 //
 // One thread per (batch, channel, state): the STATE threads of a channel sit side by side in a warp, so sums over
-// states are warp shuffles within segments of STATE lanes. A block holds CHANNELS consecutive channels, all of one
-// group, so the backward sums over a group's channels in shared memory (a row per warp, added up at each chunk's
+// states are warp shuffles within runs of STATE lanes. A block holds CHANNELS consecutive channels, all of one
+// group, so the backward sums over a group's channels in shared memory (a row per warp, added up at each span's
 // end). Time runs sequentially inside each thread.
-// The forward keeps the state entering every chunk of CHUNK steps; the backward walks the chunks from the last,
-// recomputes the chunk's states into registers from its entering state, then runs the adjoint recurrence back
-// through it.
+//
+// The forward keeps the state entering every chunk of CHUNK steps. The backward walks the chunks from the last: it
+// recomputes the state entering each span of SPAN steps of the chunk from the chunk's, then, span by span from the
+// last, the span's states into registers, and runs the adjoint recurrence back through them.
+//
+// The backward also splits time into segments of a whole number of chunks that run in parallel, a block per
+// (channel block, batch entry, segment). Walking back through step k does dh = (dh + dy_k C_k) decay_k with
+// decay_k = exp(delta_k A), an affine map of dh, so the dh a segment hands to the one before it is
+// local_s + P_s incoming_s: local_s is what the segment leaves when started from dh = 0, P_s = exp(A x the sum of
+// the segment's delta) the product of its decays, and incoming_s what the segment after it hands over (0 for the
+// last). selective_scan_backward_carry computes local_s and P_s for every segment but the first, reading only
+// delta, dy, C and A; each block of selective_scan_backward starts from the incoming dh folded from the (local, P)
+// of the segments after its own and walks its own chunks as above, starting from the forward's kept states. Its
+// dA is added once per segment; dB and dC rows belong to one step, so segments never add to the same one. With one
+// segment the backward is the walk through all chunks from dh = 0.
 //
 // Layouts (float32, contiguous): u, delta, y, dy, du, ddelta [batch, time, channels]; A, dA [channels, STATE];
-// B, C, dB, dC [batch, time, groups, STATE]; entering [batch, channels, chunks, STATE].
+// B, C, dB, dC [batch, time, groups, STATE]; entering [batch, channels, chunks, STATE];
+// local, decays [batch, channels, segments, STATE]. Grids: y = batch entry, x = channel block, or for the backward
+// kernels channel block + channel blocks x segment (x segment - 1 for the carry kernel, whose segments start at 1).
 // Compile-time constants (given with -D): STATE (a power of two up to 32), CHANNELS, CHUNK.
 
 #define FULL_MASK 0xffffffffu
 #define LOG2E 1.4426950408889634f
 #define WARPS (CHANNELS * STATE / 32)
+#define SPAN (CHUNK % 4 == 0 ? 4 : CHUNK)   // steps whose states the backward holds in registers at once
+#define SPANS (CHUNK / SPAN)
+#define BACKWARD_BLOCKS (CHANNELS * STATE >= 64 ? 1024 / (CHANNELS * STATE) : 16)   // 16: some GPUs hold no more
 
 __device__ __forceinline__ float sum_states(float v) {
 #pragma unroll
@@ -66,85 +83,153 @@ extern "C" __global__ void selective_scan_forward(
   }
 }
 
-extern "C" __global__ void selective_scan_backward(
+// One thread per (batch, channel, state, segment), segments from the second on (blockIdx.x = channel block +
+// channel blocks x (segment - 1)): the segment's dh from a zero start, walked back through its steps, and the product
+// of its decays.
+extern "C" __global__ void selective_scan_backward_carry(
+    const float* __restrict__ delta, const float* __restrict__ A, const float* __restrict__ C,
+    const float* __restrict__ dy, float* __restrict__ local, float* __restrict__ decays, int time, int channels,
+    int groups, int chunks, int segmentChunks) {
+  const int blocks = channels / CHANNELS;
+  const int segment = blockIdx.x / blocks + 1;
+  const int segments = (chunks + segmentChunks - 1) / segmentChunks;
+  const int n = threadIdx.x % STATE;
+  const int d = (blockIdx.x % blocks) * CHANNELS + threadIdx.x / STATE;
+  const int batch = blockIdx.y;
+  const int g = d / (channels / groups);
+  const float a2 = A[d * STATE + n] * LOG2E;
+  const size_t row = (size_t) batch * time;
+  const int start = segment * segmentChunks * CHUNK;
+  const int end = min(time, start + segmentChunks * CHUNK);
+  float dh = 0.0f;
+  float sum = 0.0f;   // of delta over the segment
+#pragma unroll 8
+  for (int t = end - 1; t >= start; --t) {
+    const size_t at = (row + t) * channels + d;
+    const float dt = delta[at];
+    dh += dy[at] * C[((row + t) * groups + g) * STATE + n];
+    dh *= exp2f(dt * a2);
+    sum += dt;
+  }
+  const size_t out = (((size_t) batch * channels + d) * segments + segment) * STATE + n;
+  local[out] = dh;
+  decays[out] = exp2f(sum * a2);
+}
+
+// Held to 64 registers a thread (BACKWARD_BLOCKS blocks, 1024 threads, fill a multiprocessor's 64 Ki registers):
+// the walk is bound by latency, and more resident warps hide more of it than registers holding loads ahead do.
+extern "C" __global__ void __launch_bounds__(CHANNELS * STATE, BACKWARD_BLOCKS) selective_scan_backward(
     const float* __restrict__ u, const float* __restrict__ delta, const float* __restrict__ A,
     const float* __restrict__ B, const float* __restrict__ C, const float* __restrict__ entering,
     const float* __restrict__ dy, float* __restrict__ du, float* __restrict__ ddelta, float* __restrict__ dA,
-    float* __restrict__ dB, float* __restrict__ dC, int time, int channels, int groups, int chunks) {
-  // each warp's sums over its channels, per step of the chunk; added over warps at the chunk's end
-  __shared__ float warpB[WARPS][CHUNK * STATE];
-  __shared__ float warpC[WARPS][CHUNK * STATE];
+    float* __restrict__ dB, float* __restrict__ dC, const float* __restrict__ local,
+    const float* __restrict__ decays, int time, int channels, int groups, int chunks, int segmentChunks) {
+  // each warp's sums over its channels, per step of the span; added over warps at the span's end
+  __shared__ float warpB[WARPS][SPAN * STATE];
+  __shared__ float warpC[WARPS][SPAN * STATE];
+  const int blocks = channels / CHANNELS;
+  const int segment = blockIdx.x / blocks;
+  const int segments = (chunks + segmentChunks - 1) / segmentChunks;
   const int n = threadIdx.x % STATE;
   const int lane = threadIdx.x % 32;
   const int warp = threadIdx.x / 32;
-  const int d = blockIdx.x * CHANNELS + threadIdx.x / STATE;
+  const int d = (blockIdx.x % blocks) * CHANNELS + threadIdx.x / STATE;
   const int batch = blockIdx.y;
   const int g = d / (channels / groups);
   const float a = A[d * STATE + n];
   const float a2 = a * LOG2E;
   const size_t row = (size_t) batch * time;
   const float* kept = entering + (((size_t) batch * channels + d) * chunks) * STATE + n;
-  float dh = 0.0f;     // d loss / d h_t, carried back from later steps
+  // d loss / d h_t, carried back from later steps: what the later segments hand over, then this segment's own
+  float dh = 0.0f;
+  const size_t carried = ((size_t) batch * channels + d) * segments * STATE + n;
+  for (int later = segments - 1; later > segment; --later) {
+    dh = local[carried + later * STATE] + decays[carried + later * STATE] * dh;
+  }
   float dAsum = 0.0f;
-  float states[CHUNK];
-  for (int chunk = chunks - 1; chunk >= 0; --chunk) {
+  const int first = segment * segmentChunks;
+  for (int chunk = min(chunks, first + segmentChunks) - 1; chunk >= first; --chunk) {
     const int start = chunk * CHUNK;
     const int length = min(CHUNK, time - start);
-    const float h0 = kept[chunk * STATE];
-    float h = h0;
+    // the state entering each span of the chunk, recomputed from the chunk's
+    float borders[SPANS];
+    float h = kept[chunk * STATE];
+    borders[0] = h;
 #pragma unroll
-    for (int k = 0; k < CHUNK; ++k) {
+    for (int k = 0; k < CHUNK - SPAN; ++k) {
       if (k < length) {
         const size_t at = (row + start + k) * channels + d;
-        const size_t bc = ((row + start + k) * groups + g) * STATE + n;
         const float dt = delta[at];
-        h = exp2f(dt * a2) * h + dt * B[bc] * u[at];
-        states[k] = h;
+        h = exp2f(dt * a2) * h + dt * B[((row + start + k) * groups + g) * STATE + n] * u[at];
+      }
+      if ((k + 1) % SPAN == 0) {
+        borders[(k + 1) / SPAN] = h;
       }
     }
 #pragma unroll
-    for (int k = CHUNK - 1; k >= 0; --k) {
-      if (k < length) {
-        const size_t at = (row + start + k) * channels + d;
-        const size_t bc = ((row + start + k) * groups + g) * STATE + n;
-        const float dt = delta[at];
-        const float x = u[at];
-        const float b = B[bc];
-        const float grad = dy[at];
-        const float decay = exp2f(dt * a2);
-        const float before = k > 0 ? states[k > 0 ? k - 1 : 0] : h0;  // (the inner test keeps the index in range)
-        dh += grad * C[bc];
-        const float dDecay = dh * before * decay;   // d loss / d (dt a), this state's share
-        dAsum += dDecay * dt;
-        const float dInput = sum_states(dh * b);   // d loss / d (dt u)
-        const float dDelta = sum_states(dDecay * a) + dInput * x;
-        if (n == 0) {
-          du[at] = dInput * dt;
-          ddelta[at] = dDelta;
-        }
-        const float shareB = sum_warp_channels(dh * dt * x);
-        const float shareC = sum_warp_channels(grad * states[k]);
-        if (lane < STATE) {
-          warpB[warp][k * STATE + n] = shareB;
-          warpC[warp][k * STATE + n] = shareC;
-        }
-        dh *= decay;
+    for (int span = SPANS - 1; span >= 0; --span) {
+      const int spanStart = start + span * SPAN;
+      const int spanLength = min(SPAN, time - spanStart);
+      if (spanLength <= 0) {
+        continue;
       }
-    }
-    __syncthreads();
-    for (int i = threadIdx.x; i < length * STATE; i += blockDim.x) {
-      float sumB = 0.0f;
-      float sumC = 0.0f;
+      const float h0 = borders[span];
+      float states[SPAN];
+      h = h0;
 #pragma unroll
-      for (int w = 0; w < WARPS; ++w) {
-        sumB += warpB[w][i];
-        sumC += warpC[w][i];
+      for (int k = 0; k < SPAN; ++k) {
+        if (k < spanLength) {
+          const size_t at = (row + spanStart + k) * channels + d;
+          const size_t bc = ((row + spanStart + k) * groups + g) * STATE + n;
+          const float dt = delta[at];
+          h = exp2f(dt * a2) * h + dt * B[bc] * u[at];
+          states[k] = h;
+        }
       }
-      const size_t bc = ((row + start + i / STATE) * groups + g) * STATE + i % STATE;
-      atomicAdd(&dB[bc], sumB);
-      atomicAdd(&dC[bc], sumC);
+#pragma unroll
+      for (int k = SPAN - 1; k >= 0; --k) {
+        if (k < spanLength) {
+          const size_t at = (row + spanStart + k) * channels + d;
+          const size_t bc = ((row + spanStart + k) * groups + g) * STATE + n;
+          const float dt = delta[at];
+          const float x = u[at];
+          const float b = B[bc];
+          const float grad = dy[at];
+          const float decay = exp2f(dt * a2);
+          const float before = k > 0 ? states[k > 0 ? k - 1 : 0] : h0;  // (the inner test keeps the index in range)
+          dh += grad * C[bc];
+          const float dDecay = dh * before * decay;   // d loss / d (dt a), this state's share
+          dAsum += dDecay * dt;
+          const float dInput = sum_states(dh * b);   // d loss / d (dt u)
+          const float dDelta = sum_states(dDecay * a) + dInput * x;
+          if (n == 0) {
+            du[at] = dInput * dt;
+            ddelta[at] = dDelta;
+          }
+          const float shareB = sum_warp_channels(dh * dt * x);
+          const float shareC = sum_warp_channels(grad * states[k]);
+          if (lane < STATE) {
+            warpB[warp][k * STATE + n] = shareB;
+            warpC[warp][k * STATE + n] = shareC;
+          }
+          dh *= decay;
+        }
+      }
+      __syncthreads();
+      for (int i = threadIdx.x; i < spanLength * STATE; i += blockDim.x) {
+        float sumB = 0.0f;
+        float sumC = 0.0f;
+#pragma unroll
+        for (int w = 0; w < WARPS; ++w) {
+          sumB += warpB[w][i];
+          sumC += warpC[w][i];
+        }
+        const size_t bc = ((row + spanStart + i / STATE) * groups + g) * STATE + i % STATE;
+        atomicAdd(&dB[bc], sumB);
+        atomicAdd(&dC[bc], sumC);
+      }
+      __syncthreads();
     }
-    __syncthreads();
   }
-  atomicAdd(&dA[d * STATE + n], dAsum);
+  atomicAdd(&dA[d * STATE + n], dAsum);   // one add per segment
 }

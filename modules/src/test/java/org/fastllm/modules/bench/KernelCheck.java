@@ -21,19 +21,27 @@ import org.fastllm.modules.ssm.SelectiveScan;
  * Device check, not a unit test (it needs a GPU): the kernels compiled at run time against the tensor operations
  * they replace, in float64 on the same device. The selective scan: values and the gradients of all five inputs,
  * over shapes like Mamba 1's (one group) and Mamba 2's (a group per head), lengths that end inside a chunk, and
- * bf16 inputs as autocast gives them. Rotary: values and input gradients for contiguous and transposed inputs in
+ * bf16 inputs as autocast gives them; backwards in several segments as the kernels choose them, and in as many as
+ * {@code fastllm.scanSegments} asks for (a last segment shorter than the others, one chunk a segment). Rotary: values and input gradients for contiguous and transposed inputs in
  * float32 and bf16. Cross-entropy: loss and logits gradient in float32 and bf16 at two vocabulary sizes. Layer and
  * RMS norm under bf16 autocast: the bf16 output and the float32 gradients of input, weight and bias at three sizes.
  * The optimizer's bf16-copy update against tensor operations, and a linear layer reading its copy.
  * Prints one line per case, exits 1 if any relative error passes its bound (1e-4 float32 scan and norm gradients,
- * 1e-5 float32 rotary and cross-entropy, 2e-2 bf16), then times the scan, the loss and the norm alone.
+ * 1e-5 float32 rotary and cross-entropy, 2e-2 bf16), then times the scan (with the backward's segments as chosen
+ * and in one), the loss and the norm alone.
  *
  * <pre>{@code run-gpu.sh org.fastllm.modules.bench.KernelCheck}</pre>
  */
 public final class KernelCheck {
   private KernelCheck() {}
 
-  record Case(String name, long batch, long time, long channels, long groups, long state, torch.ScalarType type) {}
+  /** A scan shape; {@code segments} is the value of {@code fastllm.scanSegments}, 0 for the kernels' own choice. */
+  record Case(String name, long batch, long time, long channels, long groups, long state, torch.ScalarType type,
+      int segments) {
+    Case(String name, long batch, long time, long channels, long groups, long state, torch.ScalarType type) {
+      this(name, batch, time, channels, groups, state, type, 0);
+    }
+  }
 
   public static void main(String[] args) {
     Device device = new Device("cuda:0");
@@ -43,7 +51,11 @@ public final class KernelCheck {
         new Case("state 8", 1, 100, 32, 4, 8, torch.ScalarType.Float),
         new Case("state 32", 1, 65, 16, 2, 32, torch.ScalarType.Float),
         new Case("one step", 3, 1, 32, 2, 16, torch.ScalarType.Float),
-        new Case("mamba2 bf16", 2, 513, 128, 8, 16, torch.ScalarType.BFloat16));
+        new Case("mamba2 bf16", 2, 513, 128, 8, 16, torch.ScalarType.BFloat16),
+        new Case("long", 1, 2000, 64, 4, 16, torch.ScalarType.Float),             // 63 chunks: 13 segments
+        new Case("long, 1 seg", 1, 2000, 64, 4, 16, torch.ScalarType.Float, 1),
+        new Case("7 segments", 1, 300, 16, 2, 32, torch.ScalarType.Float, 7),      // 19 chunks: 6 x 3 and 1
+        new Case("chunk a seg", 2, 100, 32, 4, 8, torch.ScalarType.Float, 4));
     boolean ok = true;
     torch.manual_seed(5);
     for (Case c : cases) {
@@ -118,11 +130,20 @@ public final class KernelCheck {
     Tensor reference = new SelectiveScan(8, false).scan(roundedExact[0], roundedExact[1], roundedExact[2],
         roundedExact[3], roundedExact[4]);
     reference.mul(weights).sum().backward();
-    Tensor actual = new SelectiveScan(8, true).scan(rounded[0], rounded[1], rounded[2], rounded[3], rounded[4]);
-    actual.mul(weights.to(actual.scalar_type())).sum().backward();
+    if (c.segments() > 0) {
+      System.setProperty("fastllm.scanSegments", String.valueOf(c.segments()));
+    }
+    Tensor actual;
+    try {
+      actual = new SelectiveScan(8, true).scan(rounded[0], rounded[1], rounded[2], rounded[3], rounded[4]);
+      actual.mul(weights.to(actual.scalar_type())).sum().backward();
+    } finally {
+      System.clearProperty("fastllm.scanSegments");
+    }
     double bound = c.type() == torch.ScalarType.Float ? 1e-4 : 2e-2;
-    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-12s b=%d t=%d D=%d G=%d N=%d %s:",
-        c.name(), c.batch(), c.time(), c.channels(), c.groups(), c.state(), c.type()));
+    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-12s b=%d t=%d D=%d G=%d N=%d %s%s:",
+        c.name(), c.batch(), c.time(), c.channels(), c.groups(), c.state(), c.type(),
+        c.segments() > 0 ? " segments=" + c.segments() : ""));
     double worst = error(actual, reference);
     line.append(String.format(Locale.ROOT, " y %.1e", worst));
     String[] names = {"u", "delta", "A", "B", "C"};
@@ -138,11 +159,20 @@ public final class KernelCheck {
 
   /**
    * Median milliseconds of the scan alone, kernels against tensor operations, at the Mamba 2 mixer's shape in
-   * bench/gpu/layers.sh (H 1024: 2048 channels, 128 heads of 16 states, batch 4, 2048 steps), float32 inputs.
+   * bench/gpu/layers.sh (H 1024: 2048 channels, 128 heads of 16 states, batch 4, 2048 steps), float32 inputs; then
+   * the kernels' forward+backward with the backward in one segment ({@code fastllm.scanSegments=1}), and both again
+   * at batch 1, where the kernels' choice splits the backward.
    */
   private static void timing(Device device) {
+    for (long batch : new long[] {4, 1}) {
+      try (PointerScope scope = new PointerScope()) {
+        timing(device, batch);
+      }
+    }
+  }
+
+  private static void timing(Device device, long batch) {
     TensorOptions f32 = new TensorOptions(torch.ScalarType.Float).device(new DeviceOptional(device));
-    long batch = 4;
     long time = 2048;
     long channels = 2048;
     long groups = 128;
@@ -152,30 +182,40 @@ public final class KernelCheck {
         torch.rand(new long[] {channels, 16}, f32).neg(),
         torch.randn(new long[] {batch, time, groups, 16}, f32),
         torch.randn(new long[] {batch, time, groups, 16}, f32)};
-    for (boolean fused : new boolean[] {true, false}) {
-      for (boolean backward : new boolean[] {false, true}) {
+    List<String> variants = batch == 4 ? List.of("kernels", "tensor operations", "kernels, 1 segment")
+        : List.of("kernels", "kernels, 1 segment");
+    for (String what : variants) {
+      boolean fused = !what.equals("tensor operations");
+      boolean oneSegment = what.equals("kernels, 1 segment");
+      for (boolean backward : oneSegment ? new boolean[] {true} : new boolean[] {false, true}) {
+        if (oneSegment) {
+          System.setProperty("fastllm.scanSegments", "1");
+        }
         double[] runs = new double[10];
-        for (int i = -3; i < runs.length; i++) {
-          try (PointerScope step = new PointerScope()) {
-            Tensor[] leaves = leaves(in, torch.ScalarType.Float);
-            leaves[0].sum().item_double();
-            long start = System.nanoTime();
-            Tensor y = new SelectiveScan(8, fused).scan(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4]);
-            if (backward) {
-              y.sum().backward();
-              leaves[1].grad().select(0, 0).select(0, 0).select(0, 0).item_double();
-            } else {
-              y.select(0, 0).select(0, 0).select(0, 0).item_double();
-            }
-            if (i >= 0) {
-              runs[i] = (System.nanoTime() - start) / 1e6;
+        try {
+          for (int i = -3; i < runs.length; i++) {
+            try (PointerScope step = new PointerScope()) {
+              Tensor[] leaves = leaves(in, torch.ScalarType.Float);
+              leaves[0].sum().item_double();
+              long start = System.nanoTime();
+              Tensor y = new SelectiveScan(8, fused).scan(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4]);
+              if (backward) {
+                y.sum().backward();
+                leaves[1].grad().select(0, 0).select(0, 0).select(0, 0).item_double();
+              } else {
+                y.select(0, 0).select(0, 0).select(0, 0).item_double();
+              }
+              if (i >= 0) {
+                runs[i] = (System.nanoTime() - start) / 1e6;
+              }
             }
           }
+        } finally {
+          System.clearProperty("fastllm.scanSegments");
         }
         java.util.Arrays.sort(runs);
-        System.out.printf(Locale.ROOT, "scan timing b=%d t=%d D=%d G=%d N=16: %-17s %-16s %8.3f ms%n", batch, time,
-            channels, groups, fused ? "kernels" : "tensor operations", backward ? "forward+backward" : "forward",
-            runs[runs.length / 2]);
+        System.out.printf(Locale.ROOT, "scan timing b=%d t=%d D=%d G=%d N=16: %-18s %-16s %8.3f ms%n", batch, time,
+            channels, groups, what, backward ? "forward+backward" : "forward", runs[runs.length / 2]);
       }
     }
   }

@@ -85,6 +85,49 @@ class FusedSelectiveScanTest {
   }
 
   /**
+   * The backward in segments, as the CUDA kernels split time, against the tensor-operation scan in float64 and
+   * against the backward in one segment: several segments, times that end inside a chunk, last segments shorter than
+   * the others, one chunk per segment, and a segment as long as the sequence (then the same arithmetic as one).
+   */
+  @ParameterizedTest(name = "chunk {0}, t {1}, {2} chunks per segment: {3} segments, delta up to {4}")
+  @CsvSource(textBlock = """
+      4, 37, 3,  4,  1
+      4, 37, 4,  3,  5
+      4, 37, 1,  10, 1
+      8, 64, 2,  4,  2
+      1, 5,  2,  3,  1
+      4, 37, 10, 1,  1
+      """)
+  void segmentedBackward_givesTheGradientsOfOneSegment(int chunk, int time, int segmentChunks, int segments,
+      double maxDelta) {
+    JavaScanKernels segmented = new JavaScanKernels(chunk, segmentChunks);
+    assertEquals(segments, segmented.segments(time));
+    Torch.seed(17L * chunk + time + segmentChunks);
+    Inputs exact = Inputs.random(2, time, 8, 2, 4, maxDelta).as(torch.ScalarType.Double);
+    loss(exact, new SelectiveScan(chunk).tensorScan(exact.u(), exact.delta(), exact.a(), exact.b(), exact.c()))
+        .backward();
+    Inputs whole = exact.as(torch.ScalarType.Float);
+    loss(whole, new FusedSelectiveScan(new JavaScanKernels(chunk))
+        .scan(whole.u(), whole.delta(), whole.a(), whole.b(), whole.c())).backward();
+    Inputs split = exact.as(torch.ScalarType.Float);
+    loss(split, new FusedSelectiveScan(segmented).scan(split.u(), split.delta(), split.a(), split.b(), split.c()))
+        .backward();
+
+    String[] names = {"u", "delta", "A", "B", "C", "D"};
+    for (int i = 0; i < names.length; i++) {
+      Tensor got = split.leaves().get(i).grad();
+      Tensor one = whole.leaves().get(i).grad();
+      double error = Torch.relativeError(got, exact.leaves().get(i).grad(), 0.1);
+      assertTrue(error < 1e-4, "d loss / d " + names[i] + " against float64: relative error " + error);
+      double apart = Torch.relativeError(got, one, 0.1);
+      assertTrue(apart < 1e-5, "d loss / d " + names[i] + " against one segment: relative error " + apart);
+      if (segments == 1) {
+        assertTrue(torch.equal(got, one), "one segment is the walk through all chunks: " + names[i]);
+      }
+    }
+  }
+
+  /**
    * A model runs each layer in a pointer scope that closes when the layer returns (Scopes.scoped); the scan's
    * backward, run later, must still find the float32 inputs and chunk states it saved.
    */
@@ -170,6 +213,21 @@ class FusedSelectiveScanTest {
     assertTrue(cuda.supports(1536, 96, 16));
     assertTrue(!cuda.supports(1536, 96, 12), "state 12 is not a power of two");
     assertTrue(!cuda.supports(64, 1, 64), "state 64 is more than a warp");
+  }
+
+  @Test
+  void cudaKernels_segments_fillTheResidentBlocksOnce() {
+    // H200, 132 multiprocessors of 4 backward blocks; Mamba 2 at 2048 channels: 128 blocks per batch entry
+    assertEquals(1, CudaScanKernels.segments(64, 4 * 128, 528, null), "batch 4 already fills the device");
+    assertEquals(2, CudaScanKernels.segments(64, 2 * 128, 528, null));
+    assertEquals(4, CudaScanKernels.segments(64, 128, 528, null), "batch 1");
+    assertEquals(2, CudaScanKernels.segments(9, 8, 528, null), "at least " + CudaScanKernels.MIN_SEGMENT_CHUNKS
+        + " chunks a segment");
+    assertEquals(1, CudaScanKernels.segments(7, 8, 528, null), "short sequences take one segment");
+    assertEquals(CudaScanKernels.MAX_SEGMENTS, CudaScanKernels.segments(100_000, 1, 528, null));
+    assertEquals(1, CudaScanKernels.segments(64, 2, 528, "1"), "the property overrides the rule");
+    assertEquals(8, CudaScanKernels.segments(64, 4 * 128, 528, "8"));
+    assertEquals(10, CudaScanKernels.segments(10, 4 * 128, 528, "100"), "at most one segment per chunk");
   }
 
   @Test

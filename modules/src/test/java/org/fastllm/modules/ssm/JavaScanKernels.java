@@ -5,13 +5,32 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * The CUDA kernels of {@code selective_scan.cu} written out as plain loops over CPU tensors, step for step the
  * same algorithm (entering states per chunk, recompute, the adjoint run back through each chunk, sums over a
- * group's channels), so the kernels' maths and their autograd wiring are checked on any machine.
+ * group's channels, the backward's segments with their carried dh and decay products), so the kernels' maths and
+ * their autograd wiring are checked on any machine. It recomputes a chunk's states in one go where the kernel
+ * goes span by span from recomputed span borders: the same operations on the same values.
  */
 final class JavaScanKernels implements ScanKernels {
   private final int chunk;
+  private final int segmentChunks;
 
+  /** The backward in one segment. */
   JavaScanKernels(int chunk) {
+    this(chunk, Integer.MAX_VALUE);
+  }
+
+  /** The backward in segments of {@code segmentChunks} chunks, the last one what is left. */
+  JavaScanKernels(int chunk, int segmentChunks) {
+    if (segmentChunks < 1) {
+      throw new IllegalArgumentException("segments hold at least one chunk, got " + segmentChunks);
+    }
     this.chunk = chunk;
+    this.segmentChunks = segmentChunks;
+  }
+
+  /** How many segments the backward splits {@code time} steps into. */
+  int segments(long time) {
+    long chunks = (time + chunk - 1) / chunk;
+    return (int) ((chunks + segmentChunks - 1) / segmentChunks);
   }
 
   @Override
@@ -72,40 +91,66 @@ final class JavaScanKernels implements ScanKernels {
     float[] gb = read(db);
     float[] gc = read(dc);
     float[] states = new float[chunk];
+    int segments = segments(s.time);
+    int perSegment = Math.min(segmentChunks, s.chunks);
+    float[] local = new float[segments];
+    float[] decays = new float[segments];
     for (int batch = 0; batch < s.batch; batch++) {
       for (int d = 0; d < s.channels; d++) {
         int g = d / (s.channels / s.groups);
         for (int n = 0; n < s.state; n++) {
           float an = aa[d * s.state + n];
-          float dh = 0;
-          float daSum = 0;
-          for (int k0 = s.chunks - 1; k0 >= 0; k0--) {
-            int start = k0 * chunk;
-            int length = Math.min(chunk, s.time - start);
-            float h0 = keep[s.kept(batch, d, k0, n)];
-            float h = h0;
-            for (int k = 0; k < length; k++) {
-              int at = s.at(batch, start + k, d);
-              h = (float) Math.exp(dd[at] * an) * h + dd[at] * bb[s.bc(batch, start + k, g, n)] * uu[at];
-              states[k] = h;
+          // selective_scan_backward_carry: every segment but the first from dh = 0, and its decays' product
+          for (int segment = 1; segment < segments; segment++) {
+            int start = segment * perSegment * chunk;
+            int end = Math.min(s.time, start + perSegment * chunk);
+            float dh = 0;
+            float sum = 0;
+            for (int t = end - 1; t >= start; t--) {
+              int at = s.at(batch, t, d);
+              dh += gy[at] * cc[s.bc(batch, t, g, n)];
+              dh *= (float) Math.exp(dd[at] * an);
+              sum += dd[at];
             }
-            for (int k = length - 1; k >= 0; k--) {
-              int at = s.at(batch, start + k, d);
-              int bc = s.bc(batch, start + k, g, n);
-              float dt = dd[at];
-              float decay = (float) Math.exp(dt * an);
-              float before = k > 0 ? states[k - 1] : h0;
-              dh += gy[at] * cc[bc];
-              float dDecay = dh * before * decay;
-              daSum += dDecay * dt;
-              gu[at] += dh * bb[bc] * dt;
-              gd[at] += dDecay * an + dh * bb[bc] * uu[at];
-              gb[bc] += dh * dt * uu[at];
-              gc[bc] += gy[at] * states[k];
-              dh *= decay;
-            }
+            local[segment] = dh;
+            decays[segment] = (float) Math.exp(sum * an);
           }
-          ga[d * s.state + n] += daSum;
+          // selective_scan_backward: one block per segment, each from what the later segments hand over
+          for (int segment = 0; segment < segments; segment++) {
+            float dh = 0;
+            for (int later = segments - 1; later > segment; later--) {
+              dh = local[later] + decays[later] * dh;
+            }
+            float daSum = 0;
+            int first = segment * perSegment;
+            for (int k0 = Math.min(s.chunks, first + perSegment) - 1; k0 >= first; k0--) {
+              int start = k0 * chunk;
+              int length = Math.min(chunk, s.time - start);
+              float h0 = keep[s.kept(batch, d, k0, n)];
+              float h = h0;
+              for (int k = 0; k < length; k++) {
+                int at = s.at(batch, start + k, d);
+                h = (float) Math.exp(dd[at] * an) * h + dd[at] * bb[s.bc(batch, start + k, g, n)] * uu[at];
+                states[k] = h;
+              }
+              for (int k = length - 1; k >= 0; k--) {
+                int at = s.at(batch, start + k, d);
+                int bc = s.bc(batch, start + k, g, n);
+                float dt = dd[at];
+                float decay = (float) Math.exp(dt * an);
+                float before = k > 0 ? states[k - 1] : h0;
+                dh += gy[at] * cc[bc];
+                float dDecay = dh * before * decay;
+                daSum += dDecay * dt;
+                gu[at] += dh * bb[bc] * dt;
+                gd[at] += dDecay * an + dh * bb[bc] * uu[at];
+                gb[bc] += dh * dt * uu[at];
+                gc[bc] += gy[at] * states[k];
+                dh *= decay;
+              }
+            }
+            ga[d * s.state + n] += daSum;
+          }
         }
       }
     }
