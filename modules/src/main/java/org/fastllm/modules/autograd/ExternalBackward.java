@@ -33,6 +33,10 @@ import org.bytedeco.pytorch.global.torch;
  * are a few shared instances and calls are matched by order: a backward pass reaches calls in the reverse order
  * of their forwards, for the output hooks and for each input position alike. A model's forward starts with
  * {@link #forgetPending()}, which drops the calls of a forward whose backward never ran.
+ *
+ * <p>A leaf input (a parameter) outlives the step, and a hook registered on it would stay for good: one more per
+ * call, each running at every later backward. So a leaf gets no hook and no link; the output's hook adds its
+ * gradient to the leaf's {@code grad} directly (a leaf is linked only when no other input can carry the link).
  */
 public final class ExternalBackward {
   /** The most inputs one operation may have. */
@@ -56,6 +60,7 @@ public final class ExternalBackward {
   private static final List<Pointer> RETURNED = new ArrayList<>();
   private static final OutputHook OUTPUT_HOOK = new OutputHook();
   private static final InputHook[] INPUT_HOOKS = new InputHook[MAX_INPUTS];
+  private static long inputHookCalls;
 
   static {
     for (int i = 0; i < MAX_INPUTS; i++) {
@@ -97,14 +102,23 @@ public final class ExternalBackward {
     Call call = new Call(backward, output.sizes().vec().get(), inputs.size(), saved);
     Tensor link = null;
     synchronized (LOCK) {
+      boolean onlyLeaves = inputs.stream().noneMatch(t -> t.requires_grad() && t.numel() > 0 && !t.is_leaf());
       for (int i = 0; i < inputs.size(); i++) {
         Tensor input = inputs.get(i);
         if (input.requires_grad() && input.numel() > 0) {
+          call.dtypes[i] = input.scalar_type().intern();
+          if (input.is_leaf()) {
+            call.keepLeaf(i, input);
+            if (!onlyLeaves || link != null) {
+              continue;
+            }
+          }
           Tensor joint = SUM_LINK ? input.sum() : input.as_strided(new long[] {}, new long[] {});
           link = link == null ? joint : link.add(joint);
-          input.register_hook(INPUT_HOOKS[i]);
-          call.dtypes[i] = input.scalar_type().intern();
-          INPUTS.get(i).push(call);
+          if (!input.is_leaf()) {
+            input.register_hook(INPUT_HOOKS[i]);
+            INPUTS.get(i).push(call);
+          }
         }
       }
       if (link == null) {
@@ -154,6 +168,13 @@ public final class ExternalBackward {
     }
   }
 
+  /** How many times an input's hook has run in this process (a diagnostic: one per non-leaf input per call). */
+  static long inputHookCalls() {
+    synchronized (LOCK) {
+      return inputHookCalls;
+    }
+  }
+
   /** Takes {@code p} out of {@code scope} alive (detaching alone would release the scope's reference). */
   private static void keep(PointerScope scope, Pointer p) {
     p.retainReference();
@@ -172,21 +193,39 @@ public final class ExternalBackward {
     final torch.ScalarType[] dtypes;
     /** The saved handles, each with a reference of this call's: closing their pointer scope does not free them. */
     final List<Tensor> saved = new ArrayList<>();
+    /** Leaf inputs by position (null elsewhere), handles of this call's own until the backward ran. */
+    final Tensor[] leaves;
 
     Call(Backward backward, long[] outputShape, int inputs, List<Tensor> saved) {
       this.backward = backward;
       this.outputShape = outputShape;
       this.gradients = new Tensor[inputs];
       this.dtypes = new torch.ScalarType[inputs];
+      this.leaves = new Tensor[inputs];
       for (Tensor t : saved) {
         t.retainReference();
         this.saved.add(t);
       }
     }
 
+    /** Keeps a handle of its own on {@code leaf} (the caller's may be freed, or free the tensor, meanwhile). */
+    void keepLeaf(int position, Tensor leaf) {
+      try (PointerScope own = new PointerScope()) {
+        Tensor handle = new Tensor(leaf);
+        keep(own, handle);
+        leaves[position] = handle;
+      }
+    }
+
     void releaseSaved() {
       saved.forEach(Tensor::releaseReference);
       saved.clear();
+      for (int i = 0; i < leaves.length; i++) {
+        if (leaves[i] != null) {
+          leaves[i].close();
+          leaves[i] = null;
+        }
+      }
     }
 
     void release() {
@@ -228,15 +267,33 @@ public final class ExternalBackward {
                 + "); run each model forward's backward before the next forward");
           }
           Tensor[] gradients = call.backward.apply(dOutput);
-          call.releaseSaved();
           for (int i = 0; i < call.gradients.length && i < gradients.length; i++) {
-            if (gradients[i] != null) {
+            if (gradients[i] == null) {
+              continue;
+            }
+            if (call.leaves[i] != null) {
+              addToLeaf(call.leaves[i], gradients[i].to(call.dtypes[i]));
+            } else {
               keep(scope, gradients[i]);
               call.gradients[i] = gradients[i];
             }
           }
+          call.releaseSaved();
         }
       }
+    }
+  }
+
+  /**
+   * {@code leaf.grad += gradient}, or {@code leaf.grad = gradient} where it has none yet (the grad slot holds its
+   * own reference; a backward returns tensors of its own making).
+   */
+  private static void addToLeaf(Tensor leaf, Tensor gradient) {
+    Tensor current = leaf.grad();
+    if (current.defined()) {
+      current.add_(gradient);
+    } else {
+      leaf.mutable_grad().put(gradient);
     }
   }
 
@@ -258,6 +315,7 @@ public final class ExternalBackward {
 
     private TensorBase run(TensorBase gradient) {
       synchronized (LOCK) {
+        inputHookCalls++;
         releaseReturned();
         Call call = INPUTS.get(position).poll();
         Tensor own = call == null ? null : call.gradients[position];
