@@ -21,9 +21,12 @@ import org.fastllm.modules.autograd.ExternalBackward;
 final class FusedNorm {
   private FusedNorm() {}
 
-  /** Whether {@code input} takes the kernels: float32 on CUDA under bf16 autocast, and they compile for it. */
+  /**
+   * Whether {@code input} takes the kernels: asked for ({@code -Dfastllm.fusedNorm=true}), float32 on CUDA under
+   * bf16 autocast, and they compile for it.
+   */
   static boolean applies(NormKernels kernels, Tensor input, Tensor weight, long size, boolean rms) {
-    return !"false".equals(System.getProperty("fastllm.fusedNorm")) && input.is_cuda()
+    return Boolean.getBoolean("fastllm.fusedNorm") && input.is_cuda()
         && input.dim() >= 1 && input.size(input.dim() - 1) == size
         && input.scalar_type().intern() == torch.ScalarType.Float
         && weight.scalar_type().intern() == torch.ScalarType.Float

@@ -305,9 +305,11 @@ public final class KernelCheck {
         : torch.layer_norm(exact, shape, new org.bytedeco.pytorch.TensorOptional(exactParams[0]),
             new org.bytedeco.pytorch.TensorOptional(exactParams[1]), 1e-5, false);
     expected.mul(upstream.to(torch.ScalarType.Double)).sum().backward();
+    System.setProperty("fastllm.fusedNorm", "true");
     autocast(true);
     Tensor actual = norm.forward(x);
     autocast(false);
+    System.clearProperty("fastllm.fusedNorm");
     actual.mul(upstream).sum().backward();
     double ey = error(actual, expected);
     double ex = error(x.grad(), exact.grad());
@@ -341,9 +343,7 @@ public final class KernelCheck {
           Tensor x = base.detach().set_requires_grad(true);
           x.select(0, 0).select(0, 0).select(0, 0).item_double();
           long start = System.nanoTime();
-          if (!fused) {
-            System.setProperty("fastllm.fusedNorm", "false");
-          }
+          System.setProperty("fastllm.fusedNorm", String.valueOf(fused));
           autocast(true);
           Tensor y = norm.forward(x);
           Tensor first = y.to(torch.ScalarType.BFloat16);
