@@ -134,7 +134,7 @@ public final class RuntimeKernels {
   }
 
   private static Module build(String resource, int device, Map<String, Integer> constants) {
-    String source = read(resource);
+    String source = source(resource);
     int[] major = {0};
     int[] minor = {0};
     int handle = deviceHandle(device);
@@ -173,6 +173,38 @@ public final class RuntimeKernels {
     BytePointer log = new BytePointer(size.get());
     nvrtc.nvrtcGetProgramLog(program, log);
     return log.getString(StandardCharsets.UTF_8).replace("\0", "");   // the size counts the final NUL
+  }
+
+  private static final java.util.regex.Pattern INCLUDE =
+      java.util.regex.Pattern.compile("(?m)^[ \t]*#include[ \t]+\"([^\"]+)\"[ \t]*$");
+
+  /**
+   * The text NVRTC compiles for {@code resource}: each {@code #include "path"} line (a path relative to the
+   * resource's folder, as a C compiler reads it) replaced by that resource's text, each included once, between
+   * {@code #line} marks so NVRTC's messages name the right file and line.
+   */
+  static String source(String resource) {
+    return expand(resource, new java.util.HashSet<>());
+  }
+
+  private static String expand(String resource, java.util.Set<String> seen) {
+    String text = read(resource);
+    java.util.regex.Matcher include = INCLUDE.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (include.find()) {
+      String included = java.net.URI.create(resource).resolve(include.group(1)).getPath();
+      if (RuntimeKernels.class.getClassLoader().getResource(included) == null) {
+        throw new IllegalStateException(resource + " includes \"" + include.group(1) + "\", but " + included
+            + " is not on the class path");
+      }
+      long line = text.substring(0, include.end()).chars().filter(c -> c == '\n').count() + 2;
+      String replacement = seen.add(included)
+          ? "#line 1 \"" + included + "\"\n" + expand(included, seen) + "\n#line " + line + " \"" + resource + "\""
+          : "";
+      include.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(replacement));
+    }
+    include.appendTail(out);
+    return out.toString();
   }
 
   private static String read(String resource) {

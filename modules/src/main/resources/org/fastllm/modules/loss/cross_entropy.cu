@@ -11,18 +11,13 @@
 // Compile-time constant BF16: 1 for bfloat16 logits, 0 for float32. vocab is a multiple of VEC and rows start on
 // 16-byte boundaries (the caller checks).
 
+#include "../cuda/bf16.cuh"
+
 #if BF16
 typedef unsigned short element;
 #define VEC 8
-__device__ __forceinline__ float load(element v) { return __uint_as_float(((unsigned int) v) << 16); }
-__device__ __forceinline__ element store(float f) {
-  unsigned int bits = __float_as_uint(f);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) {
-    return (element) 0x7fc0;   // NaN stays NaN
-  }
-  bits += 0x7fffu + ((bits >> 16) & 1u);   // round to nearest, ties to even
-  return (element) (bits >> 16);
-}
+__device__ __forceinline__ float load(element v) { return load_bf16(v); }
+__device__ __forceinline__ element store(float f) { return store_bf16(f); }
 #else
 typedef float element;
 #define VEC 4

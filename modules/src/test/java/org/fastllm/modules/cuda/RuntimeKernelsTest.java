@@ -9,8 +9,40 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
-/** What can be checked without a GPU: how launch arguments are laid out for {@code cuLaunchKernel}. */
+/**
+ * What can be checked without a GPU: how launch arguments are laid out for {@code cuLaunchKernel}, and the source
+ * text NVRTC gets (includes inlined).
+ */
 class RuntimeKernelsTest {
+
+  @Test
+  void source_inlinesEachIncludeOnce_withLineMarksBackToTheIncludingFile() {
+    String source = RuntimeKernels.source("org/fastllm/modules/cuda/testing/includes.cu");
+
+    assertEquals(1, source.split("store_bf16\\(float f\\)", -1).length - 1, "the header's text, once");
+    assertTrue(source.contains("#line 1 \"org/fastllm/modules/cuda/bf16.cuh\""), source);
+    assertTrue(source.contains("#line 3 \"org/fastllm/modules/cuda/testing/includes.cu\""), source);
+    assertTrue(source.endsWith("int after;\n"), source);
+    assertTrue(source.lines().noneMatch(l -> l.startsWith("#include")), source);
+  }
+
+  @Test
+  void source_everyKernelOfTheProject_hasItsIncludesInlined() {
+    for (String kernel : new String[] {"attention/rotary.cu", "loss/cross_entropy.cu", "norm/norm.cu",
+        "train/adamw.cu", "ssm/selective_scan.cu"}) {
+      String source = RuntimeKernels.source("org/fastllm/modules/" + kernel);
+      assertTrue(source.lines().noneMatch(l -> l.trim().startsWith("#include")), kernel);
+      assertTrue(kernel.startsWith("ssm") || source.contains("unsigned short store_bf16(float f)"), kernel);
+    }
+  }
+
+  @Test
+  void source_missingInclude_namesTheFileAndThePath() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> RuntimeKernels.source("org/fastllm/modules/cuda/testing/broken.cu"));
+    assertEquals("org/fastllm/modules/cuda/testing/broken.cu includes \"missing.cuh\", but "
+        + "org/fastllm/modules/cuda/testing/missing.cuh is not on the class path", e.getMessage());
+  }
 
   @Test
   void launchArguments_eightBytesEach_pointedToInOrder_andSurviveTheScopeTheyWereMadeIn() {
