@@ -30,13 +30,12 @@ import org.bytedeco.pytorch.global.torch;
  * broadcast view that costs no memory: where nothing else uses an input, its hook hands over the computed gradient
  * as it is, with no zero tensor the input's size made and added to (a one-element view as the link cost both). The
  * presets bind tensor hooks but no custom autograd functions, and a hook receives only a gradient, so the hooks
- * are a few shared instances and calls are matched by order: a backward pass reaches calls in the reverse order
- * of their forwards, for the output hooks and for each input position alike. A model's forward starts with
- * {@link #forgetPending()}, which drops the calls of a forward whose backward never ran.
- *
- * <p>A leaf input (a parameter) outlives the step, and a hook registered on it would stay for good: one more per
- * call, each running at every later backward. So a leaf gets no hook and no link; the output's hook adds its
- * gradient to the leaf's {@code grad} directly (a leaf is linked only when no other input can carry the link).
+ * are a few shared instances and calls are matched by order. The input hooks sit on a view of each input made by
+ * the call ({@code view_as}), not on the input itself: autograd runs the nodes of one device from the last made
+ * (every node's gradient comes from nodes made after it), so the hooks on a call's output and on its views run in
+ * the reverse order of the calls, whatever the inputs were made from; and nothing stays registered on an input
+ * that outlives the step (a parameter), where a hook per call would run again at every later backward. A model's
+ * forward starts with {@link #forgetPending()}, which drops the calls of a forward whose backward never ran.
  */
 public final class ExternalBackward {
   /** The most inputs one operation may have. */
@@ -102,23 +101,15 @@ public final class ExternalBackward {
     Call call = new Call(backward, output.sizes().vec().get(), inputs.size(), saved);
     Tensor link = null;
     synchronized (LOCK) {
-      boolean onlyLeaves = inputs.stream().noneMatch(t -> t.requires_grad() && t.numel() > 0 && !t.is_leaf());
       for (int i = 0; i < inputs.size(); i++) {
         Tensor input = inputs.get(i);
         if (input.requires_grad() && input.numel() > 0) {
-          call.dtypes[i] = input.scalar_type().intern();
-          if (input.is_leaf()) {
-            call.keepLeaf(i, input);
-            if (!onlyLeaves || link != null) {
-              continue;
-            }
-          }
-          Tensor joint = SUM_LINK ? input.sum() : input.as_strided(new long[] {}, new long[] {});
+          Tensor view = input.view_as(input);   // this call's own node (see the class comment)
+          Tensor joint = SUM_LINK ? view.sum() : view.as_strided(new long[] {}, new long[] {});
           link = link == null ? joint : link.add(joint);
-          if (!input.is_leaf()) {
-            input.register_hook(INPUT_HOOKS[i]);
-            INPUTS.get(i).push(call);
-          }
+          view.register_hook(INPUT_HOOKS[i]);
+          call.dtypes[i] = input.scalar_type().intern();
+          INPUTS.get(i).push(call);
         }
       }
       if (link == null) {
@@ -168,7 +159,7 @@ public final class ExternalBackward {
     }
   }
 
-  /** How many times an input's hook has run in this process (a diagnostic: one per non-leaf input per call). */
+  /** How many times an input's hook has run in this process (a diagnostic: one per input per call). */
   static long inputHookCalls() {
     synchronized (LOCK) {
       return inputHookCalls;
@@ -193,39 +184,21 @@ public final class ExternalBackward {
     final torch.ScalarType[] dtypes;
     /** The saved handles, each with a reference of this call's: closing their pointer scope does not free them. */
     final List<Tensor> saved = new ArrayList<>();
-    /** Leaf inputs by position (null elsewhere), handles of this call's own until the backward ran. */
-    final Tensor[] leaves;
 
     Call(Backward backward, long[] outputShape, int inputs, List<Tensor> saved) {
       this.backward = backward;
       this.outputShape = outputShape;
       this.gradients = new Tensor[inputs];
       this.dtypes = new torch.ScalarType[inputs];
-      this.leaves = new Tensor[inputs];
       for (Tensor t : saved) {
         t.retainReference();
         this.saved.add(t);
       }
     }
 
-    /** Keeps a handle of its own on {@code leaf} (the caller's may be freed, or free the tensor, meanwhile). */
-    void keepLeaf(int position, Tensor leaf) {
-      try (PointerScope own = new PointerScope()) {
-        Tensor handle = new Tensor(leaf);
-        keep(own, handle);
-        leaves[position] = handle;
-      }
-    }
-
     void releaseSaved() {
       saved.forEach(Tensor::releaseReference);
       saved.clear();
-      for (int i = 0; i < leaves.length; i++) {
-        if (leaves[i] != null) {
-          leaves[i].close();
-          leaves[i] = null;
-        }
-      }
     }
 
     void release() {
@@ -267,33 +240,15 @@ public final class ExternalBackward {
                 + "); run each model forward's backward before the next forward");
           }
           Tensor[] gradients = call.backward.apply(dOutput);
+          call.releaseSaved();
           for (int i = 0; i < call.gradients.length && i < gradients.length; i++) {
-            if (gradients[i] == null) {
-              continue;
-            }
-            if (call.leaves[i] != null) {
-              addToLeaf(call.leaves[i], gradients[i].to(call.dtypes[i]));
-            } else {
+            if (gradients[i] != null) {
               keep(scope, gradients[i]);
               call.gradients[i] = gradients[i];
             }
           }
-          call.releaseSaved();
         }
       }
-    }
-  }
-
-  /**
-   * {@code leaf.grad += gradient}, or {@code leaf.grad = gradient} where it has none yet (the grad slot holds its
-   * own reference; a backward returns tensors of its own making).
-   */
-  private static void addToLeaf(Tensor leaf, Tensor gradient) {
-    Tensor current = leaf.grad();
-    if (current.defined()) {
-      current.add_(gradient);
-    } else {
-      leaf.mutable_grad().put(gradient);
     }
   }
 

@@ -75,6 +75,31 @@ class ExternalBackwardTest {
     assertEquals(callsPerStep[0], callsPerStep[callsPerStep.length - 1], "hook calls in the first and last step");
   }
 
+  /**
+   * Two calls at the same input position where the first call's input is made from the second's (y = 3 a, then
+   * f(y), then f(a)): y's gradient is complete before a's, so hooks on the inputs themselves would run in the
+   * order of the calls, not the reverse, and hand each the other's gradient (same shapes, no error).
+   */
+  @Test
+  void earlierCallsInputMadeFromALaterCallsInput_eachGetsItsOwnGradient() {
+    Torch.seed(5);
+    Tensor base = Torch.randn(torch.ScalarType.Double, 6);
+    Tensor w = Torch.randn(torch.ScalarType.Double, 6);
+    Tensor v = Torch.randn(torch.ScalarType.Double, 6);
+    Tensor a = base.mul(new Scalar(1.0)).requires_grad_(true).mul(new Scalar(2.0));
+    Tensor y = a.mul(new Scalar(3.0));
+    a.retain_grad();
+    y.mul(w).add(a.mul(v)).mul(a).sum().backward();
+    Tensor a2 = base.mul(new Scalar(1.0)).requires_grad_(true).mul(new Scalar(2.0));
+    a2.retain_grad();
+    Tensor y2 = a2.mul(new Scalar(3.0));
+
+    product(y2, w).add(product(a2, v)).mul(a2).sum().backward();
+
+    assertTrue(Torch.relativeError(a2.grad(), a.grad()) < 1e-12, "gradient of a");
+    assertEquals(0, ExternalBackward.pending());
+  }
+
   @Test
   void inputWithoutGradient_getsNone_andTheOtherStillDoes() {
     Tensor x = torch.ones(3).mul(new Scalar(2.0)).set_requires_grad(true);
