@@ -8,8 +8,10 @@ package org.fastllm.dsl.yaml;
 public final class ConfigPath {
   private ConfigPath() {}
 
+  /** {@code parent.key}; an empty key (YAML's {@code ? } alone) shows as {@code ''}, so no path is blank. */
   public static String key(String parent, String key) {
-    return parent.isEmpty() ? key : parent + "." + key;
+    String shown = key.isEmpty() ? "''" : key;
+    return parent.isEmpty() ? shown : parent + "." + shown;
   }
 
   public static String index(String parent, int index) {

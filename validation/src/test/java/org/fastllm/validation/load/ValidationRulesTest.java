@@ -112,6 +112,13 @@ class ValidationRulesTest {
     assertThat(errors("{}\n")).containsExactly("m.yaml:1:1: model: is required: a config file starts with 'model:'");
   }
 
+  /** Found by the mutation fuzz test: YAML's "? " makes an empty key, whose path was blank. */
+  @Test
+  void load_emptyKey_isNamedInThePath() {
+    assertThat(errors("? \n")).containsExactly(
+        "m.yaml:1:2: '': unknown key '' (allowed: checkpoint, data, model, optimizer, training)");
+  }
+
   @Test
   void load_hiddenSizesDisagreeBetweenBlocks_namesTheLaterBlock() {
     assertThat(errors("""
