@@ -10,12 +10,21 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch_cuda;
 import org.fastllm.modules.attention.Rotary;
 import org.fastllm.modules.autograd.ExternalBackward;
+import org.fastllm.dsl.config.NormType;
+import org.fastllm.dsl.config.NormalizationConfig;
+import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.loss.CrossEntropy;
+import org.fastllm.modules.norm.Normalization;
+import org.fastllm.modules.ssm.SelectiveScan;
+import org.fastllm.modules.stack.NamedParameter;
+import org.fastllm.modules.train.AdamW;
 
 /**
  * Device check, not a unit test (it needs a GPU): CUDA memory held after each of 20 steps of a hand-written kernel's
- * forward and backward (the cross-entropy at 8192 x 50304 bf16, the rotary at a 1B model's query shape), each step in
- * its own pointer scope, as training runs them. Flat means nothing of a step outlives it; exits 1 if the memory in use
+ * forward and backward (the cross-entropy at 8192 x 50304 bf16, the rotary at a 1B model's query shape, the selective
+ * scan at a Mamba 2 mixer's, layer norm with its kernels under autocast, a linear layer trained through AdamW's bf16
+ * copy), each step in its own pointer scope, as training runs them. Flat means nothing of a step outlives it; exits 1 if the memory in use
  * grows by more than one step's tensors.
  *
  * <pre>{@code run-gpu.sh org.fastllm.modules.bench.DeviceMemoryCheck}</pre>
@@ -43,6 +52,46 @@ public final class DeviceMemoryCheck {
       rotary.apply(x.transpose(1, 2)).mul(new Scalar(2.0)).sum().backward();
       return x.grad();
     });
+    TensorOptions floats = new TensorOptions(torch.ScalarType.Float).device(new DeviceOptional(logits.device()));
+    Tensor[] scanInputs = {torch.randn(new long[] {2, 512, 1024}, floats),
+        torch.rand(new long[] {2, 512, 1024}, floats).mul(new Scalar(0.1)),
+        torch.rand(new long[] {1024, 16}, floats).add(new Scalar(0.5)).neg(),
+        torch.randn(new long[] {2, 512, 64, 16}, floats), torch.randn(new long[] {2, 512, 64, 16}, floats)};
+    SelectiveScan scan = new SelectiveScan(SelectiveScan.DEFAULT_CHUNK);
+    ok &= flat("selective scan", () -> {
+      Tensor u = scanInputs[0].detach().set_requires_grad(true);
+      scan.scan(u, scanInputs[1], scanInputs[2], scanInputs[3], scanInputs[4]).sum().backward();
+      return u.grad();
+    });
+    Normalization norm = Normalization.of(new NormalizationConfig(NormType.LAYER_NORM, 1e-5), 2048);
+    norm.to(logits.device(), false);
+    Tensor hidden = torch.randn(new long[] {4, 2048, 2048}, floats);
+    System.setProperty("fastllm.fusedNorm", "true");
+    ok &= flat("layer norm", () -> {
+      Tensor x = hidden.detach().set_requires_grad(true);
+      autocast(true);
+      Tensor y = norm.forward(x);
+      autocast(false);
+      y.mul(new Scalar(2.0)).sum().backward();
+      return x.grad();
+    });
+    System.clearProperty("fastllm.fusedNorm");
+    Linear layer = Linear.kaiming("layer", 8192, 2048, true);
+    layer.to(logits.device(), false);
+    AdamW adam = new AdamW(java.util.List.of(new NamedParameter("layer.weight", layer.weight(), true, 1.0),
+        new NamedParameter("layer.bias", layer.bias(), false, 1.0)), AdamWDefaults.CONFIG, false,
+        java.util.List.of(layer));
+    ok &= flat("adamw bf16 copy", () -> {
+      Tensor x = hidden.detach().set_requires_grad(true);
+      autocast(true);
+      Tensor y = layer.forward(x, Adapters.NONE);
+      autocast(false);
+      y.to(torch.ScalarType.Float).sum().backward();
+      Tensor grad = x.grad();
+      adam.step(1e-4);
+      adam.zeroGradients();
+      return grad;
+    });
     System.out.println(ok ? "device memory check: flat" : "device memory check: GROWS");
     System.exit(ok ? 0 : 1);
   }
@@ -64,6 +113,17 @@ public final class DeviceMemoryCheck {
         held[0] / 1073741824.0, held[2] / 1073741824.0, held[held.length - 1] / 1073741824.0,
         ExternalBackward.pending(), ok ? "flat" : "GROWS");
     return ok;
+  }
+
+  private static void autocast(boolean on) {
+    torch.set_autocast_enabled(torch.DeviceType.CUDA, on);
+    torch.set_autocast_dtype(torch.DeviceType.CUDA, torch.ScalarType.BFloat16);
+  }
+
+  /** AdamW settings for the check: torch.optim.AdamW's usual ones. */
+  private static final class AdamWDefaults {
+    static final org.fastllm.dsl.config.OptimizerConfig CONFIG = new org.fastllm.dsl.config.OptimizerConfig(1e-4,
+        0.0, 0, org.fastllm.dsl.config.LrSchedule.CONSTANT, 0.1, 0.9, 0.95, 1e-8, 1.0);
   }
 
   private static long allocated() {
