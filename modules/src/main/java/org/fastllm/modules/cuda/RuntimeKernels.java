@@ -8,13 +8,18 @@ import static org.bytedeco.cuda.global.cudart.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.bytedeco.cuda.cudart.CUctx_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUmod_st;
@@ -97,8 +102,8 @@ public final class RuntimeKernels {
   }
 
   /** The sources compiled so far in this process, as {@code resource@device{constants}}. */
-  public static java.util.Set<String> compiled() {
-    return java.util.Set.copyOf(COMPILED.keySet());
+  public static Set<String> compiled() {
+    return Set.copyOf(COMPILED.keySet());
   }
 
   /** The sources {@link #tryCompile} could not compile, with NVRTC's or the driver's message. */
@@ -175,8 +180,8 @@ public final class RuntimeKernels {
     return log.getString(StandardCharsets.UTF_8).replace("\0", "");   // the size counts the final NUL
   }
 
-  private static final java.util.regex.Pattern INCLUDE =
-      java.util.regex.Pattern.compile("(?m)^[ \t]*#include[ \t]+\"([^\"]+)\"[ \t]*$");
+  private static final Pattern INCLUDE =
+      Pattern.compile("(?m)^[ \t]*#include[ \t]+\"([^\"]+)\"[ \t]*$");
 
   /**
    * The text NVRTC compiles for {@code resource}: each {@code #include "path"} line (a path relative to the
@@ -184,15 +189,15 @@ public final class RuntimeKernels {
    * {@code #line} marks so NVRTC's messages name the right file and line.
    */
   static String source(String resource) {
-    return expand(resource, new java.util.HashSet<>());
+    return expand(resource, new HashSet<>());
   }
 
-  private static String expand(String resource, java.util.Set<String> seen) {
+  private static String expand(String resource, Set<String> seen) {
     String text = read(resource);
-    java.util.regex.Matcher include = INCLUDE.matcher(text);
+    Matcher include = INCLUDE.matcher(text);
     StringBuilder out = new StringBuilder();
     while (include.find()) {
-      String included = java.net.URI.create(resource).resolve(include.group(1)).getPath();
+      String included = URI.create(resource).resolve(include.group(1)).getPath();
       if (RuntimeKernels.class.getClassLoader().getResource(included) == null) {
         throw new IllegalStateException(resource + " includes \"" + include.group(1) + "\", but " + included
             + " is not on the class path");
@@ -201,7 +206,7 @@ public final class RuntimeKernels {
       String replacement = seen.add(included)
           ? "#line 1 \"" + included + "\"\n" + expand(included, seen) + "\n#line " + line + " \"" + resource + "\""
           : "";
-      include.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(replacement));
+      include.appendReplacement(out, Matcher.quoteReplacement(replacement));
     }
     include.appendTail(out);
     return out.toString();
