@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.fastllm.modules.train.DistributedLaunch;
+import org.fastllm.modules.distributed.DistributedLaunch;
 
 /**
  * {@code train --nproc N}: starts N processes of the same command on this host (same java, class path and

@@ -1,10 +1,10 @@
 package org.fastllm.example;
 
-import org.fastllm.modules.stack.LayerPlugin;
+import org.fastllm.modules.plugin.LayerPlugin;
 
 /**
  * Adds the gated_conv mixer to the model builder, the tensor-side twin of {@link GatedConvPlugin}; found through
- * {@code META-INF/services/org.fastllm.modules.stack.LayerPlugin}.
+ * {@code META-INF/services/org.fastllm.modules.plugin.LayerPlugin}.
  */
 public final class GatedConvLayers extends LayerPlugin {
   @Override

@@ -14,7 +14,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.count.ModelTensors;
 import org.fastllm.dsl.count.TensorSpec;
 import org.fastllm.modules.stack.LanguageModel;
-import org.fastllm.modules.stack.LayerFactories;
+import org.fastllm.modules.plugin.LayerFactories;
 import org.fastllm.modules.stack.NamedParameter;
 import org.fastllm.modules.stack.StackBuilder;
 import org.fastllm.validation.load.ConfigLoader;

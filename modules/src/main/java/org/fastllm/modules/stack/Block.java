@@ -1,5 +1,8 @@
 package org.fastllm.modules.stack;
 
+import org.fastllm.modules.plugin.LayerFactories;
+import org.fastllm.modules.plugin.LayerFactory;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.Module;

@@ -1,5 +1,7 @@
 package org.fastllm.modules.stack;
 
+import org.fastllm.modules.plugin.LayerFactories;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,5 +1,16 @@
 package org.fastllm.modules.train;
 
+import org.fastllm.modules.checkpoint.Checkpoint;
+import org.fastllm.modules.checkpoint.CheckpointException;
+import org.fastllm.modules.checkpoint.TrainState;
+import org.fastllm.modules.data.BatchSampler;
+import org.fastllm.modules.data.TrainingData;
+import org.fastllm.modules.distributed.DistributedLaunch;
+import org.fastllm.modules.distributed.GradientSync;
+import org.fastllm.modules.distributed.ProcessGroupSync;
+import org.fastllm.modules.optim.AdamW;
+import org.fastllm.modules.optim.LearningRateSchedule;
+
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -18,7 +18,7 @@ import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.norm.Normalization;
 import org.fastllm.modules.ssm.SelectiveScan;
 import org.fastllm.modules.stack.NamedParameter;
-import org.fastllm.modules.train.AdamW;
+import org.fastllm.modules.optim.AdamW;
 
 /**
  * Device check, not a unit test (it needs a GPU): CUDA memory held after each of 20 steps of a hand-written kernel's

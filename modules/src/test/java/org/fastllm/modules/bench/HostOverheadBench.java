@@ -14,7 +14,7 @@ import org.fastllm.dsl.config.OptimizerConfig;
 import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.modules.stack.LanguageModel;
 import org.fastllm.modules.stack.StackBuilder;
-import org.fastllm.modules.train.AdamW;
+import org.fastllm.modules.optim.AdamW;
 
 /**
  * Benchmark, not a test, meant for a JVM of its own: the host's time per training step (forward, backward, clipping,

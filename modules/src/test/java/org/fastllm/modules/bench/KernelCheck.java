@@ -85,11 +85,11 @@ public final class KernelCheck {
       }
     }
     try (PointerScope scope = new PointerScope()) {
-      ok &= org.fastllm.modules.train.CopyAdamWCheck.run(device);
+      ok &= org.fastllm.modules.optim.CopyAdamWCheck.run(device);
     }
     // a kernel that did not compile leaves its tensor-operation path running, which passes the comparisons above
     for (String kernel : List.of("ssm/selective_scan.cu", "attention/rotary.cu", "loss/cross_entropy.cu",
-        "norm/norm.cu", "train/adamw.cu")) {
+        "norm/norm.cu", "optim/adamw.cu")) {
       boolean used = RuntimeKernels.compiled().stream().anyMatch(k -> k.contains(kernel));
       System.out.printf(Locale.ROOT, "%-22s %s%n", kernel, used ? "compiled and used" : "NOT COMPILED");
       ok &= used;

@@ -29,7 +29,7 @@ class RuntimeKernelsTest {
   @Test
   void source_everyKernelOfTheProject_hasItsIncludesInlined() {
     for (String kernel : new String[] {"attention/rotary.cu", "loss/cross_entropy.cu", "norm/norm.cu",
-        "train/adamw.cu", "ssm/selective_scan.cu"}) {
+        "optim/adamw.cu", "ssm/selective_scan.cu"}) {
       String source = RuntimeKernels.source("org/fastllm/modules/" + kernel);
       assertTrue(source.lines().noneMatch(l -> l.trim().startsWith("#include")), kernel);
       assertTrue(kernel.startsWith("ssm") || source.contains("unsigned short store_bf16(float f)"), kernel);

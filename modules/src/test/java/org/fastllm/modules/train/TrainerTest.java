@@ -1,5 +1,9 @@
 package org.fastllm.modules.train;
 
+import org.fastllm.modules.checkpoint.Checkpoint;
+import org.fastllm.modules.data.TrainingData;
+import org.fastllm.validation.rules.ArchitectureCheck;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,0 +1,221 @@
+package org.fastllm.modules.checkpoint;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.CRC32;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The safetensors format, written and read here: an 8-byte little-endian header length, a JSON header naming each
+ * tensor's {@code dtype}, {@code shape} and {@code data_offsets} plus {@code __metadata__} (string to string), then
+ * the raw little-endian data.
+ *
+ * <pre>{@code
+ * Safetensors.write(path, Map.of("w", weight), Map.of("format_version", "1"));
+ * Safetensors.Contents back = Safetensors.read(path);   // CRC32 of every tensor checked
+ * }</pre>
+ *
+ * <p><b>Every tensor's CRC32 is stored in {@code __metadata__} under {@code crc32.<name>}, and the header's own
+ * CRC32 under {@code header_crc32}; both are verified on read, as is the header's structure (dtypes, shapes against
+ * byte ranges, ranges tiling the data exactly).</b> A damaged file is an {@link IOException} whose message starts
+ * with the file and names the tensor or the header field at fault. Files are forced to disk before {@code write}
+ * returns.
+ */
+public final class Safetensors {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long MAX_HEADER = 100_000_000;
+
+  /** What a file holds: tensors (on the CPU) in file order, and the metadata without the checksums. */
+  public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {}
+
+  private Safetensors() {}
+
+  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+    if (metadata.containsKey(SafetensorsHeader.HEADER_CRC)) {
+      throw new IllegalArgumentException("metadata key '" + SafetensorsHeader.HEADER_CRC + "' is reserved");
+    }
+    Map<String, byte[]> data = new LinkedHashMap<>();
+    ObjectNode header = JSON.createObjectNode();
+    ObjectNode meta = header.putObject("__metadata__");
+    metadata.forEach(meta::put);
+    meta.put(SafetensorsHeader.HEADER_CRC, SafetensorsHeader.PLACEHOLDER);
+    long offset = 0;
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      Tensor t = e.getValue();
+      byte[] bytes = bytesOf(t);
+      data.put(e.getKey(), bytes);
+      meta.put(SafetensorsHeader.CRC + e.getKey(), crc(bytes));
+      ObjectNode entry = header.putObject(e.getKey());
+      // intern(): JavaCPP returns native enums as a constant whose value field was overwritten.
+      entry.put("dtype", dtypeName(t.scalar_type().intern()));
+      var shape = entry.putArray("shape");
+      for (int d = 0; d < t.dim(); d++) {
+        shape.add(t.size(d));
+      }
+      entry.putArray("data_offsets").add(offset).add(offset + bytes.length);
+      offset += bytes.length;
+    }
+    byte[] json = JSON.writeValueAsBytes(header);
+    int padded = (json.length + 7) / 8 * 8;
+    ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+    head.putLong(padded).put(json);
+    while (head.hasRemaining()) {
+      head.put((byte) ' ');
+    }
+    byte[] headBytes = head.array();
+    byte[] digits = crc(headBytes).getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(digits, 0, headBytes, SafetensorsHeader.crcPosition(headBytes), digits.length);
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      writeFully(out, ByteBuffer.wrap(headBytes));
+      for (byte[] bytes : data.values()) {
+        writeFully(out, ByteBuffer.wrap(bytes));
+      }
+      out.force(true);
+    }
+  }
+
+  /** Reads and verifies {@code file}; a file with per-tensor checksums must carry its header checksum too. */
+  public static Contents read(Path file) throws IOException {
+    return read(file, true);
+  }
+
+  /** {@code requireHeaderChecksum} false: files of checkpoint format 1, written before headers had checksums. */
+  static Contents read(Path file, boolean requireHeaderChecksum) throws IOException {
+    try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+      SafetensorsHeader header;
+      try {
+        header = SafetensorsHeader.parse(headerBytes(in), in.size(), requireHeaderChecksum);
+      } catch (IOException e) {
+        throw new IOException(file + ": " + e.getMessage(), e);
+      }
+      long base = header.dataStart();
+      Map<String, Tensor> tensors = new LinkedHashMap<>();
+      for (SafetensorsHeader.Entry entry : header.tensors()) {
+        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(entry.end() - entry.start()));
+        readFully(in, bytes, base + entry.start());
+        if (entry.crc() != null && !entry.crc().equals(crc(bytes.array()))) {
+          throw new IOException(file + ": tensor '" + entry.name() + "' fails its CRC32 check (the file is damaged)");
+        }
+        tensors.put(entry.name(), tensorOf(bytes.array(), entry.shape(), entry.dtype()));
+      }
+      return new Contents(tensors, header.metadata());
+    }
+  }
+
+  /** The length prefix and the header it announces, after checking that the length fits the file. */
+  private static byte[] headerBytes(FileChannel in) throws IOException {
+    long size = in.size();
+    if (size < 8) {
+      throw new IOException("the file is " + size + " bytes, too short for a safetensors header");
+    }
+    ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(in, lengthBytes, 0);
+    long headerLength = lengthBytes.flip().getLong();
+    if (headerLength < 2 || headerLength > Math.min(size - 8, MAX_HEADER)) {
+      throw new IOException("the length prefix announces a " + headerLength + "-byte header, which does not fit "
+          + "a " + size + "-byte file (damaged, or not a safetensors file)");
+    }
+    ByteBuffer all = ByteBuffer.allocate(Math.toIntExact(8 + headerLength));
+    readFully(in, all, 0);
+    return all.array();
+  }
+
+  /**
+   * The tensor's bytes. Each intermediate stays referenced until the copy is done: a no-op {@code cpu()} or
+   * {@code contiguous()} may hand back a handle to its receiver's native object, which the collector would free
+   * with the receiver.
+   */
+  private static byte[] bytesOf(Tensor tensor) {
+    Tensor detached = tensor.detach();
+    Tensor cpu = detached.cpu();
+    Tensor dense = cpu.contiguous();
+    byte[] bytes = new byte[Math.toIntExact(dense.nbytes())];
+    if (bytes.length > 0) {
+      new BytePointer(dense.data_ptr()).capacity(bytes.length).get(bytes);
+    }
+    java.lang.ref.Reference.reachabilityFence(detached);
+    java.lang.ref.Reference.reachabilityFence(cpu);
+    return bytes;
+  }
+
+  private static Tensor tensorOf(byte[] bytes, long[] shape, ScalarType type) {
+    Tensor tensor = torch.empty(shape, new TensorOptions(type), new MemoryFormatOptional());
+    if (bytes.length > 0) {
+      new BytePointer(tensor.data_ptr()).capacity(bytes.length).put(bytes);
+    }
+    return tensor;
+  }
+
+  static String crc(byte[] bytes) {
+    CRC32 crc = new CRC32();
+    crc.update(bytes);
+    return String.format("%08x", crc.getValue());
+  }
+
+  private static String dtypeName(ScalarType type) {
+    return switch (type) {
+      case Float -> "F32";
+      case BFloat16 -> "BF16";
+      case Half -> "F16";
+      case Double -> "F64";
+      case Long -> "I64";
+      case Int -> "I32";
+      case Byte -> "U8";
+      default -> throw new IllegalArgumentException("no safetensors dtype for " + type);
+    };
+  }
+
+  /** The dtype named in a header, or null when this reader does not know it. */
+  static ScalarType dtypeOf(String name) {
+    return switch (name) {
+      case "F32" -> ScalarType.Float;
+      case "BF16" -> ScalarType.BFloat16;
+      case "F16" -> ScalarType.Half;
+      case "F64" -> ScalarType.Double;
+      case "I64" -> ScalarType.Long;
+      case "I32" -> ScalarType.Int;
+      case "U8" -> ScalarType.Byte;
+      default -> null;
+    };
+  }
+
+  static long elementSize(ScalarType type) {
+    return switch (type) {
+      case Double, Long -> 8;
+      case Float, Int -> 4;
+      case BFloat16, Half -> 2;
+      default -> 1;
+    };
+  }
+
+  private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
+    while (buffer.hasRemaining()) {
+      out.write(buffer);
+    }
+  }
+
+  private static void readFully(FileChannel in, ByteBuffer buffer, long position) throws IOException {
+    long at = position;
+    while (buffer.hasRemaining()) {
+      int n = in.read(buffer, at);
+      if (n < 0) {
+        throw new IOException("unexpected end of file at byte " + at);
+      }
+      at += n;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package org.fastllm.modules.checkpoint;
+
+import org.fastllm.modules.data.BatchSampler;
+
+/**
+ * Where a run stands after a step: what a checkpoint's {@code state.json} holds besides tensors.
+ *
+ * <pre>{@code {"format_version": 1, "step": 20, "micro_batches": 40, "seed": 1234, "torch_rng": "..."}}</pre>
+ *
+ * @param step optimizer steps done
+ * @param microBatches training micro-batches drawn: the data position ({@link BatchSampler} is indexed by it)
+ * @param seed the run's seed, which with {@code microBatches} fixes every later batch
+ * @param torchRng libtorch's CPU generator state, Base64
+ * @param bestValidationLoss the lowest held-out loss so far, null when none was measured
+ * @param worldSize the processes of the data-parallel run that saved it; null (older checkpoints) means 1
+ */
+public record TrainState(int formatVersion, long step, long microBatches, long seed, String torchRng,
+    Double bestValidationLoss, Integer worldSize) {
+
+  /** The world size, 1 for a checkpoint saved before runs could have several processes. */
+  public int processes() {
+    return worldSize == null ? 1 : worldSize;
+  }
+}

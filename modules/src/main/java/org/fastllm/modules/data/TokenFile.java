@@ -1,0 +1,64 @@
+package org.fastllm.modules.data;
+
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A pre-tokenized file of little-endian unsigned 16- or 32-bit ids, memory-mapped rather than read.
+ *
+ * <pre>{@code Tokens tokens = TokenFile.map(Path.of("train.bin"), 2);   // uint16 ids}</pre>
+ *
+ * <p><b>The file length must be a multiple of the id width</b>; files over 2 GiB are mapped in pieces.
+ */
+public final class TokenFile implements Tokens {
+  private static final long PIECE = 1L << 30;
+  private final List<MappedByteBuffer> pieces;
+  private final int width;
+  private final long size;
+
+  private TokenFile(List<MappedByteBuffer> pieces, int width, long size) {
+    this.pieces = pieces;
+    this.width = width;
+    this.size = size;
+  }
+
+  /** Maps {@code file} as ids of {@code width} bytes (2 or 4). */
+  public static TokenFile map(Path file, int width) throws IOException {
+    if (width != 2 && width != 4) {
+      throw new IllegalArgumentException("token width must be 2 or 4 bytes, got " + width);
+    }
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      long bytes = channel.size();
+      if (bytes % width != 0) {
+        throw new IOException(file + ": " + bytes + " bytes is not a whole number of " + (8 * width)
+            + "-bit tokens");
+      }
+      List<MappedByteBuffer> pieces = new ArrayList<>();
+      for (long at = 0; at < bytes; at += PIECE) {
+        MappedByteBuffer piece = channel.map(FileChannel.MapMode.READ_ONLY, at, Math.min(PIECE, bytes - at));
+        piece.order(ByteOrder.LITTLE_ENDIAN);
+        pieces.add(piece);
+      }
+      return new TokenFile(List.copyOf(pieces), width, bytes / width);
+    }
+  }
+
+  @Override
+  public long size() {
+    return size;
+  }
+
+  @Override
+  public int at(long index) {
+    long byteIndex = index * width;
+    MappedByteBuffer piece = pieces.get((int) (byteIndex / PIECE));
+    int offset = (int) (byteIndex % PIECE);
+    return width == 2 ? Short.toUnsignedInt(piece.getShort(offset)) : piece.getInt(offset);
+  }
+}

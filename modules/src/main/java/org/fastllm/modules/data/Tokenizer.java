@@ -1,0 +1,25 @@
+package org.fastllm.modules.data;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.fastllm.dsl.config.DataConfig;
+
+/**
+ * Turns text into token ids.
+ *
+ * <pre>{@code Tokenizer.named("bytes").encode("hi")  // [104, 105]}</pre>
+ */
+public interface Tokenizer {
+  int[] encode(String text);
+
+  /** How many ids it can produce; the model's {@code vocab_size} must be at least this. */
+  int vocabSize();
+
+  /** {@code bytes}, or the path of a Hugging Face {@code tokenizer.json}. */
+  static Tokenizer named(String name) throws IOException {
+    if (name.equals(DataConfig.BYTES)) {
+      return new ByteTokenizer();
+    }
+    return HuggingFaceTokenizer.load(Path.of(name));
+  }
+}

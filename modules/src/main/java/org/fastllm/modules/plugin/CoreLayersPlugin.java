@@ -1,0 +1,24 @@
+package org.fastllm.modules.plugin;
+
+import org.fastllm.dsl.config.SsmBlockConfig;
+import org.fastllm.dsl.config.TransformerBlockConfig;
+import org.fastllm.modules.attention.Attention;
+import org.fastllm.modules.ssm.DiscreteMamba2Mixer;
+import org.fastllm.modules.ssm.Mamba1Mixer;
+import org.fastllm.modules.ssm.Mamba2Mixer;
+
+/** The factories of the shipped kinds: {@code transformer} (attention) and {@code ssm} (three variants). */
+public final class CoreLayersPlugin extends LayerPlugin {
+  @Override
+  protected void configure() {
+    addFactory("transformer", block -> Attention.of((TransformerBlockConfig) block));
+    addFactory("ssm", block -> {
+      SsmBlockConfig ssm = (SsmBlockConfig) block;
+      return switch (ssm.variant()) {
+        case MAMBA1 -> Mamba1Mixer.of(ssm);
+        case MAMBA2 -> Mamba2Mixer.of(ssm);
+        case DISCRETE_MAMBA2 -> DiscreteMamba2Mixer.of(ssm);
+      };
+    });
+  }
+}

@@ -1,0 +1,19 @@
+package org.fastllm.modules.plugin;
+
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.modules.layer.SequenceLayer;
+
+/**
+ * Builds the mixer of one block kind; the stack wraps it in the pre-norm block with the common MLP.
+ *
+ * <pre>{@code
+ * LayerFactory transformer = block -> Attention.of((TransformerBlockConfig) block);
+ * }</pre>
+ *
+ * <p><b>The mixer's parameters must be exactly the kind's {@code mixer.*} tensors of its {@code ParameterLayout},
+ * named without the {@code mixer.} prefix.</b>
+ */
+@FunctionalInterface
+public interface LayerFactory {
+  SequenceLayer mixer(BlockConfig resolvedBlock);
+}

@@ -1,0 +1,280 @@
+package org.fastllm.modules.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.testing.Torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class SafetensorsTest {
+  @TempDir Path dir;
+
+  private static Map<String, Tensor> tensors() {
+    Torch.seed(7);
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    tensors.put("a.weight", torch.randn(3, 4));
+    tensors.put("b.bias", torch.randn(5));
+    tensors.put("ids", torch.arange(new org.bytedeco.pytorch.Scalar(6)).to(torch.ScalarType.Long));
+    return tensors;
+  }
+
+  @Test
+  void write_header_isLengthPrefixedJsonWithOffsetsAndMetadata() throws IOException {
+    Path file = dir.resolve("t.safetensors");
+    Safetensors.write(file, tensors(), Map.of("format_version", "1"));
+
+    byte[] bytes = Files.readAllBytes(file);
+    long length = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    assertEquals(0, (8 + length) % 8);
+    JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, (int) length, StandardCharsets.UTF_8));
+    assertEquals("F32", header.path("a.weight").path("dtype").asText());
+    assertEquals("[3,4]", header.path("a.weight").path("shape").toString());
+    assertEquals("[0,48]", header.path("a.weight").path("data_offsets").toString());
+    assertEquals("[48,68]", header.path("b.bias").path("data_offsets").toString());
+    assertEquals("I64", header.path("ids").path("dtype").asText());
+    assertEquals("1", header.path("__metadata__").path("format_version").asText());
+    assertTrue(header.path("__metadata__").path("crc32.a.weight").asText().matches("[0-9a-f]{8}"));
+    assertEquals(8 + length + 48 + 20 + 48, bytes.length);
+  }
+
+  @Test
+  void read_writtenFile_givesEqualTensorsAndMetadata() throws IOException {
+    Path file = dir.resolve("t.safetensors");
+    Map<String, Tensor> written = tensors();
+    Safetensors.write(file, written, Map.of("shared", "{}"));
+
+    Safetensors.Contents back = Safetensors.read(file);
+
+    assertEquals(written.keySet(), back.tensors().keySet());
+    for (String name : written.keySet()) {
+      assertTrue(torch.equal(written.get(name), back.tensors().get(name)), name);
+    }
+    assertEquals(Map.of("shared", "{}"), back.metadata());
+  }
+
+  @Test
+  void read_flippedDataByte_failsNamingTheTensor() throws IOException {
+    Path file = dir.resolve("t.safetensors");
+    Safetensors.write(file, tensors(), Map.of());
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length - 1] ^= 1;
+    Files.write(file, bytes);
+
+    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+
+    assertEquals(file + ": tensor 'ids' fails its CRC32 check (the file is damaged)", e.getMessage());
+  }
+
+  @Test
+  void read_bf16Tensor_keepsBits() throws IOException {
+    Path file = dir.resolve("bf16.safetensors");
+    Tensor t = torch.randn(4, 2).to(torch.ScalarType.BFloat16);
+    Safetensors.write(file, Map.of("x", t), Map.of());
+
+    Tensor back = Safetensors.read(file).tensors().get("x");
+
+    assertEquals(torch.ScalarType.BFloat16, back.scalar_type().intern());
+    assertArrayEquals(new long[] {4, 2}, Shapes.of(back));
+    assertTrue(torch.equal(t, back));
+  }
+
+  /** File layout of {@link #tensors()}: a.weight F32 [3, 4] at [0, 48], b.bias F32 [5] at [48, 68], ids I64 [6]. */
+  private Path written() throws IOException {
+    Path file = dir.resolve("t.safetensors");
+    Safetensors.write(file, tensors(), Map.of("format_version", "2"));
+    return file;
+  }
+
+  private static int dataStart(byte[] bytes) {
+    return 8 + (int) ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+  }
+
+  @Test
+  void read_everySingleBitFlipInTheHeader_isRefused() throws IOException {
+    Path file = written();
+    byte[] original = Files.readAllBytes(file);
+    int accepted = 0;
+    for (int at = 0; at < dataStart(original); at++) {
+      for (int bit : new int[] {0x01, 0x20, 0x80}) {
+        byte[] bytes = original.clone();
+        bytes[at] ^= (byte) bit;
+        Files.write(file, bytes);
+        try {
+          Safetensors.read(file);
+          accepted++;
+        } catch (IOException e) {
+          assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+        }
+      }
+    }
+    assertEquals(0, accepted, "flipped header bytes that were read as if whole");
+  }
+
+  @Test
+  void read_everyFlippedDataByte_failsTheCrcOfTheTensorHoldingIt() throws IOException {
+    Path file = written();
+    byte[] original = Files.readAllBytes(file);
+    int start = dataStart(original);
+    for (int at = start; at < original.length; at++) {
+      byte[] bytes = original.clone();
+      bytes[at] ^= 0x10;
+      Files.write(file, bytes);
+      String tensor = at - start < 48 ? "a.weight" : at - start < 68 ? "b.bias" : "ids";
+
+      IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+
+      assertEquals(file + ": tensor '" + tensor + "' fails its CRC32 check (the file is damaged)", e.getMessage());
+    }
+  }
+
+  @Test
+  void read_truncatedFile_namesTheTensorPastTheEnd() throws IOException {
+    Path file = written();
+    byte[] bytes = Files.readAllBytes(file);
+    Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 10));
+
+    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+
+    assertEquals(file + ": tensor 'ids' ends at data byte 116, but the file holds 106 data bytes (the file is "
+        + "truncated, or its header is damaged)", e.getMessage());
+  }
+
+  @Test
+  void read_fileShorterThanTheLengthPrefix_isRefused() throws IOException {
+    Path file = dir.resolve("short.safetensors");
+    Files.write(file, new byte[] {1, 2, 3});
+
+    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+
+    assertEquals(file + ": the file is 3 bytes, too short for a safetensors header", e.getMessage());
+  }
+
+  static Stream<Arguments> damagedHeaders() {
+    return Stream.of(
+        Arguments.of("unknown dtype", (Consumer<ObjectNode>) h -> entry(h, "a.weight").put("dtype", "F33"),
+            "tensor 'a.weight': unsupported dtype 'F33' (expected one of F32, BF16, F16, F64, I64, I32, U8)"),
+        Arguments.of("dtype of another size", (Consumer<ObjectNode>) h -> entry(h, "a.weight").put("dtype", "F64"),
+            "tensor 'a.weight': shape [3, 4] of F64 needs 96 bytes, but data_offsets [0, 48] hold 48"),
+        Arguments.of("shape of another size", (Consumer<ObjectNode>) h -> entry(h, "a.weight").set("shape",
+            array(4, 4)), "tensor 'a.weight': shape [4, 4] of F32 needs 64 bytes, but data_offsets [0, 48] hold 48"),
+        Arguments.of("negative dimension", (Consumer<ObjectNode>) h -> entry(h, "a.weight").set("shape",
+            array(-3, -4)), "tensor 'a.weight': shape [-3,-4] holds -3, not a whole number >= 0"),
+        Arguments.of("offsets missing", (Consumer<ObjectNode>) h -> entry(h, "b.bias").remove("data_offsets"),
+            "tensor 'b.bias': data_offsets is missing, not a list of whole numbers"),
+        Arguments.of("offsets reversed", (Consumer<ObjectNode>) h -> entry(h, "b.bias").set("data_offsets",
+            array(68, 48)), "tensor 'b.bias': data_offsets [68,48] is not a [start, end] pair with start <= end"),
+        Arguments.of("offsets overlapping", (Consumer<ObjectNode>) h -> entry(h, "b.bias").set("data_offsets",
+            array(40, 60)), "tensor 'b.bias' (data_offsets [40, 60]) overlaps tensor 'a.weight' (data_offsets "
+            + "[0, 48])"),
+        Arguments.of("offsets past the end", (Consumer<ObjectNode>) h -> {
+          entry(h, "ids").set("shape", array(10));
+          entry(h, "ids").set("data_offsets", array(68, 148));
+        }, "tensor 'ids' ends at data byte 148, but the file holds 116 data bytes (the file is truncated, or its "
+            + "header is damaged)"),
+        Arguments.of("offsets leaving a gap", (Consumer<ObjectNode>) h -> {
+          entry(h, "ids").set("shape", array(5));
+          entry(h, "ids").set("data_offsets", array(76, 116));
+        }, "data bytes 68 to 76 belong to no tensor (data_offsets of 'ids' start at 76)"),
+        Arguments.of("checksum of a tensor removed", (Consumer<ObjectNode>) h -> meta(h).remove("crc32.b.bias"),
+            "tensor 'b.bias' has no CRC32 (the header is damaged)"),
+        Arguments.of("header checksum removed", (Consumer<ObjectNode>) h -> meta(h).remove("header_crc32"),
+            "the header has no header_crc32 of its own (it is damaged)"),
+        Arguments.of("metadata value changed", (Consumer<ObjectNode>) h -> meta(h).put("format_version", "3"),
+            "the header fails its CRC32 check (the file is damaged)"),
+        Arguments.of("shape transposed", (Consumer<ObjectNode>) h -> entry(h, "a.weight").set("shape", array(4, 3)),
+            "the header fails its CRC32 check (the file is damaged)"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("damagedHeaders")
+  void read_damagedHeader_namesWhatIsWrong(String damage, Consumer<ObjectNode> edit, String expected)
+      throws IOException {
+    Path file = written();
+    byte[] bytes = Files.readAllBytes(file);
+    int start = dataStart(bytes);
+    ObjectNode header = (ObjectNode) new ObjectMapper().readTree(new String(bytes, 8, start - 8,
+        StandardCharsets.UTF_8));
+    edit.accept(header);
+    writeWithHeader(file, new ObjectMapper().writeValueAsString(header), bytes, start);
+
+    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+
+    assertEquals(file + ": " + expected, e.getMessage());
+  }
+
+  @Test
+  void read_headerThatIsNotJson_saysSoWithTheColumn() throws IOException {
+    Path file = written();
+    byte[] bytes = Files.readAllBytes(file);
+    writeWithHeader(file, "{\"a.weight\": nonsense}", bytes, dataStart(bytes));
+
+    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+
+    assertTrue(e.getMessage().matches(java.util.regex.Pattern.quote(file + ": the header is not valid JSON (")
+        + "Unrecognized token 'nonsense'.* at column \\d+\\)"), e.getMessage());
+  }
+
+  @Test
+  void read_lengthPrefixLargerThanTheFile_isRefused() throws IOException {
+    Path file = written();
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[5] = 1;
+    Files.write(file, bytes);
+
+    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+
+    long announced = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    assertEquals(file + ": the length prefix announces a " + announced + "-byte header, which does not fit a "
+        + bytes.length + "-byte file (damaged, or not a safetensors file)", e.getMessage());
+  }
+
+  private static void writeWithHeader(Path file, String json, byte[] original, int dataStart) throws IOException {
+    byte[] text = json.getBytes(StandardCharsets.UTF_8);
+    int padded = (text.length + 7) / 8 * 8;
+    ByteBuffer out = ByteBuffer.allocate(8 + padded + original.length - dataStart).order(ByteOrder.LITTLE_ENDIAN);
+    out.putLong(padded).put(text);
+    for (int i = text.length; i < padded; i++) {
+      out.put((byte) ' ');
+    }
+    out.put(original, dataStart, original.length - dataStart);
+    Files.write(file, out.array());
+  }
+
+  private static ObjectNode entry(ObjectNode header, String name) {
+    return (ObjectNode) header.get(name);
+  }
+
+  private static ObjectNode meta(ObjectNode header) {
+    return (ObjectNode) header.get("__metadata__");
+  }
+
+  private static ArrayNode array(long... values) {
+    ArrayNode array = new ObjectMapper().createArrayNode();
+    for (long v : values) {
+      array.add(v);
+    }
+    return array;
+  }
+}

@@ -1,0 +1,42 @@
+package org.fastllm.modules.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenizerTest {
+  /** A word-level tokenizer.json as the Hugging Face library writes one, small enough to read. */
+  static final String WORD_LEVEL = """
+      {"version": "1.0", "truncation": null, "padding": null,
+       "added_tokens": [{"id": 0, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false,
+                         "normalized": false, "special": true}],
+       "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null,
+       "model": {"type": "WordLevel", "unk_token": "[UNK]",
+                 "vocab": {"[UNK]": 0, "the": 1, "river": 2, "wakes": 3, "before": 4, "town": 5, "does": 6, ".": 7}}}
+      """;
+  @TempDir Path dir;
+
+  @Test
+  void named_bytes_givesUtf8Bytes() throws IOException {
+    Tokenizer bytes = Tokenizer.named("bytes");
+
+    assertArrayEquals(new int[] {104, 195, 169}, bytes.encode("hé"));
+    assertEquals(256, bytes.vocabSize());
+  }
+
+  @Test
+  void named_tokenizerJson_encodesThroughTheHuggingFaceLibrary() throws IOException {
+    Path file = dir.resolve("tokenizer.json");
+    Files.writeString(file, WORD_LEVEL);
+
+    Tokenizer words = Tokenizer.named(file.toString());
+
+    assertArrayEquals(new int[] {1, 2, 3, 4, 1, 5, 6, 7, 0}, words.encode("the river wakes before the town does . zebra"));
+    assertEquals(8, words.vocabSize());
+  }
+}
