@@ -13,7 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.fastllm.dsl.config.BlockConfig;
-import org.fastllm.dsl.config.DtRank;
+import org.fastllm.dsl.config.AutoOrCount;
 import org.fastllm.dsl.config.YamlEnum;
 import org.fastllm.dsl.kind.BlockKind;
 import org.fastllm.dsl.kind.BlockKindRegistry;
@@ -50,7 +50,7 @@ final class ShapeChecker {
     Class<?> raw = rawClass(type);
     if (raw == BlockConfig.class) {
       block(node, path);
-    } else if (raw.isRecord() && raw != DtRank.class) {
+    } else if (raw.isRecord() && !AutoOrCount.class.isAssignableFrom(raw)) {
       record(node, raw, path, Set.of());
     } else if (Map.class.isAssignableFrom(raw)) {
       map(node, typeArgument(type, 1), path);
@@ -144,7 +144,7 @@ final class ShapeChecker {
       problem = bool(node);
     } else if (type == String.class) {
       problem = node.isTextual() ? null : "expected text, got " + describe(node);
-    } else if (type == DtRank.class) {
+    } else if (AutoOrCount.class.isAssignableFrom(type)) {
       boolean ok = (node.isTextual() && node.asText().equals("auto")) || wholeNumber(node, Integer.MAX_VALUE) == null;
       problem = ok ? null : "expected 'auto' or a whole number, got " + describe(node);
     } else if (type.isEnum() && YamlEnum.class.isAssignableFrom(type)) {

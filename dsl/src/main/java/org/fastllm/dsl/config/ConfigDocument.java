@@ -39,7 +39,7 @@ public record ConfigDocument(
         (data == null ? new DataConfig(null, null, null, null) : data).withDefaults(),
         (optimizer == null ? new OptimizerConfig(null, null, null, null, null, null, null, null, null) : optimizer)
             .withDefaults(),
-        (training == null ? new TrainingConfig(null, null, null, null, null, null, null, null, null, null, null)
+        (training == null ? new TrainingConfig(null, null, null, null, null, null, null, null, null, null, null, null)
             : training).withDefaults(),
         (checkpoint == null ? new CheckpointConfig(null, null) : checkpoint).withDefaults());
   }

@@ -1,14 +1,13 @@
 package org.fastllm.dsl.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
 
 /**
  * The rank of an SSM's time-step projection: {@code auto} (ceil(hidden_size / 16)) or a positive number.
  *
  * <pre>{@code DtRank.AUTO.resolve(1024)  // 64}</pre>
  */
-public record DtRank(Integer value) {
+public record DtRank(Integer value) implements AutoOrCount {
 
   public static final DtRank AUTO = new DtRank(null);
 
@@ -23,17 +22,7 @@ public record DtRank(Integer value) {
     throw new IllegalArgumentException("dt_rank must be 'auto' or a whole number, got '" + raw + "'");
   }
 
-  @com.fasterxml.jackson.annotation.JsonIgnore
-  public boolean isAuto() {
-    return value == null;
-  }
-
   public int resolve(int hiddenSize) {
     return isAuto() ? (hiddenSize + 15) / 16 : value;
-  }
-
-  @JsonValue
-  public Object yamlValue() {
-    return isAuto() ? "auto" : value;
   }
 }

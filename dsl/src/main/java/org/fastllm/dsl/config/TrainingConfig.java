@@ -1,5 +1,6 @@
 package org.fastllm.dsl.config;
 
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import org.fastllm.dsl.reference.Doc;
 
@@ -15,6 +16,7 @@ import org.fastllm.dsl.reference.Doc;
  * @param logInterval steps between metrics lines (and progress lines when stderr is not a terminal)
  * @param evalInterval steps between held-out evaluations; 0 evaluates only at the end
  * @param outputDir where metrics, the loss curve and the {@code checkpoints} folder go
+ * @param kernels which hand-written CUDA kernels run ({@link KernelsConfig})
  */
 public record TrainingConfig(
     @Doc("optimizer steps")
@@ -38,7 +40,9 @@ public record TrainingConfig(
     @Doc("batches per held-out evaluation")
     @Min(value = 1, message = "must be at least 1") Integer evalBatches,
     @Doc("where metrics.jsonl, loss.png and the checkpoints folder go")
-    String outputDir) {
+    String outputDir,
+    @Doc("which hand-written CUDA kernels run: each auto, on or off")
+    @Valid KernelsConfig kernels) {
 
   public TrainingConfig withDefaults() {
     return new TrainingConfig(steps != null ? steps : 300, batchSize != null ? batchSize : 8,
@@ -46,6 +50,6 @@ public record TrainingConfig(
         seed != null ? seed : 1234L, device != null ? device : DeviceChoice.AUTO,
         precision != null ? precision : Precision.AUTO, logInterval != null ? logInterval : 10,
         evalInterval != null ? evalInterval : 50, evalBatches != null ? evalBatches : 4,
-        outputDir != null ? outputDir : "fastllm-run");
+        outputDir != null ? outputDir : "fastllm-run", (kernels != null ? kernels : KernelsConfig.DEFAULTS).withDefaults());
   }
 }

@@ -75,8 +75,15 @@ public final class ConfigReference {
         section(e.getValue(), "", e.getKey());  // normalization, lora, rotary: the model's parts
       }
     }
+    Set<Class<?>> done = new java.util.HashSet<>(nested.keySet());
     for (var e : List.copyOf(nested.entrySet())) {
       if (isRunSection(e.getKey())) {
+        section(e.getValue(), "", e.getKey());
+      }
+    }
+    // sections inside run sections (training.kernels), in the order they were met
+    for (var e : List.copyOf(nested.entrySet())) {
+      if (done.add(e.getKey())) {
         section(e.getValue(), "", e.getKey());
       }
     }

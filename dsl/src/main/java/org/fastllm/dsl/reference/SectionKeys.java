@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.fastllm.dsl.bind.ConfigMapper;
 import org.fastllm.dsl.config.BlockConfig;
-import org.fastllm.dsl.config.DtRank;
+import org.fastllm.dsl.config.AutoOrCount;
 import org.fastllm.dsl.config.YamlEnum;
 
 /**
@@ -40,7 +40,8 @@ public final class SectionKeys {
     for (RecordComponent c : record.getRecordComponents()) {
       Doc doc = docOf(record, c);
       String derived = defaults.containsKey(c.getName()) ? ValueText.of(defaults.get(c.getName())) : "";
-      Class<?> section = raw(c.getGenericType()).isRecord() && raw(c.getGenericType()) != DtRank.class
+      Class<?> type = raw(c.getGenericType());
+      Class<?> section = type.isRecord() && !AutoOrCount.class.isAssignableFrom(type)
           ? raw(c.getGenericType()) : null;
       String shown = !doc.defaultValue().isEmpty() ? doc.defaultValue()
           : section != null && !BlockConfig.class.isAssignableFrom(section) ? "its keys' defaults"
@@ -106,7 +107,7 @@ public final class SectionKeys {
 
   private static String type(Type type) {
     Class<?> raw = raw(type);
-    if (raw == DtRank.class) {
+    if (AutoOrCount.class.isAssignableFrom(raw)) {
       return "`auto` or integer";
     }
     if (raw == BlockConfig.class) {

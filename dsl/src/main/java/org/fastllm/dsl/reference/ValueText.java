@@ -3,7 +3,7 @@ package org.fastllm.dsl.reference;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.fastllm.dsl.config.DtRank;
+import org.fastllm.dsl.config.AutoOrCount;
 import org.fastllm.dsl.config.YamlEnum;
 
 /**
@@ -27,7 +27,7 @@ final class ValueText {
     if (value instanceof YamlEnum e) {
       return e.yamlName();
     }
-    if (value instanceof DtRank rank) {
+    if (value instanceof AutoOrCount rank) {
       return String.valueOf(rank.yamlValue());
     }
     if (value instanceof List<?> list) {

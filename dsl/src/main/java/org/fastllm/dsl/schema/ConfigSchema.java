@@ -22,7 +22,7 @@ import org.fastllm.dsl.Block;
 import org.fastllm.dsl.bind.ConfigMapper;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.ConfigDocument;
-import org.fastllm.dsl.config.DtRank;
+import org.fastllm.dsl.config.AutoOrCount;
 import org.fastllm.dsl.config.YamlEnum;
 import org.fastllm.dsl.kind.BlockKind;
 import org.fastllm.dsl.kind.BlockKindRegistry;
@@ -111,7 +111,7 @@ public final class ConfigSchema {
     if (raw == BlockConfig.class) {
       return NODES.objectNode().put("$ref", "#/$defs/block");
     }
-    if (raw == DtRank.class) {
+    if (AutoOrCount.class.isAssignableFrom(raw)) {
       ObjectNode node = NODES.objectNode();
       ArrayNode any = node.putArray("oneOf");
       any.addObject().put("const", "auto");
