@@ -72,8 +72,13 @@ public final class Checkpoint {
             metadata.put("shared", JSON.writeValueAsString(ModelTensors.sharingMap(model)));
             Safetensors.write(file, ModelTensors.weights(model), metadata);
           }),
-          new PendingFile(OPTIMIZER, file -> Safetensors.write(file, optimizer.state(),
-              Map.of("format_version", Integer.toString(FORMAT_VERSION), "steps", Long.toString(optimizer.steps())))),
+          new PendingFile(OPTIMIZER, file -> {
+            // In this order in every file: Map.of's order changes from one JVM to the next.
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("format_version", Integer.toString(FORMAT_VERSION));
+            metadata.put("steps", Long.toString(optimizer.steps()));
+            Safetensors.write(file, optimizer.state(), metadata);
+          }),
           new PendingFile(STATE, file -> CheckpointFiles.writeText(file, JSON.writeValueAsString(state)))), keep);
     }
   }
