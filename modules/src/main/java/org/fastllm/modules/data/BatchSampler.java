@@ -10,7 +10,10 @@ import org.bytedeco.pytorch.global.torch;
  * Random windows of a token sequence, chosen by a pure function of (seed, batch index, row), so a run that
  * resumes at batch {@code n} sees exactly the batches an uninterrupted run would: the data position is one number.
  *
- * <pre>{@code Batch b = new BatchSampler(train, 8, 128, 1234, 256).batch(0, device);  // inputs, targets [8, 128]}</pre>
+ * <pre>{@code
+ * // given Tokens train, Device device
+ * BatchSampler.Batch b = new BatchSampler(train, 8, 128, 1234, 256).batch(0, device);  // inputs, targets [8, 128]
+ * }</pre>
  */
 public final class BatchSampler {
   private final Tokens tokens;

@@ -5,7 +5,10 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * Makes a tensor the mean of its values over the processes of a data-parallel run, in place.
  *
- * <pre>{@code optimizer.averageGradients(sync);  // each group's flat gradient buffer, once per step}</pre>
+ * <pre>{@code
+ * // given AdamW optimizer, GradientSync sync
+ * optimizer.averageGradients(sync);  // each group's flat gradient buffer, once per step
+ * }</pre>
  *
  * <p><b>Every process must call {@link #average} on the same tensors in the same order</b>, or the run hangs.
  */

@@ -23,6 +23,7 @@ import org.fastllm.modules.stack.NamedParameter;
  * where the model marks it, the learning rate times its block's {@code lr_scale}.
  *
  * <pre>{@code
+ * // given LanguageModel model, ConfigDocument config, Tensor loss, LearningRateSchedule schedule, int step
  * AdamW adam = new AdamW(model.uniqueParameters(), config.optimizer());
  * loss.backward(); Tensor norm = adam.clipGradients(1.0); adam.step(schedule.at(step)); adam.zeroGradients();
  * }</pre>

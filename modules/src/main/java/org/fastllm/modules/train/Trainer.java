@@ -39,6 +39,7 @@ import org.fastllm.modules.stack.StackBuilder;
  * evaluates the held-out split, writes {@code metrics.jsonl} and checkpoints, and can resume from one.
  *
  * <pre>{@code
+ * // given ConfigDocument config, String yamlText, TrainingData data
  * Trainer trainer = Trainer.create(config.withRunDefaults(), yamlText, data, Optional.empty());
  * Trainer.Result result = trainer.run(report -> System.err.println(report.loss()));
  * }</pre>
