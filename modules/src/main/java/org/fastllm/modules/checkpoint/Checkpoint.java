@@ -30,6 +30,7 @@ import org.fastllm.modules.stack.LanguageModel;
  * </pre>
  *
  * <pre>{@code
+ * // given Path output, String configYaml, LanguageModel model, AdamW optimizer, TrainState state
  * Checkpoint.save(output.resolve("checkpoints"), configYaml, model, optimizer, state, 3);
  * Checkpoint.Loaded back = Checkpoint.load(output);        // checkpoints/latest, every file verified
  * Checkpoint.restoreWeights(back, model);

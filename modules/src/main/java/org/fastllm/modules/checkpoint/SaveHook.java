@@ -9,6 +9,7 @@ import java.nio.file.Path;
  * no switch inside the save itself has to know about.
  *
  * <pre>{@code
+ * // given Trainer trainer, Trainer.Listener listener
  * SaveHook fullDisk = (step, file) -> {
  *   if (step == 4 && file.endsWith("optimizer.safetensors")) {
  *     throw new IOException("No space left on device");
