@@ -9,6 +9,8 @@ import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.distributed.GradientSync;
 import org.fastllm.modules.distributed.ProcessGroupSync;
 import org.fastllm.modules.optim.AdamW;
+import org.fastllm.modules.optim.AdamWBuilder;
+import org.fastllm.modules.optim.CopyConditions;
 import org.fastllm.modules.optim.LearningRateSchedule;
 
 import java.io.BufferedWriter;
@@ -28,6 +30,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.DeviceChoice;
+import org.fastllm.dsl.config.KernelsConfig;
 import org.fastllm.dsl.config.Precision;
 import org.fastllm.dsl.config.TrainingConfig;
 import org.fastllm.modules.layer.Scopes;
@@ -80,13 +83,12 @@ public final class Trainer implements AutoCloseable {
     default void onCheckpoint(Path folder) {}
   }
 
-  private Trainer(ConfigDocument config, String configYaml, LanguageModel model, TrainingData data, Device device,
-      boolean bf16, DistributedLaunch launch, GradientSync sync) {
+  private Trainer(ConfigDocument config, String configYaml, LanguageModel model, AdamW optimizer, TrainingData data,
+      Device device, boolean bf16, DistributedLaunch launch, GradientSync sync) {
     this.config = config;
     this.configYaml = configYaml;
     this.model = model;
-    this.optimizer = new AdamW(model.uniqueParameters(), config.optimizer(), sync.worldSize() > 1,
-        keepsBf16Copies(config, device, bf16, sync) ? model.singleUseLinears() : List.of());
+    this.optimizer = optimizer;
     this.data = data;
     this.device = device;
     this.bf16 = bf16;
@@ -107,6 +109,7 @@ public final class Trainer implements AutoCloseable {
   /**
    * As {@link #create(ConfigDocument, String, TrainingData, Optional)}, as process {@code launch.rank()} of a
    * data-parallel run: waits until every process has joined the process group (Gloo on the CPU, NCCL on CUDA).
+   * A kernel of {@code training.kernels} set to {@code on} that cannot run here fails before any tensor exists.
    */
   public static Trainer create(ConfigDocument resolved, String configYaml, TrainingData data,
       Optional<Checkpoint.Loaded> resume, DistributedLaunch launch) {
@@ -128,15 +131,31 @@ public final class Trainer implements AutoCloseable {
     }
     boolean bf16 = training.precision() == Precision.BF16
         || (training.precision() == Precision.AUTO && device.is_cuda());
+    AdamWBuilder optimizer = optimizer(resolved, device, bf16, launch).check();
     torch.manual_seed(training.seed());
     LanguageModel model = StackBuilder.installed().build(resolved.model());
     if (!device.is_cpu()) {
       model.to(device, false);
     }
     GradientSync sync = launch.distributed() ? ProcessGroupSync.connect(launch, device) : GradientSync.NONE;
-    Trainer trainer = new Trainer(resolved, configYaml, model, data, device, bf16, launch, sync);
+    Trainer trainer = new Trainer(resolved, configYaml, model,
+        optimizer.build(model.uniqueParameters(), model.singleUseLinears()), data, device, bf16, launch, sync);
     resume.ifPresent(trainer::restore);
     return trainer;
+  }
+
+  /**
+   * The optimizer's update paths as {@code training.kernels} chooses them: the fused kernel, and bfloat16 copies
+   * of the linear layers' weights where the run allows them ({@link CopyConditions}).
+   */
+  private static AdamWBuilder optimizer(ConfigDocument resolved, Device device, boolean bf16,
+      DistributedLaunch launch) {
+    KernelsConfig kernels = resolved.training().kernels();
+    return AdamW.builder(resolved.optimizer())
+        .fusedKernel(kernels.adamw())
+        .flatGradients(launch.distributed())
+        .bf16Copies(kernels.bf16Copies(), new CopyConditions(device.is_cuda(), bf16, launch.worldSize(),
+            resolved.training().gradientAccumulation()));
   }
 
   /**
@@ -177,16 +196,6 @@ public final class Trainer implements AutoCloseable {
       case AUTO -> torch.cuda_is_available();
     };
     return new Device(cuda ? "cuda:" + localRank : "cpu");
-  }
-
-  /**
-   * Whether the optimizer keeps bfloat16 copies of the linear layers' weights ({@link AdamW}): one CUDA process
-   * under bf16 autocast, without gradient accumulation (the copies' gradients would add up in bfloat16 over
-   * micro-batches, where autocast adds them in float32); {@code -Dfastllm.bf16Copies=false} turns them off.
-   */
-  private static boolean keepsBf16Copies(ConfigDocument config, Device device, boolean bf16, GradientSync sync) {
-    return bf16 && device.is_cuda() && sync.worldSize() == 1 && config.training().gradientAccumulation() == 1
-        && !"false".equals(System.getProperty("fastllm.bf16Copies"));
   }
 
   private void restore(Checkpoint.Loaded loaded) {

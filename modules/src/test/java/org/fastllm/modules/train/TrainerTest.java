@@ -155,4 +155,15 @@ class TrainerTest {
 
     assertEquals("model.hidden_size is 32 in the checkpoint, 64 in the config", differences.get(0));
   }
+
+  @Test
+  void create_bf16CopiesOnOnTheCpu_isRefusedNamingTheKeyAndTheReason() {
+    String yaml = yaml(dir.resolve("copies"), "").replace("eval_batches: 1", "eval_batches: 1, kernels: "
+        + "{bf16_copies: on}");
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> trainer(yaml, Optional.empty()));
+
+    assertEquals("training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: the run is on the "
+        + "CPU; set it to auto or off", e.getMessage());
+  }
 }
