@@ -5,6 +5,7 @@ import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.checkpoint.TrainState;
 import org.fastllm.modules.data.BatchSampler;
 import org.fastllm.modules.data.TrainingData;
+import org.fastllm.modules.distributed.BatchShare;
 import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.distributed.GradientSync;
 import org.fastllm.modules.distributed.ProcessGroupSync;
@@ -114,11 +115,7 @@ public final class Trainer implements AutoCloseable {
   public static Trainer create(ConfigDocument resolved, String configYaml, TrainingData data,
       Optional<Checkpoint.Loaded> resume, DistributedLaunch launch) {
     TrainingConfig training = resolved.training();
-    if (training.batchSize() % launch.worldSize() != 0) {
-      throw new IllegalArgumentException("training.batch_size is " + training.batchSize() + ", which "
-          + launch.worldSize() + " processes cannot share; with data parallelism it must be a multiple of the number "
-          + "of processes");
-    }
+    BatchShare.perProcess(training.batchSize(), launch.worldSize());
     resume.ifPresent(loaded -> requireSameWorld(loaded, launch));
     if (data.vocabSize() > resolved.model().vocabSize()) {
       throw new IllegalArgumentException("model.vocab_size is " + resolved.model().vocabSize()

@@ -2,6 +2,7 @@ package org.fastllm.modules.train;
 
 import org.fastllm.modules.checkpoint.Checkpoint;
 import org.fastllm.modules.data.TrainingData;
+import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.validation.rules.ArchitectureCheck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -165,5 +166,16 @@ class TrainerTest {
 
     assertEquals("training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: the run is on the "
         + "CPU; set it to auto or off", e.getMessage());
+  }
+
+  @Test
+  void create_batchNotAMultipleOfProcesses_isRefusedBeforeJoiningTheOthers() {
+    String yaml = yaml(dir.resolve("shared"), "").replace("batch_size: 2", "batch_size: 3");
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Trainer.create(config(yaml), yaml,
+        data(), Optional.empty(), new DistributedLaunch(0, 2, 0, "127.0.0.1", 29500)));
+
+    assertEquals("training.batch_size is 3, which 2 processes cannot share; with data parallelism it must be a "
+        + "multiple of the number of processes", e.getMessage());
   }
 }
