@@ -1,7 +1,7 @@
 package org.fastllm.modules.train;
 
 import org.fastllm.modules.checkpoint.Checkpoint;
-import org.fastllm.modules.checkpoint.CheckpointException;
+import org.fastllm.modules.checkpoint.RngState;
 import org.fastllm.modules.checkpoint.TrainState;
 import org.fastllm.modules.data.BatchSampler;
 import org.fastllm.modules.data.TrainingData;
@@ -20,10 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -204,21 +202,7 @@ public final class Trainer implements AutoCloseable {
     firstStep = Math.toIntExact(state.step());
     bestValidationLoss = state.bestValidationLoss();
     if (state.torchRng() != null) {
-      restoreRng(loaded.folder().resolve("state.json"), state.torchRng());
-    }
-  }
-
-  private static void restoreRng(Path file, String base64) {
-    try {
-      byte[] bytes = Base64.getDecoder().decode(base64);
-      Tensor rng = torch.empty(new long[] {bytes.length}, new org.bytedeco.pytorch.TensorOptions(
-          torch.ScalarType.Byte), new org.bytedeco.pytorch.MemoryFormatOptional());
-      new BytePointer(rng.data_ptr()).capacity(bytes.length).put(bytes);
-      torch.getDefaultCPUGenerator().set_state(rng);
-    } catch (RuntimeException e) {
-      // libtorch refuses a state of the wrong size; Base64 refuses a damaged text.
-      throw new CheckpointException(file + ": torch_rng is not a libtorch CPU generator state ("
-          + e.getMessage().lines().findFirst().orElse("") + ")", e);
+      RngState.restore(state.torchRng(), loaded.folder().resolve("state.json"));
     }
   }
 
@@ -369,16 +353,8 @@ public final class Trainer implements AutoCloseable {
   }
 
   private Path save(Path checkpoints, int step) throws IOException {
-    String rng;
-    try (PointerScope scope = new PointerScope()) {
-      // The generator state is a fresh contiguous byte tensor; no intermediate handle to keep alive.
-      Tensor state = torch.getDefaultCPUGenerator().get_state();
-      byte[] bytes = new byte[Math.toIntExact(state.nbytes())];
-      new BytePointer(state.data_ptr()).capacity(bytes.length).get(bytes);
-      rng = Base64.getEncoder().encodeToString(bytes);
-    }
-    TrainState state = new TrainState(Checkpoint.FORMAT_VERSION, step, microBatches, config.training().seed(), rng,
-        bestValidationLoss, launch.worldSize());
+    TrainState state = new TrainState(Checkpoint.FORMAT_VERSION, step, microBatches, config.training().seed(),
+        RngState.capture(), bestValidationLoss, launch.worldSize());
     return Checkpoint.save(checkpoints, configYaml, model, optimizer, state, config.checkpoint().keep());
   }
 
