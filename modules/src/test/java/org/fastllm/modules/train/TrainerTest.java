@@ -158,6 +158,19 @@ class TrainerTest {
   }
 
   @Test
+  void run_firstMetricsLine_saysWhichKernelsRan() throws IOException {
+    Path output = dir.resolve("kernels");
+    String yaml = yaml(output, "").replace("eval_batches: 1", "eval_batches: 1, kernels: {adamw: off}");
+    losses(trainer(yaml, Optional.empty()));
+
+    List<String> lines = Files.readAllLines(output.resolve("metrics.jsonl"));
+
+    assertTrue(lines.get(0).endsWith(",\"kernels\":{\"adamw\":\"tensor operations (off)\","
+        + "\"bf16_copies\":\"off (the run is on the CPU)\"}}"), lines.get(0));
+    assertTrue(lines.stream().skip(1).noneMatch(line -> line.contains("kernels")), lines.toString());
+  }
+
+  @Test
   void create_bf16CopiesOnOnTheCpu_isRefusedNamingTheKeyAndTheReason() {
     String yaml = yaml(dir.resolve("copies"), "").replace("eval_batches: 1", "eval_batches: 1, kernels: "
         + "{bf16_copies: on}");
