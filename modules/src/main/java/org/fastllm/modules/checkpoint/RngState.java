@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.global.torch;
  * {@code state.json} keeps as {@code torch_rng}, so a resumed run draws the numbers the uninterrupted one would.
  *
  * <pre>{@code
+ * // given Path folder
  * String saved = RngState.capture();                      // at a save
  * RngState.restore(saved, folder.resolve("state.json"));  // at a resume
  * }</pre>

@@ -18,6 +18,8 @@ import org.fastllm.modules.stack.NamedParameter;
  * Builds an {@link AdamW}: which update paths it may run, then the tensors it optimizes.
  *
  * <pre>{@code
+ * // given ConfigDocument config, KernelsConfig kernels, boolean cuda, boolean bf16, int processes, int accumulation
+ * // given LanguageModel model
  * AdamWBuilder optimizer = AdamW.builder(config.optimizer())
  *     .fusedKernel(kernels.adamw())                                   // training.kernels.adamw
  *     .flatGradients(processes > 1)

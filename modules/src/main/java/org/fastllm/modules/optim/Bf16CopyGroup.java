@@ -12,7 +12,10 @@ import org.fastllm.modules.layer.Linear;
  * A group of float32 linear weights whose layers read bfloat16 copies ({@link Linear#useCopy}): the gradients are
  * the copies', and one pass per tensor ({@link CopyAdamW}) updates the weight and its moments and rewrites the copy.
  *
- * <pre>{@code new Bf16CopyGroup(true, 1.0, slots, layers).update(step);   // layers.get(i) owns slots.get(i)}</pre>
+ * <pre>{@code
+ * // given List<Slot> slots, List<Linear> layers, UpdateStep step
+ * new Bf16CopyGroup(true, 1.0, slots, layers).update(step);   // layers.get(i) owns slots.get(i)
+ * }</pre>
  */
 final class Bf16CopyGroup extends ParameterGroup {
   /** The flat bfloat16 copy of the values, and each slot's view of it (a leaf the layer reads). */

@@ -7,7 +7,10 @@ import org.bytedeco.pytorch.IValue;
  * A group updated by libtorch's fused AdamW kernel ({@link FusedAdamW}): one launch per step for all its tensors,
  * the clipping scale applied as the kernel reads each gradient.
  *
- * <pre>{@code new FusedKernelGroup(true, 1.0, slots, false).update(step);}</pre>
+ * <pre>{@code
+ * // given List<Slot> slots, UpdateStep step
+ * new FusedKernelGroup(true, 1.0, slots, false).update(step);
+ * }</pre>
  */
 final class FusedKernelGroup extends ParameterGroup {
   /** The kernel's tensor-list arguments, built once. */

@@ -13,7 +13,11 @@ import org.bytedeco.pytorch.global.torch;
  * tensor's storage becomes a view of them), both moments, and with flat gradients the gradients. Each update path is
  * a subclass: {@link FusedKernelGroup}, {@link TensorOperationsGroup}, {@link Bf16CopyGroup}.
  *
- * <pre>{@code ParameterGroup g = new TensorOperationsGroup(true, 1.0, slots, false);  g.update(step);}</pre>
+ * <pre>{@code
+ * // given List<Slot> slots, UpdateStep step
+ * ParameterGroup g = new TensorOperationsGroup(true, 1.0, slots, false);   // decay, lr_scale 1, autograd's gradients
+ * g.update(step);
+ * }</pre>
  *
  * <p><b>Built under a {@code NoGradGuard}</b>: moving the tensors' storage must not be recorded by autograd.
  */

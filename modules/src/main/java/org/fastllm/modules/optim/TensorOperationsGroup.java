@@ -8,7 +8,10 @@ import org.bytedeco.pytorch.Tensor;
  * A group updated in tensor operations over its flat buffers, where the fused kernel is off or missing: the same
  * update as {@code torch.optim.AdamW}, a handful of operations per group.
  *
- * <pre>{@code new TensorOperationsGroup(true, 1.0, slots, false).update(step);}</pre>
+ * <pre>{@code
+ * // given List<Slot> slots, UpdateStep step
+ * new TensorOperationsGroup(true, 1.0, slots, false).update(step);
+ * }</pre>
  */
 final class TensorOperationsGroup extends ParameterGroup {
 

@@ -11,8 +11,10 @@ import org.fastllm.dsl.config.KernelChoice;
  * {@code bf16_copies}) and what this process can run; {@code on} where the path cannot run is refused, naming the
  * key and the reason.
  *
- * <pre>{@code UpdatePaths.choose(KernelChoice.AUTO, true, KernelChoice.AUTO, cpuRun, false).report(0)
- * // {adamw=fused, bf16_copies=off (the run is on the CPU)}}</pre>
+ * <pre>{@code
+ * // given CopyConditions cpuRun
+ * UpdatePaths.choose(KernelChoice.AUTO, true, KernelChoice.AUTO, cpuRun, false).report(0)   // {adamw=fused, ...}
+ * }</pre>
  *
  * @param noFusedKernel why the tensor operations run instead of the fused kernel; empty where it runs
  * @param noCopies why no bfloat16 copies are kept, where the reason is more than the choice {@code off}

@@ -8,9 +8,10 @@ import org.bytedeco.pytorch.global.torch;
  * in between.
  *
  * <pre>{@code
+ * // given Device device, LanguageModel model, BatchSampler.Batch batch
  * try (Autocast scope = Autocast.bf16(device, true)) {
- *   model.loss(inputs, targets).backward();       // matrix products in bfloat16 on CUDA
- * }                                               // autocast as it was
+ *   model.loss(batch.inputs(), batch.targets()).backward();   // matrix products in bfloat16 on CUDA
+ * }                                                           // autocast as it was
  * }</pre>
  *
  * <p><b>The cast cache stays off inside:</b> the weights change in place at every step, so a cached bfloat16 cast

@@ -15,7 +15,10 @@ import org.fastllm.modules.stack.LanguageModel;
  * The held-out loss, when it is due: every {@code training.eval_interval} steps and at the last step, over the same
  * {@code eval_batches} batches each time; never where the held-out split is shorter than one sequence.
  *
- * <pre>{@code Double validation = evaluation.ifDue(done);   // null when not due}</pre>
+ * <pre>{@code
+ * // given Evaluation evaluation, int done
+ * Double validation = evaluation.ifDue(done);   // null when not due
+ * }</pre>
  */
 final class Evaluation {
   private final Optional<BatchSampler> held;

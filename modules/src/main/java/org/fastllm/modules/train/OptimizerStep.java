@@ -16,7 +16,10 @@ import org.fastllm.modules.stack.LanguageModel;
  * One optimizer step: the forward and backward passes of each micro-batch, the gradients averaged over the
  * processes, clipped, checked and applied.
  *
- * <pre>{@code Outcome o = step.take(step, schedule.at(step), microBatches);   // o.loss(), o.gradNorm()}</pre>
+ * <pre>{@code
+ * // given OptimizerStep optimizerStep, LearningRateSchedule schedule, int step, long microBatches
+ * OptimizerStep.Outcome o = optimizerStep.take(step, schedule.at(step), microBatches);   // o.loss(), o.gradNorm()
+ * }</pre>
  *
  * <p><b>A non-finite loss or gradient norm throws {@link TrainingDivergedException} before the update</b>, so the
  * weights stay those of the last good step. Every tensor made in the step is freed in it.

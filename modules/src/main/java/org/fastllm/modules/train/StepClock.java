@@ -6,7 +6,11 @@ import org.bytedeco.pytorch.Device;
  * Times a run's steps and turns each step's outcome into its {@link StepReport}: throughput, elapsed time, the
  * estimate of the time left, the tokens seen, the device's peak memory; and keeps the first and last loss.
  *
- * <pre>{@code long t = clock.stepStarts();  ...  StepReport r = clock.report(done, outcome, lr, validation, t);}</pre>
+ * <pre>{@code
+ * // given StepClock clock, int done, OptimizerStep.Outcome outcome, double lr, Double validation
+ * long started = clock.stepStarts();   // then the step runs
+ * StepReport r = clock.report(done, outcome, lr, validation, started);
+ * }</pre>
  */
 final class StepClock {
   private final int firstStep;

@@ -7,7 +7,10 @@ import org.fastllm.dsl.config.DeviceChoice;
 /**
  * The device a run trains on, from {@code training.device}, and the CPU's thread count for it.
  *
- * <pre>{@code Device d = TrainingDevice.of(DeviceChoice.AUTO, launch.localRank());   // cuda:1, or cpu}</pre>
+ * <pre>{@code
+ * // given DistributedLaunch launch
+ * Device d = TrainingDevice.of(DeviceChoice.AUTO, launch.localRank());   // cuda:<local rank>, or cpu
+ * }</pre>
  */
 public final class TrainingDevice {
   private TrainingDevice() {}
