@@ -1,5 +1,7 @@
 package org.fastllm.modules.data;
 
+import org.fastllm.modules.distributed.BatchShare;
+
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -49,11 +51,7 @@ public final class BatchSampler {
    * from {@code rank * rows / worldSize} on, so the shards of all ranks together are exactly this sampler's batch.
    */
   public BatchSampler shard(int rank, int worldSize) {
-    if (rows % worldSize != 0) {
-      throw new IllegalArgumentException("training.batch_size is " + rows + ", which " + worldSize
-          + " processes cannot share; with data parallelism it must be a multiple of the number of processes");
-    }
-    int each = rows / worldSize;
+    int each = BatchShare.perProcess(rows, worldSize);
     return new BatchSampler(tokens, each, length, seed, vocabSize, firstRow + rank * each);
   }
 

@@ -32,7 +32,7 @@ final class FusedAdamW {
   private static final OperatorHandle KERNEL = lookup("aten::_fused_adamw_", "");
   private static final OperatorHandle NORM = lookup("aten::_foreach_norm", "Scalar");
   /** Whether this libtorch has the kernel; without it the optimizer falls back to tensor operations. */
-  static final boolean AVAILABLE = KERNEL != null && !Boolean.getBoolean("fastllm.adamw.unfused");
+  static final boolean AVAILABLE = KERNEL != null;
 
   private FusedAdamW() {}
 
