@@ -46,8 +46,8 @@ public final class Checkpoint {
   /** 2: safetensors headers carry their own CRC32 (version 1 checkpoints are still read, without that check). */
   public static final int FORMAT_VERSION = 2;
   public static final String LATEST = "latest";
-  /** The JSON of {@code state.json} (snake_case keys); Trainer's metrics log writes its lines with it too. */
-  public static final ObjectMapper JSON = new ObjectMapper()
+  /** The JSON of {@code state.json} (snake_case keys). */
+  static final ObjectMapper JSON = new ObjectMapper()
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
   /** A checkpoint read back: its folder, config text, tensors and state. */
@@ -117,10 +117,5 @@ public final class Checkpoint {
     ModelTensors.checkFits(loaded.folder().resolve(OPTIMIZER), loaded.optimizer(), optimizer.state(),
         "the optimizer of the model");
     optimizer.restore(loaded.optimizer(), loaded.state().step());
-  }
-
-  /** Writes {@code text} as UTF-8 to {@code file}, replacing it, and forces it to disk before returning. */
-  public static void writeText(Path file, String text) throws IOException {
-    CheckpointFiles.writeText(file, text);
   }
 }
