@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.autograd.ExternalBackward;
+import org.fastllm.modules.cuda.KernelModule;
 import org.fastllm.modules.cuda.RuntimeKernels;
 
 /**
@@ -36,7 +37,7 @@ public record Rotary(double theta) {
 
   /** Rotates queries or keys laid out {@code [b, heads, t, head_size]}; head_size must be even. */
   public Tensor apply(Tensor x) {
-    Optional<RuntimeKernels.Module> kernel = kernel(x);
+    Optional<KernelModule> kernel = kernel(x);
     return kernel.isPresent() ? fused(x, kernel.get()) : rotate(x);
   }
 
@@ -55,7 +56,7 @@ public record Rotary(double theta) {
   }
 
   /** The compiled kernel for {@code x}, or empty where the tensor operations run. */
-  private static Optional<RuntimeKernels.Module> kernel(Tensor x) {
+  private static Optional<KernelModule> kernel(Tensor x) {
     if (!x.is_cuda() || "false".equals(System.getProperty("fastllm.fusedRotary"))) {
       return Optional.empty();
     }
@@ -68,7 +69,7 @@ public record Rotary(double theta) {
         Map.of("BF16", type == torch.ScalarType.BFloat16 ? 1 : 0));
   }
 
-  private Tensor fused(Tensor x, RuntimeKernels.Module module) {
+  private Tensor fused(Tensor x, KernelModule module) {
     long time = x.size(2);
     long size = x.size(3);
     Tensor[] table = tables(time, size, torch.ScalarType.Float, x);
@@ -82,7 +83,7 @@ public record Rotary(double theta) {
   }
 
   /** {@code x} turned by {@code sign} times each angle, into a new contiguous tensor of its shape and type. */
-  private static Tensor turn(RuntimeKernels.Module module, Tensor x, Tensor[] table, float sign) {
+  private static Tensor turn(KernelModule module, Tensor x, Tensor[] table, float sign) {
     Tensor out = torch.empty(x.sizes().vec().get(), new TensorOptions(x.scalar_type()).device(
         new DeviceOptional(x.device())), new MemoryFormatOptional());
     long pairs = x.numel() / 2;

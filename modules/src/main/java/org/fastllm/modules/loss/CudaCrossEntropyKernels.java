@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.cuda.KernelModule;
 import org.fastllm.modules.cuda.RuntimeKernels;
 
 /**
@@ -28,7 +29,7 @@ final class CudaCrossEntropyKernels implements CrossEntropyKernels {
         && module(logits).isPresent();
   }
 
-  private static Optional<RuntimeKernels.Module> module(Tensor logits) {
+  private static Optional<KernelModule> module(Tensor logits) {
     return RuntimeKernels.tryCompile(SOURCE, logits.device().index(),
         Map.of("BF16", logits.scalar_type().intern() == torch.ScalarType.BFloat16 ? 1 : 0));
   }

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.cuda.KernelModule;
 import org.fastllm.modules.cuda.RuntimeKernels;
 
 /**
@@ -32,7 +33,7 @@ final class CudaNormKernels implements NormKernels {
     return Map.of("HIDDEN", (int) size, "THREADS", THREADS, "RMS", rms ? 1 : 0);
   }
 
-  private static RuntimeKernels.Module module(Tensor x, long size, boolean rms) {
+  private static KernelModule module(Tensor x, long size, boolean rms) {
     return RuntimeKernels.compile(SOURCE, x.device().index(), constants(size, rms));
   }
 

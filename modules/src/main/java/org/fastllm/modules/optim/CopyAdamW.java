@@ -5,6 +5,7 @@ import java.util.Optional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.cuda.KernelModule;
 import org.fastllm.modules.cuda.RuntimeKernels;
 
 /**
@@ -23,7 +24,7 @@ final class CopyAdamW {
   private CopyAdamW() {}
 
   /** The compiled kernel for tensors on {@code weight}'s device, or empty where tensor operations run. */
-  static Optional<RuntimeKernels.Module> kernel(Tensor weight) {
+  static Optional<KernelModule> kernel(Tensor weight) {
     if (!weight.is_cuda() || RuntimeKernels.availability() != null) {
       return Optional.empty();
     }
@@ -42,7 +43,7 @@ final class CopyAdamW {
     if (n == 0) {
       return;
     }
-    Optional<RuntimeKernels.Module> kernel = kernel(weight);
+    Optional<KernelModule> kernel = kernel(weight);
     if (kernel.isPresent()) {
       long blocks = Math.min(MAX_BLOCKS, (n + THREADS - 1) / THREADS);
       kernel.get().launch("adamw_bf16_copy", RuntimeKernels.grid(blocks, 1), THREADS, 0, weight, expAvg, expAvgSq,

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.cuda.KernelModule;
 import org.fastllm.modules.cuda.RuntimeKernels;
 
 /**
@@ -69,7 +70,7 @@ final class CudaScanKernels implements ScanKernels {
         && RuntimeKernels.tryCompile(SOURCE, u.device().index(), constants(channels, groups, state)).isPresent();
   }
 
-  private static RuntimeKernels.Module module(Tensor u, long channels, long groups, long state) {
+  private static KernelModule module(Tensor u, long channels, long groups, long state) {
     return RuntimeKernels.compile(SOURCE, u.device().index(), constants(channels, groups, state));
   }
 
@@ -93,7 +94,7 @@ final class CudaScanKernels implements ScanKernels {
   public void backward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor entering, Tensor dy,
       Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc) {
     Shape s = new Shape(u, a, b);
-    RuntimeKernels.Module module = module(u, s.channels, s.groups, s.state);
+    KernelModule module = module(u, s.channels, s.groups, s.state);
     int blocks = Math.toIntExact(s.channels / s.perBlock());
     int wanted = segments(s.chunks(), blocks * s.batch,
         module.residentBlocks("selective_scan_backward", s.threads(), 0),
