@@ -27,7 +27,7 @@ import org.fastllm.modules.autograd.BackwardTape;
  * }</pre>
  *
  * <p><b>{@code off} always takes tensor operations; {@code auto} the kernel wherever it can run; {@code on} the
- * kernel, and where it cannot run an {@link IllegalStateException} naming the key and the reason.</b>
+ * kernel, and where it cannot run a {@link KernelUnavailableException} naming the key and the reason.</b>
  */
 public final class KernelFeature {
   private final String key;
@@ -57,7 +57,7 @@ public final class KernelFeature {
    * no NVRTC, a failed compile, a shape or type it does not take), or returns null where it can. Not asked when the
    * choice is {@code off}.
    *
-   * @throws IllegalStateException when the choice is {@code on} and the kernel cannot run
+   * @throws KernelUnavailableException when the choice is {@code on} and the kernel cannot run
    */
   public boolean runs(Supplier<String> unavailable) {
     if (choice == KernelChoice.OFF) {
@@ -70,8 +70,7 @@ public final class KernelFeature {
       return true;
     }
     if (choice == KernelChoice.ON) {
-      throw new IllegalStateException("training.kernels." + key + " is on, but the " + key
-          + " kernel cannot run here: " + reason + "; set it to auto or off");
+      throw new KernelUnavailableException(key, reason);
     }
     report.record(key, "tensor operations (" + reason + ")");
     return false;

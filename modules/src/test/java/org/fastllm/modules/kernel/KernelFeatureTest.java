@@ -41,10 +41,12 @@ class KernelFeatureTest {
 
   @Test
   void runs_onWhereTheKernelCannotRun_stopsNamingTheKeyAndTheReason() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
+    KernelUnavailableException e = assertThrows(KernelUnavailableException.class,
         () -> feature(KernelChoice.ON).runs(() -> "the input is not on a CUDA device (cpu)"));
     assertEquals("training.kernels.scan is on, but the scan kernel cannot run here: the input is not on a CUDA "
         + "device (cpu); set it to auto or off", e.getMessage());
+    assertEquals("scan", e.key());
+    assertEquals("the input is not on a CUDA device (cpu)", e.reason());
     assertTrue(feature(KernelChoice.ON).runs(() -> null));
   }
 
