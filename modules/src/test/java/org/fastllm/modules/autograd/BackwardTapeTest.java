@@ -168,6 +168,28 @@ class BackwardTapeTest {
     assertEquals(0, other.pending());
   }
 
+  /**
+   * Each tape holds nine hooks for its model's life, and JavaCPP hands out at most ten native callbacks per
+   * function-pointer class where C++ takes a plain function pointer: forty tapes alive at once (models of a test run,
+   * of a sweep) must each still run their own hooks.
+   */
+  @Test
+  void fortyTapesAlive_eachRunsItsOwnHooks() {
+    List<BackwardTape> tapes = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      tapes.add(new BackwardTape());
+    }
+    for (int i = 0; i < tapes.size(); i++) {
+      Tensor x = torch.ones(3).set_requires_grad(true);
+      Tensor y = torch.ones(3).mul(new Scalar(i)).set_requires_grad(true);
+
+      product(tapes.get(i), x, y).sum().backward();
+
+      assertEquals(i, x.grad().select(0, 0).item_double(), "tape " + i);
+      assertEquals(1.0, y.grad().select(0, 0).item_double(), "tape " + i);
+    }
+  }
+
   /** The link through each input's first element (the experiment flag sumLink=false) gives the same gradients. */
   @Test
   void firstElementLink_givesTheSameGradientsAsTheSumLink() {
