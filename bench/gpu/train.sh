@@ -3,9 +3,10 @@
 # (fused AdamW; FOREACH=1 adds a foreach AdamW run), same token file and shapes, bf16 autocast; tokens/s of each, the
 # ratios and the model FLOP utilisation; then the last Java checkpoint read by Python's safetensors package.
 # Runs alternate (Java, Python, Java variants, Java, Python) so drift in the machine's speed touches both sides; Java
-# and Python fused are each the mean of their two runs. The variants are the same Java run with JVM options, each
-# `label=-Dname=value,-Dname=value` in VARIANTS (space separated); the default one, java-tensor-ops, turns the
-# run-time compiled kernels (selective scan, rotary, cross-entropy) off.
+# and Python fused are each the mean of their two runs. The variants are the same Java run with more arguments, each
+# `label=arg,arg` in VARIANTS (space separated): an arg starting with - is a JVM option, any other a config override
+# (key=value); the default one, java-tensor-ops, turns the run-time compiled kernels (selective scan, rotary,
+# cross-entropy) off.
 # Usage: [VARIANTS=...] bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b gpt-1b-accum (default:
 # gpt2-small)
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out).
@@ -23,10 +24,12 @@ declare -A PY=(
 )
 # gpt-1b-accum: gpt-1b with two micro-batches of 4 per optimizer step
 declare -A CONFIG=([gpt-1b-accum]="gpt-1b training.gradient_accumulation=2")
-java_run() {  # case label [JVM options...]
+java_run() {  # case label [JVM options and config overrides...]
   local case=$1 label=$2; shift 2
-  local config=(${CONFIG[$case]:-$case})
-  b/run-gpu.sh "$@" org.fastllm.cli.Main train --config "bench/gpu/${config[0]}.yaml" "${config[@]:1}" \
+  local config=(${CONFIG[$case]:-$case}) jvm=() overrides=()
+  for arg in "$@"; do if [[ $arg == -* ]]; then jvm+=("$arg"); else overrides+=("$arg"); fi; done
+  b/run-gpu.sh ${jvm[@]+"${jvm[@]}"} org.fastllm.cli.Main train --config "bench/gpu/${config[0]}.yaml" \
+    "${config[@]:1}" ${overrides[@]+"${overrides[@]}"} \
     data.path="$work/tokens.u16" training.output_dir="$work/$case-$label" > "$work/$case-$label.log" 2>&1
   echo "$case $label: java exit $?"; tail -2 "$work/$case-$label.log"
   grep -a -m5 -i "nvrtc\|could not\|warning\|exception" "$work/$case-$label.log"
@@ -40,7 +43,7 @@ for case in "${@:-gpt2-small}"; do
   java_run "$case" java
   # PROFILE=n: the first Python run also profiles n steps and writes the kernels taking the most GPU time
   python_run "$case" fused ${PROFILE:+--profile "$PROFILE"} 2> >(tee "$out/profile-python-$case.txt" >&2)
-  for variant in ${VARIANTS:-java-tensor-ops=-Dfastllm.fusedScan=false,-Dfastllm.fusedRotary=false,-Dfastllm.fusedLoss=false}; do
+  for variant in ${VARIANTS:-java-tensor-ops=training.kernels.scan=off,training.kernels.rotary=off,training.kernels.loss=off}; do
     options=${variant#*=}
     java_run "$case" "${variant%%=*}" ${options//,/ }
   done
