@@ -8,7 +8,10 @@ import org.fastllm.modules.plugin.LayerPlugin;
  * needs nothing of the model's {@code LayerContext} (a mixer with hand-written kernels would attach their backward
  * to {@code context.tape()}).
  *
- * <pre>{@code LayerFactories.installed().factory("gated_conv").mixer(resolvedBlock, context)}</pre>
+ * <pre>{@code
+ * // given GatedConvBlockConfig resolvedBlock, LayerContext context
+ * LayerFactories.installed().factory("gated_conv").mixer(resolvedBlock, context)
+ * }</pre>
  */
 public final class GatedConvLayers extends LayerPlugin {
   @Override

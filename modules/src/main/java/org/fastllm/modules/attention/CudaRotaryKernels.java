@@ -11,7 +11,10 @@ import org.fastllm.modules.kernel.KernelFeature;
  * The rotary kernel of {@code rotary.cu}, compiled at first use per device and type: one thread per (re, im) pair,
  * reading the input through its strides, so transposed views need no copy.
  *
- * <pre>{@code new CudaRotaryKernels().turn(q, out, cos, sin, 1.0f);}</pre>
+ * <pre>{@code
+ * // given Tensor q, Tensor out, Tensor cos, Tensor sin
+ * new CudaRotaryKernels().turn(q, out, cos, sin, 1.0f);
+ * }</pre>
  */
 final class CudaRotaryKernels implements RotaryKernels {
   static final String SOURCE = "org/fastllm/modules/attention/rotary.cu";

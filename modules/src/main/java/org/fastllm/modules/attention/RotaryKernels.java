@@ -7,7 +7,10 @@ import org.bytedeco.pytorch.Tensor;
  * bfloat16; {@code out} a new contiguous tensor of its shape and type; {@code cos} and {@code sin} float32
  * {@code [>= t, size / 2]} tables. The backward is the same kernel turning the other way ({@code sign} -1).
  *
- * <pre>{@code RotaryKernels kernels = context.implementation(RotaryKernels.class, CudaRotaryKernels::new);}</pre>
+ * <pre>{@code
+ * // given LayerContext context
+ * RotaryKernels kernels = context.implementation(RotaryKernels.class, CudaRotaryKernels::new);
+ * }</pre>
  *
  * <p>{@link CudaRotaryKernels} runs it on the GPU; the tests' {@code TensorRotaryKernels} is the same contract in
  * tensor operations, for the CPU.

@@ -13,7 +13,10 @@ import org.bytedeco.javacpp.Pointer;
  * The CUDA driver calls the kernels need: device handles and attributes, and the device's primary context (the one
  * PyTorch works in), made current around a piece of work.
  *
- * <pre>{@code CudaDriver.inContext(0, () -> CudaDriver.check(cudart.cuModuleLoadData(module, cubin), "load"));}</pre>
+ * <pre>{@code
+ * // given Runnable loadModule
+ * CudaDriver.inContext(0, loadModule);   // device 0's primary context is current while it runs
+ * }</pre>
  */
 final class CudaDriver {
   private static final Map<Integer, CUctx_st> PRIMARY = new ConcurrentHashMap<>();

@@ -7,7 +7,10 @@ import java.util.Arrays;
  * for pointer parameters, {@code Integer}, {@code Long} and {@code Float} for {@code int}, {@code long long} and
  * {@code float}), checked against the kernel's declared parameters before it runs.
  *
- * <pre>{@code module.launch(KernelLaunch.of("norm_forward", RuntimeKernels.grid(rows, 1), 256, x, w, b, y, mean, rstd, 1e-5f));}</pre>
+ * <pre>{@code
+ * // given KernelModule module, long rows, Object x, Object w, Object b, Object y, Object mean, Object rstd
+ * module.launch(KernelLaunch.of("norm_forward", RuntimeKernels.grid(rows, 1), 256, x, w, b, y, mean, rstd, 1e-5f));
+ * }</pre>
  *
  * <p>A kernel class builds its launches in one place, so a test on the CPU checks them against the source
  * ({@link RuntimeKernels#check}) with CPU tensors, without a GPU.

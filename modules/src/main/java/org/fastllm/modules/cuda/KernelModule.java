@@ -15,8 +15,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * A compiled program loaded on one device: launch its kernels by name, on PyTorch's current stream of the device.
  *
  * <pre>{@code
+ * // given Map<String, Integer> constants, Object u, Object delta, Object a, Object b, Object c, Object y, Object saved
  * KernelModule scan = RuntimeKernels.compile("org/fastllm/modules/ssm/selective_scan.cu", 0, constants);
- * scan.launch("selective_scan_forward", RuntimeKernels.grid(96, 8), 256, 0, u, delta, a, b, c, y, saved, 1024, 1536, 96, 32);
+ * scan.launch("selective_scan_forward", RuntimeKernels.grid(96, 8), 256, 0, u, delta, a, b, c, y, saved,
+ *     1024, 1536, 96, 32);
  * }</pre>
  *
  * <p><b>A launch whose arguments do not match the kernel's declared parameters in number and kind is refused</b>

@@ -15,8 +15,9 @@ import org.bytedeco.pytorch.Tensor;
  * a {@code Long} where the kernel reads an {@code int} would shift every later argument without an error.
  *
  * <pre>{@code
- * KernelSignature rotary = KernelSignature.parseAll(KernelSource.inline(resource)).get("rotary");
- * rotary.check(new Object[] {x, out, cos, sin, 8, 128, 64, ...});
+ * // given String resource, Object[] arguments
+ * List<KernelSignature> rotary = KernelSignature.parseAll(KernelSource.inline(resource)).get("rotary");
+ * KernelSignature.check(resource, rotary, arguments);   // refused: the kernel, the parameter and both types
  * }</pre>
  *
  * <p>Tensors pass their data pointer to a pointer parameter ({@code float*}, {@code const element*}); {@code Integer}

@@ -9,7 +9,11 @@ import org.bytedeco.pytorch.Tensor;
  * A thread's argument block for launches, allocated once: eight bytes per argument and the array of pointers to
  * them that {@code cuLaunchKernel} reads, so a launch allocates nothing.
  *
- * <pre>{@code LaunchArguments slots = LaunchArguments.OF_THREAD.get(); slots.put("rotary", 0, x);}</pre>
+ * <pre>{@code
+ * // given Tensor x
+ * LaunchArguments slots = LaunchArguments.OF_THREAD.get();
+ * slots.put("rotary", 0, x);
+ * }</pre>
  */
 final class LaunchArguments {
   static final ThreadLocal<LaunchArguments> OF_THREAD = ThreadLocal.withInitial(LaunchArguments::new);

@@ -18,12 +18,14 @@ import org.fastllm.modules.autograd.BackwardTape;
  * backward to the output through the model's {@link BackwardTape}.
  *
  * <pre>{@code
- * if (feature.runs(() -> kernels.unavailable(logits))) {   // null: the kernel can run here
- *   Tensor rowLoss = KernelFeature.empty(logits, torch.ScalarType.Float, rows);
- *   ...
- *   return feature.attach(loss, List.of(logits), saved, dy -> new Tensor[] {gradient(dy)});
+ * // given KernelFeature feature, Supplier<String> unavailable, Tensor logits, Tensor targets, Tensor loss, Tensor saved
+ * if (feature.runs(unavailable)) {   // unavailable: the reason the kernel cannot run here, or null
+ *   Tensor rowLoss = KernelFeature.empty(logits, torch.ScalarType.Float, logits.size(0));
+ *   // ... the kernel fills rowLoss; loss is their mean ...
+ *   loss = feature.attach(loss, List.of(logits), List.of(saved), dy -> new Tensor[] {dy});
+ * } else {
+ *   loss = torch.cross_entropy_loss(logits, targets);
  * }
- * return torch.cross_entropy_loss(logits, targets);
  * }</pre>
  *
  * <p><b>{@code off} always takes tensor operations; {@code auto} the kernel wherever it can run; {@code on} the

@@ -10,7 +10,8 @@ import java.util.function.Supplier;
  * on a machine without a GPU.
  *
  * <pre>{@code
- * KernelImplementations twins = KernelImplementations.STANDARD.with(ScanKernels.class, new JavaScanKernels(8));
+ * // given Class<Runnable> contract, Runnable cpuTwin, ModelConfig resolved
+ * KernelImplementations twins = KernelImplementations.STANDARD.with(contract, cpuTwin);  // e.g. ScanKernels
  * LanguageModel model = StackBuilder.installed().withKernels(twins).build(resolved);
  * }</pre>
  */

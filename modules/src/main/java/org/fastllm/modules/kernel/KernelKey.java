@@ -7,7 +7,10 @@ import org.fastllm.dsl.config.KernelsConfig;
  * The {@code training.kernels} keys of the kernels that layers run (the optimizer's, {@code adamw} and
  * {@code bf16_copies}, are the trainer's).
  *
- * <pre>{@code KernelChoice scan = KernelKey.SCAN.choice(resolvedKernels);}</pre>
+ * <pre>{@code
+ * // given KernelsConfig resolvedKernels
+ * KernelChoice scan = KernelKey.SCAN.choice(resolvedKernels);
+ * }</pre>
  */
 public enum KernelKey {
   NORM("norm"), LOSS("loss"), SCAN("scan"), ROTARY("rotary");

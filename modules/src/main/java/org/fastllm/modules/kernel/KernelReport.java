@@ -10,7 +10,10 @@ import java.util.TreeMap;
  * the reason, recorded when the feature is first used (and again where a later call took the other path, a shape
  * the kernel does not take, say).
  *
- * <pre>{@code model.kernelReport()   // {loss=cuda kernel, norm=tensor operations (off in training.kernels)}}</pre>
+ * <pre>{@code
+ * // given LanguageModel model
+ * model.kernelReport()   // {loss=cuda kernel, norm=tensor operations (off in training.kernels)}
+ * }</pre>
  */
 public final class KernelReport {
   /** What a feature reports when its kernel ran. */

@@ -5,6 +5,9 @@ package org.fastllm.modules.kernel;
  * not an internal failure, so the command line reports it as an error in the config.
  *
  * <pre>{@code
+ * // given Trainer trainer, Trainer.Listener listener, PrintWriter err
+ * try {
+ *   trainer.run(listener);
  * } catch (KernelUnavailableException e) {
  *   err.println("error: " + e.getMessage());   // training.kernels.scan is on, but the scan kernel cannot run here: ...
  * }
