@@ -7,6 +7,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.util.List;
 import org.fastllm.dsl.Block;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.Activation;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.CommonDefaults;
@@ -14,7 +15,6 @@ import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
 import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
-import org.fastllm.dsl.reference.Doc;
 
 /**
  * A gated short-convolution block (H3 / Hyena style): {@code in_proj} widens the input to a value and a gate,

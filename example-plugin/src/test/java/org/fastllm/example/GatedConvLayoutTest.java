@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.List;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.junit.jupiter.api.Test;
 
 class GatedConvLayoutTest {

@@ -2,7 +2,7 @@ package org.fastllm.dsl.config;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import org.fastllm.dsl.Block;
-import org.fastllm.dsl.reference.Doc;
+import org.fastllm.dsl.Doc;
 
 /**
  * The configuration of one named block. Implementations are records annotated with {@link Block}.

@@ -2,7 +2,7 @@ package org.fastllm.dsl.config;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
-import org.fastllm.dsl.reference.Doc;
+import org.fastllm.dsl.Doc;
 
 /**
  * A whole config file: the {@code model}, and the run sections {@code train} reads ({@code data},

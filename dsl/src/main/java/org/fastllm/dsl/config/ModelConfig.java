@@ -7,8 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.rules.ValidModel;
-import org.fastllm.dsl.reference.Doc;
 
 /**
  * The model: named blocks, the pattern that stacks them, and the parts around the stack.

@@ -7,9 +7,9 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.util.List;
 import org.fastllm.dsl.Block;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
 import org.fastllm.dsl.config.rules.ValidSsm;
-import org.fastllm.dsl.reference.Doc;
 
 /**
  * A state-space block: a Mamba 1, Mamba 2 or discrete Mamba 2 mixer, then the MLP.

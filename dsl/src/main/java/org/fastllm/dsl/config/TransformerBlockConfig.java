@@ -5,9 +5,9 @@ import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Min;
 import org.fastllm.dsl.Block;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.rules.ValidAttention;
 import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
-import org.fastllm.dsl.reference.Doc;
 
 /**
  * An attention block: multi-head, multi-query or grouped-query attention, then the MLP.

@@ -7,6 +7,8 @@ import java.util.Map;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.layout.BlockTensors;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.dsl.pattern.LayerPlan;
 

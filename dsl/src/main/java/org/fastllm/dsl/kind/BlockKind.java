@@ -2,8 +2,8 @@ package org.fastllm.dsl.kind;
 
 import java.util.List;
 import org.fastllm.dsl.config.BlockConfig;
-import org.fastllm.dsl.count.ParameterLayout;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.ParameterLayout;
+import org.fastllm.dsl.layout.TensorSpec;
 
 /**
  * A block kind as the config side knows it: its {@code kind} string, its config record and its parameter layout.

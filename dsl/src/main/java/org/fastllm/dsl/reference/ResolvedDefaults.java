@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.config.ModelDefaults;

@@ -16,9 +16,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.bind.ConfigMapper;
-import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.AutoOrCount;
+import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.YamlEnum;
 
 /**

@@ -14,7 +14,7 @@ import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.count.AdapterTensors;
 import org.fastllm.dsl.count.ModelTensors;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.kind.BlockKindRegistry;
 import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.dsl.pattern.LayerPlan;

@@ -26,7 +26,7 @@ import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.dsl.count.ModelCount;
 import org.fastllm.dsl.count.ModelTensors;
 import org.fastllm.dsl.count.ParameterAccounting;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.kind.BlockKindRegistry;
 import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.modules.testing.Torch;

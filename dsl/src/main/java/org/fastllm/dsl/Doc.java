@@ -1,4 +1,4 @@
-package org.fastllm.dsl.reference;
+package org.fastllm.dsl;
 
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
