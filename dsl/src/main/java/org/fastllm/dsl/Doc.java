@@ -7,8 +7,8 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * What the config reference says about a key (on a record component or a {@code BlockConfig} accessor) or about a
- * section (on a record: its cross-key rules).
+ * What the config reference says about a key (on a record component) or about a section (on a record, or on
+ * {@code BlockConfig} for every kind: its cross-key rules). With {@link Block}, the annotation a config record carries.
  *
  * <pre>{@code
  * @Doc(value = "MLP inner width; 0 leaves the MLP out", defaultValue = "4 x hidden_size") Integer ffnHiddenSize,
@@ -20,7 +20,7 @@ import java.lang.annotation.Target;
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
-@Target({ElementType.RECORD_COMPONENT, ElementType.METHOD, ElementType.TYPE})
+@Target({ElementType.RECORD_COMPONENT, ElementType.TYPE})
 public @interface Doc {
   /** One sentence on what the key means (empty on a record that only lists rules). */
   String value() default "";

@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.javacpp.PointerScope;
 import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.DtRank;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
@@ -44,9 +45,9 @@ class StackBuilderTest {
 
   static TransformerBlockConfig attention(String type, int heads, Integer groups, boolean shared, Integer window,
       boolean biases, int ffn, LoraConfig lora, Double lrScale) {
-    return new TransformerBlockConfig(shared, null, null, ffn, null, null, lrScale, null, lora, biases,
-        org.fastllm.dsl.config.AttentionType.valueOf(type), heads, groups, null, window != null, window, true, null,
-        null);
+    return new TransformerBlockConfig(new CommonBlockKeys(shared, null, null, ffn, null, null, lrScale, null, lora,
+        biases), org.fastllm.dsl.config.AttentionType.valueOf(type), heads, groups, null, window != null, window, true,
+        null, null);
   }
 
   static SsmBlockConfig ssm(SsmVariant variant, boolean shared, boolean gated, int ffn) {
@@ -55,10 +56,10 @@ class StackBuilderTest {
 
   static SsmBlockConfig ssm(SsmVariant variant, boolean shared, boolean gated, int ffn, LoraConfig lora,
       Double lrScale) {
-    return new SsmBlockConfig(shared, null, null, ffn, gated, null, lrScale, null, lora, null, variant, 4, null, 16,
-        variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(4), null, variant == SsmVariant.MAMBA2 ? 8 : null,
-        null, variant == SsmVariant.DISCRETE_MAMBA2 ? 2 : null, variant == SsmVariant.DISCRETE_MAMBA2 ? 4 : null,
-        variant == SsmVariant.DISCRETE_MAMBA2 ? 8 : null);
+    return new SsmBlockConfig(new CommonBlockKeys(shared, null, null, ffn, gated, null, lrScale, null, lora, null),
+        variant, 4, null, 16, variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(4), null,
+        variant == SsmVariant.MAMBA2 ? 8 : null, null, variant == SsmVariant.DISCRETE_MAMBA2 ? 2 : null,
+        variant == SsmVariant.DISCRETE_MAMBA2 ? 4 : null, variant == SsmVariant.DISCRETE_MAMBA2 ? 8 : null);
   }
 
   static ModelConfig model(Map<String, BlockConfig> blocks, List<String> pattern, int layers, boolean tied,
