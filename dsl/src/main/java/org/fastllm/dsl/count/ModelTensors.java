@@ -21,7 +21,9 @@ import org.fastllm.dsl.pattern.LayerPlan;
  * {@code adapters.<i>.<target>.{a,b}}, {@code final_norm.*}, and {@code output.weight [vocab, H]} unless the
  * embeddings are tied.
  *
- * <pre>{@code ModelTensors.count(model.withDefaults(), BlockKindRegistry.installed())  // == ParameterAccounting's total}</pre>
+ * <pre>{@code
+ * ModelTensors.count(model.withDefaults().config(), kinds)  // == ParameterAccounting's total
+ * }</pre>
  */
 public final class ModelTensors {
   private ModelTensors() {}

@@ -85,6 +85,9 @@ public final class ResolvedDefaults {
     if (empty instanceof BlockConfig block) {
       return block.withDefaults(MODEL);
     }
+    if (empty instanceof ModelConfig model) {
+      return model.withDefaults().config();
+    }
     for (Method m : empty.getClass().getMethods()) {
       if (m.getName().equals("withDefaults") && m.getParameterCount() <= 1 && m.getReturnType() == empty.getClass()) {
         return invoke(m, empty, m.getParameterCount() == 0 ? new Object[0] : new Object[] {null});

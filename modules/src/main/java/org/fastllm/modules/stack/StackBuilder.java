@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.count.AdapterTensors;
 import org.fastllm.dsl.count.ModelTensors;
 import org.fastllm.dsl.layout.TensorSpec;
@@ -53,7 +54,8 @@ public final class StackBuilder {
    * @throws IllegalArgumentException before any tensor exists, when a block's LoRA targets name a layer it lacks
    *     (a config that passed validation never does)
    */
-  public LanguageModel build(ModelConfig resolved) {
+  public LanguageModel build(ResolvedModel model) {
+    ModelConfig resolved = model.config();
     refuseUnknownTargets(resolved);
     long hidden = resolved.hiddenSize();
     long vocab = resolved.vocabSize();

@@ -128,7 +128,7 @@ public final class Trainer implements AutoCloseable {
     boolean bf16 = training.precision() == Precision.BF16
         || (training.precision() == Precision.AUTO && device.is_cuda());
     torch.manual_seed(training.seed());
-    LanguageModel model = StackBuilder.installed().build(resolved.model());
+    LanguageModel model = StackBuilder.installed().build(resolved.model().withDefaults());
     if (!device.is_cpu()) {
       model.to(device, false);
     }

@@ -16,6 +16,7 @@ import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.dsl.config.SsmVariant;
 import org.fastllm.dsl.config.TransformerBlockConfig;
@@ -77,7 +78,7 @@ public final class NativeMemoryBench {
   }
 
   /** The blocks alice (attention, window 16), mia (mamba2) and sam (shared, per-use LoRA), in {@code pattern}. */
-  public static ModelConfig config(List<String> pattern) {
+  public static ResolvedModel config(List<String> pattern) {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     blocks.put("alice", new TransformerBlockConfig(CommonBlockKeys.NONE, null, 4, 2, null, true, 16, true, null, null));
     blocks.put("mia", new SsmBlockConfig(CommonBlockKeys.NONE, SsmVariant.MAMBA2, 8, null, null, null, null, 16, null,
