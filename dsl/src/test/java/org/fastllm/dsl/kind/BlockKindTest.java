@@ -9,6 +9,7 @@ import org.fastllm.dsl.Block;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.ModelDefaults;
+import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
 import org.junit.jupiter.api.Test;
 
 /** A kind's config record holds the common keys first, in {@code common}, and then only keys of its own. */
@@ -38,6 +39,15 @@ class BlockKindTest {
     }
   }
 
+  @Block(kind = "twice")
+  @ValidCommonBlockKeys
+  record RuleRepeated(CommonBlockKeys common) implements BlockConfig {
+    @Override
+    public BlockConfig withDefaults(ModelDefaults defaults) {
+      return this;
+    }
+  }
+
   @Test
   void of_recordWithCommonFirst_isTheKind() {
     assertThat(BlockKind.of(EchoBlockConfig.class, c -> List.of()).kind()).isEqualTo("echo");
@@ -57,6 +67,14 @@ class BlockKindTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(CommonLast.class.getName() + " must be a record whose first component is"
             + " 'CommonBlockKeys common', followed by the kind's own keys");
+  }
+
+  @Test
+  void of_recordRepeatingTheCommonRule_wouldReportTwiceAndIsRefused() {
+    assertThatThrownBy(() -> BlockKind.of(RuleRepeated.class, c -> List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(RuleRepeated.class.getName() + " repeats @ValidCommonBlockKeys: BlockConfig declares it for every"
+            + " kind, and each problem would be reported twice; remove it");
   }
 
   @Test
