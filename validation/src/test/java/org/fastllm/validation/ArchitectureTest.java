@@ -1,6 +1,7 @@
 package org.fastllm.validation;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
@@ -25,6 +26,11 @@ class ArchitectureTest {
       .that().resideInAPackage("org.fastllm.validation..")
       .should().dependOnClassesThat().resideInAnyPackage("org.fastllm.legacy..", "org.fastllm.cli..")
       .because("format adapters are found by ServiceLoader, and cli is built on validation, not under it");
+
+  @ArchTest
+  static final ArchRule packages_areFreeOfCycles = slices().matching("org.fastllm.validation.(*)..").should().beFreeOfCycles()
+      .because("a package that needs another must not be needed by it: each can then be read, tested and moved"
+          + " on its own (STYLE 2)");
 
   @ArchTest
   static final ArchRule classNames_sayWhatTheyHold = noClasses()

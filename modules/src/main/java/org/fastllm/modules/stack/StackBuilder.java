@@ -13,9 +13,10 @@ import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.KernelsConfig;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.count.AdapterTensors;
 import org.fastllm.dsl.count.ModelTensors;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.kind.BlockKindRegistry;
 import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.dsl.pattern.LayerPlan;
@@ -32,7 +33,7 @@ import org.fastllm.modules.norm.Normalization;
  *
  * <pre>{@code
  * // given ConfigDocument config
- * LanguageModel model = StackBuilder.installed().build(config.model(), config.training().kernels());
+ * LanguageModel model = StackBuilder.installed().build(config.model().withDefaults(), config.training().kernels());
  * }</pre>
  *
  * <p>Each model gets a {@link LayerContext} of its own (its backward tape, its kernel report), which its layers
@@ -69,7 +70,7 @@ public final class StackBuilder {
   }
 
   /** Builds the model with every kernel at its default choice ({@link KernelsConfig#DEFAULTS}). */
-  public LanguageModel build(ModelConfig resolved) {
+  public LanguageModel build(ResolvedModel resolved) {
     return build(resolved, KernelsConfig.DEFAULTS.withDefaults());
   }
 
@@ -79,7 +80,8 @@ public final class StackBuilder {
    * @throws IllegalArgumentException before any tensor exists, when a block's LoRA targets name a layer it lacks
    *     (a config that passed validation never does)
    */
-  public LanguageModel build(ModelConfig resolved, KernelsConfig kernels) {
+  public LanguageModel build(ResolvedModel model, KernelsConfig kernels) {
+    ModelConfig resolved = model.config();
     refuseUnknownTargets(resolved);
     LayerContext context = LayerContext.of(kernels, implementations);
     long hidden = resolved.hiddenSize();

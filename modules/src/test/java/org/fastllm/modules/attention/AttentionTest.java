@@ -7,6 +7,7 @@ import static org.quicktheories.QuickTheory.qt;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
 import org.fastllm.dsl.config.RotaryConfig;
@@ -29,8 +30,8 @@ class AttentionTest {
 
     TransformerBlockConfig config() {
       int hidden = 8;
-      return new TransformerBlockConfig(null, hidden, null, 0, null, null, null, null, null, biases, null, heads,
-          groups, headSize, window > 0, window > 0 ? window : null, fused,
+      return new TransformerBlockConfig(new CommonBlockKeys(null, hidden, null, 0, null, null, null, null, null,
+          biases), null, heads, groups, headSize, window > 0, window > 0 ? window : null, fused,
           new RotaryConfig(rotary ? RotaryType.DEFAULT : RotaryType.NONE, 100.0), causal)
           .withDefaults(new ModelDefaults(hidden, NormalizationConfig.DEFAULT));
     }

@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.Activation;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
 import org.fastllm.dsl.config.SsmBlockConfig;
@@ -120,15 +121,15 @@ public final class LayerBench {
   static SequenceLayer layer(String kind, int hidden, int scanChunk) {
     ModelDefaults defaults = new ModelDefaults(hidden, NormalizationConfig.DEFAULT);
     return switch (kind) {
-      case "attention" -> Attention.of(new TransformerBlockConfig(null, null, null, null, null, null, null, null,
-          null, null, null, 8, 2, null, null, null, true, null, null).withDefaults(defaults), LayerContext.defaults());
+      case "attention" -> Attention.of(new TransformerBlockConfig(CommonBlockKeys.NONE, null, 8, 2, null, null, null,
+          true, null, null).withDefaults(defaults), LayerContext.defaults());
       case "mamba1", "mamba1-tensor-scan" -> Mamba1Mixer.of(SsmBlockConfig.of(SsmVariant.MAMBA1)
           .withDefaults(defaults), scan(kind, scanChunk));
-      case "mamba2", "mamba2-tensor-scan" -> Mamba2Mixer.of(new SsmBlockConfig(null, null, null, null, null, null,
-          null, null, null, null, SsmVariant.MAMBA2, 16, null, null, null, null, hidden / 2, null, null, null, null)
+      case "mamba2", "mamba2-tensor-scan" -> Mamba2Mixer.of(new SsmBlockConfig(CommonBlockKeys.NONE,
+          SsmVariant.MAMBA2, 16, null, null, null, null, hidden / 2, null, null, null, null)
           .withDefaults(defaults), scan(kind, scanChunk));
-      case "discrete_mamba2" -> DiscreteMamba2Mixer.of(new SsmBlockConfig(null, null, null, null, null, null, null,
-          null, null, null, SsmVariant.DISCRETE_MAMBA2, 16, null, null, null, null, null, null, 4, 8, 64)
+      case "discrete_mamba2" -> DiscreteMamba2Mixer.of(new SsmBlockConfig(CommonBlockKeys.NONE,
+          SsmVariant.DISCRETE_MAMBA2, 16, null, null, null, null, null, null, 4, 8, 64)
           .withDefaults(defaults));
       case "mlp" -> new Mlp(hidden, 4L * hidden, false, Activation.GELU, true);
       default -> throw new IllegalArgumentException("--kinds: '" + kind

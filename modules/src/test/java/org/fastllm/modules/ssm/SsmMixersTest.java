@@ -3,6 +3,7 @@ package org.fastllm.modules.ssm;
 import static org.quicktheories.QuickTheory.qt;
 
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.dsl.config.DtRank;
 import org.fastllm.dsl.config.ModelDefaults;
@@ -24,8 +25,8 @@ class SsmMixersTest {
 
     SsmBlockConfig config() {
       int inner = heads * state;  // mamba2: heads of `state` channels; discrete: v heads of `state` channels
-      return new SsmBlockConfig(null, HIDDEN, null, 0, null, null, null, null, null, biases, variant, state, null,
-          inner, variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(3), kernel,
+      return new SsmBlockConfig(new CommonBlockKeys(null, HIDDEN, null, 0, null, null, null, null, null, biases),
+          variant, state, null, inner, variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(3), kernel,
           variant == SsmVariant.MAMBA2 ? Integer.valueOf(groups * state) : null,
           variant == SsmVariant.MAMBA2 ? Boolean.valueOf(repeatBeforeConv) : null,
           variant == SsmVariant.DISCRETE_MAMBA2 ? Integer.valueOf(groups) : null,

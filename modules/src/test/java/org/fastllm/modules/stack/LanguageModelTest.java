@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.KernelChoice;
 import org.fastllm.dsl.config.KernelsConfig;
-import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.config.NormType;
 import org.fastllm.dsl.config.SsmVariant;
 import org.fastllm.modules.attention.TensorRotaryKernels;
@@ -34,7 +34,7 @@ class LanguageModelTest {
       TensorCrossEntropyKernels.in(JavaScanKernels.in(KernelImplementations.STANDARD, 4)));
 
   /** Attention with rotary embeddings, Mamba 1 and Mamba 2 blocks: every layer kernel but the norm's. */
-  private static ModelConfig hybrid(List<String> pattern, int layers) {
+  private static ResolvedModel hybrid(List<String> pattern, int layers) {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     blocks.put("a", StackBuilderTest.attention("GQA", 4, 2, false, null, true, 24, null));
     blocks.put("m1", StackBuilderTest.ssm(SsmVariant.MAMBA1, false, false, 24));
@@ -47,7 +47,7 @@ class LanguageModelTest {
     return torch.randint(32, new long[] {2, 9}, new TensorOptions(torch.ScalarType.Long));
   }
 
-  private static LanguageModel build(ModelConfig config, long seed) {
+  private static LanguageModel build(ResolvedModel config, long seed) {
     Torch.seed(seed);
     return StackBuilder.installed().withKernels(TWINS).build(config);
   }
@@ -60,8 +60,8 @@ class LanguageModelTest {
 
   @Test
   void twoModels_interleavedForwardsAndBackwards_eachGetsTheGradientsItGetsAlone() {
-    ModelConfig first = hybrid(List.of("a", "m1", "m2"), 3);
-    ModelConfig second = hybrid(List.of("m2", "a", "m1", "m2"), 5);
+    ResolvedModel first = hybrid(List.of("a", "m1", "m2"), 3);
+    ResolvedModel second = hybrid(List.of("m2", "a", "m1", "m2"), 5);
     Tensor firstTokens = tokens(11);
     Tensor secondTokens = tokens(12);
     LanguageModel firstAlone = build(first, 1);
