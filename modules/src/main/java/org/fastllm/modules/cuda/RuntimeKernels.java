@@ -15,7 +15,7 @@ import org.bytedeco.javacpp.Loader;
  * stream PyTorch computes on (its current stream for the device), so they order with PyTorch's own kernels.
  *
  * <pre>{@code
- * // given Object u, Object delta, Object a, Object b, Object c, Object y, Object saved   (tensors)
+ * // given Object u, Object delta, Object a, Object b, Object c, Object y, Object saved
  * KernelModule scan = RuntimeKernels.compile("org/fastllm/modules/ssm/selective_scan.cu", 0,
  *     Map.of("STATE", 16, "CHANNELS", 16, "CHUNK", 32));
  * scan.launch("selective_scan_forward", RuntimeKernels.grid(96, 8), 256, 0, u, delta, a, b, c, y, saved,

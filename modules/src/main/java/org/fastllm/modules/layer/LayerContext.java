@@ -15,9 +15,13 @@ import org.fastllm.modules.kernel.KernelReport;
  * backward to it), the kernel choices of {@code training.kernels}, and the report of what ran.
  *
  * <pre>{@code
+ * // given ConfigDocument config, NormalizationConfig resolvedNorm
+ * // given org.bytedeco.pytorch.Tensor kernelOutput, org.bytedeco.pytorch.Tensor x
+ * // given UnaryOperator<org.bytedeco.pytorch.Tensor> dx
  * LayerContext context = LayerContext.of(config.training().kernels());   // one per model
  * Normalization norm = Normalization.of(resolvedNorm, 1024, context);
- * Tensor y = context.tape().attach(kernelOutput, List.of(x), dy -> new Tensor[] {dx(dy)});   // a plugin's kernel
+ * var y = context.tape().attach(kernelOutput, List.of(x),   // a plugin's kernel
+ *     dy -> new org.bytedeco.pytorch.Tensor[] {dx.apply(dy)});
  * }</pre>
  *
  * <p><b>A context belongs to one model</b>: {@code StackBuilder} makes a fresh one for each model it builds, and

@@ -7,7 +7,10 @@ import org.bytedeco.pytorch.Tensor;
  * {@code targets} contiguous int64 {@code [rows]} ({@value CrossEntropy#IGNORED} marks a row left out); the
  * per-row results are float32 {@code [rows]}.
  *
- * <pre>{@code CrossEntropyKernels kernels = context.implementation(CrossEntropyKernels.class, CudaCrossEntropyKernels::new);}</pre>
+ * <pre>{@code
+ * // given LayerContext context
+ * CrossEntropyKernels kernels = context.implementation(CrossEntropyKernels.class, CudaCrossEntropyKernels::new);
+ * }</pre>
  *
  * <p>{@link CudaCrossEntropyKernels} runs them on the GPU; the tests' {@code TensorCrossEntropyKernels} is the same
  * contract in tensor operations, for the CPU.

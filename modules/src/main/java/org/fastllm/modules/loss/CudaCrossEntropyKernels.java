@@ -14,7 +14,10 @@ import org.fastllm.modules.kernel.KernelFeature;
  * row reading it in 16-byte vectors, so the vocabulary must be a multiple of 8 (bf16) or 4 (float32) elements and
  * the logits 16-byte aligned; anything else goes to libtorch's operations.
  *
- * <pre>{@code new CudaCrossEntropyKernels().forward(logits, targets, rowLoss, rowLse);}</pre>
+ * <pre>{@code
+ * // given Tensor logits, Tensor targets, Tensor rowLoss, Tensor rowLse
+ * new CudaCrossEntropyKernels().forward(logits, targets, rowLoss, rowLse);
+ * }</pre>
  */
 final class CudaCrossEntropyKernels implements CrossEntropyKernels {
   static final String SOURCE = "org/fastllm/modules/loss/cross_entropy.cu";

@@ -13,7 +13,10 @@ import org.fastllm.modules.kernel.KernelFeature;
  * and the kind: a block of {@value #THREADS} threads per row forward; backward, {@value #BLOCKS} blocks at most
  * walking the rows, each leaving a row of weight and bias sums that one {@code sum} over blocks adds up.
  *
- * <pre>{@code new CudaNormKernels().forward(x, weight, bias, 1e-5, y, mean, rstd);}</pre>
+ * <pre>{@code
+ * // given Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd
+ * new CudaNormKernels().forward(x, weight, bias, 1e-5, y, mean, rstd);
+ * }</pre>
  */
 final class CudaNormKernels implements NormKernels {
   static final String SOURCE = "org/fastllm/modules/norm/norm.cu";

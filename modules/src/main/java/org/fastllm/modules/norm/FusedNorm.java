@@ -10,7 +10,10 @@ import org.fastllm.modules.kernel.KernelFeature;
 /**
  * A normalization through {@link NormKernels} with its backward attached: float32 input, bfloat16 output.
  *
- * <pre>{@code Tensor y = FusedNorm.apply(kernels, feature, x, weight, bias, 1e-5);   // under bf16 autocast}</pre>
+ * <pre>{@code
+ * // given NormKernels kernels, KernelFeature feature, Tensor x, Tensor weight, Tensor bias
+ * Tensor y = FusedNorm.apply(kernels, feature, x, weight, bias, 1e-5);   // under bf16 autocast
+ * }</pre>
  *
  * <p>Under bf16 autocast libtorch's norm writes a float32 output, and each matrix product reading it casts it to
  * bfloat16 again (attention's query and key-value projections: twice); in the backward each of their bfloat16

@@ -7,7 +7,10 @@ import org.bytedeco.pytorch.Tensor;
  * bfloat16 output and output gradient. {@code x} is a contiguous float32 {@code [rows, size]} tensor; {@code mean}
  * and {@code rstd} are float32 {@code [rows]} (mean 0 for rms_norm); {@code bias} is null for rms_norm.
  *
- * <pre>{@code NormKernels kernels = context.implementation(NormKernels.class, CudaNormKernels::new);}</pre>
+ * <pre>{@code
+ * // given LayerContext context
+ * NormKernels kernels = context.implementation(NormKernels.class, CudaNormKernels::new);
+ * }</pre>
  *
  * <p>{@link CudaNormKernels} runs them on the GPU; the tests' {@code TensorNormKernels} is the same contract in
  * tensor operations, for the CPU.

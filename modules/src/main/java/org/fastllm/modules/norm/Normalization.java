@@ -17,6 +17,7 @@ import org.fastllm.modules.layer.Parameters;
  * layer_norm (weight and bias) or rms_norm (weight only) over the last dimension, as the config says.
  *
  * <pre>{@code
+ * // given LayerContext context
  * Normalization norm = Normalization.of(new NormalizationConfig(NormType.RMS_NORM, 1e-5), 1024, context);
  * }</pre>
  *

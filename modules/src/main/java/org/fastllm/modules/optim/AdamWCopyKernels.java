@@ -7,7 +7,11 @@ import org.bytedeco.pytorch.Tensor;
  * copy's bfloat16 gradient, writes the weight, the moments and the copy. Every tensor is contiguous, {@code n}
  * elements; {@code gradScale} is a one-element float32 tensor the gradient is divided by.
  *
- * <pre>{@code kernels.step(weight, expAvg, expAvgSq, grad, copy, scale, AdamWCopyKernels.Step.of(lr, 0.1, 0.9, 0.95, 1e-8, 7));}</pre>
+ * <pre>{@code
+ * // given AdamWCopyKernels kernels, Tensor weight, Tensor expAvg, Tensor expAvgSq, Tensor grad, Tensor copy
+ * // given Tensor scale, double lr
+ * kernels.step(weight, expAvg, expAvgSq, grad, copy, scale, AdamWCopyKernels.Step.of(lr, 0.1, 0.9, 0.95, 1e-8, 7));
+ * }</pre>
  *
  * <p>{@link CudaAdamWCopyKernels} runs it on the GPU; the tests' {@code JavaAdamWCopyKernels} is the same arithmetic
  * in plain loops, for the CPU.

@@ -10,7 +10,11 @@ import org.fastllm.modules.kernel.KernelFeature;
  * The update kernel of {@code adamw.cu}, compiled at first use per device: a grid-stride loop of at most
  * {@value #MAX_BLOCKS} blocks of {@value #THREADS} threads.
  *
- * <pre>{@code new CudaAdamWCopyKernels().step(weight, expAvg, expAvgSq, grad, copy, scale, step);}</pre>
+ * <pre>{@code
+ * // given Tensor weight, Tensor expAvg, Tensor expAvgSq, Tensor grad, Tensor copy, Tensor scale
+ * // given AdamWCopyKernels.Step step
+ * new CudaAdamWCopyKernels().step(weight, expAvg, expAvgSq, grad, copy, scale, step);
+ * }</pre>
  */
 final class CudaAdamWCopyKernels implements AdamWCopyKernels {
   static final String SOURCE = "org/fastllm/modules/optim/adamw.cu";

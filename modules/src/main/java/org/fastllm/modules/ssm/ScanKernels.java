@@ -8,7 +8,11 @@ import org.bytedeco.pytorch.Tensor;
  * float32; shapes as in {@link SelectiveScan#scan}: u, delta {@code [b, t, D]}, a {@code [D, N]}, b, c
  * {@code [b, t, G, N]}, entering {@code [b, D, chunks, N]}.
  *
- * <pre>{@code ScanKernels kernels = context.implementation(ScanKernels.class, () -> new CudaScanKernels(segments));}</pre>
+ * <pre>{@code
+ * // given LayerContext context
+ * ScanKernels kernels = context.implementation(ScanKernels.class,
+ *     () -> new CudaScanKernels(context.kernels().scanSegments()));
+ * }</pre>
  *
  * <p>{@link CudaScanKernels} runs them on the GPU; the tests' {@code JavaScanKernels} is the same algorithm in plain
  * loops, for the CPU.
