@@ -5,6 +5,7 @@ package org.fastllm.dsl.config;
  * {@link ModelConfig#withDefaults()} makes one, so a config that was not resolved cannot reach the builder.
  *
  * <pre>{@code
+ * // given ConfigDocument written
  * ResolvedModel model = written.model().withDefaults();
  * LanguageModel built = StackBuilder.installed().build(model);
  * model.config().hiddenSize();  // never null

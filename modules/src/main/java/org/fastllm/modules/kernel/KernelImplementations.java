@@ -10,7 +10,7 @@ import java.util.function.Supplier;
  * on a machine without a GPU.
  *
  * <pre>{@code
- * // given Class<Runnable> contract, Runnable cpuTwin, ModelConfig resolved
+ * // given Class<Runnable> contract, Runnable cpuTwin, ResolvedModel resolved
  * KernelImplementations twins = KernelImplementations.STANDARD.with(contract, cpuTwin);  // e.g. ScanKernels
  * LanguageModel model = StackBuilder.installed().withKernels(twins).build(resolved);
  * }</pre>

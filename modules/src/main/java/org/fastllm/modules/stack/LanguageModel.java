@@ -23,7 +23,7 @@ import org.fastllm.modules.norm.Normalization;
  *
  * <pre>{@code
  * // given ConfigDocument config, Tensor tokens, Tensor targets
- * LanguageModel model = StackBuilder.installed().build(config.model(), config.training().kernels());
+ * LanguageModel model = StackBuilder.installed().build(config.model().withDefaults(), config.training().kernels());
  * Tensor loss = model.loss(tokens, targets);                   // tokens, targets: [b, t] longs
  * List<NamedParameter> parameters = model.uniqueParameters();  // each shared tensor once, for the optimizer
  * }</pre>

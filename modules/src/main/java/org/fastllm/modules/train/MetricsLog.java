@@ -12,9 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -35,19 +35,19 @@ final class MetricsLog implements AutoCloseable {
   static final String FILE = "metrics.jsonl";
   private static final ObjectMapper JSON = new ObjectMapper();
   private final BufferedWriter out;
-  /** Written with the next line, then cleared. */
-  private Map<String, String> kernels;
+  /** Read when the next line is written (after the first step, when every kernel feature has run), then cleared. */
+  private Supplier<Map<String, String>> kernels;
 
-  private MetricsLog(BufferedWriter out, Map<String, String> kernels) {
+  private MetricsLog(BufferedWriter out, Supplier<Map<String, String>> kernels) {
     this.out = out;
-    this.kernels = kernels.isEmpty() ? null : new LinkedHashMap<>(kernels);
+    this.kernels = kernels;
   }
 
   /**
    * {@code output/metrics.jsonl}, keeping only the lines of steps up to {@code keepUpTo} from an earlier run (none
-   * for 0); {@code kernels} (name to what ran) goes into the first line written.
+   * for 0); {@code kernels} (name to what ran), read when the first line is written, goes into that line.
    */
-  static MetricsLog open(Path output, int keepUpTo, Map<String, String> kernels) throws IOException {
+  static MetricsLog open(Path output, int keepUpTo, Supplier<Map<String, String>> kernels) throws IOException {
     Path file = output.resolve(FILE);
     List<String> kept = List.of();
     if (keepUpTo > 0 && Files.exists(file)) {
@@ -61,7 +61,7 @@ final class MetricsLog implements AutoCloseable {
 
   /** A log that writes nothing: the processes other than rank 0. */
   static MetricsLog none() {
-    return new MetricsLog(new BufferedWriter(Writer.nullWriter()), Map.of());
+    return new MetricsLog(new BufferedWriter(Writer.nullWriter()), Map::of);
   }
 
   /** Appends the line of {@code r} and flushes it. */
@@ -79,8 +79,11 @@ final class MetricsLog implements AutoCloseable {
       line.put("gpu_peak_gib", Math.round(r.devicePeakBytes() / 1073741824.0 * 100) / 100.0);
     }
     if (kernels != null) {
-      ObjectNode ran = line.putObject("kernels");
-      kernels.forEach(ran::put);
+      Map<String, String> ran = kernels.get();
+      if (!ran.isEmpty()) {
+        ObjectNode object = line.putObject("kernels");
+        ran.forEach(object::put);
+      }
       kernels = null;
     }
     out.write(JSON.writeValueAsString(line));

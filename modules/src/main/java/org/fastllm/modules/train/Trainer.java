@@ -18,7 +18,7 @@ import org.fastllm.modules.optim.LearningRateSchedule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.TreeMap;
 import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.pytorch.Device;
@@ -194,7 +194,7 @@ public final class Trainer implements AutoCloseable {
    * as the first metrics line reports it.
    */
   public Map<String, String> kernels() {
-    Map<String, String> kernels = new LinkedHashMap<>();
+    Map<String, String> kernels = new TreeMap<>(model.kernelReport());
     kernels.putAll(optimizer.kernels());
     return kernels;
   }
@@ -266,7 +266,7 @@ public final class Trainer implements AutoCloseable {
       return MetricsLog.none();
     }
     Files.createDirectories(output);
-    return MetricsLog.open(output, firstStep, kernels());
+    return MetricsLog.open(output, firstStep, this::kernels);
   }
 
   /** On rank 0, at every {@code checkpoint.interval} steps and the last step: the checkpoint of step {@code done}. */

@@ -26,7 +26,7 @@ class MetricsLogTest {
 
   @Test
   void write_firstLine_carriesTheKernels_laterLinesDoNot() throws IOException {
-    try (MetricsLog log = MetricsLog.open(dir, 0, kernels())) {
+    try (MetricsLog log = MetricsLog.open(dir, 0, () -> kernels())) {
       log.write(report(1, null, null));
       log.write(report(2, 4.5, 3L * 1073741824 / 2));
     }
@@ -40,13 +40,13 @@ class MetricsLogTest {
 
   @Test
   void open_resumed_keepsTheLinesUpToTheCheckpointAndDropsTheRest() throws IOException {
-    try (MetricsLog log = MetricsLog.open(dir, 0, Map.of())) {
+    try (MetricsLog log = MetricsLog.open(dir, 0, Map::of)) {
       for (int step = 1; step <= 5; step++) {
         log.write(report(step, null, null));
       }
     }
 
-    try (MetricsLog log = MetricsLog.open(dir, 3, Map.of())) {
+    try (MetricsLog log = MetricsLog.open(dir, 3, Map::of)) {
       assertThat(Files.readAllLines(dir.resolve("metrics.jsonl"))).hasSize(3)
           .allSatisfy(line -> assertThat(line).doesNotContain("\"step\":4", "\"step\":5"));
       log.write(report(4, null, null));
@@ -61,7 +61,7 @@ class MetricsLogTest {
   void open_fromTheStart_replacesAnEarlierRunsLines() throws IOException {
     Files.writeString(dir.resolve("metrics.jsonl"), "{\"step\":1,\"loss\":9.0}\n");
 
-    try (MetricsLog log = MetricsLog.open(dir, 0, Map.of())) {
+    try (MetricsLog log = MetricsLog.open(dir, 0, Map::of)) {
       assertThat(Files.readString(dir.resolve("metrics.jsonl"))).isEmpty();
     }
   }

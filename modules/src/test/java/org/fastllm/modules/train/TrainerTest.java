@@ -166,7 +166,10 @@ class TrainerTest {
     List<String> lines = Files.readAllLines(output.resolve("metrics.jsonl"));
 
     assertTrue(lines.get(0).endsWith(",\"kernels\":{\"adamw\":\"tensor operations (off)\","
-        + "\"bf16_copies\":\"off (the run is on the CPU)\"}}"), lines.get(0));
+        + "\"bf16_copies\":\"off (the run is on the CPU)\","
+        + "\"loss\":\"tensor operations (the logits are not on a CUDA device (cpu))\","
+        + "\"norm\":\"tensor operations (off in training.kernels)\","
+        + "\"rotary\":\"tensor operations (the input is not on a CUDA device (cpu))\"}}"), lines.get(0));
     assertTrue(lines.stream().skip(1).noneMatch(line -> line.contains("kernels")), lines.toString());
   }
 
