@@ -19,7 +19,10 @@ import org.fastllm.modules.distributed.DistributedLaunch;
  * {@code train --nproc N}: starts N processes of the same command on this host (same java, class path and
  * {@code -D}/{@code -X} options), as ranks 0 to N-1 of one data-parallel run meeting at a free loopback port.
  *
- * <pre>{@code int exit = LocalProcesses.run(2, List.of("train", "training.steps=5"), Path.of("runs/x"), out, err);}</pre>
+ * <pre>{@code
+ * // given PrintWriter out, PrintWriter err
+ * int exit = LocalProcesses.run(2, List.of("train", "training.steps=5"), Path.of("runs/x"), out, err);
+ * }</pre>
  *
  * <p><b>Rank 0's output is forwarded; the others' goes to {@code rank-<r>.log} in the log folder. The first process
  * to fail stops the others, and its exit code is returned.</b>

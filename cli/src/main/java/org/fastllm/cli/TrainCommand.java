@@ -22,6 +22,7 @@ import org.fastllm.dsl.yaml.YamlTreeReader;
 import org.fastllm.validation.rules.ArchitectureCheck;
 import org.fastllm.modules.checkpoint.Checkpoint;
 import org.fastllm.modules.checkpoint.CheckpointException;
+import org.fastllm.modules.distributed.BatchShare;
 import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.train.Trainer;
 import org.fastllm.modules.data.TrainingData;
@@ -122,9 +123,9 @@ final class TrainCommand implements Callable<Integer> {
       }
     }
     if (nproc != null && nproc > 1) {
-      if (run.training().batchSize() % nproc != 0) {
-        err.println("error: training.batch_size is " + run.training().batchSize() + ", which --nproc " + nproc
-            + " processes cannot share; it must be a multiple of " + nproc);
+      Optional<String> unshareable = BatchShare.problem(run.training().batchSize(), nproc);
+      if (unshareable.isPresent()) {
+        err.println("error: " + unshareable.get());
         return Main.INVALID;
       }
       return LocalProcesses.run(nproc, childArguments(), Path.of(run.training().outputDir()), out, err);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A training child JVM is killed (SIGKILL) {@value #KILLS} times in a row at random moments and resumed each time
  * from its last checkpoint; a final resume runs to the end and must give, step for step, the losses of a run that
- * was never interrupted. Every fifth kill waits inside a save (the sleep hook) so some kills surely land there; the
+ * was never interrupted. Every fifth kill waits inside a save ({@link SaveFaults#stall}) so some kills surely land there; the
  * random ones land in saves too, since a save follows every step. Kill 1 comes right after the resume, before the
  * first step is logged: the window where {@code metrics.jsonl} used to lose its history (regression).
  */
@@ -59,7 +59,7 @@ class CrashResumeIT {
     for (int kill = 0; kill < KILLS; kill++) {
       Path log = dir.resolve("child-" + kill + ".log");
       boolean hooked = kill % 5 == 4;
-      String hook = hooked ? (previous + 2) + ":60000" : null;
+      String hook = hooked ? SaveFaults.stallArgument(previous + 2, 60_000) : null;
       Process child = previous < 0
           ? child(log, hook, "--config", config.toString(), "training.output_dir=" + output)
           : child(log, hook, "--resume", output.toString());
@@ -108,14 +108,19 @@ class CrashResumeIT {
     return out;
   }
 
-  /** One OpenMP thread, so the crashed and the reference run compute alike on any machine. */
-  private static Process child(Path log, String sleepHook, String... args) throws IOException {
+  /**
+   * One OpenMP thread, so the crashed and the reference run compute alike on any machine. With a {@code stall}
+   * argument the child is {@link SaveFaults}, which stalls that save and then runs {@link Main} alike.
+   */
+  private static Process child(Path log, String stall, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path")));
-    if (sleepHook != null) {
-      command.add("-D" + Checkpoint.SLEEP_PROPERTY + "=" + sleepHook);
+    if (stall != null) {
+      command.add(SaveFaults.class.getName());
+      command.add(stall);
+    } else {
+      command.add(Main.class.getName());
     }
-    command.add(Main.class.getName());
     command.add("train");
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());

@@ -92,7 +92,7 @@ class DataParallelTrainIT {
     MainTest.Run r = train(dir, concat(TINY, "training.batch_size=3", "--nproc", "2"));
 
     assertThat(r.exit()).isEqualTo(Main.INVALID);
-    assertThat(r.err()).contains("error: training.batch_size is 3, which --nproc 2 processes cannot share; it must "
-        + "be a multiple of 2");
+    assertThat(r.err()).contains("error: training.batch_size is 3, which 2 processes cannot share; with data "
+        + "parallelism it must be a multiple of the number of processes");
   }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.fastllm.modules.checkpoint.Checkpoint;
+import org.fastllm.modules.checkpoint.SaveHook;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -128,8 +129,8 @@ class TrainCommandIT {
     Path output = dir.resolve("killed");
     List<String> command = new java.util.ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-D" + Checkpoint.SLEEP_PROPERTY + "=4:60000", "-cp", System.getProperty("java.class.path"),
-        Main.class.getName(), "train", "training.output_dir=" + output, "training.steps=6", "checkpoint.interval=2"));
+        "-cp", System.getProperty("java.class.path"), SaveFaults.class.getName(), SaveFaults.stallArgument(4, 60_000),
+        "train", "training.output_dir=" + output, "training.steps=6", "checkpoint.interval=2"));
     command.addAll(List.of(SMALL));
     Process child = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("child.log").toFile()).start();
@@ -153,11 +154,8 @@ class TrainCommandIT {
   void train_diskFullDuringSave_exits1KeepingThePreviousCheckpoint() throws IOException {
     Path output = dir.resolve("full");
     MainTest.Run r;
-    System.setProperty(Checkpoint.DISK_FULL_PROPERTY, "4");
-    try {
+    try (SaveHook.Installed fullDisk = SaveHook.install(SaveFaults.diskFull(4))) {
       r = train(output, concat(SMALL, "training.steps=6", "checkpoint.interval=2"));
-    } finally {
-      System.clearProperty(Checkpoint.DISK_FULL_PROPERTY);
     }
 
     assertThat(r.exit()).as(r.err()).isEqualTo(Main.INTERNAL);

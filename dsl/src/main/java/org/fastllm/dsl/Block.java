@@ -9,7 +9,7 @@ import java.lang.annotation.Target;
 /**
  * Marks a config record as the configuration of one block kind, named by the {@code kind} key in YAML.
  *
- * <pre>{@code
+ * <pre class="outline">{@code
  * @Block(kind = "transformer")
  * public record TransformerBlockConfig(...) implements BlockConfig { ... }
  * }</pre>

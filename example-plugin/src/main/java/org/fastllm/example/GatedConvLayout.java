@@ -11,7 +11,10 @@ import org.fastllm.dsl.count.TensorSpec;
  * {@code mixer.conv.weight [E, 1, kernel_size]} and {@code mixer.conv.bias [E]}, {@code mixer.out_proj [H, E]}
  * (the two projections with biases when {@code add_linear_biases}), around the common norms and MLP.
  *
- * <pre>{@code new GatedConvLayout().tensors(resolved)  // norm_1.weight [H], ..., mixer.in_proj.weight [2E, H], ...}</pre>
+ * <pre>{@code
+ * // given GatedConvBlockConfig resolved
+ * new GatedConvLayout().tensors(resolved)  // norm_1.weight [H], ..., mixer.in_proj.weight [2E, H], ...
+ * }</pre>
  */
 public final class GatedConvLayout implements ParameterLayout<GatedConvBlockConfig> {
 

@@ -10,7 +10,10 @@ import org.fastllm.modules.layer.SequenceLayer;
  * The gated_conv mixer: {@code [x, g] = in_proj(h)}, {@code y = conv(x) * silu(g)}, output {@code out_proj(y)}, with
  * {@code E = expansion x H} channels in between.
  *
- * <pre>{@code GatedConvMixer mixer = new GatedConvMixer(resolvedGatedConvBlock);}</pre>
+ * <pre>{@code
+ * // given GatedConvBlockConfig resolvedGatedConvBlock
+ * GatedConvMixer mixer = new GatedConvMixer(resolvedGatedConvBlock);
+ * }</pre>
  *
  * <p>Its parameters are exactly the {@code mixer.*} tensors of {@link GatedConvLayout}.
  */

@@ -11,7 +11,10 @@ import org.fastllm.modules.layer.Parameters;
  * A depthwise convolution over time with weight {@code [channels, 1, kernel]} and a bias: causal (output {@code t}
  * sees inputs {@code t-kernel+1 .. t}) or centered (an odd kernel, {@code (kernel-1)/2} on each side).
  *
- * <pre>{@code Tensor y = new ShortConv(channels, 4, true).forward(x);  // x, y: [b, t, channels]}</pre>
+ * <pre>{@code
+ * // given long channels, Tensor x
+ * Tensor y = new ShortConv(channels, 4, true).forward(x);  // x, y: [b, t, channels]
+ * }</pre>
  */
 final class ShortConv extends Module {
   private final Tensor weight;

@@ -16,7 +16,10 @@ import org.fastllm.dsl.config.TransformerBlockConfig;
  * Puts the keys of a migrated model in one fixed order, the order of the config records' components ({@code kind}
  * and {@code variant} first in a block), so {@code migrate} writes the same text every time.
  *
- * <pre>{@code KeyOrder.sortModel(root.with("model"))}</pre>
+ * <pre>{@code
+ * // given ObjectNode root
+ * KeyOrder.sortModel(root.with("model"))
+ * }</pre>
  */
 final class KeyOrder {
   private KeyOrder() {}

@@ -13,6 +13,7 @@ import org.fastllm.dsl.yaml.YamlDocument;
  * What {@code fastllm-cli migrate old.yaml} needs: the legacy document adapted, and the new-format YAML text of it.
  *
  * <pre>{@code
+ * // given PrintStream out, PrintStream err
  * YamlDocument old = new YamlTreeReader().read(Path.of("old.yaml"));
  * new LegacyMigrator().adapt(old).ifPresent(m -> {
  *   m.warnings().forEach(w -> err.println(w.render()));

@@ -78,9 +78,9 @@ public final class DeviceMemoryCheck {
     System.clearProperty("fastllm.fusedNorm");
     Linear layer = Linear.kaiming("layer", 8192, 2048, true);
     layer.to(logits.device(), false);
-    AdamW adam = new AdamW(java.util.List.of(new NamedParameter("layer.weight", layer.weight(), true, 1.0),
-        new NamedParameter("layer.bias", layer.bias(), false, 1.0)), AdamWDefaults.CONFIG, false,
-        java.util.List.of(layer));
+    AdamW adam = AdamW.builder(AdamWDefaults.CONFIG).bf16Copies(org.fastllm.dsl.config.KernelChoice.ON)
+        .build(java.util.List.of(new NamedParameter("layer.weight", layer.weight(), true, 1.0),
+            new NamedParameter("layer.bias", layer.bias(), false, 1.0)), java.util.List.of(layer));
     ok &= flat("adamw bf16 copy", () -> {
       Tensor x = hidden.detach().set_requires_grad(true);
       autocast(true);

@@ -38,8 +38,8 @@ public final class HostOverheadBench {
     ModelConfig config = new ModelConfig(hidden, 512, false, null, Map.of("gpt", block), List.of("gpt"), 12, 16, false)
         .withDefaults();
     LanguageModel model = StackBuilder.installed().build(config);
-    AdamW optimizer = new AdamW(model.uniqueParameters(),
-        new OptimizerConfig(1e-3, 1e-3, 0, LrSchedule.CONSTANT, 0.1, 0.9, 0.95, 1e-8, 1.0));
+    AdamW optimizer = AdamW.builder(new OptimizerConfig(1e-3, 1e-3, 0, LrSchedule.CONSTANT, 0.1, 0.9, 0.95, 1e-8, 1.0))
+        .build(model.uniqueParameters());
     Tensor tokens = torch.randint(512, new long[] {1, 17}, new TensorOptions(torch.ScalarType.Long));
     long start = 0;
     for (int step = 0; step < 400; step++) {

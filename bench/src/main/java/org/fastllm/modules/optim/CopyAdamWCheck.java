@@ -48,8 +48,8 @@ public final class CopyAdamWCheck {
   private static boolean linearReadsItsCopy(Device device) {
     Linear layer = Linear.kaiming("layer", 64, 32, true);
     layer.to(device, false);
-    AdamW adam = new AdamW(List.of(new NamedParameter("layer.weight", layer.weight(), true, 1.0)),
-        AdamWTest.CONFIG, false, List.of(layer));
+    AdamW adam = AdamW.builder(AdamWTest.CONFIG).bf16Copies(org.fastllm.dsl.config.KernelChoice.ON)
+        .build(List.of(new NamedParameter("layer.weight", layer.weight(), true, 1.0)), List.of(layer));
     Tensor x = torch.randn(new long[] {8, 32}).to(device, torch.ScalarType.Float);
     torch.set_autocast_enabled(torch.DeviceType.CUDA, true);
     torch.set_autocast_dtype(torch.DeviceType.CUDA, torch.ScalarType.BFloat16);

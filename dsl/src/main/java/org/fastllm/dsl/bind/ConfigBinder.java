@@ -13,7 +13,10 @@ import org.fastllm.dsl.yaml.YamlDocument;
  * Turns a YAML tree into config records: every shape problem is reported at once, with lines, before Jackson
  * binds the tree.
  *
- * <pre>{@code ConfigDocument config = new ConfigBinder(kinds).bind(yamlDocument);}</pre>
+ * <pre>{@code
+ * // given BlockKindRegistry kinds, YamlDocument yamlDocument
+ * ConfigDocument config = new ConfigBinder(kinds).bind(yamlDocument);
+ * }</pre>
  */
 public final class ConfigBinder {
   private final BlockKindRegistry kinds;

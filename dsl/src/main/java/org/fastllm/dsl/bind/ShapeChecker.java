@@ -24,7 +24,10 @@ import org.fastllm.dsl.yaml.ConfigPath;
  * Checks a YAML tree against the config records before binding: unknown keys, unknown kinds and wrong value
  * types are all reported at once, each with its path, so binding itself cannot fail on user input.
  *
- * <pre>{@code List<Problem> problems = new ShapeChecker(kinds).check(tree, ConfigDocument.class, "");}</pre>
+ * <pre>{@code
+ * // given BlockKindRegistry kinds, JsonNode tree
+ * List<Problem> problems = new ShapeChecker(kinds).check(tree, ConfigDocument.class, "");
+ * }</pre>
  */
 final class ShapeChecker {
   private static final Set<String> YAML11_BOOLEANS =

@@ -8,7 +8,10 @@ import org.fastllm.dsl.reference.Doc;
  * A whole config file: the {@code model}, and the run sections {@code train} reads ({@code data},
  * {@code optimizer}, {@code training}, {@code checkpoint}); {@code validate} and {@code describe} need only the model.
  *
- * <pre>{@code ConfigDocument doc = loader.load(Path.of("run.yaml")).resolved();}</pre>
+ * <pre>{@code
+ * // given ConfigLoader loader
+ * ConfigDocument doc = loader.load(Path.of("run.yaml")).resolved();
+ * }</pre>
  */
 public record ConfigDocument(
     @Doc("the model: named blocks and the pattern that stacks them")

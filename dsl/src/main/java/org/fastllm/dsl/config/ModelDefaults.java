@@ -3,6 +3,9 @@ package org.fastllm.dsl.config;
 /**
  * What a block inherits from its model when it leaves a key out: the residual width and the normalization.
  *
- * <pre>{@code block.withDefaults(new ModelDefaults(1024, NormalizationConfig.DEFAULT))}</pre>
+ * <pre>{@code
+ * // given BlockConfig block
+ * block.withDefaults(new ModelDefaults(1024, NormalizationConfig.DEFAULT))
+ * }</pre>
  */
 public record ModelDefaults(int hiddenSize, NormalizationConfig normalization) {}

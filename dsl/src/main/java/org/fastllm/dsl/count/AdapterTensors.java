@@ -10,7 +10,10 @@ import org.fastllm.dsl.config.LoraConfig;
  * {@code per_use}): for each target linear {@code W [out, in]}, {@code <target>.a [rank, in]} and
  * {@code <target>.b [out, rank]}, in the order of {@code lora.targets}.
  *
- * <pre>{@code AdapterTensors.of(layout.tensors(bob), bob.lora())  // [query.a [8, 1024], query.b [1024, 8], ...]}</pre>
+ * <pre>{@code
+ * // given ParameterLayout<TransformerBlockConfig> layout, TransformerBlockConfig bob
+ * AdapterTensors.of(layout.tensors(bob), bob.lora())  // [query.a [8, 1024], query.b [1024, 8], ...]
+ * }</pre>
  *
  * <p><b>The built adapters hold exactly these tensors.</b> A target that names no linear layer of the block is left
  * out here; {@link #unknownTargets} lists such targets so that callers can refuse them.

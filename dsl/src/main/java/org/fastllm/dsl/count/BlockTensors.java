@@ -10,7 +10,10 @@ import org.fastllm.dsl.config.NormalizationConfig;
  * The tensors every block has around its mixer: the two pre-norms and the MLP, named {@code norm_1},
  * {@code norm_2}, {@code mlp.layer_1}, {@code mlp.layer_2}.
  *
- * <pre>{@code BlockTensors.around(config, mixerTensors)}</pre>
+ * <pre>{@code
+ * // given BlockConfig config, List<TensorSpec> mixerTensors
+ * BlockTensors.around(config, mixerTensors)
+ * }</pre>
  */
 public final class BlockTensors {
   private BlockTensors() {}

@@ -5,7 +5,10 @@ import java.util.List;
 /**
  * Exact parameter counts of a model, from its config alone.
  *
- * <pre>{@code ModelCount c = ParameterAccounting.count(plan, kinds); c.total();}</pre>
+ * <pre>{@code
+ * // given StackPlan plan, BlockKindRegistry kinds
+ * ModelCount c = ParameterAccounting.count(plan, kinds); c.total();
+ * }</pre>
  *
  * @param embeddings word embeddings {@code [vocab, H]}
  * @param positionEmbeddings learned positions {@code [max_sequence_length, H]}, or 0

@@ -19,7 +19,10 @@ import org.fastllm.dsl.pattern.LayerPlan;
  * {@code adapters.<i>.<target>.{a,b}}, {@code final_norm.*}, and {@code output.weight [vocab, H]} unless the
  * embeddings are tied.
  *
- * <pre>{@code ModelTensors.count(model.withDefaults(), BlockKindRegistry.installed())  // == ParameterAccounting's total}</pre>
+ * <pre>{@code
+ * // given ModelConfig model
+ * ModelTensors.count(model.withDefaults(), BlockKindRegistry.installed())  // == ParameterAccounting's total
+ * }</pre>
  */
 public final class ModelTensors {
   private ModelTensors() {}

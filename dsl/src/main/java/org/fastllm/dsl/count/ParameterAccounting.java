@@ -14,7 +14,10 @@ import org.fastllm.dsl.pattern.StackPlan;
 /**
  * Counts the parameters of an expanded stack from its resolved config, before any tensor exists.
  *
- * <pre>{@code ModelCount count = ParameterAccounting.count(BlockPattern.expand(model), BlockKindRegistry.installed());}</pre>
+ * <pre>{@code
+ * // given ModelConfig model
+ * ModelCount count = ParameterAccounting.count(BlockPattern.expand(model), BlockKindRegistry.installed());
+ * }</pre>
  *
  * <p><b>Shared blocks are counted once; {@code total()} equals the sum over {@link ModelTensors}.</b> Both follow
  * {@link LayerStorage} for what each layer stores; this class only adds up sizes per block, without naming every

@@ -8,7 +8,10 @@ import org.fastllm.dsl.count.TensorSpec;
 /**
  * A block kind as the config side knows it: its {@code kind} string, its config record and its parameter layout.
  *
- * <pre>{@code registry.kind("transformer").configClass()  // TransformerBlockConfig.class}</pre>
+ * <pre>{@code
+ * // given BlockKindRegistry registry
+ * registry.kind("transformer").configClass()  // TransformerBlockConfig.class
+ * }</pre>
  */
 public record BlockKind<C extends BlockConfig>(String kind, Class<C> configClass, ParameterLayout<C> layout) {
 

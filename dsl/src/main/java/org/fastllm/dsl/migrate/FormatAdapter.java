@@ -8,6 +8,7 @@ import org.fastllm.dsl.yaml.YamlDocument;
  * {@link java.util.ServiceLoader} through {@code META-INF/services/org.fastllm.dsl.migrate.FormatAdapter}.
  *
  * <pre>{@code
+ * // given FormatAdapter adapter, YamlDocument doc, PrintStream err
  * adapter.adapt(doc).ifPresent(m -> m.warnings().forEach(w -> err.println(w.render())));
  * }</pre>
  *

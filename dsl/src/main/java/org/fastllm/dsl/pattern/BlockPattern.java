@@ -9,6 +9,7 @@ import org.fastllm.dsl.config.ModelConfig;
  * Expands {@code block_pattern} to {@code num_layers} layers.
  *
  * <pre>{@code
+ * // given ModelConfig model
  * // block_pattern: [alice, bob, claire, dave, bob], num_layers: 15
  * BlockPattern.expand(model).layers().size()  // 15; bob at 1, 4, 6, 9, 11, 14
  * }</pre>

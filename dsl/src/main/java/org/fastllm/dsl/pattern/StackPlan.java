@@ -11,6 +11,7 @@ import org.fastllm.dsl.config.ModelConfig;
  * The expanded stack: one {@link LayerPlan} per layer, the pattern repeated to {@code num_layers}.
  *
  * <pre>{@code
+ * // given ModelConfig resolvedModel
  * StackPlan plan = BlockPattern.expand(resolvedModel);
  * plan.layers().size();            // num_layers
  * plan.positionsOf("bob");         // [1, 4, 6, 9, 11, 14]

@@ -7,6 +7,7 @@ import java.util.stream.Collectors;
  * Thrown when a config cannot be used; carries every problem found, not only the first.
  *
  * <pre>{@code
+ * // given ConfigLoader loader, Path path, PrintStream out
  * try { loader.load(path); } catch (InvalidConfigException e) { e.problems().forEach(p -> out.println(p.render())); }
  * }</pre>
  */

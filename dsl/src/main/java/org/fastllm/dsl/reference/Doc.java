@@ -11,7 +11,8 @@ import java.lang.annotation.Target;
  * section (on a record: its cross-key rules).
  *
  * <pre>{@code
- * @Doc(value = "MLP inner width; 0 leaves the MLP out", defaultValue = "4 x hidden_size") Integer ffnHiddenSize,
+ * record MlpKeys(
+ *     @Doc(value = "MLP inner width; 0 leaves the MLP out", defaultValue = "4 x hidden_size") Integer ffnHiddenSize) {}
  * }</pre>
  *
  * <p>Types, allowed values, bounds and literal defaults are derived from the record and its {@code withDefaults},

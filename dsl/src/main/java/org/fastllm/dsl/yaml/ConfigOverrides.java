@@ -13,6 +13,7 @@ import org.fastllm.dsl.problem.SourceLocation;
  * key or value is reported exactly like one written in the file.
  *
  * <pre>{@code
+ * // given YamlDocument document
  * YamlDocument run = ConfigOverrides.parse(List.of("training.steps=200", "optimizer.learning_rate=3e-3"))
  *     .applyTo(document);
  * }</pre>

@@ -9,7 +9,10 @@ import org.fastllm.dsl.problem.SourceLocation;
 /**
  * Where each config path was written in the source file, so problems found after binding still point at a line.
  *
- * <pre>{@code sourceMap.locate("model.blocks.bob.num_heads")  // run.yaml:9:5, or the nearest enclosing path's}</pre>
+ * <pre>{@code
+ * // given SourceMap sourceMap
+ * sourceMap.locate("model.blocks.bob.num_heads")  // run.yaml:9:5, or the nearest enclosing path's
+ * }</pre>
  */
 public final class SourceMap {
   private final Map<String, SourceLocation> locations = new HashMap<>();

@@ -17,6 +17,7 @@ import org.fastllm.modules.layer.SequenceLayer;
  * {@code [H, heads*head_size]}. Query head {@code h} reads key/value group {@code h / (heads/groups)}.
  *
  * <pre>{@code
+ * // given TransformerBlockConfig resolvedTransformerBlock, Tensor x
  * Attention attention = Attention.of(resolvedTransformerBlock);
  * Tensor y = attention.forward(x, Adapters.NONE);  // x, y: [b, t, H]
  * }</pre>

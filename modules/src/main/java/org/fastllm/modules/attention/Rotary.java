@@ -19,7 +19,10 @@ import org.fastllm.modules.cuda.RuntimeKernels;
  * Rotary position embedding in Fast-LLM's real layout: the head's first half holds the real parts and the second
  * half the imaginary parts; channel pair {@code f} turns by {@code position * theta^(-2f/head_size)}.
  *
- * <pre>{@code Tensor q2 = new Rotary(10000).apply(q);  // q: [b, heads, t, head_size]}</pre>
+ * <pre>{@code
+ * // given Tensor q
+ * Tensor q2 = new Rotary(10000).apply(q);  // q: [b, heads, t, head_size]
+ * }</pre>
  *
  * <p>The cosine and sine tables are computed once per theta, head size, type and device (in double, then cast, so
  * float32 runs lose no precision at long positions) and kept for the process, grown when a longer sequence comes:

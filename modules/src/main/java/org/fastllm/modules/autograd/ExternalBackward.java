@@ -21,7 +21,9 @@ import org.bytedeco.pytorch.global.torch;
  * and each of its results is added to the matching input's gradient.
  *
  * <pre>{@code
- * Tensor y = ExternalBackward.attach(kernelOutput, List.of(u, delta), dy -> new Tensor[] {du(dy), ddelta(dy)});
+ * // given Tensor kernelOutput, Tensor u, Tensor delta, UnaryOperator<Tensor> du, UnaryOperator<Tensor> ddelta
+ * Tensor y = ExternalBackward.attach(kernelOutput, List.of(u, delta),
+ *     dy -> new Tensor[] {du.apply(dy), ddelta.apply(dy)});
  * }</pre>
  *
  * <p>How: the output gets {@code 0 x} the sum of each input added (so autograd sends a gradient to every input,

@@ -25,7 +25,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * the raw little-endian data.
  *
  * <pre>{@code
- * Safetensors.write(path, Map.of("w", weight), Map.of("format_version", "1"));
+ * // given Path path, Tensor weight
+ * Safetensors.write(path, Map.of("w", weight), Map.of("format", "fastllm-checkpoint"));
  * Safetensors.Contents back = Safetensors.read(path);   // CRC32 of every tensor checked
  * }</pre>
  *

@@ -23,8 +23,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * no gap, nothing past the end of the file), a checksum for every tensor, and the header's own checksum.
  *
  * <pre>{@code
- * SafetensorsHeader header = SafetensorsHeader.parse(bytes, fileSize);   // bytes: length prefix + JSON
- * header.tensors().get(0).name();                                       // in data order
+ * // given byte[] bytes, long fileSize
+ * SafetensorsHeader header = SafetensorsHeader.parse(bytes, fileSize, true);   // bytes: length prefix + JSON
+ * header.tensors().get(0).name();                                             // in data order
  * }</pre>
  *
  * <p><b>Every problem is an {@link IOException} whose message says what is wrong</b>, without the file name (the

@@ -5,7 +5,10 @@ import org.fastllm.modules.data.BatchSampler;
 /**
  * Where a run stands after a step: what a checkpoint's {@code state.json} holds besides tensors.
  *
- * <pre>{@code {"format_version": 1, "step": 20, "micro_batches": 40, "seed": 1234, "torch_rng": "..."}}</pre>
+ * <pre>{@code
+ * {"format_version": 2, "step": 20, "micro_batches": 40, "seed": 1234, "torch_rng": "...",
+ *  "best_validation_loss": 2.51, "world_size": 1}
+ * }</pre>
  *
  * @param step optimizer steps done
  * @param microBatches training micro-batches drawn: the data position ({@link BatchSampler} is indexed by it)

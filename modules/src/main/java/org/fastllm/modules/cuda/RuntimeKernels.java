@@ -39,9 +39,11 @@ import org.bytedeco.pytorch.Tensor;
  * stream PyTorch computes on (the default stream), so they order with PyTorch's own kernels.
  *
  * <pre>{@code
+ * // given Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y, Tensor saved
  * RuntimeKernels.Module scan = RuntimeKernels.compile("org/fastllm/modules/ssm/selective_scan.cu", 0,
  *     Map.of("STATE", 16, "CHANNELS", 16, "CHUNK", 32));
- * scan.launch("selective_scan_forward", grid(96, 8), 256, 0, u, delta, a, b, c, y, saved, 1024, 1536, 96, 32);
+ * scan.launch("selective_scan_forward", RuntimeKernels.grid(96, 8), 256, 0, u, delta, a, b, c, y, saved,
+ *     1024, 1536, 96, 32);
  * }</pre>
  *
  * <p>A program is compiled once per source, device and set of constants (a few hundred milliseconds) and kept for

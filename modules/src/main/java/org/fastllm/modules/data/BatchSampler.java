@@ -1,5 +1,7 @@
 package org.fastllm.modules.data;
 
+import org.fastllm.modules.distributed.BatchShare;
+
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -10,7 +12,10 @@ import org.bytedeco.pytorch.global.torch;
  * Random windows of a token sequence, chosen by a pure function of (seed, batch index, row), so a run that
  * resumes at batch {@code n} sees exactly the batches an uninterrupted run would: the data position is one number.
  *
- * <pre>{@code Batch b = new BatchSampler(train, 8, 128, 1234, 256).batch(0, device);  // inputs, targets [8, 128]}</pre>
+ * <pre>{@code
+ * // given Tokens train, Device device
+ * BatchSampler.Batch b = new BatchSampler(train, 8, 128, 1234, 256).batch(0, device);  // inputs, targets [8, 128]
+ * }</pre>
  */
 public final class BatchSampler {
   private final Tokens tokens;
@@ -46,11 +51,7 @@ public final class BatchSampler {
    * from {@code rank * rows / worldSize} on, so the shards of all ranks together are exactly this sampler's batch.
    */
   public BatchSampler shard(int rank, int worldSize) {
-    if (rows % worldSize != 0) {
-      throw new IllegalArgumentException("training.batch_size is " + rows + ", which " + worldSize
-          + " processes cannot share; with data parallelism it must be a multiple of the number of processes");
-    }
-    int each = rows / worldSize;
+    int each = BatchShare.perProcess(rows, worldSize);
     return new BatchSampler(tokens, each, length, seed, vocabSize, firstRow + rank * each);
   }
 

@@ -11,7 +11,10 @@ import org.fastllm.dsl.config.DataFormat;
 /**
  * The tokens of a run, split into a training part and a held-out end part of {@code validation_fraction}.
  *
- * <pre>{@code TrainingData data = TrainingData.load(config.data(), builtInCorpus);  data.train().size();}</pre>
+ * <pre>{@code
+ * // given ConfigDocument config, Supplier<String> builtInCorpus
+ * TrainingData data = TrainingData.load(config.data(), builtInCorpus);  data.train().size();
+ * }</pre>
  *
  * @param source what was read, for the summary
  * @param vocabSize the tokenizer's id range, or 0 for a token file (ids are checked as batches are drawn)

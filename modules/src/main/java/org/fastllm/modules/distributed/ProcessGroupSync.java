@@ -18,7 +18,12 @@ import org.bytedeco.pytorch.nccl.ProcessGroupNCCL;
  * Averages tensors over a torch.distributed process group: Gloo for CPU tensors, NCCL for CUDA ones, met through a
  * {@code TCPStore} that rank 0 serves at {@code MASTER_ADDR:MASTER_PORT}.
  *
- * <pre>{@code try (GradientSync sync = ProcessGroupSync.connect(launch, device)) { ... sync.average(grads); }}</pre>
+ * <pre>{@code
+ * // given DistributedLaunch launch, Device device, Tensor flatGradients
+ * try (GradientSync sync = ProcessGroupSync.connect(launch, device)) {
+ *   sync.average(flatGradients);  // once per step
+ * }
+ * }</pre>
  *
  * <p><b>An all-reduce of SUM followed by a division by the world size</b>: Gloo has no AVG.
  */

@@ -5,7 +5,10 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * What a block's linear layers add to their output: nothing, or low-rank adapters chosen by the caller.
  *
- * <pre>{@code Tensor y = adapters.adapt("query", x, linearOutput);}</pre>
+ * <pre>{@code
+ * // given Adapters adapters, Tensor x, Tensor linearOutput
+ * Tensor y = adapters.adapt("query", x, linearOutput);
+ * }</pre>
  *
  * <p><b>Returns {@code base} itself when no adapter targets the named linear layer.</b> The adapters are passed at
  * call time, not stored in the block, so that one shared block can run under a different adapter at each use.

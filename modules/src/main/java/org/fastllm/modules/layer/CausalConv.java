@@ -9,7 +9,10 @@ import org.bytedeco.pytorch.global.torch;
  * A causal depthwise convolution over time, Fast-LLM's {@code conv1d} with weight {@code [channels, 1, kernel]} and
  * an optional bias: output {@code t} sees inputs {@code t-kernel+1 .. t}.
  *
- * <pre>{@code Tensor y = conv.forward(x);  // x, y: [b, t, channels]}</pre>
+ * <pre>{@code
+ * // given CausalConv conv, Tensor x
+ * Tensor y = conv.forward(x);  // x, y: [b, t, channels]
+ * }</pre>
  */
 public final class CausalConv extends Module {
   private final Tensor weight;

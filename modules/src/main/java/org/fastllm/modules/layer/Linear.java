@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.global.torch;
  * LoRA targets name it.
  *
  * <pre>{@code
+ * // given Module mixer, Tensor x, Adapters adapters
  * Linear query = mixer.register_module("query", Linear.kaiming("query", 1024, 1024, true));
  * Tensor q = query.forward(x, adapters);
  * }</pre>

@@ -6,7 +6,10 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * Registers parameters so that the Java field stays valid.
  *
- * <pre>{@code this.weight = Parameters.register(this, "weight", ParameterInit.zeros(4));}</pre>
+ * <pre>{@code
+ * // given Module layer
+ * Tensor weight = Parameters.register(layer, "weight", ParameterInit.zeros(4));
+ * }</pre>
  *
  * <p><b>Returns the tensor handed in, never the one {@code register_parameter} returns:</b> that one wraps a C++
  * reference into the module's parameter dictionary, which moves when the next parameter is registered, and using it

@@ -9,7 +9,10 @@ import org.bytedeco.pytorch.Tensor;
  * tensors autograd did not save) are released when it returns, as Python drops a function's temporaries; only the
  * result outlives it, owned by the enclosing scope.
  *
- * <pre>{@code x = Scopes.scoped(() -> layer.forward(x, adapters));}</pre>
+ * <pre>{@code
+ * // given SequenceLayer layer, Tensor x, Adapters adapters
+ * Tensor y = Scopes.scoped(() -> layer.forward(x, adapters));
+ * }</pre>
  *
  * <p>A hand-written kernel's backward that reads tensors of the forward must save them
  * ({@code ExternalBackward.attach(output, inputs, saved, backward)}).

@@ -8,7 +8,10 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * A torch module that maps a batch of sequences {@code [batch, time, width]} to {@code [batch, time, width']}.
  *
- * <pre>{@code Tensor y = attention.forward(x, Adapters.NONE);  // x, y: [b, t, H]}</pre>
+ * <pre>{@code
+ * // given SequenceLayer attention, Tensor x
+ * Tensor y = attention.forward(x, Adapters.NONE);  // x, y: [b, t, H]
+ * }</pre>
  *
  * <p><b>Position {@code t} of the output depends on positions {@code <= t} of the input only</b> for every causal
  * mixer; the whole sequence is processed with tensor operations (no loop over single time steps).

@@ -10,7 +10,10 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Consecutive pieces of a tensor along one dimension, as views, taken by one split.
  *
- * <pre>{@code Tensor[] kv = Split.parts(keyValue, 2, width, width);   // keys, values}</pre>
+ * <pre>{@code
+ * // given Tensor keyValue, long width
+ * Tensor[] kv = Split.parts(keyValue, 2, width, width);   // keys, values
+ * }</pre>
  *
  * <p>Why not a {@code narrow} per piece: the backward of each narrow allocates a zero tensor of the whole input and
  * copies its piece in, and autograd then adds those up; the backward of one split concatenates the pieces' gradients,

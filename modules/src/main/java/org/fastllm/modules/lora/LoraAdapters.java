@@ -15,6 +15,7 @@ import org.fastllm.modules.layer.Adapters;
  * name: {@code query.a}, {@code query.b}, ...
  *
  * <pre>{@code
+ * // given TransformerBlockConfig block, ParameterLayout<TransformerBlockConfig> layout, Linear query, Tensor x
  * LoraAdapters lora = LoraAdapters.of(block.lora(), layout.tensors(block));
  * Tensor q = query.forward(x, lora);
  * }</pre>

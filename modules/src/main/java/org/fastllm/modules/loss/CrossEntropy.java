@@ -14,7 +14,10 @@ import org.fastllm.modules.autograd.ExternalBackward;
  * Mean cross-entropy of next-token logits, as {@code torch.nn.functional.cross_entropy} computes it (targets of
  * {@value #IGNORED} left out of the mean).
  *
- * <pre>{@code Tensor loss = CrossEntropy.mean(logits.reshape(-1, vocab), targets.reshape(-1));}</pre>
+ * <pre>{@code
+ * // given Tensor logits, Tensor targets, long vocab
+ * Tensor loss = CrossEntropy.mean(logits.reshape(-1, vocab), targets.reshape(-1));
+ * }</pre>
  *
  * <p>On a CUDA device, for bf16 and float32 logits, forward and backward are one kernel each
  * ({@code cross_entropy.cu}, compiled at first use): the logits are read once per pass and the gradient written

@@ -13,7 +13,10 @@ import org.fastllm.modules.layer.SequenceLayer;
  * The feed-forward part of every block: {@code layer_2(act(layer_1(x)))}, or, when gated,
  * {@code layer_2(act(gate) * up)} with {@code [gate, up] = layer_1(x)} split in halves (gate first, as Fast-LLM).
  *
- * <pre>{@code Mlp mlp = Mlp.of(resolvedBlock);  // layer_1 [(gated?2:1)*ffn, H], layer_2 [H, ffn]}</pre>
+ * <pre>{@code
+ * // given BlockConfig resolvedBlock
+ * Mlp mlp = Mlp.of(resolvedBlock);  // layer_1 [(gated?2:1)*ffn, H], layer_2 [H, ffn]
+ * }</pre>
  */
 public final class Mlp extends SequenceLayer {
   private final Linear layer1;

@@ -13,7 +13,10 @@ import org.fastllm.modules.cuda.RuntimeKernels;
  * ({@code adamw.cu}, compiled at first use) does it in one pass; elsewhere, or where it does not compile, the same
  * update runs in tensor operations.
  *
- * <pre>{@code CopyAdamW.step(weight, expAvg, expAvgSq, copy.grad(), copy, scale, lr, 0.1, 0.9, 0.95, 1e-8, step);}</pre>
+ * <pre>{@code
+ * // given Tensor weight, Tensor expAvg, Tensor expAvgSq, Tensor copy, Tensor scale, double lr, long step
+ * CopyAdamW.step(weight, expAvg, expAvgSq, copy.grad(), copy, scale, lr, 0.1, 0.9, 0.95, 1e-8, step);
+ * }</pre>
  */
 final class CopyAdamW {
   static final String SOURCE = "org/fastllm/modules/optim/adamw.cu";

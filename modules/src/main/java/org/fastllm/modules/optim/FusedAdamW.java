@@ -17,8 +17,11 @@ import org.bytedeco.pytorch.Type;
  * Java binding: one pass over parameters, gradients and both moments instead of about ten.
  *
  * <pre>{@code
+ * // given List<Tensor> params, List<Tensor> expAvgs, List<Tensor> expAvgSqs, Tensor stepCount
+ * // given List<Tensor> grads, double lr, Tensor gradScale
  * IValue[] lists = FusedAdamW.lists(params, null, expAvgs, expAvgSqs, stepCount);   // once
- * stepCount.add_(1); FusedAdamW.step(lists, FusedAdamW.list(grads), lr, 0.9, 0.95, 0.1, 1e-8, gradScale);
+ * // each step: add 1 to stepCount, then
+ * FusedAdamW.step(lists, FusedAdamW.list(params.get(0), grads), lr, 0.9, 0.95, 0.1, 1e-8, gradScale);
  * }</pre>
  *
  * <p><b>The kernel reads the step from {@code stepCount}; the caller increments it before each call.</b> The
@@ -29,7 +32,7 @@ final class FusedAdamW {
   private static final OperatorHandle KERNEL = lookup("aten::_fused_adamw_", "");
   private static final OperatorHandle NORM = lookup("aten::_foreach_norm", "Scalar");
   /** Whether this libtorch has the kernel; without it the optimizer falls back to tensor operations. */
-  static final boolean AVAILABLE = KERNEL != null && !Boolean.getBoolean("fastllm.adamw.unfused");
+  static final boolean AVAILABLE = KERNEL != null;
 
   private FusedAdamW() {}
 

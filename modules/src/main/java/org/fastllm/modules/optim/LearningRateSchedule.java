@@ -7,7 +7,10 @@ import org.fastllm.dsl.config.OptimizerConfig;
  * The learning rate at each optimizer step: linear warmup from 0, then cosine, linear or no decay down to the
  * minimum at the last step.
  *
- * <pre>{@code new LearningRateSchedule(optimizer, 300).at(0)  // learning_rate / warmup_steps, or learning_rate}</pre>
+ * <pre>{@code
+ * // given OptimizerConfig optimizer
+ * new LearningRateSchedule(optimizer, 300).at(0)  // learning_rate / warmup_steps, or learning_rate
+ * }</pre>
  */
 public record LearningRateSchedule(double peak, double minimum, int warmupSteps, LrSchedule shape, int totalSteps) {
 

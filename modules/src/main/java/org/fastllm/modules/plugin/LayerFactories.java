@@ -13,7 +13,10 @@ import java.util.TreeMap;
 /**
  * The layer factories of every {@link LayerPlugin} on the classpath, by block kind.
  *
- * <pre>{@code LayerFactories.installed().factory("ssm").mixer(resolvedSsmBlock)}</pre>
+ * <pre>{@code
+ * // given SsmBlockConfig resolvedSsmBlock
+ * LayerFactories.installed().factory("ssm").mixer(resolvedSsmBlock)
+ * }</pre>
  */
 public final class LayerFactories {
   private static final TypeLiteral<Map<String, LayerFactory>> MAP_TYPE = new TypeLiteral<>() {};

@@ -8,7 +8,10 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Masks over pairs of steps inside a chunk.
  *
- * <pre>{@code CausalPairs.future(4, x)  // [4, 4] booleans, true where s > t}</pre>
+ * <pre>{@code
+ * // given Tensor x
+ * CausalPairs.future(4, x)  // [4, 4] booleans, true where s > t
+ * }</pre>
  */
 final class CausalPairs {
   private CausalPairs() {}

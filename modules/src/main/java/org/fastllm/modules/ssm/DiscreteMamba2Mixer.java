@@ -18,7 +18,10 @@ import org.fastllm.modules.layer.SequenceLayer;
  * {@code state}); per head the scan {@code h_t = exp(-softplus(a_t)) h_(t-1) + x_t B_t^T}, {@code y_t = h_t C_t},
  * in chunks of {@code chunk_size}; then {@code (y + D x) * silu(z + z_bias)} and {@code out_proj}.
  *
- * <pre>{@code DiscreteMamba2Mixer mixer = DiscreteMamba2Mixer.of(resolvedSsmBlock);  // variant: discrete_mamba2}</pre>
+ * <pre>{@code
+ * // given SsmBlockConfig resolvedSsmBlock
+ * DiscreteMamba2Mixer mixer = DiscreteMamba2Mixer.of(resolvedSsmBlock);  // variant: discrete_mamba2
+ * }</pre>
  *
  * <p>Fast-LLM feeds the kernel {@code x / dt} with step {@code dt}; the two cancel, so x enters unscaled here.
  * v head {@code h} reads B and C of qk head {@code h / (n_v_heads / n_qk_heads)}.

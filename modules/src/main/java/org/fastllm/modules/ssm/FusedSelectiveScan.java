@@ -13,7 +13,10 @@ import org.fastllm.modules.autograd.ExternalBackward;
  * state) instead of {@code log2} passes of tensor operations, and a backward that recomputes states chunk by chunk
  * instead of keeping them, so the scan's memory is its inputs' plus one state per chunk.
  *
- * <pre>{@code Tensor y = new FusedSelectiveScan(new CudaScanKernels()).scan(u, delta, a, b, c);}</pre>
+ * <pre>{@code
+ * // given Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c
+ * Tensor y = new FusedSelectiveScan(new CudaScanKernels()).scan(u, delta, a, b, c);
+ * }</pre>
  *
  * <p>Works in float32 whatever the inputs' type and returns the type the tensor-operation scan would: the inputs'
  * when they share one (a model cast to bf16), float32 when they are mixed (bf16 autocast, where A stays float32).

@@ -16,7 +16,10 @@ import org.fastllm.modules.layer.SequenceLayer;
  * {@code [dt, B, C] = x_proj(u)}, {@code delta = softplus(dt_proj(dt))}, {@code A = -exp(A_log)},
  * {@code y = (scan(u, delta, A, B, C) + D u) * silu(z)}, output {@code out_proj(y)}.
  *
- * <pre>{@code Mamba1Mixer mixer = Mamba1Mixer.of(resolvedSsmBlock);  // variant: mamba1}</pre>
+ * <pre>{@code
+ * // given SsmBlockConfig resolvedSsmBlock
+ * Mamba1Mixer mixer = Mamba1Mixer.of(resolvedSsmBlock);  // variant: mamba1
+ * }</pre>
  *
  * <p>No linear biases but dt_proj's, no conv bias, as in Fast-LLM.
  */

@@ -18,7 +18,10 @@ import org.fastllm.modules.layer.SequenceLayer;
  * causal conv, per {@code repeat_kv_before_conv}); {@code delta = softplus(dt_proj(dt_in_proj(h)))} with dt_proj's
  * bias; then the selective scan, the {@code D} skip and the {@code silu(z)} gate, as in Mamba 1.
  *
- * <pre>{@code Mamba2Mixer mixer = Mamba2Mixer.of(resolvedSsmBlock);  // variant: mamba2}</pre>
+ * <pre>{@code
+ * // given SsmBlockConfig resolvedSsmBlock
+ * Mamba2Mixer mixer = Mamba2Mixer.of(resolvedSsmBlock);  // variant: mamba2
+ * }</pre>
  *
  * <p>Channel {@code d} belongs to head {@code d / state}; every channel of a head shares that head's B and C.
  * Fast-LLM's source at this revision adds dt_proj's bias twice (once to dt, once as the scan's delta bias); this

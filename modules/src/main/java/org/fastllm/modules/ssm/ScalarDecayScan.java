@@ -11,7 +11,10 @@ import org.bytedeco.pytorch.global.torch;
  * The state-space dual scan of Mamba 2 with one scalar decay per head and step, in chunks:
  * {@code h_t = exp(a_t) h_(t-1) + x_t B_t^T} ({@code [P, N]} per head), {@code y_t = h_t C_t}.
  *
- * <pre>{@code Tensor y = new ScalarDecayScan(256).scan(x, logDecay, b, c);  // [b, t, heads, P]}</pre>
+ * <pre>{@code
+ * // given Tensor x, Tensor logDecay, Tensor b, Tensor c
+ * Tensor y = new ScalarDecayScan(256).scan(x, logDecay, b, c);  // [b, t, heads, P]
+ * }</pre>
  *
  * <p><b>Cost grows linearly with the sequence:</b> inside a chunk, {@code y = ((C B^T) * L) x} with
  * {@code L[t, s] = exp(S_t - S_s)} for {@code s <= t}; between chunks a {@code [P, N]} state per head is carried.

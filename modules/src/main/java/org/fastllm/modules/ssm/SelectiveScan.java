@@ -10,7 +10,10 @@ import org.bytedeco.pytorch.global.torch;
  * {@code h_t = exp(delta_t A) h_(t-1) + delta_t B_t u_t}, {@code y_t = C_t . h_t}, for every channel {@code d} and
  * state {@code n}.
  *
- * <pre>{@code Tensor y = new SelectiveScan(8).scan(u, delta, a, b, c);  // [b, t, D]}</pre>
+ * <pre>{@code
+ * // given Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c
+ * Tensor y = new SelectiveScan(8).scan(u, delta, a, b, c);  // [b, t, D]
+ * }</pre>
  *
  * <p><b>Cost grows linearly with the sequence and no Java loop runs over time steps:</b> the steps
  * {@code h -> g h + x} compose as {@code (g1, x1) then (g2, x2) = (g2 g1, g2 x1 + x2)}, so inside every chunk of

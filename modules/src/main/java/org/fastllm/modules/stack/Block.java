@@ -20,7 +20,10 @@ import org.fastllm.modules.norm.Normalization;
  * {@code ffn_hidden_size} is 0. Parameters are named as the dsl layout names them ({@code norm_1.weight},
  * {@code mixer.query.weight}, {@code mlp.layer_1.weight}, ...).
  *
- * <pre>{@code Block bob = Block.of(resolvedBob, LayerFactories.installed().factory("transformer"));}</pre>
+ * <pre>{@code
+ * // given TransformerBlockConfig resolvedBob
+ * Block bob = Block.of(resolvedBob, LayerFactories.installed().factory("transformer"));
+ * }</pre>
  *
  * <p>A shared block is one instance used at several layers; its gradients from all uses add up.
  */

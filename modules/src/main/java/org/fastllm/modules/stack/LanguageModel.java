@@ -22,9 +22,10 @@ import org.fastllm.modules.norm.Normalization;
  * A built language model: embeddings, the expanded stack of blocks, the final norm and the output head.
  *
  * <pre>{@code
+ * // given ModelConfig modelConfig, Tensor tokens, Tensor targets
  * LanguageModel model = StackBuilder.installed().build(modelConfig.withDefaults());
- * Tensor loss = model.loss(tokens, targets);          // tokens, targets: [b, t] longs
- * new AdamW(model.trainableTensors(), options);       // each shared tensor once
+ * Tensor loss = model.loss(tokens, targets);                   // tokens, targets: [b, t] longs
+ * List<NamedParameter> parameters = model.uniqueParameters();  // each shared tensor once, for the optimizer
  * }</pre>
  *
  * <p><b>{@link #uniqueParameters()} lists each tensor once, however many layers use it;</b> hand that list, never

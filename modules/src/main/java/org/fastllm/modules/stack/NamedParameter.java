@@ -5,7 +5,10 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * One parameter tensor of a built model, under the name of its first use.
  *
- * <pre>{@code model.uniqueParameters().get(0).name()  // "embeddings.word.weight"}</pre>
+ * <pre>{@code
+ * // given LanguageModel model
+ * model.uniqueParameters().get(0).name()  // "embeddings.word.weight"
+ * }</pre>
  *
  * @param name dotted name, e.g. {@code layers.1.mixer.query.weight}
  * @param tensor the parameter

@@ -26,7 +26,10 @@ import org.fastllm.modules.norm.Normalization;
 /**
  * Builds a {@link LanguageModel} from a resolved, valid model config.
  *
- * <pre>{@code LanguageModel model = StackBuilder.installed().build(config.withDefaults());}</pre>
+ * <pre>{@code
+ * // given ModelConfig config
+ * LanguageModel model = StackBuilder.installed().build(config.withDefaults());
+ * }</pre>
  *
  * <p><b>A block with {@code shared_weights: true} is built once and the same module runs at each of its layers.</b>
  * LoRA: adapters live in the block (shared with it), except on a shared block with {@code per_use: true}, where each

@@ -7,7 +7,10 @@ import org.bytedeco.pytorch.global.torch_cuda;
 /**
  * GPU memory held in tensors, as PyTorch's caching allocator counts it ({@code torch.cuda.max_memory_allocated}).
  *
- * <pre>{@code Long peak = DeviceMemory.peakSinceLastCall(device);   // null off CUDA}</pre>
+ * <pre>{@code
+ * // given Device device
+ * Long peak = DeviceMemory.peakSinceLastCall(device);   // null off CUDA
+ * }</pre>
  */
 final class DeviceMemory {
   private DeviceMemory() {}

@@ -2,6 +2,7 @@ package org.fastllm.modules.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -9,6 +10,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.KernelChoice;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.stack.NamedParameter;
 import org.fastllm.modules.testing.Torch;
@@ -32,6 +34,11 @@ class AdamWCopiesTest {
         new NamedParameter("layer.bias", l.bias(), false, 1.0));
   }
 
+  /** The optimizer keeping a copy of {@code layer}'s weight, on the CPU too (the update's tensor operations). */
+  private static AdamW copying(List<NamedParameter> parameters, Linear layer) {
+    return AdamW.builder(AdamWTest.CONFIG).bf16Copies(KernelChoice.ON).build(parameters, List.of(layer));
+  }
+
   /** A gradient bfloat16 holds exactly, as a product under autocast gives it. */
   private static Tensor gradient(long seed, long... shape) {
     Torch.seed(seed);
@@ -48,8 +55,8 @@ class AdamWCopiesTest {
   void step_withCopies_followsTheSameWeightsAsWithout_andKeepsTheCopiesRounded() {
     Linear withCopies = linear(7);
     Linear plain = linear(7);
-    AdamW copying = new AdamW(parameters(withCopies), AdamWTest.CONFIG, false, List.of(withCopies));
-    AdamW reference = new AdamW(parameters(plain), AdamWTest.CONFIG, false);
+    AdamW copying = copying(parameters(withCopies), withCopies);
+    AdamW reference = AdamW.builder(AdamWTest.CONFIG).build(parameters(plain));
     assertEquals(1, copying.copies());
     assertCopyIsTheRoundedWeight(withCopies);
     for (int step = 1; step <= 6; step++) {
@@ -79,7 +86,7 @@ class AdamWCopiesTest {
   @Test
   void weightsChanged_rewritesTheCopies() {
     Linear l = linear(8);
-    AdamW adam = new AdamW(parameters(l), AdamWTest.CONFIG, false, List.of(l));
+    AdamW adam = copying(parameters(l), l);
     try (NoGradGuard noGrad = new NoGradGuard()) {
       l.weight().mul_(new Scalar(-3.0));
     }
@@ -91,7 +98,8 @@ class AdamWCopiesTest {
   @Test
   void flatGradients_keepNoCopies() {
     Linear l = linear(9);
-    AdamW adam = new AdamW(parameters(l), AdamWTest.CONFIG, true, List.of(l));
+    AdamW adam = AdamW.builder(AdamWTest.CONFIG).flatGradients(true).bf16Copies(KernelChoice.AUTO)
+        .build(parameters(l), List.of(l));
 
     assertEquals(0, adam.copies());
     assertEquals(null, l.copy());
@@ -101,8 +109,8 @@ class AdamWCopiesTest {
   void backward_throughTheCopy_reachesTheOptimizer() {
     Linear l = linear(10);
     Linear plain = linear(10);
-    AdamW copying = new AdamW(parameters(l), AdamWTest.CONFIG, false, List.of(l));
-    AdamW reference = new AdamW(parameters(plain), AdamWTest.CONFIG, false);
+    AdamW copying = copying(parameters(l), l);
+    AdamW reference = AdamW.builder(AdamWTest.CONFIG).build(parameters(plain));
     Tensor x = Torch.randn(torch.ScalarType.Float, 3, 10);
     // what the layer computes under CUDA autocast with a copy: the product with the bf16 copy
     torch.linear(x.to(torch.ScalarType.BFloat16), l.copy(), new org.bytedeco.pytorch.TensorOptional(l.bias().to(torch.ScalarType.BFloat16)))
@@ -115,5 +123,34 @@ class AdamWCopiesTest {
 
     assertTrue(Torch.relativeError(l.weight(), plain.weight()) < 1e-6, "the copy's gradient updated the weight");
     assertFalse(l.weight().equal(linear(10).weight()), "the weight moved");
+  }
+
+  @Test
+  void kernels_withCopies_countTheCopiedTensors() {
+    Linear l = linear(11);
+
+    assertEquals("1 tensor", copying(parameters(l), l).kernels().get("bf16_copies"));
+  }
+
+  @Test
+  void build_autoOnACpuRun_keepsNoCopies_andSaysWhy() {
+    Linear l = linear(12);
+    AdamW adam = AdamW.builder(AdamWTest.CONFIG).bf16Copies(KernelChoice.AUTO, new CopyConditions(false, false, 1, 1))
+        .build(parameters(l), List.of(l));
+
+    assertEquals(0, adam.copies());
+    assertEquals(null, l.copy());
+    assertEquals("off (the run is on the CPU)", adam.kernels().get("bf16_copies"));
+  }
+
+  @Test
+  void check_onForARunWithAccumulation_isRefusedBeforeAnyTensorIsMade() {
+    AdamWBuilder builder = AdamW.builder(AdamWTest.CONFIG).bf16Copies(KernelChoice.ON,
+        new CopyConditions(true, true, 1, 2));
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, builder::check);
+    assertEquals("training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: "
+        + "training.gradient_accumulation is 2, and the copies' gradients would add up in bfloat16; set it to auto or "
+        + "off", e.getMessage());
   }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.KernelChoice;
 import org.fastllm.dsl.config.LrSchedule;
 import org.fastllm.dsl.config.OptimizerConfig;
 import org.fastllm.modules.stack.NamedParameter;
@@ -61,8 +62,14 @@ class AdamWTest {
     return new double[] {data.get(0), data.get(1)};
   }
 
+  /** The optimizer with the fused kernel required ({@code on}) or off, so each case runs the path it names. */
+  static AdamW adamW(List<NamedParameter> parameters, boolean fused, boolean flatGradients) {
+    return AdamW.builder(CONFIG).fusedKernel(fused ? KernelChoice.ON : KernelChoice.OFF).flatGradients(flatGradients)
+        .build(parameters);
+  }
+
   private static double[] train(NamedParameter parameter, boolean flatGradients) {
-    AdamW adam = new AdamW(List.of(parameter), CONFIG, flatGradients);
+    AdamW adam = AdamW.builder(CONFIG).flatGradients(flatGradients).build(List.of(parameter));
     for (double[] g : GRADS) {
       gradient(parameter.tensor(), g);
       adam.step(0.1);
@@ -105,8 +112,8 @@ class AdamWTest {
   void clipGradients_aboveMax_stepsWithGradientsScaledToMax(boolean fused, boolean flatGradients) {
     Tensor clipped = parameter();
     Tensor scaled = parameter();
-    AdamW clipping = new AdamW(List.of(new NamedParameter("w", clipped, true, 1.0)), CONFIG, fused, flatGradients);
-    AdamW plain = new AdamW(List.of(new NamedParameter("w", scaled, true, 1.0)), CONFIG, fused, flatGradients);
+    AdamW clipping = adamW(List.of(new NamedParameter("w", clipped, true, 1.0)), fused, flatGradients);
+    AdamW plain = adamW(List.of(new NamedParameter("w", scaled, true, 1.0)), fused, flatGradients);
     gradient(clipped, new double[] {3.0, 4.0});
     gradient(scaled, new double[] {0.6, 0.8});
 
@@ -124,8 +131,10 @@ class AdamWTest {
   void clipGradients_belowMax_leavesTheStepUnscaled(boolean flatGradients) {
     Tensor clipped = parameter();
     Tensor plain = parameter();
-    AdamW clipping = new AdamW(List.of(new NamedParameter("w", clipped, true, 1.0)), CONFIG, flatGradients);
-    AdamW unclipped = new AdamW(List.of(new NamedParameter("w", plain, true, 1.0)), CONFIG, flatGradients);
+    AdamW clipping = AdamW.builder(CONFIG).flatGradients(flatGradients)
+        .build(List.of(new NamedParameter("w", clipped, true, 1.0)));
+    AdamW unclipped = AdamW.builder(CONFIG).flatGradients(flatGradients)
+        .build(List.of(new NamedParameter("w", plain, true, 1.0)));
     gradient(clipped, new double[] {0.3, 0.4});
     gradient(plain, new double[] {0.3, 0.4});
 
@@ -142,8 +151,8 @@ class AdamWTest {
   void backward_twice_accumulatesIntoTheGradientTheOptimizerReads(boolean flatGradients) {
     Tensor p = parameter();
     Tensor q = parameter();
-    AdamW adam = new AdamW(List.of(new NamedParameter("p", p, true, 1.0), new NamedParameter("q", q, false, 1.0)),
-        CONFIG, flatGradients);
+    AdamW adam = AdamW.builder(CONFIG).flatGradients(flatGradients)
+        .build(List.of(new NamedParameter("p", p, true, 1.0), new NamedParameter("q", q, false, 1.0)));
     gradient(p, GRADS[0]);
     gradient(p, GRADS[1]);
     gradient(q, GRADS[0]);
@@ -165,8 +174,8 @@ class AdamWTest {
   void step_tensorWithoutGradient_isDecayedOnly(boolean flatGradients) {
     Tensor reached = parameter();
     Tensor unreached = parameter();
-    AdamW adam = new AdamW(List.of(new NamedParameter("a", reached, true, 1.0),
-        new NamedParameter("b", unreached, true, 1.0)), CONFIG, flatGradients);
+    AdamW adam = AdamW.builder(CONFIG).flatGradients(flatGradients)
+        .build(List.of(new NamedParameter("a", reached, true, 1.0), new NamedParameter("b", unreached, true, 1.0)));
     gradient(reached, GRADS[0]);
 
     adam.clipGradients(1.0);
@@ -181,10 +190,8 @@ class AdamWTest {
   void step_fusedKernel_equalsTheTensorOperationUpdate(boolean flatGradients) {
     Tensor fusedParameter = parameter();
     Tensor plainParameter = parameter();
-    AdamW fused = new AdamW(List.of(new NamedParameter("w", fusedParameter, true, 0.5)), CONFIG, true,
-        flatGradients);
-    AdamW plain = new AdamW(List.of(new NamedParameter("w", plainParameter, true, 0.5)), CONFIG, false,
-        flatGradients);
+    AdamW fused = adamW(List.of(new NamedParameter("w", fusedParameter, true, 0.5)), true, flatGradients);
+    AdamW plain = adamW(List.of(new NamedParameter("w", plainParameter, true, 0.5)), false, flatGradients);
     for (int step = 0; step < 5; step++) {
       for (double[] g : GRADS) {
         gradient(fusedParameter, g);
@@ -200,5 +207,13 @@ class AdamWTest {
     assertArrayEquals(values(plainParameter), values(fusedParameter), 1e-6);
     assertArrayEquals(values(plain.state().get("exp_avg_sq.w")), values(fused.state().get("exp_avg_sq.w")), 1e-6,
         "float32 moments, summed in another order");
+  }
+
+  @ParameterizedTest(name = "fused: {0}")
+  @CsvSource({"true, fused", "false, tensor operations (off)"})
+  void kernels_saysWhichUpdateRuns(boolean fused, String adamw) {
+    AdamW adam = adamW(List.of(new NamedParameter("w", parameter(), true, 1.0)), fused, false);
+
+    assertEquals(java.util.Map.of("adamw", adamw, "bf16_copies", "off"), adam.kernels());
   }
 }

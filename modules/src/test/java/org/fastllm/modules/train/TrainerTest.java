@@ -2,6 +2,7 @@ package org.fastllm.modules.train;
 
 import org.fastllm.modules.checkpoint.Checkpoint;
 import org.fastllm.modules.data.TrainingData;
+import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.validation.rules.ArchitectureCheck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -154,5 +155,40 @@ class TrainerTest {
     List<String> differences = ArchitectureCheck.differences(saved, wanted, BlockKindRegistry.installed());
 
     assertEquals("model.hidden_size is 32 in the checkpoint, 64 in the config", differences.get(0));
+  }
+
+  @Test
+  void run_firstMetricsLine_saysWhichKernelsRan() throws IOException {
+    Path output = dir.resolve("kernels");
+    String yaml = yaml(output, "").replace("eval_batches: 1", "eval_batches: 1, kernels: {adamw: off}");
+    losses(trainer(yaml, Optional.empty()));
+
+    List<String> lines = Files.readAllLines(output.resolve("metrics.jsonl"));
+
+    assertTrue(lines.get(0).endsWith(",\"kernels\":{\"adamw\":\"tensor operations (off)\","
+        + "\"bf16_copies\":\"off (the run is on the CPU)\"}}"), lines.get(0));
+    assertTrue(lines.stream().skip(1).noneMatch(line -> line.contains("kernels")), lines.toString());
+  }
+
+  @Test
+  void create_bf16CopiesOnOnTheCpu_isRefusedNamingTheKeyAndTheReason() {
+    String yaml = yaml(dir.resolve("copies"), "").replace("eval_batches: 1", "eval_batches: 1, kernels: "
+        + "{bf16_copies: on}");
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> trainer(yaml, Optional.empty()));
+
+    assertEquals("training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: the run is on the "
+        + "CPU; set it to auto or off", e.getMessage());
+  }
+
+  @Test
+  void create_batchNotAMultipleOfProcesses_isRefusedBeforeJoiningTheOthers() {
+    String yaml = yaml(dir.resolve("shared"), "").replace("batch_size: 2", "batch_size: 3");
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Trainer.create(config(yaml), yaml,
+        data(), Optional.empty(), new DistributedLaunch(0, 2, 0, "127.0.0.1", 29500)));
+
+    assertEquals("training.batch_size is 3, which 2 processes cannot share; with data parallelism it must be a "
+        + "multiple of the number of processes", e.getMessage());
   }
 }

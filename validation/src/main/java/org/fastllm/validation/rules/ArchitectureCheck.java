@@ -17,6 +17,7 @@ import org.fastllm.dsl.yaml.ConfigPath;
  * resolved model sections; training settings of a block ({@code lr_scale}, {@code dropout}) may differ.
  *
  * <pre>{@code
+ * // given ModelConfig saved, ModelConfig wanted, BlockKindRegistry kinds
  * ArchitectureCheck.differences(saved, wanted, kinds)
  * // ["model.hidden_size is 128 in the checkpoint, 64 in the config"]
  * }</pre>

@@ -5,7 +5,10 @@ import jakarta.validation.ConstraintValidatorContext;
 /**
  * Adds problems found by a class-level validator, each attached to the key it is about.
  *
- * <pre>{@code Violations v = new Violations(context); v.add("head_groups", "must divide num_heads (16), got 5");}</pre>
+ * <pre>{@code
+ * // given ConstraintValidatorContext context
+ * Violations v = new Violations(context); v.add("head_groups", "must divide num_heads (16), got 5");
+ * }</pre>
  */
 final class Violations {
   private final ConstraintValidatorContext context;

@@ -1,0 +1,66 @@
+package org.fastllm.modules.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Which folder a user's path means, and which others a user may resume instead. */
+class CheckpointLocatorTest {
+  @TempDir Path run;
+  Path checkpoints;
+
+  @BeforeEach
+  void twoCheckpoints() throws IOException {
+    checkpoints = run.resolve("checkpoints");
+    for (String name : List.of("step-000002", "step-000004", ".tmp-step-000006-1")) {
+      Files.createDirectories(checkpoints.resolve(name));
+      Files.writeString(checkpoints.resolve(name).resolve("state.json"), "{}");
+    }
+    Files.writeString(checkpoints.resolve("latest"), "step-000004\n");
+  }
+
+  @Test
+  void locate_runCheckpointsOrCheckpointFolder_meanTheSameCheckpoint() {
+    Path latest = checkpoints.resolve("step-000004");
+
+    assertEquals(latest, Checkpoint.locate(run));
+    assertEquals(latest, Checkpoint.locate(checkpoints));
+    assertEquals(latest, Checkpoint.locate(latest));
+    assertEquals(checkpoints.resolve("step-000002"), Checkpoint.locate(checkpoints.resolve("step-000002")));
+  }
+
+  @Test
+  void locate_latestNamingAMissingFolder_namesTheLatestFile() throws IOException {
+    Files.writeString(checkpoints.resolve("latest"), "step-000009\n");
+
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.locate(run));
+
+    assertEquals(checkpoints.resolve("latest") + ": names 'step-000009', which is not a checkpoint folder in "
+        + checkpoints, e.getMessage());
+  }
+
+  @Test
+  void locate_folderWithoutCheckpoint_saysWhatItExpected() {
+    Path empty = run.resolve("checkpoints/step-000002/nothing");
+
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.locate(empty));
+
+    assertEquals(empty + ": no checkpoint here (expected a checkpoint folder with state.json, or a folder with a "
+        + "'latest' file or a 'checkpoints/latest' file)", e.getMessage());
+  }
+
+  @Test
+  void others_ofTheLatest_areTheOtherCheckpointFoldersNewestFirst() throws IOException {
+    Files.createDirectories(checkpoints.resolve("step-000001"));
+
+    assertEquals(List.of(checkpoints.resolve("step-000002"), checkpoints.resolve("step-000001")),
+        Checkpoint.others(checkpoints.resolve("step-000004")));
+  }
+}
