@@ -27,7 +27,7 @@ import org.fastllm.modules.optim.AdamW;
  * copy), each step in its own pointer scope, as training runs them. Flat means nothing of a step outlives it; exits 1 if the memory in use
  * grows by more than one step's tensors.
  *
- * <pre>{@code run-gpu.sh org.fastllm.modules.bench.DeviceMemoryCheck}</pre>
+ * <pre class="text">{@code run-gpu.sh org.fastllm.modules.bench.DeviceMemoryCheck}</pre>
  */
 public final class DeviceMemoryCheck {
   private DeviceMemoryCheck() {}
