@@ -24,6 +24,7 @@ import org.fastllm.modules.checkpoint.Checkpoint;
 import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.distributed.BatchShare;
 import org.fastllm.modules.distributed.DistributedLaunch;
+import org.fastllm.modules.kernel.KernelUnavailableException;
 import org.fastllm.modules.train.Trainer;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.train.TrainingDivergedException;
@@ -169,7 +170,7 @@ final class TrainCommand implements Callable<Integer> {
       err.println("error: " + e.getMessage());
       err.println(lastGoodCheckpoint(run));
       return Main.DIVERGED;
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | KernelUnavailableException e) {
       err.println("error: " + e.getMessage());
       return Main.INVALID;
     } catch (IOException e) {

@@ -88,6 +88,15 @@ class TrainCommandIT {
   }
 
   @Test
+  void train_kernelOnWhereItCannotRun_isAnErrorNamingTheKeyAndTheReason() {
+    MainTest.Run r = train(dir.resolve("on"), concat(SMALL, "training.steps=1", "training.kernels.loss=on"));
+
+    assertThat(r.exit()).as(r.err()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).contains("error: training.kernels.loss is on, but the loss kernel cannot run here: the logits"
+        + " are not on a CUDA device (cpu); set it to auto or off");
+  }
+
+  @Test
   void train_divergingLoss_exitsWith3AndSaysWhy() {
     MainTest.Run r = train(dir.resolve("nan"), concat(SMALL, "training.steps=5", "optimizer.learning_rate=1e30",
         "optimizer.grad_clip=0"));

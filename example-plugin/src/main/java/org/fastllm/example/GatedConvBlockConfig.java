@@ -1,20 +1,13 @@
 package org.fastllm.example;
 
-import jakarta.validation.Valid;
-import jakarta.validation.constraints.DecimalMax;
-import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.util.List;
 import org.fastllm.dsl.Block;
-import org.fastllm.dsl.config.Activation;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.BlockConfig;
-import org.fastllm.dsl.config.CommonDefaults;
-import org.fastllm.dsl.config.LoraConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.ModelDefaults;
-import org.fastllm.dsl.config.NormalizationConfig;
-import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
-import org.fastllm.dsl.reference.Doc;
 
 /**
  * A gated short-convolution block (H3 / Hyena style): {@code in_proj} widens the input to a value and a gate,
@@ -29,23 +22,14 @@ import org.fastllm.dsl.reference.Doc;
  * <p>Shapes, with {@code E = expansion x hidden_size}: in_proj {@code [2E, H]}, conv {@code [E, 1, kernel_size]}
  * with a bias {@code [E]}, out_proj {@code [H, E]}. {@code causal: true} (the default) pads on the left only, so
  * no position sees a later one; {@code causal: false} centers the kernel, which needs an odd {@code kernel_size}.
- * Linear layers carry biases unless {@code add_linear_biases: false}.
+ * Linear layers carry biases unless {@code add_linear_biases: false}. The keys every block has ({@code lr_scale},
+ * {@code lora}, ...) are in {@code common}, with their bounds and defaults; this record declares only its own.
  */
 @Doc(rules = {"kernel_size is odd when causal is false (a centered kernel takes as many taps from each side)"})
 @Block(kind = "gated_conv", description = "a gated depthwise short convolution (H3/Hyena style) and an MLP")
 @ValidGatedConv
-@ValidCommonBlockKeys
 public record GatedConvBlockConfig(
-    Boolean sharedWeights,
-    @Min(value = 1, message = "must be at least 1") Integer hiddenSize,
-    @Valid NormalizationConfig normalization,
-    @Min(value = 0, message = "must be at least 0 (0 leaves the MLP out)") Integer ffnHiddenSize,
-    Boolean gated,
-    Activation activation,
-    @DecimalMin(value = "0.0", message = "must be at least 0 (0 freezes the block)") Double lrScale,
-    @DecimalMin(value = "0.0", message = "must be at least 0") @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double dropout,
-    @Valid LoraConfig lora,
-    Boolean addLinearBiases,
+    CommonBlockKeys common,
     @Doc("taps of the depthwise convolution")
     @Min(value = 1, message = "must be at least 1") @Max(value = 1024, message = "must be at most 1024") Integer kernelSize,
     @Doc("inner width E as a multiple of hidden_size")
@@ -56,27 +40,19 @@ public record GatedConvBlockConfig(
 
   public static final int DEFAULT_KERNEL_SIZE = 4;
   public static final int DEFAULT_EXPANSION = 2;
+  /** Linear layers carry biases; LoRA adapts the two projections. */
+  private static final CommonBlockKeys.KindDefaults KIND_DEFAULTS =
+      new CommonBlockKeys.KindDefaults(true, List.of("in_proj", "out_proj"));
 
   /** A block with every key absent, to be resolved by {@link #withDefaults}. */
   public static GatedConvBlockConfig empty() {
-    return new GatedConvBlockConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new GatedConvBlockConfig(CommonBlockKeys.NONE, null, null, null);
   }
 
   @Override
   public GatedConvBlockConfig withDefaults(ModelDefaults model) {
-    int hidden = CommonDefaults.hiddenSize(hiddenSize, model);
-    boolean isGated = gated != null && gated;
     return new GatedConvBlockConfig(
-        CommonDefaults.sharedWeights(sharedWeights),
-        hidden,
-        CommonDefaults.normalization(normalization, model),
-        CommonDefaults.ffnHiddenSize(ffnHiddenSize, hidden),
-        isGated,
-        CommonDefaults.activation(activation, isGated),
-        CommonDefaults.lrScale(lrScale),
-        CommonDefaults.dropout(dropout),
-        lora == null ? null : lora.withDefaults(List.of("in_proj", "out_proj")),
-        addLinearBiases == null || addLinearBiases,
+        common.withDefaults(model, KIND_DEFAULTS),
         kernelSize != null ? kernelSize : DEFAULT_KERNEL_SIZE,
         expansion != null ? expansion : DEFAULT_EXPANSION,
         causal == null || causal);

@@ -2,9 +2,9 @@ package org.fastllm.example;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.fastllm.dsl.count.BlockTensors;
-import org.fastllm.dsl.count.ParameterLayout;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.BlockTensors;
+import org.fastllm.dsl.layout.ParameterLayout;
+import org.fastllm.dsl.layout.TensorSpec;
 
 /**
  * Parameters of a gated_conv block, with {@code E = expansion x H}: {@code mixer.in_proj [2E, H]},

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.List;
 import org.fastllm.dsl.config.Activation;
 import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormType;
@@ -19,8 +20,8 @@ class GatedConvBlockConfigTest {
   void withDefaults_emptyBlock_takesKindAndModelDefaults() {
     GatedConvBlockConfig resolved = GatedConvBlockConfig.empty().withDefaults(MODEL);
 
-    assertEquals(new GatedConvBlockConfig(false, 256, new NormalizationConfig(NormType.RMS_NORM, 1e-6), 1024, false,
-        Activation.GELU, 1.0, 0.0, null, true, 4, 2, true), resolved);
+    assertEquals(new GatedConvBlockConfig(new CommonBlockKeys(false, 256, new NormalizationConfig(NormType.RMS_NORM,
+        1e-6), 1024, false, Activation.GELU, 1.0, 0.0, null, true), 4, 2, true), resolved);
   }
 
   @Test
@@ -32,8 +33,8 @@ class GatedConvBlockConfigTest {
 
   @Test
   void withDefaults_loraWithoutTargets_adaptsBothProjections() {
-    GatedConvBlockConfig written = new GatedConvBlockConfig(null, null, null, null, null, null, null, null,
-        new LoraConfig(8, null, null, null, null, null), null, null, null, null);
+    GatedConvBlockConfig written = new GatedConvBlockConfig(new CommonBlockKeys(null, null, null, null, null, null,
+        null, null, new LoraConfig(8, null, null, null, null, null), null), null, null, null);
 
     assertEquals(List.of("in_proj", "out_proj"), written.withDefaults(MODEL).lora().targets());
   }

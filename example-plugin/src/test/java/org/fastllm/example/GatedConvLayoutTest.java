@@ -3,9 +3,10 @@ package org.fastllm.example;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.junit.jupiter.api.Test;
 
 class GatedConvLayoutTest {
@@ -32,8 +33,8 @@ class GatedConvLayoutTest {
 
   @Test
   void tensors_noLinearBiases_keepsTheConvBias() {
-    GatedConvBlockConfig written = new GatedConvBlockConfig(null, null, null, 0, null, null, null, null, null, false,
-        5, 1, null);
+    GatedConvBlockConfig written = new GatedConvBlockConfig(new CommonBlockKeys(null, null, null, 0, null, null, null,
+        null, null, false), 5, 1, null);
     assertEquals(List.of(
             "norm_1.weight [8]", "norm_1.bias [8]",
             "mixer.in_proj.weight [16, 8]",

@@ -12,9 +12,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.count.ModelTensors;
-import org.fastllm.dsl.count.TensorSpec;
-import org.fastllm.modules.stack.LanguageModel;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.modules.plugin.LayerFactories;
+import org.fastllm.modules.stack.LanguageModel;
 import org.fastllm.modules.stack.NamedParameter;
 import org.fastllm.modules.stack.StackBuilder;
 import org.fastllm.validation.load.ConfigLoader;
@@ -53,7 +53,7 @@ class GatedConvTrainingTest {
   @Test
   void build_gatedConvModel_holdsExactlyTheConfigOnlyTensors() {
     LoadedConfig config = config(CONFIG);
-    LanguageModel model = StackBuilder.installed().build(config.model());
+    LanguageModel model = StackBuilder.installed().build(config.model().withDefaults());
 
     Map<String, List<Long>> built = new LinkedHashMap<>();
     for (NamedParameter p : model.uniqueParameters()) {
@@ -69,7 +69,7 @@ class GatedConvTrainingTest {
 
   @Test
   void forward_causalGatedConv_futureTokensChangeNothingBefore() {
-    LanguageModel model = StackBuilder.installed().build(config(CONFIG).model());
+    LanguageModel model = StackBuilder.installed().build(config(CONFIG).model().withDefaults());
     try (PointerScope scope = new PointerScope()) {
       Tensor tokens = torch.randint(64, new long[] {1, 12}, new TensorOptions(torch.ScalarType.Long));
       Tensor changed = tokens.clone();
@@ -82,7 +82,7 @@ class GatedConvTrainingTest {
 
   @Test
   void adamW_gatedConvModel_lossFalls() {
-    LanguageModel model = StackBuilder.installed().build(config(CONFIG).model());
+    LanguageModel model = StackBuilder.installed().build(config(CONFIG).model().withDefaults());
     AdamW optimizer = new AdamW(model.trainableTensors(), new AdamWOptions(3e-3));
     Tensor tokens = torch.randint(64, new long[] {4, 17}, new TensorOptions(torch.ScalarType.Long));
     double first = Double.NaN;

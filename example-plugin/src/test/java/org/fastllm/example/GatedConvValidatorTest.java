@@ -67,6 +67,15 @@ class GatedConvValidatorTest {
         problems("{kind: gated_conv, causal: false}"));
   }
 
+  /** Regression: a plugin record that left out a common key's bound accepted {@code lr_scale: -1}. */
+  @Test
+  void load_negativeLrScale_isRejectedAsOnACoreKind() {
+    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.lr_scale: must be at least 0 (0 freezes the block), got -1.0"),
+        problems("{kind: gated_conv, lr_scale: -1}"));
+    assertEquals(List.of("conv.yaml:4:28: model.blocks.x.lr_scale: must be at least 0 (0 freezes the block), got -1.0"),
+        problems("{kind: transformer, lr_scale: -1}"));
+  }
+
   @Test
   void load_unknownKey_suggestsThePluginsKey() {
     assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_sise: unknown key 'kernel_sise'"

@@ -8,6 +8,7 @@ import java.util.List;
 import org.fastllm.dsl.bind.ConfigMapper;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.config.NormalizationConfig;
+import org.fastllm.dsl.config.RecordKeys;
 import org.fastllm.dsl.config.RotaryConfig;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.dsl.config.TransformerBlockConfig;
@@ -67,7 +68,7 @@ final class KeyOrder {
 
   private static List<String> keysOf(Class<? extends Record> type) {
     List<String> keys = new ArrayList<>();
-    for (RecordComponent component : type.getRecordComponents()) {
+    for (RecordComponent component : RecordKeys.of(type)) {
       keys.add(ConfigMapper.keyOf(component.getName()));
     }
     return keys;

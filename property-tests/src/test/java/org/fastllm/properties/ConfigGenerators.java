@@ -10,6 +10,7 @@ import java.util.stream.IntStream;
 import org.fastllm.dsl.config.Activation;
 import org.fastllm.dsl.config.AttentionType;
 import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.DtRank;
 import org.fastllm.dsl.config.LoraConfig;
@@ -104,18 +105,14 @@ public final class ConfigGenerators {
   }
 
   /** The keys every block has; the LoRA targets depend on the kind's linear layers. */
-  private record Common(Boolean sharedWeights, Integer hiddenSize, NormalizationConfig normalization,
-      Integer ffnHiddenSize, Boolean gated, Activation activation, Double lrScale, Double dropout, LoraConfig lora,
-      Boolean addLinearBiases) {}
-
-  private static Common common(Draw d, int hidden, boolean givesHidden, List<String> mixerLinears) {
+  private static CommonBlockKeys common(Draw d, int hidden, boolean givesHidden, List<String> mixerLinears) {
     Boolean shared = d.maybeBool();
     Integer ffn = d.pick(of(null, 0, d.between(1, 256)));
     List<String> linears = new ArrayList<>(mixerLinears);
     if (ffn == null || ffn > 0) {
       linears.addAll(MLP_LINEARS);
     }
-    return new Common(
+    return new CommonBlockKeys(
         shared,
         givesHidden ? hidden : null,
         d.maybe(30, () -> normalization(d)),
@@ -145,7 +142,7 @@ public final class ConfigGenerators {
   }
 
   public static TransformerBlockConfig transformer(Draw d, int hidden, boolean givesHidden) {
-    Common c = common(d, hidden, givesHidden, TRANSFORMER_LINEARS);
+    CommonBlockKeys c = common(d, hidden, givesHidden, TRANSFORMER_LINEARS);
     Integer numHeads = d.maybe(85, () -> d.pick(List.of(1, 2, 3, 4, 5, 6, 8, 12, 16)));
     int heads = numHeads != null ? numHeads : TransformerBlockConfig.DEFAULT_NUM_HEADS;
     Integer headSize = hidden % heads != 0 || d.chance(20) ? d.between(1, 32) : null;
@@ -180,9 +177,8 @@ public final class ConfigGenerators {
     Integer window = Boolean.TRUE.equals(sliding) ? d.maybe(50, () -> d.between(1, 8192)) : null;
     RotaryConfig rotary = d.maybe(30, () -> new RotaryConfig(d.maybe(70, () -> d.pick(List.of(RotaryType.values()))),
         d.maybe(50, () -> d.pick(List.of(10000.0, 500000.0)))));
-    return new TransformerBlockConfig(c.sharedWeights(), c.hiddenSize(), c.normalization(), c.ffnHiddenSize(),
-        c.gated(), c.activation(), c.lrScale(), c.dropout(), c.lora(), c.addLinearBiases(),
-        type, numHeads, groups, headSize, sliding, window, d.maybeBool(), rotary, d.maybeBool());
+    return new TransformerBlockConfig(c, type, numHeads, groups, headSize, sliding, window, d.maybeBool(), rotary,
+        d.maybeBool());
   }
 
   /** The state size written (or null for the default 16) and the one in effect. */
@@ -208,7 +204,7 @@ public final class ConfigGenerators {
   }
 
   public static SsmBlockConfig mamba1(Draw d, int hidden, boolean givesHidden) {
-    Common c = common(d, hidden, givesHidden, SSM_LINEARS);
+    CommonBlockKeys c = common(d, hidden, givesHidden, SSM_LINEARS);
     State s = state(d);
     // state sizes divide 16 and every hidden size here is a multiple of 16, so any expansion works
     Inner inner = d.chance(70) ? innerFromExpansion(d, hidden) : explicitInner(s.size() * d.between(1, 64));
@@ -217,7 +213,7 @@ public final class ConfigGenerators {
   }
 
   public static SsmBlockConfig mamba2(Draw d, int hidden, boolean givesHidden) {
-    Common c = common(d, hidden, givesHidden, SSM_LINEARS);
+    CommonBlockKeys c = common(d, hidden, givesHidden, SSM_LINEARS);
     State s = state(d);
     Inner inner = d.chance(60) ? innerFromExpansion(d, hidden) : explicitInner(s.size() * d.between(1, 64));
     int heads = inner.size() / s.size();
@@ -229,7 +225,7 @@ public final class ConfigGenerators {
   }
 
   public static SsmBlockConfig discreteMamba2(Draw d, int hidden, boolean givesHidden) {
-    Common c = common(d, hidden, givesHidden, SSM_LINEARS);
+    CommonBlockKeys c = common(d, hidden, givesHidden, SSM_LINEARS);
     Integer qkWritten = d.maybe(60, () -> d.pick(List.of(1, 2, 4, 8)));
     int qk = qkWritten != null ? qkWritten : SsmBlockConfig.DEFAULT_QK_HEADS;
     Integer vWritten = qkWritten == null && d.bool() ? null : d.maybe(70, () -> qk * d.between(1, 4));
@@ -249,11 +245,10 @@ public final class ConfigGenerators {
     return new Inner(null, size, size);
   }
 
-  private static SsmBlockConfig ssm(Common c, SsmVariant variant, Integer stateSize, Inner inner, DtRank dtRank,
-      Integer conv, Integer dXb, Boolean repeatKv, Integer qk, Integer v, Integer chunk) {
-    return new SsmBlockConfig(c.sharedWeights(), c.hiddenSize(), c.normalization(), c.ffnHiddenSize(), c.gated(),
-        c.activation(), c.lrScale(), c.dropout(), c.lora(), c.addLinearBiases(), variant, stateSize,
-        inner.expansionFactor(), inner.dInner(), dtRank, conv, dXb, repeatKv, qk, v, chunk);
+  private static SsmBlockConfig ssm(CommonBlockKeys c, SsmVariant variant, Integer stateSize, Inner inner,
+      DtRank dtRank, Integer conv, Integer dXb, Boolean repeatKv, Integer qk, Integer v, Integer chunk) {
+    return new SsmBlockConfig(c, variant, stateSize, inner.expansionFactor(), inner.dInner(), dtRank, conv, dXb,
+        repeatKv, qk, v, chunk);
   }
 
   static List<Integer> divisors(int n) {

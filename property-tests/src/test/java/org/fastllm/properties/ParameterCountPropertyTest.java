@@ -12,7 +12,7 @@ import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.count.BlockCount;
 import org.fastllm.dsl.count.ModelCount;
 import org.fastllm.dsl.count.ModelTensors;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.validation.load.LoadedConfig;
 import org.junit.jupiter.api.Test;
 

@@ -3,9 +3,12 @@ package org.fastllm.properties;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
 import java.util.Arrays;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
 
 /**
- * Copies of config records with one component changed, for any block kind (the records have no withers).
+ * Copies of config records with one component changed, for any block kind (the records have no withers); a key
+ * every block has is changed in the block's {@code common} component.
  *
  * <pre>{@code TransformerBlockConfig shared = RecordCopies.with(bob, "sharedWeights", true);}</pre>
  */
@@ -14,6 +17,9 @@ final class RecordCopies {
 
   @SuppressWarnings("unchecked")
   static <R extends Record> R with(Object record, String component, Object value) {
+    if (record instanceof BlockConfig block && isCommonKey(component)) {
+      return with(block, "common", with(block.common(), component, value));
+    }
     RecordComponent[] components = record.getClass().getRecordComponents();
     Object[] values = new Object[components.length];
     boolean found = false;
@@ -32,5 +38,9 @@ final class RecordCopies {
       throw new IllegalStateException("cannot copy " + record.getClass().getName(),
           e instanceof InvocationTargetException ite ? ite.getCause() : e);
     }
+  }
+
+  private static boolean isCommonKey(String component) {
+    return Arrays.stream(CommonBlockKeys.class.getRecordComponents()).anyMatch(c -> c.getName().equals(component));
   }
 }

@@ -1,6 +1,7 @@
 package org.fastllm.validation;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
@@ -15,6 +16,11 @@ import com.tngtech.archunit.lang.ArchRule;
  */
 @AnalyzeClasses(packages = "org.fastllm.validation", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
+
+  @ArchTest
+  static final ArchRule packages_areFreeOfCycles = slices().matching("org.fastllm.validation.(*)..").should().beFreeOfCycles()
+      .because("a package that needs another must not be needed by it: each can then be read, tested and moved"
+          + " on its own (STYLE 2)");
 
   @ArchTest
   static final ArchRule classNames_sayWhatTheyHold = noClasses()

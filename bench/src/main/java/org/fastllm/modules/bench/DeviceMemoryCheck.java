@@ -9,10 +9,14 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch_cuda;
 import org.fastllm.modules.attention.Rotary;
-import org.fastllm.modules.autograd.ExternalBackward;
+import org.fastllm.dsl.config.KernelChoice;
+import org.fastllm.dsl.config.KernelsConfig;
 import org.fastllm.dsl.config.NormType;
 import org.fastllm.dsl.config.NormalizationConfig;
+import org.fastllm.dsl.config.ScanSegments;
+import org.fastllm.modules.autograd.BackwardTape;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.norm.Normalization;
@@ -24,7 +28,8 @@ import org.fastllm.modules.optim.AdamW;
  * Device check, not a unit test (it needs a GPU): CUDA memory held after each of 20 steps of a hand-written kernel's
  * forward and backward (the cross-entropy at 8192 x 50304 bf16, the rotary at a 1B model's query shape, the selective
  * scan at a Mamba 2 mixer's, layer norm with its kernels under autocast, a linear layer trained through AdamW's bf16
- * copy), each step in its own pointer scope, as training runs them. Flat means nothing of a step outlives it; exits 1 if the memory in use
+ * copy), each step in its own pointer scope, as training runs them; every layer kernel on (a kernel that cannot
+ * run stops the check with the reason). Flat means nothing of a step outlives it; exits 1 if the memory in use
  * grows by more than one step's tensors.
  *
  * <pre class="text">{@code run-gpu.sh org.fastllm.modules.bench.DeviceMemoryCheck}</pre>
@@ -36,18 +41,22 @@ public final class DeviceMemoryCheck {
     TensorOptions bf16 = new TensorOptions(torch.ScalarType.BFloat16).device(new DeviceOptional(
         new org.bytedeco.pytorch.Device("cuda:0")));
     boolean ok = true;
+    LayerContext context = LayerContext.of(new KernelsConfig(KernelChoice.ON, KernelChoice.ON, KernelChoice.ON,
+        KernelChoice.ON, KernelChoice.AUTO, KernelChoice.AUTO, ScanSegments.AUTO));
+    BackwardTape tape = context.tape();
     Tensor logits = torch.randn(new long[] {8192, 50304}, bf16);
     Tensor ids = torch.randint(50304, new long[] {8192}, new TensorOptions(torch.ScalarType.Long)
         .device(new DeviceOptional(logits.device())));
-    ok &= flat("cross-entropy", () -> {
+    CrossEntropy crossEntropy = new CrossEntropy(context);
+    ok &= flat("cross-entropy", tape, () -> {
       Tensor x = logits.detach().set_requires_grad(true);
-      Tensor loss = CrossEntropy.mean(x, ids);
+      Tensor loss = crossEntropy.mean(x, ids);
       loss.backward();
       return x.grad();
     });
     Tensor queries = torch.randn(new long[] {4, 2048, 16, 128}, bf16);
-    Rotary rotary = new Rotary(10000.0);
-    ok &= flat("rotary", () -> {
+    Rotary rotary = new Rotary(10000.0, context);
+    ok &= flat("rotary", tape, () -> {
       Tensor x = queries.detach().set_requires_grad(true);
       rotary.apply(x.transpose(1, 2)).mul(new Scalar(2.0)).sum().backward();
       return x.grad();
@@ -57,17 +66,16 @@ public final class DeviceMemoryCheck {
         torch.rand(new long[] {2, 512, 1024}, floats).mul(new Scalar(0.1)),
         torch.rand(new long[] {1024, 16}, floats).add(new Scalar(0.5)).neg(),
         torch.randn(new long[] {2, 512, 64, 16}, floats), torch.randn(new long[] {2, 512, 64, 16}, floats)};
-    SelectiveScan scan = new SelectiveScan(SelectiveScan.DEFAULT_CHUNK);
-    ok &= flat("selective scan", () -> {
+    SelectiveScan scan = SelectiveScan.of(SelectiveScan.DEFAULT_CHUNK, context);
+    ok &= flat("selective scan", tape, () -> {
       Tensor u = scanInputs[0].detach().set_requires_grad(true);
       scan.scan(u, scanInputs[1], scanInputs[2], scanInputs[3], scanInputs[4]).sum().backward();
       return u.grad();
     });
-    Normalization norm = Normalization.of(new NormalizationConfig(NormType.LAYER_NORM, 1e-5), 2048);
+    Normalization norm = Normalization.of(new NormalizationConfig(NormType.LAYER_NORM, 1e-5), 2048, context);
     norm.to(logits.device(), false);
     Tensor hidden = torch.randn(new long[] {4, 2048, 2048}, floats);
-    System.setProperty("fastllm.fusedNorm", "true");
-    ok &= flat("layer norm", () -> {
+    ok &= flat("layer norm", tape, () -> {
       Tensor x = hidden.detach().set_requires_grad(true);
       autocast(true);
       Tensor y = norm.forward(x);
@@ -75,13 +83,12 @@ public final class DeviceMemoryCheck {
       y.mul(new Scalar(2.0)).sum().backward();
       return x.grad();
     });
-    System.clearProperty("fastllm.fusedNorm");
     Linear layer = Linear.kaiming("layer", 8192, 2048, true);
     layer.to(logits.device(), false);
     AdamW adam = AdamW.builder(AdamWDefaults.CONFIG).bf16Copies(org.fastllm.dsl.config.KernelChoice.ON)
         .build(java.util.List.of(new NamedParameter("layer.weight", layer.weight(), true, 1.0),
             new NamedParameter("layer.bias", layer.bias(), false, 1.0)), java.util.List.of(layer));
-    ok &= flat("adamw bf16 copy", () -> {
+    ok &= flat("adamw bf16 copy", tape, () -> {
       Tensor x = hidden.detach().set_requires_grad(true);
       autocast(true);
       Tensor y = layer.forward(x, Adapters.NONE);
@@ -96,7 +103,7 @@ public final class DeviceMemoryCheck {
     System.exit(ok ? 0 : 1);
   }
 
-  private static boolean flat(String name, java.util.function.Supplier<Tensor> step) {
+  private static boolean flat(String name, BackwardTape tape, java.util.function.Supplier<Tensor> step) {
     long[] held = new long[20];
     long stepBytes = 0;
     for (int i = 0; i < held.length; i++) {
@@ -111,7 +118,7 @@ public final class DeviceMemoryCheck {
     boolean ok = growth < stepBytes;
     System.out.printf(Locale.ROOT, "%-14s in use after steps 1, 3, 20: %.2f %.2f %.2f GiB, pending %d  %s%n", name,
         held[0] / 1073741824.0, held[2] / 1073741824.0, held[held.length - 1] / 1073741824.0,
-        ExternalBackward.pending(), ok ? "flat" : "GROWS");
+        tape.pending(), ok ? "flat" : "GROWS");
     return ok;
   }
 

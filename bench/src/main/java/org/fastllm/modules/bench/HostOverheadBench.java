@@ -8,8 +8,10 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.LrSchedule;
 import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.config.OptimizerConfig;
 import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.modules.stack.LanguageModel;
@@ -35,10 +37,10 @@ public final class HostOverheadBench {
     torch.set_num_threads(1);
     torch.manual_seed(1);
     int hidden = 48;
-    TransformerBlockConfig block = new TransformerBlockConfig(null, null, null, 4 * hidden, null, null, null, null,
-        null, true, null, 12, null, null, null, null, true, null, null);
-    ModelConfig config = new ModelConfig(hidden, 512, false, null, Map.of("gpt", block), List.of("gpt"), 12, 16, false)
-        .withDefaults();
+    TransformerBlockConfig block = new TransformerBlockConfig(new CommonBlockKeys(null, null, null, 4 * hidden, null,
+        null, null, null, null, true), null, 12, null, null, null, null, true, null, null);
+    ResolvedModel config = new ModelConfig(hidden, 512, false, null, Map.of("gpt", block), List.of("gpt"), 12, 16,
+        false).withDefaults();
     LanguageModel model = StackBuilder.installed().build(config);
     AdamW optimizer = AdamW.builder(new OptimizerConfig(1e-3, 1e-3, 0, LrSchedule.CONSTANT, 0.1, 0.9, 0.95, 1e-8, 1.0))
         .build(model.uniqueParameters());

@@ -9,11 +9,19 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
-import org.fastllm.modules.attention.Rotary;
-import org.fastllm.modules.cuda.RuntimeKernels;
-import org.fastllm.modules.loss.CrossEntropy;
+import org.bytedeco.pytorch.cuda.CUDAStream;
+import org.bytedeco.pytorch.global.torch_cuda;
+import org.fastllm.dsl.config.KernelChoice;
+import org.fastllm.dsl.config.KernelsConfig;
 import org.fastllm.dsl.config.NormType;
 import org.fastllm.dsl.config.NormalizationConfig;
+import org.fastllm.dsl.config.ScanSegments;
+import org.fastllm.modules.attention.Rotary;
+import org.fastllm.modules.cuda.RuntimeKernels;
+import org.fastllm.modules.kernel.KernelKey;
+import org.fastllm.modules.kernel.KernelReport;
+import org.fastllm.modules.layer.LayerContext;
+import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.norm.Normalization;
 import org.fastllm.modules.ssm.SelectiveScan;
 
@@ -22,10 +30,12 @@ import org.fastllm.modules.ssm.SelectiveScan;
  * they replace, in float64 on the same device. The selective scan: values and the gradients of all five inputs,
  * over shapes like Mamba 1's (one group) and Mamba 2's (a group per head), lengths that end inside a chunk, and
  * bf16 inputs as autocast gives them; backwards in several segments as the kernels choose them, and in as many as
- * {@code fastllm.scanSegments} asks for (a last segment shorter than the others, one chunk a segment). Rotary: values and input gradients for contiguous and transposed inputs in
- * float32 and bf16. Cross-entropy: loss and logits gradient in float32 and bf16 at two vocabulary sizes. Layer and
+ * {@code training.kernels.scan_segments} asks for (a last segment shorter than the others, one chunk a segment).
+ * Rotary: values and input gradients for contiguous and transposed inputs in float32 and bf16, and on a side stream
+ * made PyTorch's current one (the launches must follow it). Cross-entropy: loss and logits gradient in float32 and bf16 at two vocabulary sizes. Layer and
  * RMS norm under bf16 autocast: the bf16 output and the float32 gradients of input, weight and bias at three sizes.
- * The optimizer's bf16-copy update against tensor operations, and a linear layer reading its copy.
+ * The optimizer's bf16-copy update against tensor operations, and a linear layer reading its copy. Each kernel runs
+ * with its {@code training.kernels} choice auto; a case whose kernel did not run says why and fails.
  * Prints one line per case, exits 1 if any relative error passes its bound (1e-4 float32 scan and norm gradients,
  * 1e-5 float32 rotary and cross-entropy, 2e-2 bf16), then times the scan (with the backward's segments as chosen
  * and in one), the loss and the norm alone.
@@ -35,7 +45,7 @@ import org.fastllm.modules.ssm.SelectiveScan;
 public final class KernelCheck {
   private KernelCheck() {}
 
-  /** A scan shape; {@code segments} is the value of {@code fastllm.scanSegments}, 0 for the kernels' own choice. */
+  /** A scan shape; {@code segments} is {@code scan_segments}, 0 for the kernels' own choice (auto). */
   record Case(String name, long batch, long time, long channels, long groups, long state, torch.ScalarType type,
       int segments) {
     Case(String name, long batch, long time, long channels, long groups, long state, torch.ScalarType type) {
@@ -58,6 +68,8 @@ public final class KernelCheck {
         new Case("chunk a seg", 2, 100, 32, 4, 8, torch.ScalarType.Float, 4));
     boolean ok = true;
     torch.manual_seed(5);
+    System.out.println("kernels launch on " + RuntimeKernels.launchStream());
+    ok &= RuntimeKernels.launchStream().equals("PyTorch's current stream");
     for (Case c : cases) {
       try (PointerScope scope = new PointerScope()) {
         ok &= check(c, device);
@@ -69,6 +81,9 @@ public final class KernelCheck {
           ok &= rotary(device, type, transposed);
         }
       }
+    }
+    try (PointerScope scope = new PointerScope()) {
+      ok &= rotaryOnASideStream(device);
     }
     for (torch.ScalarType type : new torch.ScalarType[] {torch.ScalarType.Float, torch.ScalarType.BFloat16}) {
       for (long vocab : new long[] {1000, 50304}) {
@@ -119,7 +134,7 @@ public final class KernelCheck {
         torch.randn(new long[] {c.batch(), c.time(), c.groups(), c.state()}, f64)};
     Tensor weights = torch.randn(new long[] {c.batch(), c.time(), c.channels()}, f64);
     Tensor[] exact = leaves(base, torch.ScalarType.Double);
-    Tensor expected = new SelectiveScan(8, false).scan(exact[0], exact[1], exact[2], exact[3], exact[4]);
+    Tensor expected = SelectiveScan.tensorOperations(8).scan(exact[0], exact[1], exact[2], exact[3], exact[4]);
     expected.mul(weights).sum().backward();
     // the kernel's inputs rounded as autocast would give them; the reference sees the same rounded values
     Tensor[] rounded = leaves(base, c.type());
@@ -127,19 +142,12 @@ public final class KernelCheck {
     for (int i = 0; i < 5; i++) {
       roundedExact[i] = rounded[i].detach().to(torch.ScalarType.Double).set_requires_grad(true);
     }
-    Tensor reference = new SelectiveScan(8, false).scan(roundedExact[0], roundedExact[1], roundedExact[2],
+    Tensor reference = SelectiveScan.tensorOperations(8).scan(roundedExact[0], roundedExact[1], roundedExact[2],
         roundedExact[3], roundedExact[4]);
     reference.mul(weights).sum().backward();
-    if (c.segments() > 0) {
-      System.setProperty("fastllm.scanSegments", String.valueOf(c.segments()));
-    }
-    Tensor actual;
-    try {
-      actual = new SelectiveScan(8, true).scan(rounded[0], rounded[1], rounded[2], rounded[3], rounded[4]);
-      actual.mul(weights.to(actual.scalar_type())).sum().backward();
-    } finally {
-      System.clearProperty("fastllm.scanSegments");
-    }
+    LayerContext kernels = kernels(c.segments());
+    Tensor actual = SelectiveScan.of(8, kernels).scan(rounded[0], rounded[1], rounded[2], rounded[3], rounded[4]);
+    actual.mul(weights.to(actual.scalar_type())).sum().backward();
     double bound = c.type() == torch.ScalarType.Float ? 1e-4 : 2e-2;
     StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-12s b=%d t=%d D=%d G=%d N=%d %s%s:",
         c.name(), c.batch(), c.time(), c.channels(), c.groups(), c.state(), c.type(),
@@ -152,15 +160,16 @@ public final class KernelCheck {
       worst = Math.max(worst, e);
       line.append(String.format(Locale.ROOT, " d%s %.1e", names[i], e));
     }
-    line.append(worst < bound ? "  ok" : "  OVER " + bound);
+    String ran = ran(kernels, KernelKey.SCAN);
+    line.append(ran != null ? "  " + ran : worst < bound ? "  ok" : "  OVER " + bound);
     System.out.println(line);
-    return worst < bound;
+    return ran == null && worst < bound;
   }
 
   /**
    * Median milliseconds of the scan alone, kernels against tensor operations, at the Mamba 2 mixer's shape in
    * bench/gpu/layers.sh (H 1024: 2048 channels, 128 heads of 16 states, batch 4, 2048 steps), float32 inputs; then
-   * the kernels' forward+backward with the backward in one segment ({@code fastllm.scanSegments=1}), and both again
+   * the kernels' forward+backward with the backward in one segment ({@code scan_segments: 1}), and both again
    * at batch 1, where the kernels' choice splits the backward.
    */
   private static void timing(Device device) {
@@ -188,30 +197,25 @@ public final class KernelCheck {
       boolean fused = !what.equals("tensor operations");
       boolean oneSegment = what.equals("kernels, 1 segment");
       for (boolean backward : oneSegment ? new boolean[] {true} : new boolean[] {false, true}) {
-        if (oneSegment) {
-          System.setProperty("fastllm.scanSegments", "1");
-        }
+        SelectiveScan scan = fused ? SelectiveScan.of(8, kernels(oneSegment ? 1 : 0))
+            : SelectiveScan.tensorOperations(8);
         double[] runs = new double[10];
-        try {
-          for (int i = -3; i < runs.length; i++) {
-            try (PointerScope step = new PointerScope()) {
-              Tensor[] leaves = leaves(in, torch.ScalarType.Float);
-              leaves[0].sum().item_double();
-              long start = System.nanoTime();
-              Tensor y = new SelectiveScan(8, fused).scan(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4]);
-              if (backward) {
-                y.sum().backward();
-                leaves[1].grad().select(0, 0).select(0, 0).select(0, 0).item_double();
-              } else {
-                y.select(0, 0).select(0, 0).select(0, 0).item_double();
-              }
-              if (i >= 0) {
-                runs[i] = (System.nanoTime() - start) / 1e6;
-              }
+        for (int i = -3; i < runs.length; i++) {
+          try (PointerScope step = new PointerScope()) {
+            Tensor[] leaves = leaves(in, torch.ScalarType.Float);
+            leaves[0].sum().item_double();
+            long start = System.nanoTime();
+            Tensor y = scan.scan(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4]);
+            if (backward) {
+              y.sum().backward();
+              leaves[1].grad().select(0, 0).select(0, 0).select(0, 0).item_double();
+            } else {
+              y.select(0, 0).select(0, 0).select(0, 0).item_double();
+            }
+            if (i >= 0) {
+              runs[i] = (System.nanoTime() - start) / 1e6;
             }
           }
-        } finally {
-          System.clearProperty("fastllm.scanSegments");
         }
         java.util.Arrays.sort(runs);
         System.out.printf(Locale.ROOT, "scan timing b=%d t=%d D=%d G=%d N=16: %-18s %-16s %8.3f ms%n", batch, time,
@@ -229,19 +233,48 @@ public final class KernelCheck {
     Tensor weights = torch.randn(new long[] {2, 6, 300, 64}, f64);
     Tensor x = base.to(type).detach().set_requires_grad(true);
     Tensor exact = x.detach().to(torch.ScalarType.Double).set_requires_grad(true);
-    Rotary rotary = new Rotary(10000.0);
-    System.setProperty("fastllm.fusedRotary", "false");
-    Tensor expected = rotary.apply(exact);
-    System.clearProperty("fastllm.fusedRotary");
+    LayerContext kernels = kernels(0);
+    Tensor expected = new Rotary(10000.0, LayerContext.tensorOperations()).apply(exact);
     expected.mul(weights).sum().backward();
-    Tensor actual = rotary.apply(x);
+    Tensor actual = new Rotary(10000.0, kernels).apply(x);
     actual.mul(weights.to(type)).sum().backward();
     double bound = type == torch.ScalarType.Float ? 1e-5 : 2e-2;
     double ey = error(actual, expected);
     double ex = error(x.grad(), exact.grad());
-    boolean ok = Math.max(ey, ex) < bound && actual.scalar_type().intern() == type;
+    String ran = ran(kernels, KernelKey.ROTARY);
+    boolean ok = ran == null && Math.max(ey, ex) < bound && actual.scalar_type().intern() == type;
     System.out.printf(Locale.ROOT, "rotary       b=2 h=6 t=300 size=64 %s%s: y %.1e dx %.1e  %s%n", type,
-        transposed ? " transposed" : "", ey, ex, ok ? "ok" : "OVER " + bound);
+        transposed ? " transposed" : "", ey, ex, ok ? "ok" : ran != null ? ran : "OVER " + bound);
+    return ok;
+  }
+
+  /**
+   * The rotary kernel with a side stream from PyTorch's pool made the current one: its input is made on that
+   * stream just before the launch, so a launch on another stream (the legacy default one, which a pool stream does
+   * not wait for) could read it unfinished. Against the tensor operations on the same stream, then on the default.
+   */
+  private static boolean rotaryOnASideStream(Device device) {
+    TensorOptions f32 = new TensorOptions(torch.ScalarType.Float).device(new DeviceOptional(device));
+    LayerContext kernels = kernels(0);
+    Rotary rotary = new Rotary(10000.0, kernels);
+    Tensor actual;
+    Tensor expected;
+    try (CUDAStream side = torch_cuda.getStreamFromPool()) {
+      torch_cuda.setCurrentCUDAStream(side);
+      try {
+        Tensor x = torch.randn(new long[] {8, 16, 2048, 128}, f32).mul(new Scalar(3.0));
+        actual = rotary.apply(x);
+        expected = new Rotary(10000.0, LayerContext.tensorOperations()).apply(x);
+        side.synchronize();
+      } finally {
+        torch_cuda.setCurrentCUDAStream(torch_cuda.getDefaultCUDAStream());
+      }
+    }
+    double ey = error(actual, expected);
+    String ran = ran(kernels, KernelKey.ROTARY);
+    boolean ok = ran == null && ey < 1e-5;
+    System.out.printf(Locale.ROOT, "rotary       on a side stream b=8 h=16 t=2048 size=128: y %.1e  %s%n", ey,
+        ok ? "ok" : ran != null ? ran : "OVER 1e-5");
     return ok;
   }
 
@@ -260,15 +293,16 @@ public final class KernelCheck {
     Tensor exact = x.detach().to(torch.ScalarType.Double).set_requires_grad(true);
     Tensor expected = torch.cross_entropy_loss(exact, ids);
     expected.mul(new Scalar(1.7)).backward();
-    boolean kernels = CrossEntropy.usesKernels(x);
-    Tensor actual = CrossEntropy.mean(x, ids);
+    LayerContext kernels = kernels(0);
+    Tensor actual = new CrossEntropy(kernels).mean(x, ids);
     actual.mul(new Scalar(1.7)).backward();
     double bound = type == torch.ScalarType.Float ? 1e-5 : 2e-2;
     double el = Math.abs(actual.item_double() - expected.item_double()) / Math.abs(expected.item_double());
     double ex = error(x.grad(), exact.grad());
-    boolean ok = kernels && Math.max(el, ex) < bound && x.grad().scalar_type().intern() == type;
+    String ran = ran(kernels, KernelKey.LOSS);
+    boolean ok = ran == null && Math.max(el, ex) < bound && x.grad().scalar_type().intern() == type;
     System.out.printf(Locale.ROOT, "cross-entropy rows=%d vocab=%d %s: loss %.1e dx %.1e  %s%n", rows, vocab, type,
-        el, ex, ok ? "ok" : kernels ? "OVER " + bound : "NOT FUSED");
+        el, ex, ok ? "ok" : ran != null ? ran : "OVER " + bound);
     return ok;
   }
 
@@ -283,8 +317,9 @@ public final class KernelCheck {
    */
   private static boolean norm(Device device, boolean rms, long size) {
     TensorOptions f64 = new TensorOptions(torch.ScalarType.Double).device(new DeviceOptional(device));
+    LayerContext kernels = kernels(0);
     Normalization norm = Normalization.of(new NormalizationConfig(rms ? NormType.RMS_NORM : NormType.LAYER_NORM,
-        1e-5), size);
+        1e-5), size, kernels);
     norm.to(device, false);
     List<Tensor> params = List.of(norm.parameters().get());   // weight, then bias for layer_norm
     try (org.bytedeco.pytorch.NoGradGuard noGrad = new org.bytedeco.pytorch.NoGradGuard()) {
@@ -305,11 +340,9 @@ public final class KernelCheck {
         : torch.layer_norm(exact, shape, new org.bytedeco.pytorch.TensorOptional(exactParams[0]),
             new org.bytedeco.pytorch.TensorOptional(exactParams[1]), 1e-5, false);
     expected.mul(upstream.to(torch.ScalarType.Double)).sum().backward();
-    System.setProperty("fastllm.fusedNorm", "true");
     autocast(true);
     Tensor actual = norm.forward(x);
     autocast(false);
-    System.clearProperty("fastllm.fusedNorm");
     actual.mul(upstream).sum().backward();
     double ey = error(actual, expected);
     double ex = error(x.grad(), exact.grad());
@@ -317,10 +350,11 @@ public final class KernelCheck {
     for (int i = 0; i < params.size(); i++) {
       ep = Math.max(ep, error(params.get(i).grad(), exactParams[i].grad()));
     }
-    boolean fused = actual.scalar_type().intern() == torch.ScalarType.BFloat16;
-    boolean ok = fused && ey < 2e-2 && Math.max(ex, ep) < 1e-4;
+    String ran = ran(kernels, KernelKey.NORM);
+    boolean ok = ran == null && actual.scalar_type().intern() == torch.ScalarType.BFloat16 && ey < 2e-2
+        && Math.max(ex, ep) < 1e-4;
     System.out.printf(Locale.ROOT, "%-12s rows=300 size=%d: y %.1e dx %.1e dweight/dbias %.1e  %s%n",
-        rms ? "rms_norm" : "layer_norm", size, ey, ex, ep, ok ? "ok" : fused ? "OVER" : "NOT FUSED");
+        rms ? "rms_norm" : "layer_norm", size, ey, ex, ep, ok ? "ok" : ran != null ? ran : "OVER");
     return ok;
   }
 
@@ -330,21 +364,20 @@ public final class KernelCheck {
    * float32 norm with autocast's two casts.
    */
   private static void normTiming(Device device) {
-    Normalization norm = Normalization.of(new NormalizationConfig(NormType.LAYER_NORM, 1e-5), 2048);
-    norm.to(device, false);
     Tensor base = torch.randn(new long[] {4, 2048, 2048}, new TensorOptions(torch.ScalarType.Float)
         .device(new DeviceOptional(device)));
     Tensor upstream = torch.randn(new long[] {4, 2048, 2048}, new TensorOptions(torch.ScalarType.BFloat16)
         .device(new DeviceOptional(device)));
     for (boolean fused : new boolean[] {true, false}) {
+      Normalization norm = Normalization.of(new NormalizationConfig(NormType.LAYER_NORM, 1e-5), 2048,
+          fused ? kernels(0) : LayerContext.tensorOperations());
+      norm.to(device, false);
       double millis = medianMillis(base, x -> {
-        System.setProperty("fastllm.fusedNorm", String.valueOf(fused));
         autocast(true);
         Tensor y = norm.forward(x);
         Tensor first = y.to(torch.ScalarType.BFloat16);
         Tensor second = y.to(torch.ScalarType.BFloat16);
         autocast(false);
-        System.clearProperty("fastllm.fusedNorm");
         return first.mul(upstream).sum().add(second.mul(upstream).sum());
       });
       System.out.printf(Locale.ROOT, "layer_norm timing rows=8192 size=2048, read twice: %-17s forward+backward %8.3f ms%n",
@@ -358,10 +391,11 @@ public final class KernelCheck {
     Tensor base = torch.randn(new long[] {8192, 50304}, bf16);
     Tensor ids = torch.randint(50304, new long[] {8192}, new TensorOptions(torch.ScalarType.Long)
         .device(new DeviceOptional(device)));
+    CrossEntropy kernels = new CrossEntropy(kernels(0));
     for (boolean fused : new boolean[] {true, false}) {
       // libtorch's way is what autocast does: a float32 copy, then log-softmax and its backward in float32
       double millis = medianMillis(base,
-          x -> fused ? CrossEntropy.mean(x, ids) : torch.cross_entropy_loss(x.to(torch.ScalarType.Float), ids));
+          x -> fused ? kernels.mean(x, ids) : torch.cross_entropy_loss(x.to(torch.ScalarType.Float), ids));
       System.out.printf(Locale.ROOT, "cross-entropy timing rows=8192 vocab=50304 bf16: %-17s forward+backward %8.3f ms%n",
           fused ? "kernels" : "tensor operations", millis);
     }
@@ -387,6 +421,22 @@ public final class KernelCheck {
     }
     java.util.Arrays.sort(runs);
     return runs[runs.length / 2];
+  }
+
+  /**
+   * A model's context with every layer kernel on auto (the norm's default is off), the scan's backward in
+   * {@code segments} segments (0: auto).
+   */
+  private static LayerContext kernels(int segments) {
+    return LayerContext.of(new KernelsConfig(KernelChoice.AUTO, KernelChoice.AUTO, KernelChoice.AUTO,
+        KernelChoice.AUTO, KernelChoice.AUTO, KernelChoice.AUTO,
+        segments > 0 ? new ScanSegments(segments) : ScanSegments.AUTO));
+  }
+
+  /** Null when {@code key}'s kernel ran (and only it) in {@code context}, otherwise what ran instead. */
+  private static String ran(LayerContext context, KernelKey key) {
+    String ran = context.report().snapshot().get(key.key());
+    return KernelReport.KERNEL.equals(ran) ? null : "NOT FUSED: " + ran;
   }
 
   private static Tensor[] leaves(Tensor[] base, torch.ScalarType type) {

@@ -13,12 +13,14 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.Activation;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.dsl.config.SsmVariant;
 import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.modules.attention.Attention;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.SequenceLayer;
 import org.fastllm.modules.mlp.Mlp;
 import org.fastllm.modules.ssm.DiscreteMamba2Mixer;
@@ -109,19 +111,25 @@ public final class LayerBench {
     }
   }
 
+  /** The scan of a mamba kind: tensor operations for {@code -tensor-scan}, else the kernels at their defaults. */
+  private static SelectiveScan scan(String kind, int chunk) {
+    return kind.endsWith("-tensor-scan") ? SelectiveScan.tensorOperations(chunk)
+        : SelectiveScan.of(chunk, LayerContext.defaults());
+  }
+
   /** The benchmarked layer of a kind at a width; the scan chunk applies to mamba1 and mamba2. */
   static SequenceLayer layer(String kind, int hidden, int scanChunk) {
     ModelDefaults defaults = new ModelDefaults(hidden, NormalizationConfig.DEFAULT);
     return switch (kind) {
-      case "attention" -> Attention.of(new TransformerBlockConfig(null, null, null, null, null, null, null, null,
-          null, null, null, 8, 2, null, null, null, true, null, null).withDefaults(defaults));
+      case "attention" -> Attention.of(new TransformerBlockConfig(CommonBlockKeys.NONE, null, 8, 2, null, null, null,
+          true, null, null).withDefaults(defaults), LayerContext.defaults());
       case "mamba1", "mamba1-tensor-scan" -> Mamba1Mixer.of(SsmBlockConfig.of(SsmVariant.MAMBA1)
-          .withDefaults(defaults), new SelectiveScan(scanChunk, !kind.endsWith("-tensor-scan")));
-      case "mamba2", "mamba2-tensor-scan" -> Mamba2Mixer.of(new SsmBlockConfig(null, null, null, null, null, null,
-          null, null, null, null, SsmVariant.MAMBA2, 16, null, null, null, null, hidden / 2, null, null, null, null)
-          .withDefaults(defaults), new SelectiveScan(scanChunk, !kind.endsWith("-tensor-scan")));
-      case "discrete_mamba2" -> DiscreteMamba2Mixer.of(new SsmBlockConfig(null, null, null, null, null, null, null,
-          null, null, null, SsmVariant.DISCRETE_MAMBA2, 16, null, null, null, null, null, null, 4, 8, 64)
+          .withDefaults(defaults), scan(kind, scanChunk));
+      case "mamba2", "mamba2-tensor-scan" -> Mamba2Mixer.of(new SsmBlockConfig(CommonBlockKeys.NONE,
+          SsmVariant.MAMBA2, 16, null, null, null, null, hidden / 2, null, null, null, null)
+          .withDefaults(defaults), scan(kind, scanChunk));
+      case "discrete_mamba2" -> DiscreteMamba2Mixer.of(new SsmBlockConfig(CommonBlockKeys.NONE,
+          SsmVariant.DISCRETE_MAMBA2, 16, null, null, null, null, null, null, 4, 8, 64)
           .withDefaults(defaults));
       case "mlp" -> new Mlp(hidden, 4L * hidden, false, Activation.GELU, true);
       default -> throw new IllegalArgumentException("--kinds: '" + kind

@@ -13,8 +13,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.dsl.config.SsmVariant;
 import org.fastllm.dsl.config.TransformerBlockConfig;
@@ -78,14 +80,13 @@ public final class NativeMemoryBench {
   }
 
   /** The blocks alice (attention, window 16), mia (mamba2) and sam (shared, per-use LoRA), in {@code pattern}. */
-  public static ModelConfig config(List<String> pattern) {
+  public static ResolvedModel config(List<String> pattern) {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
-    blocks.put("alice", new TransformerBlockConfig(null, null, null, null, null, null, null, null, null, null, null,
-        4, 2, null, true, 16, true, null, null));
-    blocks.put("mia", new SsmBlockConfig(null, null, null, null, null, null, null, null, null, null,
-        SsmVariant.MAMBA2, 8, null, null, null, null, 16, null, null, null, null));
-    blocks.put("sam", new TransformerBlockConfig(true, null, null, null, null, null, null, null,
-        new LoraConfig(2, null, null, List.of("query", "dense"), null, true), null, null, 4, 1, null, null, null,
+    blocks.put("alice", new TransformerBlockConfig(CommonBlockKeys.NONE, null, 4, 2, null, true, 16, true, null, null));
+    blocks.put("mia", new SsmBlockConfig(CommonBlockKeys.NONE, SsmVariant.MAMBA2, 8, null, null, null, null, 16, null,
+        null, null, null));
+    blocks.put("sam", new TransformerBlockConfig(new CommonBlockKeys(true, null, null, null, null, null, null, null,
+        new LoraConfig(2, null, null, List.of("query", "dense"), null, true), null), null, 4, 1, null, null, null,
         true, null, null));
     return new ModelConfig(32, 64, false, null, blocks, pattern, pattern.size(), 64, false)
         .withDefaults();

@@ -18,6 +18,10 @@ import org.fastllm.dsl.kind.BlockKindRegistry;
  * {@link BlockKindRegistry}, absent values left out when writing.
  *
  * <pre>{@code ObjectMapper yaml = ConfigMapper.yaml(BlockKindRegistry.installed());}</pre>
+ *
+ * <p>A block's common keys are one unwrapped component ({@code BlockConfig.common()}), and Jackson does not report
+ * unknown keys of an object with an unwrapped part. <b>Read configs through {@link ConfigBinder}</b>, whose
+ * {@code ShapeChecker} rejects every unknown key, with its path, before Jackson binds the tree.
  */
 public final class ConfigMapper {
   private ConfigMapper() {}

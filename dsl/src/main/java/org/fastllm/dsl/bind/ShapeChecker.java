@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.AutoOrCount;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.RecordKeys;
 import org.fastllm.dsl.config.YamlEnum;
 import org.fastllm.dsl.kind.BlockKind;
 import org.fastllm.dsl.kind.BlockKindRegistry;
@@ -207,9 +208,10 @@ final class ShapeChecker {
     return "the number " + node.asText();
   }
 
+  /** The record's keys, a block's common keys among them, flat as YAML writes them. */
   static Map<String, RecordComponent> componentsByKey(Class<?> type) {
     Map<String, RecordComponent> byKey = new LinkedHashMap<>();
-    for (RecordComponent c : type.getRecordComponents()) {
+    for (RecordComponent c : RecordKeys.of(type)) {
       byKey.put(ConfigMapper.keyOf(c.getName()), c);
     }
     return byKey;

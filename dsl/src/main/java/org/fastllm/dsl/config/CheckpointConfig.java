@@ -1,7 +1,7 @@
 package org.fastllm.dsl.config;
 
 import jakarta.validation.constraints.Min;
-import org.fastllm.dsl.reference.Doc;
+import org.fastllm.dsl.Doc;
 
 /**
  * The {@code checkpoint} section: how often to save and how many saves to keep.

@@ -2,7 +2,7 @@ package org.fastllm.dsl.config;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
-import org.fastllm.dsl.reference.Doc;
+import org.fastllm.dsl.Doc;
 
 /**
  * A whole config file: the {@code model}, and the run sections {@code train} reads ({@code data},
@@ -28,17 +28,19 @@ public record ConfigDocument(
 
   /**
    * Every absent key given its default; a run section that is absent stays absent, so {@code describe --resolved}
-   * of a model file shows only the model. See {@link #withRunDefaults()}.
+   * of a model file shows only the model. See {@link #withRunDefaults()}. The model is resolved by
+   * {@link ModelConfig#withDefaults()}; {@code model().withDefaults()} gives it as the {@link ResolvedModel} the
+   * stack builder takes.
    */
   public ConfigDocument withDefaults() {
-    return new ConfigDocument(model == null ? null : model.withDefaults(),
+    return new ConfigDocument(model == null ? null : model.withDefaults().config(),
         data == null ? null : data.withDefaults(), optimizer == null ? null : optimizer.withDefaults(),
         training == null ? null : training.withDefaults(), checkpoint == null ? null : checkpoint.withDefaults());
   }
 
   /** {@link #withDefaults()} with every run section present: what {@code train} runs and what checkpoints store. */
   public ConfigDocument withRunDefaults() {
-    return new ConfigDocument(model == null ? null : model.withDefaults(),
+    return new ConfigDocument(model == null ? null : model.withDefaults().config(),
         (data == null ? new DataConfig(null, null, null, null) : data).withDefaults(),
         (optimizer == null ? new OptimizerConfig(null, null, null, null, null, null, null, null, null) : optimizer)
             .withDefaults(),

@@ -2,7 +2,7 @@ package org.fastllm.dsl.config;
 
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
-import org.fastllm.dsl.reference.Doc;
+import org.fastllm.dsl.Doc;
 
 /**
  * The {@code data} section: what to train on.

@@ -1,7 +1,7 @@
 package org.fastllm.dsl.config;
 
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.rules.ValidKernels;
-import org.fastllm.dsl.reference.Doc;
 
 /**
  * The {@code training.kernels} section: which hand-written CUDA kernels a run uses instead of tensor operations.

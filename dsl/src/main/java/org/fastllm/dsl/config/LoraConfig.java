@@ -6,7 +6,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 import java.util.List;
-import org.fastllm.dsl.reference.Doc;
+import org.fastllm.dsl.Doc;
 
 /**
  * Low-rank adapters on some linear layers of a block: {@code {rank: 8, alpha: 16, targets: [query, key_value]}}.

@@ -7,8 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.rules.ValidModel;
-import org.fastllm.dsl.reference.Doc;
 
 /**
  * The model: named blocks, the pattern that stacks them, and the parts around the stack.
@@ -64,8 +64,11 @@ public record ModelConfig(
     blockPattern = blockPattern == null ? null : Collections.unmodifiableList(new java.util.ArrayList<>(blockPattern));
   }
 
-  /** A copy with every absent key given its default, the blocks resolved against the model's width and norm. */
-  public ModelConfig withDefaults() {
+  /**
+   * A copy with every absent key given its default, the blocks resolved against the model's width and norm: the one
+   * way to make the {@link ResolvedModel} the stack builder takes. Idempotent.
+   */
+  public ResolvedModel withDefaults() {
     int hidden = hiddenSize != null ? hiddenSize : hiddenFromBlocks();
     NormalizationConfig norm = normalization == null
         ? NormalizationConfig.DEFAULT
@@ -78,7 +81,7 @@ public record ModelConfig(
         resolved.put(e.getKey(), e.getValue() == null ? null : e.getValue().withDefaults(defaults));
       }
     }
-    return new ModelConfig(
+    return new ResolvedModel(new ModelConfig(
         hidden,
         vocabSize != null ? vocabSize : DEFAULT_VOCAB_SIZE,
         tiedEmbeddingWeight != null && tiedEmbeddingWeight,
@@ -87,7 +90,7 @@ public record ModelConfig(
         blockPattern,
         numLayers,
         maxSequenceLength != null ? maxSequenceLength : DEFAULT_MAX_SEQUENCE_LENGTH,
-        positionEmbeddings != null && positionEmbeddings);
+        positionEmbeddings != null && positionEmbeddings));
   }
 
   /** The first hidden size a block gives, or the default; disagreements are reported by validation. */

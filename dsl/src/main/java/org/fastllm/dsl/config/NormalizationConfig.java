@@ -1,7 +1,7 @@
 package org.fastllm.dsl.config;
 
 import jakarta.validation.constraints.Positive;
-import org.fastllm.dsl.reference.Doc;
+import org.fastllm.dsl.Doc;
 
 /**
  * A normalization layer: {@code {type: layer_norm | rms_norm, epsilon: 1e-5}}.

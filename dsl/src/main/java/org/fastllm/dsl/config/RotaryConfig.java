@@ -1,7 +1,7 @@
 package org.fastllm.dsl.config;
 
 import jakarta.validation.constraints.Positive;
-import org.fastllm.dsl.reference.Doc;
+import org.fastllm.dsl.Doc;
 
 /** Rotary position embedding of queries and keys: {@code {type: none | default, theta: 10000}}. */
 public record RotaryConfig(

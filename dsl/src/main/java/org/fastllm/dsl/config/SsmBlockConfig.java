@@ -1,15 +1,12 @@
 package org.fastllm.dsl.config;
 
 import jakarta.validation.Valid;
-import jakarta.validation.constraints.DecimalMax;
-import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.util.List;
 import org.fastllm.dsl.Block;
-import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.rules.ValidSsm;
-import org.fastllm.dsl.reference.Doc;
 
 /**
  * A state-space block: a Mamba 1, Mamba 2 or discrete Mamba 2 mixer, then the MLP.
@@ -30,18 +27,8 @@ import org.fastllm.dsl.reference.Doc;
     "discrete_mamba2: d_inner is a multiple of n_v_heads, and n_v_heads of n_qk_heads"})
 @Block(kind = "ssm", description = "a Mamba 1, Mamba 2 or discrete Mamba 2 mixer and an MLP")
 @ValidSsm
-@ValidCommonBlockKeys
 public record SsmBlockConfig(
-    Boolean sharedWeights,
-    @Min(value = 1, message = "must be at least 1") Integer hiddenSize,
-    @Valid NormalizationConfig normalization,
-    @Min(value = 0, message = "must be at least 0 (0 leaves the MLP out)") Integer ffnHiddenSize,
-    Boolean gated,
-    Activation activation,
-    @DecimalMin(value = "0.0", message = "must be at least 0 (0 freezes the block)") Double lrScale,
-    @DecimalMin(value = "0.0", message = "must be at least 0") @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double dropout,
-    @Valid LoraConfig lora,
-    Boolean addLinearBiases,
+    CommonBlockKeys common,
     @Doc(value = "which state-space mixer", defaultValue = "required")
     @NotNull(message = "is required (mamba1, mamba2 or discrete_mamba2)") SsmVariant variant,
     @Doc("state size N of the selective scan")
@@ -73,32 +60,27 @@ public record SsmBlockConfig(
   public static final int DEFAULT_V_HEADS = 32;
   public static final int DEFAULT_CHUNK_SIZE = 256;
 
+  /** Linear layers carry no biases; LoRA adapts the input and output projections. */
+  private static final CommonBlockKeys.KindDefaults KIND_DEFAULTS =
+      new CommonBlockKeys.KindDefaults(false, List.of("in_proj", "out_proj"));
+
   /** An ssm block of the given variant with every other key absent. */
   public static SsmBlockConfig of(SsmVariant variant) {
-    return new SsmBlockConfig(null, null, null, null, null, null, null, null, null, null, variant, null, null, null,
-        null, null, null, null, null, null, null);
+    return new SsmBlockConfig(CommonBlockKeys.NONE, variant, null, null, null, null, null, null, null, null, null,
+        null);
   }
 
   @Override
   public SsmBlockConfig withDefaults(ModelDefaults model) {
-    int hidden = CommonDefaults.hiddenSize(hiddenSize, model);
-    boolean isGated = gated != null && gated;
+    CommonBlockKeys keys = common.withDefaults(model, KIND_DEFAULTS);
+    int hidden = keys.hiddenSize();
     int expansion = expansionFactor != null ? expansionFactor : DEFAULT_EXPANSION;
     Integer inner = dInner != null ? dInner : fitsInt((long) expansion * hidden);
     boolean mamba2 = variant == SsmVariant.MAMBA2;
     boolean discrete = variant == SsmVariant.DISCRETE_MAMBA2;
     DtRank rank = discrete ? dtRank : new DtRank((dtRank == null ? DtRank.AUTO : dtRank).resolve(hidden));
     return new SsmBlockConfig(
-        CommonDefaults.sharedWeights(sharedWeights),
-        hidden,
-        CommonDefaults.normalization(normalization, model),
-        CommonDefaults.ffnHiddenSize(ffnHiddenSize, hidden),
-        isGated,
-        CommonDefaults.activation(activation, isGated),
-        CommonDefaults.lrScale(lrScale),
-        CommonDefaults.dropout(dropout),
-        lora == null ? null : lora.withDefaults(List.of("in_proj", "out_proj")),
-        addLinearBiases != null && addLinearBiases,
+        keys,
         variant,
         stateSize != null ? stateSize : DEFAULT_STATE_SIZE,
         expansionFactor != null || dInner == null ? expansion : null,

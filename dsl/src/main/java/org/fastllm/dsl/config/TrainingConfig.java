@@ -2,7 +2,7 @@ package org.fastllm.dsl.config;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
-import org.fastllm.dsl.reference.Doc;
+import org.fastllm.dsl.Doc;
 
 /**
  * The {@code training} section: how long, how big a step, where and in which precision.

@@ -1,13 +1,11 @@
 package org.fastllm.dsl.config;
 
 import jakarta.validation.Valid;
-import jakarta.validation.constraints.DecimalMax;
-import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Min;
+import java.util.List;
 import org.fastllm.dsl.Block;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.rules.ValidAttention;
-import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
-import org.fastllm.dsl.reference.Doc;
 
 /**
  * An attention block: multi-head, multi-query or grouped-query attention, then the MLP.
@@ -29,18 +27,8 @@ import org.fastllm.dsl.reference.Doc;
     "window_size is at least 1 when sliding_window is true; without sliding_window it has no effect (warning)"})
 @Block(kind = "transformer", description = "attention (MHA, MQA or GQA; causal, sliding window, rotary) and an MLP")
 @ValidAttention
-@ValidCommonBlockKeys
 public record TransformerBlockConfig(
-    Boolean sharedWeights,
-    @Min(value = 1, message = "must be at least 1") Integer hiddenSize,
-    @Valid NormalizationConfig normalization,
-    @Min(value = 0, message = "must be at least 0 (0 leaves the MLP out)") Integer ffnHiddenSize,
-    Boolean gated,
-    Activation activation,
-    @DecimalMin(value = "0.0", message = "must be at least 0 (0 freezes the block)") Double lrScale,
-    @DecimalMin(value = "0.0", message = "must be at least 0") @DecimalMax(value = "1.0", inclusive = false, message = "must be below 1") Double dropout,
-    @Valid LoraConfig lora,
-    Boolean addLinearBiases,
+    CommonBlockKeys common,
     @Doc(value = "how query heads share key/value heads: one each (mha), one for all (mqa), in groups (gqa)", defaultValue = "mqa, or read from head_groups when that is given")
     AttentionType attentionType,
     @Doc("query heads")
@@ -63,17 +51,19 @@ public record TransformerBlockConfig(
 
   public static final int DEFAULT_NUM_HEADS = 8;
   public static final int DEFAULT_WINDOW_SIZE = 4096;
+  /** Linear layers carry biases; LoRA adapts the query and key/value projections. */
+  private static final CommonBlockKeys.KindDefaults KIND_DEFAULTS =
+      new CommonBlockKeys.KindDefaults(true, List.of("query", "key_value"));
 
   /** A block with every key absent, to be resolved by {@link #withDefaults}. */
   public static TransformerBlockConfig empty() {
-    return new TransformerBlockConfig(null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null);
+    return new TransformerBlockConfig(CommonBlockKeys.NONE, null, null, null, null, null, null, null, null, null);
   }
 
   @Override
   public TransformerBlockConfig withDefaults(ModelDefaults model) {
-    int hidden = CommonDefaults.hiddenSize(hiddenSize, model);
-    boolean isGated = gated != null && gated;
+    CommonBlockKeys keys = common.withDefaults(model, KIND_DEFAULTS);
+    int hidden = keys.hiddenSize();
     int heads = numHeads != null ? numHeads : DEFAULT_NUM_HEADS;
     AttentionType type = attentionType != null ? attentionType : inferType(heads, headGroups);
     Integer groups = headGroups != null ? headGroups : defaultGroups(type, heads);
@@ -81,16 +71,7 @@ public record TransformerBlockConfig(
     boolean sliding = slidingWindow != null && slidingWindow;
     Integer window = windowSize != null ? windowSize : sliding ? DEFAULT_WINDOW_SIZE : null;
     return new TransformerBlockConfig(
-        CommonDefaults.sharedWeights(sharedWeights),
-        hidden,
-        CommonDefaults.normalization(normalization, model),
-        CommonDefaults.ffnHiddenSize(ffnHiddenSize, hidden),
-        isGated,
-        CommonDefaults.activation(activation, isGated),
-        CommonDefaults.lrScale(lrScale),
-        CommonDefaults.dropout(dropout),
-        lora == null ? null : lora.withDefaults(java.util.List.of("query", "key_value")),
-        addLinearBiases == null || addLinearBiases,
+        keys,
         type,
         heads,
         groups,

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.fastllm.dsl.config.LoraConfig;
+import org.fastllm.dsl.layout.TensorSpec;
 
 /**
  * The LoRA adapter tensors of one adapter set (one block instance, or one use of a shared block with

@@ -1,6 +1,7 @@
 package org.fastllm.dsl.count;
 
 import java.util.List;
+import org.fastllm.dsl.layout.TensorSpec;
 
 /**
  * The parameters of one named block.

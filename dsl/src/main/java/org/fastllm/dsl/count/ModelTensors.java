@@ -7,6 +7,8 @@ import java.util.Map;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.layout.BlockTensors;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.dsl.pattern.LayerPlan;
 
@@ -20,8 +22,8 @@ import org.fastllm.dsl.pattern.LayerPlan;
  * embeddings are tied.
  *
  * <pre>{@code
- * // given ModelConfig model
- * ModelTensors.count(model.withDefaults(), BlockKindRegistry.installed())  // == ParameterAccounting's total
+ * // given ModelConfig model, BlockKindRegistry kinds
+ * ModelTensors.count(model.withDefaults().config(), kinds)  // == ParameterAccounting's total
  * }</pre>
  */
 public final class ModelTensors {

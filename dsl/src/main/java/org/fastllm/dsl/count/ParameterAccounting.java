@@ -8,6 +8,7 @@ import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.pattern.LayerPlan;
 import org.fastllm.dsl.pattern.StackPlan;
 

@@ -4,7 +4,7 @@ import com.google.inject.AbstractModule;
 import com.google.inject.TypeLiteral;
 import com.google.inject.multibindings.MapBinder;
 import org.fastllm.dsl.config.BlockConfig;
-import org.fastllm.dsl.count.ParameterLayout;
+import org.fastllm.dsl.layout.ParameterLayout;
 
 /**
  * The plugin SPI: a Guice module that adds block kinds, found by {@link java.util.ServiceLoader} through

@@ -1,5 +1,7 @@
 package org.fastllm.dsl.reference;
 
+import org.fastllm.dsl.Doc;
+
 /**
  * One key of a config section as the reference lists it.
  *

@@ -10,10 +10,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
+import org.fastllm.dsl.config.RecordKeys;
 
 /**
  * What {@code withDefaults} gives each key of a section written empty: the defaults the reference prints, taken
@@ -37,15 +40,15 @@ public final class ResolvedDefaults {
     Map<String, Object> defaults = new HashMap<>();
     for (Object empty : emptyInstances(record)) {
       Object resolved = resolve(empty);
-      for (RecordComponent c : record.getRecordComponents()) {
+      for (RecordComponent c : RecordKeys.of(record)) {
         Object value = read(c, resolved);
         if (value != null) {
           defaults.putIfAbsent(c.getName(), value);
         }
       }
     }
-    for (RecordComponent c : record.getRecordComponents()) {
-      if (SectionKeys.required(record, c)) {
+    for (RecordComponent c : RecordKeys.of(record)) {
+      if (SectionKeys.required(c)) {
         defaults.remove(c.getName()); // a required key has no default, whatever was filled in to resolve the rest
       }
     }
@@ -59,7 +62,7 @@ public final class ResolvedDefaults {
     int requiredEnum = -1;
     for (int i = 0; i < components.length; i++) {
       types[i] = components[i].getType();
-      if (types[i].isEnum() && SectionKeys.required(record, components[i])) {
+      if (types[i].isEnum() && SectionKeys.required(components[i])) {
         requiredEnum = i;
       }
     }
@@ -67,6 +70,9 @@ public final class ResolvedDefaults {
     Object[] choices = requiredEnum < 0 ? new Object[] {null} : types[requiredEnum].getEnumConstants();
     for (Object choice : choices) {
       Object[] args = new Object[components.length];
+      for (int i = 0; i < components.length; i++) {
+        args[i] = types[i] == CommonBlockKeys.class ? CommonBlockKeys.NONE : null;
+      }
       if (requiredEnum >= 0) {
         args[requiredEnum] = choice;
       }
@@ -78,6 +84,9 @@ public final class ResolvedDefaults {
   private static Object resolve(Object empty) {
     if (empty instanceof BlockConfig block) {
       return block.withDefaults(MODEL);
+    }
+    if (empty instanceof ModelConfig model) {
+      return model.withDefaults().config();
     }
     for (Method m : empty.getClass().getMethods()) {
       if (m.getName().equals("withDefaults") && m.getParameterCount() <= 1 && m.getReturnType() == empty.getClass()) {
@@ -107,8 +116,10 @@ public final class ResolvedDefaults {
     }
   }
 
+  /** A key's value; a common key is read through the block's {@code common} component. */
   private static Object read(RecordComponent c, Object instance) {
-    return invoke(c.getAccessor(), instance, new Object[0]);
+    Object owner = RecordKeys.isCommon(c) && instance instanceof BlockConfig block ? block.common() : instance;
+    return owner == null ? null : invoke(c.getAccessor(), owner, new Object[0]);
   }
 
   private static Object invoke(Method m, Object target, Object[] args) {

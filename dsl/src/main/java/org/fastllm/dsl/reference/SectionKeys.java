@@ -16,9 +16,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.bind.ConfigMapper;
-import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.AutoOrCount;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.RecordKeys;
 import org.fastllm.dsl.config.YamlEnum;
 
 /**
@@ -29,7 +31,8 @@ import org.fastllm.dsl.config.YamlEnum;
  * <pre>{@code SectionKeys.of(OptimizerConfig.class)  // learning_rate, min_learning_rate, ...}</pre>
  *
  * <p><b>A key without a {@link Doc} description is an {@link IllegalStateException}</b>, so a new key cannot reach
- * the reference undocumented. A block's common keys may be documented once, on the {@link BlockConfig} accessor.
+ * the reference undocumented. A block's common keys are listed through {@link RecordKeys}, documented once on
+ * {@link org.fastllm.dsl.config.CommonBlockKeys}.
  */
 public final class SectionKeys {
   private SectionKeys() {}
@@ -37,7 +40,7 @@ public final class SectionKeys {
   public static List<ReferenceKey> of(Class<?> record) {
     Map<String, Object> defaults = ResolvedDefaults.of(record);
     List<ReferenceKey> keys = new ArrayList<>();
-    for (RecordComponent c : record.getRecordComponents()) {
+    for (RecordComponent c : RecordKeys.of(record)) {
       Doc doc = docOf(record, c);
       String derived = defaults.containsKey(c.getName()) ? ValueText.of(defaults.get(c.getName())) : "";
       Class<?> type = raw(c.getGenericType());
@@ -46,9 +49,9 @@ public final class SectionKeys {
       String shown = !doc.defaultValue().isEmpty() ? doc.defaultValue()
           : section != null && !BlockConfig.class.isAssignableFrom(section) ? "its keys' defaults"
           : !derived.isEmpty() ? derived
-          : required(record, c) ? "required" : "-";
+          : required(c) ? "required" : "-";
       keys.add(new ReferenceKey(ConfigMapper.keyOf(c.getName()), type(c.getGenericType()), shown,
-          allowed(record, c), doc.value(), doc.defaultValue(), derived, section));
+          allowed(c), doc.value(), doc.defaultValue(), derived, section));
     }
     return keys;
   }
@@ -61,13 +64,6 @@ public final class SectionKeys {
 
   private static Doc docOf(Class<?> record, RecordComponent c) {
     Doc doc = c.getAnnotation(Doc.class);
-    if (doc == null && BlockConfig.class.isAssignableFrom(record)) {
-      try {
-        doc = BlockConfig.class.getMethod(c.getName()).getAnnotation(Doc.class);
-      } catch (NoSuchMethodException notCommon) {
-        doc = null;
-      }
-    }
     if (doc == null || doc.value().isEmpty()) {
       throw new IllegalStateException(record.getName() + "." + c.getName() + " has no @Doc description: every key"
           + " the reference lists says what it means");
@@ -75,16 +71,16 @@ public final class SectionKeys {
     return doc;
   }
 
-  static boolean required(Class<?> record, RecordComponent c) {
-    return annotation(record, c, NotNull.class) != null;
+  static boolean required(RecordComponent c) {
+    return annotation(c, NotNull.class) != null;
   }
 
   /**
    * A constraint of a component wherever javac put it: Bean Validation annotations do not target record
    * components, so they land on the field, the accessor and the constructor parameter instead.
    */
-  static <A extends Annotation> A annotation(Class<?> record, RecordComponent c, Class<A> type) {
-    for (AnnotatedElement place : new AnnotatedElement[] {c, c.getAccessor(), field(record, c)}) {
+  static <A extends Annotation> A annotation(RecordComponent c, Class<A> type) {
+    for (AnnotatedElement place : new AnnotatedElement[] {c, c.getAccessor(), field(c)}) {
       A found = place.getAnnotation(type);
       if (found != null) {
         return found;
@@ -93,9 +89,9 @@ public final class SectionKeys {
     return null;
   }
 
-  private static AnnotatedElement field(Class<?> type, RecordComponent c) {
+  private static AnnotatedElement field(RecordComponent c) {
     try {
-      return type.getDeclaredField(c.getName());
+      return c.getDeclaringRecord().getDeclaredField(c.getName());
     } catch (NoSuchFieldException e) {
       return c;
     }
@@ -131,21 +127,21 @@ public final class SectionKeys {
         : "string";
   }
 
-  private static String allowed(Class<?> record, RecordComponent c) {
+  private static String allowed(RecordComponent c) {
     Class<?> raw = raw(c.getGenericType());
     if (raw.isEnum() && YamlEnum.class.isAssignableFrom(raw)) {
       return Arrays.stream(raw.getEnumConstants()).map(e -> "`" + ((YamlEnum) e).yamlName() + "`")
           .collect(Collectors.joining(", "));
     }
     List<String> bounds = new ArrayList<>();
-    Min min = annotation(record, c, Min.class);
-    DecimalMin decimalMin = annotation(record, c, DecimalMin.class);
-    Max max = annotation(record, c, Max.class);
-    DecimalMax decimalMax = annotation(record, c, DecimalMax.class);
+    Min min = annotation(c, Min.class);
+    DecimalMin decimalMin = annotation(c, DecimalMin.class);
+    Max max = annotation(c, Max.class);
+    DecimalMax decimalMax = annotation(c, DecimalMax.class);
     if (min != null) {
       bounds.add(">= " + min.value());
     }
-    if (annotation(record, c, Positive.class) != null) {
+    if (annotation(c, Positive.class) != null) {
       bounds.add("> 0");
     }
     if (decimalMin != null) {

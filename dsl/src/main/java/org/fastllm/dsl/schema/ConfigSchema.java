@@ -20,9 +20,10 @@ import java.util.List;
 import java.util.Map;
 import org.fastllm.dsl.Block;
 import org.fastllm.dsl.bind.ConfigMapper;
+import org.fastllm.dsl.config.AutoOrCount;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.ConfigDocument;
-import org.fastllm.dsl.config.AutoOrCount;
+import org.fastllm.dsl.config.RecordKeys;
 import org.fastllm.dsl.config.YamlEnum;
 import org.fastllm.dsl.kind.BlockKind;
 import org.fastllm.dsl.kind.BlockKindRegistry;
@@ -83,12 +84,12 @@ public final class ConfigSchema {
     ObjectNode node = NODES.objectNode().put("type", "object").put("additionalProperties", false);
     ObjectNode properties = node.putObject("properties");
     ArrayNode required = node.putArray("required");
-    for (RecordComponent c : type.getRecordComponents()) {
+    for (RecordComponent c : RecordKeys.of(type)) {
       String key = ConfigMapper.keyOf(c.getName());
       ObjectNode schema = value(c.getGenericType());
       constraints(c.getAccessor(), c, schema);
       properties.set(key, schema);
-      if (c.isAnnotationPresent(NotNull.class) || field(type, c).isAnnotationPresent(NotNull.class)) {
+      if (c.isAnnotationPresent(NotNull.class) || field(c).isAnnotationPresent(NotNull.class)) {
         required.add(key);
       }
     }
@@ -98,9 +99,9 @@ public final class ConfigSchema {
     return node;
   }
 
-  private static AnnotatedElement field(Class<?> type, RecordComponent c) {
+  private static AnnotatedElement field(RecordComponent c) {
     try {
-      return type.getDeclaredField(c.getName());
+      return c.getDeclaringRecord().getDeclaredField(c.getName());
     } catch (NoSuchFieldException e) {
       return c;
     }

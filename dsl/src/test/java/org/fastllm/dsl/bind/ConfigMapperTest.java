@@ -1,6 +1,7 @@
 package org.fastllm.dsl.bind;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
 import java.util.Map;
@@ -8,7 +9,10 @@ import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.dsl.config.SsmVariant;
+import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.problem.InvalidConfigException;
+import org.fastllm.dsl.problem.Problem;
 import org.fastllm.dsl.yaml.YamlTreeReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,6 +41,52 @@ class ConfigMapperTest {
           num_layers: 2
         """, yaml);
     assertEquals(doc, new ConfigBinder(KINDS).bind(new YamlTreeReader().read("written.yaml", yaml)));
+  }
+
+  /** The keys every block has live in its {@code common} component, and are read and written flat beside its own. */
+  @Test
+  void yaml_commonKeysBesideOwnKeys_readIntoCommonAndWrittenBackFlat() throws Exception {
+    String yaml = """
+        model:
+          blocks:
+            a:
+              kind: transformer
+              lr_scale: 0.5
+              lora:
+                rank: 4
+              num_heads: 4
+          block_pattern:
+          - a
+          num_layers: 1
+        """;
+
+    ConfigDocument doc = new ConfigBinder(KINDS).bind(new YamlTreeReader().read("a.yaml", yaml));
+
+    TransformerBlockConfig a = (TransformerBlockConfig) doc.model().blocks().get("a");
+    assertEquals(0.5, a.common().lrScale());
+    assertEquals(4, a.common().lora().rank());
+    assertEquals(4, a.numHeads());
+    assertEquals(yaml, ConfigMapper.yaml(KINDS).writeValueAsString(doc));
+  }
+
+  /** The record component that holds the common keys is no key of its own. */
+  @Test
+  void bind_commonWrittenAsAKey_isAnUnknownKey() {
+    String yaml = """
+        model:
+          blocks:
+            a: {kind: transformer, common: {lr_scale: 0.5}}
+          block_pattern: [a]
+          num_layers: 1
+        """;
+
+    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        () -> new ConfigBinder(KINDS).bind(new YamlTreeReader().read("a.yaml", yaml)));
+
+    assertEquals(List.of("a.yaml:3:28: model.blocks.a.common: unknown key 'common' (allowed: activation,"
+        + " add_linear_biases, attention_type, causal, dropout, ffn_hidden_size, gated, head_groups, head_size,"
+        + " hidden_size, lora, lr_scale, normalization, num_heads, rotary, shared_weights, sliding_window,"
+        + " use_flash_attention, window_size)"), e.problems().stream().map(Problem::render).toList());
   }
 
   /** The spec's key is n_v_heads; Jackson's SNAKE_CASE made it n_vheads, rejecting the documented key. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.CheckpointConfig;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.DataConfig;

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.SequenceLayer;
 
@@ -17,8 +18,8 @@ import org.fastllm.modules.layer.SequenceLayer;
  * {@code [H, heads*head_size]}. Query head {@code h} reads key/value group {@code h / (heads/groups)}.
  *
  * <pre>{@code
- * // given TransformerBlockConfig resolvedTransformerBlock, Tensor x
- * Attention attention = Attention.of(resolvedTransformerBlock);
+ * // given TransformerBlockConfig resolvedTransformerBlock, LayerContext context, Tensor x
+ * Attention attention = Attention.of(resolvedTransformerBlock, context);
  * Tensor y = attention.forward(x, Adapters.NONE);  // x, y: [b, t, H]
  * }</pre>
  *
@@ -36,7 +37,7 @@ public final class Attention extends SequenceLayer {
   private final AttentionMask mask;
   private final boolean fused;
 
-  private Attention(TransformerBlockConfig c) {
+  private Attention(TransformerBlockConfig c, LayerContext context) {
     this.heads = c.numHeads();
     this.groups = c.headGroups();
     this.headSize = c.headSize();
@@ -46,7 +47,7 @@ public final class Attention extends SequenceLayer {
     this.query = linear("query", Linear.kaiming("query", (long) heads * headSize, hidden, biases));
     this.keyValue = linear("key_value", Linear.kaiming("key_value", 2L * groups * headSize, hidden, biases));
     this.dense = linear("dense", Linear.kaiming("dense", hidden, (long) heads * headSize, biases));
-    this.rotary = c.rotary().enabled() ? new Rotary(c.rotary().theta()) : null;
+    this.rotary = c.rotary().enabled() ? new Rotary(c.rotary().theta(), context) : null;
     this.mask = new AttentionMask(c.causal(), c.slidingWindow() ? c.windowSize() : 0);
     this.fused = c.useFlashAttention();
     if (heads % groups != 0) {
@@ -57,9 +58,9 @@ public final class Attention extends SequenceLayer {
     }
   }
 
-  /** The attention mixer of a resolved transformer block. */
-  public static Attention of(TransformerBlockConfig resolved) {
-    return new Attention(resolved);
+  /** The attention mixer of a resolved transformer block in a model built with {@code context}. */
+  public static Attention of(TransformerBlockConfig resolved, LayerContext context) {
+    return new Attention(resolved, context);
   }
 
   @Override

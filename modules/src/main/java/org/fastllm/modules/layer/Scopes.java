@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.Tensor;
  * }</pre>
  *
  * <p>A hand-written kernel's backward that reads tensors of the forward must save them
- * ({@code ExternalBackward.attach(output, inputs, saved, backward)}).
+ * ({@code context.tape().attach(output, inputs, saved, backward)}, see {@code BackwardTape}).
  */
 public final class Scopes {
   private Scopes() {}

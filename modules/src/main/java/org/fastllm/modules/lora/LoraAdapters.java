@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.count.AdapterTensors;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.modules.layer.Adapters;
 
 /**

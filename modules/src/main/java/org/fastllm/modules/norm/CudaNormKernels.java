@@ -1,17 +1,22 @@
 package org.fastllm.modules.norm;
 
 import java.util.Map;
-import org.bytedeco.pytorch.DeviceOptional;
-import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.cuda.KernelLaunch;
+import org.fastllm.modules.cuda.KernelModule;
 import org.fastllm.modules.cuda.RuntimeKernels;
+import org.fastllm.modules.kernel.KernelFeature;
 
 /**
  * The normalization's CUDA kernels ({@code norm.cu}), compiled at first use for the device, the normalized size
  * and the kind: a block of {@value #THREADS} threads per row forward; backward, {@value #BLOCKS} blocks at most
  * walking the rows, each leaving a row of weight and bias sums that one {@code sum} over blocks adds up.
+ *
+ * <pre>{@code
+ * // given Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd
+ * new CudaNormKernels().forward(x, weight, bias, 1e-5, y, mean, rstd);
+ * }</pre>
  */
 final class CudaNormKernels implements NormKernels {
   static final String SOURCE = "org/fastllm/modules/norm/norm.cu";
@@ -22,30 +27,46 @@ final class CudaNormKernels implements NormKernels {
   private static final long MAX_SIZE = 32L * THREADS;
 
   @Override
-  public boolean ready(Tensor x, long size, boolean rms) {
-    return x.is_cuda() && size >= 1 && size <= MAX_SIZE && x.numel() / size <= Integer.MAX_VALUE
-        && RuntimeKernels.availability() == null
-        && RuntimeKernels.tryCompile(SOURCE, x.device().index(), constants(size, rms)).isPresent();
+  public String unavailable(Tensor x, long size, boolean rms) {
+    String why = KernelFeature.notOnCuda("the input is", x);
+    if (why != null) {
+      return why;
+    }
+    if (size < 1 || size > MAX_SIZE) {
+      return "the normalized size " + size + " is outside 1.." + MAX_SIZE;
+    }
+    if (x.numel() / size > Integer.MAX_VALUE) {
+      return "the input has " + x.numel() / size + " rows, more than an int counts";
+    }
+    if (RuntimeKernels.availability() != null) {
+      return RuntimeKernels.availability();
+    }
+    int device = x.device().index();
+    return RuntimeKernels.tryCompile(SOURCE, device, constants(size, rms)).isPresent() ? null
+        : "norm.cu did not compile: " + RuntimeKernels.failure(SOURCE, device, constants(size, rms));
   }
 
   private static Map<String, Integer> constants(long size, boolean rms) {
     return Map.of("HIDDEN", (int) size, "THREADS", THREADS, "RMS", rms ? 1 : 0);
   }
 
-  private static RuntimeKernels.Module module(Tensor x, long size, boolean rms) {
+  private static KernelModule module(Tensor x, long size, boolean rms) {
     return RuntimeKernels.compile(SOURCE, x.device().index(), constants(size, rms));
   }
 
   @Override
   public void forward(Tensor x, Tensor weight, Tensor bias, double epsilon, Tensor y, Tensor mean, Tensor rstd) {
     long size = x.size(1);
-    long rows = x.size(0);
-    if (rows == 0) {
+    if (x.size(0) == 0) {
       return;
     }
-    boolean rms = bias == null;
-    module(x, size, rms).launch("norm_forward", RuntimeKernels.grid(rows, 1), THREADS, 0,
-        x, weight, rms ? weight : bias, y, mean, rstd, (float) epsilon);
+    module(x, size, bias == null).launch(forwardLaunch(x, weight, bias, epsilon, y, mean, rstd));
+  }
+
+  static KernelLaunch forwardLaunch(Tensor x, Tensor weight, Tensor bias, double epsilon, Tensor y, Tensor mean,
+      Tensor rstd) {
+    return KernelLaunch.of("norm_forward", RuntimeKernels.grid(x.size(0), 1), THREADS,
+        x, weight, bias == null ? weight : bias, y, mean, rstd, (float) epsilon);
   }
 
   @Override
@@ -53,18 +74,15 @@ final class CudaNormKernels implements NormKernels {
       Tensor dweight, Tensor dbias) {
     long size = x.size(1);
     long rows = x.size(0);
-    int blocks = (int) Math.max(1, Math.min(rows, BLOCKS));
-    TensorOptions floats = new TensorOptions(torch.ScalarType.Float).device(new DeviceOptional(x.device()));
+    int blocks = blocks(rows);
     // every block walks at least one row and writes its whole row of sums
-    Tensor partialWeight = torch.empty(new long[] {blocks, size}, floats, new MemoryFormatOptional());
-    Tensor partialBias = rms ? partialWeight
-        : torch.empty(new long[] {blocks, size}, floats, new MemoryFormatOptional());
+    Tensor partialWeight = KernelFeature.empty(x, torch.ScalarType.Float, blocks, size);
+    Tensor partialBias = rms ? partialWeight : KernelFeature.empty(x, torch.ScalarType.Float, blocks, size);
     if (rows == 0) {
       partialWeight.zero_();
       partialBias.zero_();
     } else {
-      module(x, size, rms).launch("norm_backward", RuntimeKernels.grid(blocks, 1), THREADS, 0,
-          dy, x, weight, mean, rstd, dx, partialWeight, partialBias, (int) rows);
+      module(x, size, rms).launch(backwardLaunch(dy, x, weight, mean, rstd, dx, partialWeight, partialBias));
     }
     long[] overBlocks = {0};
     if (dweight != null) {
@@ -73,5 +91,15 @@ final class CudaNormKernels implements NormKernels {
     if (dbias != null && !rms) {
       torch.sum_out(dbias, partialBias, overBlocks);
     }
+  }
+
+  private static int blocks(long rows) {
+    return (int) Math.max(1, Math.min(rows, BLOCKS));
+  }
+
+  static KernelLaunch backwardLaunch(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dx,
+      Tensor partialWeight, Tensor partialBias) {
+    return KernelLaunch.of("norm_backward", RuntimeKernels.grid(blocks(x.size(0)), 1), THREADS,
+        dy, x, weight, mean, rstd, dx, partialWeight, partialBias, (int) x.size(0));
   }
 }

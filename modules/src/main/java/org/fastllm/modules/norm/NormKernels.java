@@ -6,11 +6,22 @@ import org.bytedeco.pytorch.Tensor;
  * A normalization over the last dimension as a pair of kernels for bf16 autocast: float32 input and parameters, a
  * bfloat16 output and output gradient. {@code x} is a contiguous float32 {@code [rows, size]} tensor; {@code mean}
  * and {@code rstd} are float32 {@code [rows]} (mean 0 for rms_norm); {@code bias} is null for rms_norm.
+ *
+ * <pre>{@code
+ * // given LayerContext context
+ * NormKernels kernels = context.implementation(NormKernels.class, CudaNormKernels::new);
+ * }</pre>
+ *
+ * <p>{@link CudaNormKernels} runs them on the GPU; the tests' {@code TensorNormKernels} is the same contract in
+ * tensor operations, for the CPU.
  */
 interface NormKernels {
 
-  /** Whether these kernels can run a norm over {@code size} values on {@code x}'s device (compiling if needed). */
-  boolean ready(Tensor x, long size, boolean rms);
+  /**
+   * Null when these kernels can run a norm over {@code size} values on {@code x}'s device (compiling if needed),
+   * otherwise why not.
+   */
+  String unavailable(Tensor x, long size, boolean rms);
 
   /** Fills {@code y} (bfloat16), {@code mean} and {@code rstd}. */
   void forward(Tensor x, Tensor weight, Tensor bias, double epsilon, Tensor y, Tensor mean, Tensor rstd);

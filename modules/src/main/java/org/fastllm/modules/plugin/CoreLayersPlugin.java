@@ -7,16 +7,20 @@ import org.fastllm.modules.ssm.DiscreteMamba2Mixer;
 import org.fastllm.modules.ssm.Mamba1Mixer;
 import org.fastllm.modules.ssm.Mamba2Mixer;
 
-/** The factories of the shipped kinds: {@code transformer} (attention) and {@code ssm} (three variants). */
+/**
+ * The factories of the shipped kinds: {@code transformer} (attention) and {@code ssm} (three variants).
+ *
+ * <pre>{@code LayerFactories.fromPlugins(List.of(new CoreLayersPlugin())).factory("ssm")}</pre>
+ */
 public final class CoreLayersPlugin extends LayerPlugin {
   @Override
   protected void configure() {
-    addFactory("transformer", block -> Attention.of((TransformerBlockConfig) block));
-    addFactory("ssm", block -> {
+    addFactory("transformer", (block, context) -> Attention.of((TransformerBlockConfig) block, context));
+    addFactory("ssm", (block, context) -> {
       SsmBlockConfig ssm = (SsmBlockConfig) block;
       return switch (ssm.variant()) {
-        case MAMBA1 -> Mamba1Mixer.of(ssm);
-        case MAMBA2 -> Mamba2Mixer.of(ssm);
+        case MAMBA1 -> Mamba1Mixer.of(ssm, context);
+        case MAMBA2 -> Mamba2Mixer.of(ssm, context);
         case DISCRETE_MAMBA2 -> DiscreteMamba2Mixer.of(ssm);
       };
     });

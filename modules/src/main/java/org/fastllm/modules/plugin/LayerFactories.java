@@ -14,8 +14,8 @@ import java.util.TreeMap;
  * The layer factories of every {@link LayerPlugin} on the classpath, by block kind.
  *
  * <pre>{@code
- * // given SsmBlockConfig resolvedSsmBlock
- * LayerFactories.installed().factory("ssm").mixer(resolvedSsmBlock)
+ * // given SsmBlockConfig resolvedSsmBlock, LayerContext context
+ * LayerFactories.installed().factory("ssm").mixer(resolvedSsmBlock, context)
  * }</pre>
  */
 public final class LayerFactories {

@@ -11,7 +11,7 @@ import com.google.inject.multibindings.MapBinder;
  * <pre>{@code
  * public final class GatedConvLayers extends LayerPlugin {
  *   @Override protected void configure() {
- *     addFactory("gated_conv", block -> new GatedConvMixer((GatedConvBlockConfig) block));
+ *     addFactory("gated_conv", (block, context) -> new GatedConvMixer((GatedConvBlockConfig) block));
  *   }
  * }
  * }</pre>

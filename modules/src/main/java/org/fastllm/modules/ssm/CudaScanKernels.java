@@ -1,12 +1,15 @@
 package org.fastllm.modules.ssm;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.DeviceOptional;
-import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.ScanSegments;
+import org.fastllm.modules.cuda.KernelLaunch;
+import org.fastllm.modules.cuda.KernelModule;
 import org.fastllm.modules.cuda.RuntimeKernels;
+import org.fastllm.modules.kernel.KernelFeature;
 
 /**
  * The selective scan's CUDA kernels ({@code selective_scan.cu}), compiled at first use for the device and the
@@ -20,8 +23,10 @@ import org.fastllm.modules.cuda.RuntimeKernels;
  * resident blocks once over, given the blocks without segments: at the Mamba 2 timing shape of
  * {@code KernelCheck} (batch 4, 2048 channels in blocks of 16) the blocks already fill an H200 and it keeps one
  * segment; at batch 1 it takes 4. Each segment keeps at least {@value #MIN_SEGMENT_CHUNKS} chunks, and there are
- * at most {@value #MAX_SEGMENTS}. The system property {@code fastllm.scanSegments=N} asks for {@code N} segments
- * instead (fewer when the sequence has fewer chunks; {@code 1} is the walk through all chunks in one block).
+ * at most {@value #MAX_SEGMENTS}. {@code training.kernels.scan_segments: N} asks for {@code N} segments instead
+ * (fewer when the sequence has fewer chunks; {@code 1} is the walk through all chunks in one block).
+ *
+ * <pre>{@code ScanKernels kernels = new CudaScanKernels(ScanSegments.AUTO);}</pre>
  */
 final class CudaScanKernels implements ScanKernels {
   static final String SOURCE = "org/fastllm/modules/ssm/selective_scan.cu";
@@ -29,6 +34,12 @@ final class CudaScanKernels implements ScanKernels {
   private static final long MAX_GRID_Y = 65_535;
   static final int MIN_SEGMENT_CHUNKS = 4;
   static final int MAX_SEGMENTS = 64;
+  private final ScanSegments segments;
+
+  /** The kernels with the backward's segments chosen as {@code segments} says (auto or a number). */
+  CudaScanKernels(ScanSegments segments) {
+    this.segments = segments;
+  }
 
   /**
    * 32 steps, 16 at state 32: one kept state per chunk is the forward's memory beyond its output; the backward
@@ -43,10 +54,19 @@ final class CudaScanKernels implements ScanKernels {
     return state > 16 ? 16 : 32;
   }
 
-  @Override
-  public boolean supports(long channels, long groups, long state) {
-    return state >= 1 && state <= 32 && Long.bitCount(state) == 1 && channels % groups == 0
-        && channelsPerBlock(channels / groups, state) > 0;
+  /** Null when the kernels take this shape, otherwise why not. */
+  static String shapeProblem(long channels, long groups, long state) {
+    if (state < 1 || state > 32 || Long.bitCount(state) != 1) {
+      return "the state size " + state + " is not a power of two up to 32";
+    }
+    if (channels % groups != 0) {
+      return "the " + channels + " channels do not divide into " + groups + " groups";
+    }
+    if (channelsPerBlock(channels / groups, state) == 0) {
+      return "a group's " + channels / groups + " channels do not fill a warp (" + 32 / state + " channels at state "
+          + "size " + state + ")";
+    }
+    return null;
   }
 
   /**
@@ -64,12 +84,26 @@ final class CudaScanKernels implements ScanKernels {
   }
 
   @Override
-  public boolean ready(Tensor u, long channels, long groups, long state) {
-    return u.size(0) <= MAX_GRID_Y   // one row of blocks per batch entry
-        && RuntimeKernels.tryCompile(SOURCE, u.device().index(), constants(channels, groups, state)).isPresent();
+  public String unavailable(Tensor u, long channels, long groups, long state) {
+    String why = KernelFeature.notOnCuda("the input is", u);
+    if (why == null) {
+      why = shapeProblem(channels, groups, state);
+    }
+    if (why == null && u.size(0) > MAX_GRID_Y) {   // one row of blocks per batch entry
+      why = "the batch of " + u.size(0) + " is above " + MAX_GRID_Y;
+    }
+    if (why == null) {
+      why = RuntimeKernels.availability();
+    }
+    if (why != null) {
+      return why;
+    }
+    Map<String, Integer> constants = constants(channels, groups, state);
+    return RuntimeKernels.tryCompile(SOURCE, u.device().index(), constants).isPresent() ? null
+        : "selective_scan.cu did not compile: " + RuntimeKernels.failure(SOURCE, u.device().index(), constants);
   }
 
-  private static RuntimeKernels.Module module(Tensor u, long channels, long groups, long state) {
+  private static KernelModule module(Tensor u, long channels, long groups, long state) {
     return RuntimeKernels.compile(SOURCE, u.device().index(), constants(channels, groups, state));
   }
 
@@ -81,7 +115,13 @@ final class CudaScanKernels implements ScanKernels {
   @Override
   public void forward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y, Tensor entering) {
     Shape s = new Shape(u, a, b);
-    module(u, s.channels, s.groups, s.state).launch("selective_scan_forward", s.grid(), s.threads(), 0,
+    module(u, s.channels, s.groups, s.state).launch(forwardLaunch(u, delta, a, b, c, y, entering));
+  }
+
+  static KernelLaunch forwardLaunch(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y,
+      Tensor entering) {
+    Shape s = new Shape(u, a, b);
+    return KernelLaunch.of("selective_scan_forward", s.grid(), s.threads(),
         u, delta, a, b, c, y, entering, s.steps(), s.channelCount(), s.groupCount(), s.chunks());
   }
 
@@ -93,41 +133,54 @@ final class CudaScanKernels implements ScanKernels {
   public void backward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor entering, Tensor dy,
       Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc) {
     Shape s = new Shape(u, a, b);
-    RuntimeKernels.Module module = module(u, s.channels, s.groups, s.state);
-    int blocks = Math.toIntExact(s.channels / s.perBlock());
-    int wanted = segments(s.chunks(), blocks * s.batch,
-        module.residentBlocks("selective_scan_backward", s.threads(), 0),
-        System.getProperty("fastllm.scanSegments"));
+    KernelModule module = module(u, s.channels, s.groups, s.state);
+    int wanted = segments(s.chunks(), s.blocks() * s.batch,
+        module.residentBlocks("selective_scan_backward", s.threads(), 0), segments.value());
     int segmentChunks = (s.chunks() + wanted - 1) / wanted;
-    int segments = (s.chunks() + segmentChunks - 1) / segmentChunks;
-    TensorOptions options = new TensorOptions(torch.ScalarType.Float).device(new DeviceOptional(u.device()));
-    long[] carried = {s.batch, s.channels, segments, s.state};
-    Tensor local = torch.empty(carried, options, new MemoryFormatOptional());
-    Tensor decays = torch.empty(carried, options, new MemoryFormatOptional());
-    if (segments > 1) {
-      module.launch("selective_scan_backward_carry", RuntimeKernels.grid((long) blocks * (segments - 1), s.batch),
-          s.threads(), 0, delta, a, c, dy, local, decays, s.steps(), s.channelCount(), s.groupCount(), s.chunks(),
-          segmentChunks);
+    int count = (s.chunks() + segmentChunks - 1) / segmentChunks;
+    long[] carried = {s.batch, s.channels, count, s.state};
+    Tensor local = KernelFeature.empty(u, torch.ScalarType.Float, carried);
+    Tensor decays = KernelFeature.empty(u, torch.ScalarType.Float, carried);
+    for (KernelLaunch launch : backwardLaunches(u, delta, a, b, c, entering, dy, du, ddelta, da, db, dc, local,
+        decays, segmentChunks)) {
+      module.launch(launch);
     }
-    module.launch("selective_scan_backward", RuntimeKernels.grid((long) blocks * segments, s.batch), s.threads(), 0,
-        u, delta, a, b, c, entering, dy, du, ddelta, da, db, dc, local, decays, s.steps(), s.channelCount(),
-        s.groupCount(), s.chunks(), segmentChunks);
+  }
+
+  /**
+   * The backward's launches, the carry first where there is more than one segment of {@code segmentChunks}
+   * chunks; {@code local} and {@code decays} are {@code [b, D, segments, N]}.
+   */
+  static List<KernelLaunch> backwardLaunches(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c,
+      Tensor entering, Tensor dy, Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc, Tensor local,
+      Tensor decays, int segmentChunks) {
+    Shape s = new Shape(u, a, b);
+    int segments = (s.chunks() + segmentChunks - 1) / segmentChunks;
+    List<KernelLaunch> launches = new ArrayList<>();
+    if (segments > 1) {
+      launches.add(KernelLaunch.of("selective_scan_backward_carry",
+          RuntimeKernels.grid((long) s.blocks() * (segments - 1), s.batch), s.threads(), delta, a, c, dy, local,
+          decays, s.steps(), s.channelCount(), s.groupCount(), s.chunks(), segmentChunks));
+    }
+    launches.add(KernelLaunch.of("selective_scan_backward", RuntimeKernels.grid((long) s.blocks() * segments,
+        s.batch), s.threads(), u, delta, a, b, c, entering, dy, du, ddelta, da, db, dc, local, decays, s.steps(),
+        s.channelCount(), s.groupCount(), s.chunks(), segmentChunks));
+    return launches;
   }
 
   /**
    * How many segments the backward splits {@code chunks} chunks into: {@code forced} (the value of
-   * {@code fastllm.scanSegments}, or null) up to one per chunk; otherwise as many as fit
+   * {@code training.kernels.scan_segments}, or null for auto) up to one per chunk; otherwise as many as fit
    * {@code blocks x segments} into the device's {@code resident} blocks, at most {@link #MAX_SEGMENTS} and with at
    * least {@link #MIN_SEGMENT_CHUNKS} chunks each, and at least one. The last segment may come out shorter, and
    * rounding to whole chunks per segment may give fewer.
    */
-  static int segments(int chunks, long blocks, int resident, String forced) {
+  static int segments(int chunks, long blocks, int resident, Integer forced) {
     if (forced != null) {
-      int n = Integer.parseInt(forced.trim());
-      if (n < 1) {
-        throw new IllegalArgumentException("fastllm.scanSegments must be at least 1, got " + n);
+      if (forced < 1) {
+        throw new IllegalArgumentException("training.kernels.scan_segments must be at least 1, got " + forced);
       }
-      return Math.min(n, chunks);
+      return Math.min(forced, chunks);
     }
     long fit = Math.min(resident / blocks, Math.min(chunks / MIN_SEGMENT_CHUNKS, MAX_SEGMENTS));
     return (int) Math.max(1, fit);
@@ -140,6 +193,10 @@ final class CudaScanKernels implements ScanKernels {
 
     int perBlock() {
       return channelsPerBlock(channels / groups, state);
+    }
+
+    int blocks() {
+      return Math.toIntExact(channels / perBlock());
     }
 
     RuntimeKernels.Grid grid() {

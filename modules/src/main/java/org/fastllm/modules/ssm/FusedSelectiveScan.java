@@ -1,12 +1,10 @@
 package org.fastllm.modules.ssm;
 
 import java.util.List;
-import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
-import org.fastllm.modules.autograd.ExternalBackward;
+import org.fastllm.modules.kernel.KernelFeature;
 
 /**
  * The selective scan of {@link SelectiveScan} through hand-written kernels: one pass over time per (batch, channel,
@@ -14,8 +12,8 @@ import org.fastllm.modules.autograd.ExternalBackward;
  * instead of keeping them, so the scan's memory is its inputs' plus one state per chunk.
  *
  * <pre>{@code
- * // given Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c
- * Tensor y = new FusedSelectiveScan(new CudaScanKernels()).scan(u, delta, a, b, c);
+ * // given Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, KernelFeature feature
+ * Tensor y = new FusedSelectiveScan(new CudaScanKernels(ScanSegments.AUTO), feature).scan(u, delta, a, b, c);
  * }</pre>
  *
  * <p>Works in float32 whatever the inputs' type and returns the type the tensor-operation scan would: the inputs'
@@ -23,18 +21,17 @@ import org.fastllm.modules.autograd.ExternalBackward;
  */
 final class FusedSelectiveScan {
   private final ScanKernels kernels;
+  private final KernelFeature feature;
 
-  FusedSelectiveScan(ScanKernels kernels) {
+  /** The scan through {@code kernels}, its backward attached through {@code feature}. */
+  FusedSelectiveScan(ScanKernels kernels, KernelFeature feature) {
     this.kernels = kernels;
+    this.feature = feature;
   }
 
-  boolean supports(Tensor u, Tensor a, Tensor b) {
-    return u.size(1) > 0 && kernels.supports(u.size(2), b.size(2), a.size(1));
-  }
-
-  /** Whether the kernels for this shape can run on {@code u}'s device; ask after {@link #supports}. */
-  boolean ready(Tensor u, Tensor a, Tensor b) {
-    return kernels.ready(u, u.size(2), b.size(2), a.size(1));
+  /** Null when the kernels take these inputs on their device, otherwise why not. */
+  String unavailable(Tensor u, Tensor a, Tensor b) {
+    return u.size(1) == 0 ? "the sequence is empty" : kernels.unavailable(u, u.size(2), b.size(2), a.size(1));
   }
 
   Tensor scan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
@@ -51,10 +48,8 @@ final class FusedSelectiveScan {
       for (int i = 0; i < given.length; i++) {
         in[i] = given[i].detach().to(torch.ScalarType.Float).contiguous();
       }
-      TensorOptions options = new TensorOptions(torch.ScalarType.Float).device(
-          new org.bytedeco.pytorch.DeviceOptional(u.device()));
-      y = torch.empty(new long[] {batch, time, channels}, options, new MemoryFormatOptional());
-      entering = torch.empty(new long[] {batch, channels, chunks, state}, options, new MemoryFormatOptional());
+      y = KernelFeature.empty(u, torch.ScalarType.Float, batch, time, channels);
+      entering = KernelFeature.empty(u, torch.ScalarType.Float, batch, channels, chunks, state);
       kernels.forward(in[0], in[1], in[2], in[3], in[4], y, entering);
     }
     torch.ScalarType common = u.scalar_type().intern();
@@ -69,7 +64,7 @@ final class FusedSelectiveScan {
       }
     }
     List<Tensor> saved = List.of(in[0], in[1], in[2], in[3], in[4], entering);
-    return ExternalBackward.attach(y, List.of(u, delta, a, b, c), saved, dy -> {
+    return feature.attach(y, List.of(u, delta, a, b, c), saved, dy -> {
       Tensor gradient = dy.to(torch.ScalarType.Float).contiguous();
       Tensor du = torch.empty_like(in[0]);
       Tensor ddelta = torch.empty_like(in[1]);

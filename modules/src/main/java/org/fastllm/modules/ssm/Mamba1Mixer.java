@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.modules.layer.Adapters;
 import org.fastllm.modules.layer.CausalConv;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.ParameterInit;
 import org.fastllm.modules.layer.SequenceLayer;
@@ -17,8 +18,8 @@ import org.fastllm.modules.layer.SequenceLayer;
  * {@code y = (scan(u, delta, A, B, C) + D u) * silu(z)}, output {@code out_proj(y)}.
  *
  * <pre>{@code
- * // given SsmBlockConfig resolvedSsmBlock
- * Mamba1Mixer mixer = Mamba1Mixer.of(resolvedSsmBlock);  // variant: mamba1
+ * // given SsmBlockConfig resolvedSsmBlock, LayerContext context
+ * Mamba1Mixer mixer = Mamba1Mixer.of(resolvedSsmBlock, context);  // variant: mamba1
  * }</pre>
  *
  * <p>No linear biases but dt_proj's, no conv bias, as in Fast-LLM.
@@ -54,13 +55,14 @@ public final class Mamba1Mixer extends SequenceLayer {
         new Linear("out_proj", ParameterInit.kaiming(hidden, hidden, inner), null));
   }
 
-  public static Mamba1Mixer of(SsmBlockConfig resolved) {
-    return new Mamba1Mixer(resolved, new SelectiveScan(SelectiveScan.DEFAULT_CHUNK));
+  /** The mixer of a resolved block in a model built with {@code context}. */
+  public static Mamba1Mixer of(SsmBlockConfig resolved, LayerContext context) {
+    return new Mamba1Mixer(resolved, SelectiveScan.of(SelectiveScan.DEFAULT_CHUNK, context));
   }
 
   /**
    * With a chosen scan: its chunk (tests cross chunk borders) and whether CUDA inputs may take the hand-written
-   * kernels (benchmarks compare both).
+   * kernels ({@link SelectiveScan#tensorOperations}: benchmarks compare both).
    */
   public static Mamba1Mixer of(SsmBlockConfig resolved, SelectiveScan scan) {
     return new Mamba1Mixer(resolved, scan);

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.modules.layer.Adapters;
 import org.fastllm.modules.layer.CausalConv;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.ParameterInit;
 import org.fastllm.modules.layer.SequenceLayer;
@@ -19,8 +20,8 @@ import org.fastllm.modules.layer.SequenceLayer;
  * bias; then the selective scan, the {@code D} skip and the {@code silu(z)} gate, as in Mamba 1.
  *
  * <pre>{@code
- * // given SsmBlockConfig resolvedSsmBlock
- * Mamba2Mixer mixer = Mamba2Mixer.of(resolvedSsmBlock);  // variant: mamba2
+ * // given SsmBlockConfig resolvedSsmBlock, LayerContext context
+ * Mamba2Mixer mixer = Mamba2Mixer.of(resolvedSsmBlock, context);  // variant: mamba2
  * }</pre>
  *
  * <p>Channel {@code d} belongs to head {@code d / state}; every channel of a head shares that head's B and C.
@@ -69,13 +70,14 @@ public final class Mamba2Mixer extends SequenceLayer {
     this.outProj = linear("out_proj", Linear.kaiming("out_proj", hidden, inner, biases));
   }
 
-  public static Mamba2Mixer of(SsmBlockConfig resolved) {
-    return new Mamba2Mixer(resolved, new SelectiveScan(SelectiveScan.DEFAULT_CHUNK));
+  /** The mixer of a resolved block in a model built with {@code context}. */
+  public static Mamba2Mixer of(SsmBlockConfig resolved, LayerContext context) {
+    return new Mamba2Mixer(resolved, SelectiveScan.of(SelectiveScan.DEFAULT_CHUNK, context));
   }
 
   /**
    * With a chosen scan: its chunk (tests cross chunk borders) and whether CUDA inputs may take the hand-written
-   * kernels (benchmarks compare both).
+   * kernels ({@link SelectiveScan#tensorOperations}: benchmarks compare both).
    */
   public static Mamba2Mixer of(SsmBlockConfig resolved, SelectiveScan scan) {
     return new Mamba2Mixer(resolved, scan);

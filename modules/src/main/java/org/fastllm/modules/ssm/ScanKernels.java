@@ -7,19 +7,26 @@ import org.bytedeco.pytorch.Tensor;
  * {@link #chunk(long)} steps, and a backward that recomputes each chunk's states from it. Every tensor is contiguous
  * float32; shapes as in {@link SelectiveScan#scan}: u, delta {@code [b, t, D]}, a {@code [D, N]}, b, c
  * {@code [b, t, G, N]}, entering {@code [b, D, chunks, N]}.
+ *
+ * <pre>{@code
+ * // given LayerContext context
+ * ScanKernels kernels = context.implementation(ScanKernels.class,
+ *     () -> new CudaScanKernels(context.kernels().scanSegments()));
+ * }</pre>
+ *
+ * <p>{@link CudaScanKernels} runs them on the GPU; the tests' {@code JavaScanKernels} is the same algorithm in plain
+ * loops, for the CPU.
  */
 interface ScanKernels {
 
   /** Steps per chunk for {@code state} states. */
   int chunk(long state);
 
-  /** Whether these kernels take this shape ({@code D} channels, {@code G} groups, {@code N} states). */
-  boolean supports(long channels, long groups, long state);
-
-  /** Whether the kernels for this shape can run on {@code u}'s device (compiled, where that applies). */
-  default boolean ready(Tensor u, long channels, long groups, long state) {
-    return true;
-  }
+  /**
+   * Null when these kernels take this shape ({@code D} channels, {@code G} groups, {@code N} states) on {@code u}'s
+   * device (compiling, where that applies); otherwise why not.
+   */
+  String unavailable(Tensor u, long channels, long groups, long state);
 
   /** Fills {@code y} and {@code entering}. */
   void forward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y, Tensor entering);

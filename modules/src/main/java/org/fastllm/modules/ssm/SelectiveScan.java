@@ -4,6 +4,9 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.kernel.KernelFeature;
+import org.fastllm.modules.kernel.KernelKey;
+import org.fastllm.modules.layer.LayerContext;
 
 /**
  * Mamba's selective scan with a diagonal state matrix per channel, computed as a two-level parallel prefix scan:
@@ -11,8 +14,8 @@ import org.bytedeco.pytorch.global.torch;
  * state {@code n}.
  *
  * <pre>{@code
- * // given Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c
- * Tensor y = new SelectiveScan(8).scan(u, delta, a, b, c);  // [b, t, D]
+ * // given Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, LayerContext context
+ * Tensor y = SelectiveScan.of(8, context).scan(u, delta, a, b, c);  // [b, t, D]
  * }</pre>
  *
  * <p><b>Cost grows linearly with the sequence and no Java loop runs over time steps:</b> the steps
@@ -23,15 +26,12 @@ import org.bytedeco.pytorch.global.torch;
  * positive number, no division), so it is stable in float32 however large {@code delta A} gets. Work is
  * {@code O(t log2(L) D N)}.
  *
- * <p>On a CUDA device the same scan runs as hand-written kernels compiled at first use ({@link FusedSelectiveScan}:
- * one sequential pass per thread, a backward that recomputes states per chunk), unless {@code fused} is off, the
- * system property {@code fastllm.fusedScan} is {@code false}, or the shape is one the kernels do not take; the
- * tensor operations here are the reference the kernels are checked against.
- *
- * @param chunk steps per chunk, a power of two gives the fewest passes
- * @param fused whether a CUDA input may take the hand-written kernels
+ * <p>With {@code training.kernels.scan} on or auto, on a CUDA device the same scan runs as hand-written kernels
+ * compiled at first use ({@link FusedSelectiveScan}: one sequential pass per thread, a backward that recomputes
+ * states per chunk), unless the shape is one the kernels do not take; the tensor operations here are the reference
+ * the kernels are checked against.
  */
-public record SelectiveScan(int chunk, boolean fused) {
+public final class SelectiveScan {
 
   /**
    * Picked from a sweep of 4, 8, 16 and 32 at width 128, length 512 on a shared, loaded 2-core CPU, where 8 and 32
@@ -39,18 +39,38 @@ public record SelectiveScan(int chunk, boolean fused) {
    */
   public static final int DEFAULT_CHUNK = 8;
 
-  private static final FusedSelectiveScan CUDA = new FusedSelectiveScan(new CudaScanKernels());
-  private static volatile boolean warned;
+  private final int chunk;
+  private final KernelFeature feature;
+  private final FusedSelectiveScan fused;
 
-  public SelectiveScan {
+  private SelectiveScan(int chunk, KernelFeature feature, FusedSelectiveScan fused) {
     if (chunk < 1) {
       throw new IllegalArgumentException("chunk must be at least 1, got " + chunk);
     }
+    this.chunk = chunk;
+    this.feature = feature;
+    this.fused = fused;
   }
 
-  /** The scan with the CUDA kernels allowed. */
-  public SelectiveScan(int chunk) {
-    this(chunk, true);
+  /**
+   * The scan of a model built with {@code context}, {@code chunk} steps per chunk of the tensor operations (a power
+   * of two gives the fewest passes), the kernels as {@code training.kernels.scan} and {@code scan_segments} say.
+   */
+  public static SelectiveScan of(int chunk, LayerContext context) {
+    KernelFeature feature = context.feature(KernelKey.SCAN);
+    ScanKernels kernels = context.implementation(ScanKernels.class,
+        () -> new CudaScanKernels(context.kernels().scanSegments()));
+    return new SelectiveScan(chunk, feature, new FusedSelectiveScan(kernels, feature));
+  }
+
+  /** The scan as tensor operations only, on any device (the reference benchmarks and checks compare against). */
+  public static SelectiveScan tensorOperations(int chunk) {
+    return new SelectiveScan(chunk, null, null);
+  }
+
+  /** Steps per chunk of the tensor operations. */
+  public int chunk() {
+    return chunk;
   }
 
   /**
@@ -65,18 +85,8 @@ public record SelectiveScan(int chunk, boolean fused) {
    * @return {@code [b, t, D]}, without the {@code D u} skip term
    */
   public Tensor scan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
-    if (fused && u.is_cuda() && !"false".equals(System.getProperty("fastllm.fusedScan")) && CUDA.supports(u, a, b)) {
-      String unavailable = org.fastllm.modules.cuda.RuntimeKernels.availability();
-      if (unavailable == null) {
-        if (CUDA.ready(u, a, b)) {   // compiled for this GPU; a failure was reported once
-          return CUDA.scan(u, delta, a, b, c);
-        }
-        return tensorScan(u, delta, a, b, c);
-      }
-      if (!warned) {
-        warned = true;
-        System.err.println("warning: the selective scan runs as tensor operations: " + unavailable);
-      }
+    if (fused != null && feature.runs(() -> fused.unavailable(u, a, b))) {
+      return fused.scan(u, delta, a, b, c);
     }
     return tensorScan(u, delta, a, b, c);
   }

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.SequenceLayer;
 import org.fastllm.modules.mlp.Mlp;
@@ -21,8 +22,8 @@ import org.fastllm.modules.norm.Normalization;
  * {@code mixer.query.weight}, {@code mlp.layer_1.weight}, ...).
  *
  * <pre>{@code
- * // given TransformerBlockConfig resolvedBob
- * Block bob = Block.of(resolvedBob, LayerFactories.installed().factory("transformer"));
+ * // given TransformerBlockConfig resolvedBob, LayerContext context
+ * Block bob = Block.of(resolvedBob, LayerFactories.installed().factory("transformer"), context);
  * }</pre>
  *
  * <p>A shared block is one instance used at several layers; its gradients from all uses add up.
@@ -35,19 +36,20 @@ public final class Block extends SequenceLayer {
   private final double dropout;
   private Adapters ownAdapters = Adapters.NONE;
 
-  private Block(BlockConfig config, SequenceLayer mixer) {
+  private Block(BlockConfig config, SequenceLayer mixer, LayerContext context) {
     long hidden = config.hiddenSize();
-    this.norm1 = register_module("norm_1", Normalization.of(config.normalization(), hidden));
+    this.norm1 = register_module("norm_1", Normalization.of(config.normalization(), hidden, context));
     this.mixer = register_module("mixer", mixer);
     boolean hasMlp = config.ffnHiddenSize() > 0;
-    this.norm2 = hasMlp ? register_module("norm_2", Normalization.of(config.normalization(), hidden)) : null;
+    this.norm2 = hasMlp ? register_module("norm_2", Normalization.of(config.normalization(), hidden, context))
+        : null;
     this.mlp = hasMlp ? register_module("mlp", Mlp.of(config)) : null;
     this.dropout = config.dropout();
   }
 
-  /** A block of a resolved config, its mixer made by the kind's factory. */
-  public static Block of(BlockConfig resolved, LayerFactory factory) {
-    return new Block(resolved, factory.mixer(resolved));
+  /** A block of a resolved config in a model built with {@code context}, its mixer made by the kind's factory. */
+  public static Block of(BlockConfig resolved, LayerFactory factory, LayerContext context) {
+    return new Block(resolved, factory.mixer(resolved, context), context);
   }
 
   /** Adapters every use of this block runs with, registered under {@code lora}. */

@@ -11,10 +11,10 @@ import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringTensorDictItem;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.fastllm.modules.autograd.ExternalBackward;
 import org.fastllm.modules.layer.Scopes;
 import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.norm.Normalization;
 
@@ -22,14 +22,15 @@ import org.fastllm.modules.norm.Normalization;
  * A built language model: embeddings, the expanded stack of blocks, the final norm and the output head.
  *
  * <pre>{@code
- * // given ModelConfig modelConfig, Tensor tokens, Tensor targets
- * LanguageModel model = StackBuilder.installed().build(modelConfig.withDefaults());
+ * // given ConfigDocument config, Tensor tokens, Tensor targets
+ * LanguageModel model = StackBuilder.installed().build(config.model(), config.training().kernels());
  * Tensor loss = model.loss(tokens, targets);                   // tokens, targets: [b, t] longs
  * List<NamedParameter> parameters = model.uniqueParameters();  // each shared tensor once, for the optimizer
  * }</pre>
  *
  * <p><b>{@link #uniqueParameters()} lists each tensor once, however many layers use it;</b> hand that list, never
- * {@code parameters()}, to optimizers, clipping and checkpoints.
+ * {@code parameters()}, to optimizers, clipping and checkpoints. The model owns the backward tape of its
+ * hand-written kernels: two models in one process train side by side.
  */
 public final class LanguageModel extends Module {
   private final TableModule word;
@@ -39,9 +40,12 @@ public final class LanguageModel extends Module {
   private final Normalization finalNorm;
   private final TableModule output;
   private final Map<String, ParameterRole> roles;
+  private final LayerContext context;
+  private final CrossEntropy crossEntropy;
 
   LanguageModel(TableModule word, TableModule position, List<Block> layers, List<Adapters> useAdapters,
-      List<Module> adapterModules, Normalization finalNorm, TableModule output, Map<String, ParameterRole> roles) {
+      List<Module> adapterModules, Normalization finalNorm, TableModule output, Map<String, ParameterRole> roles,
+      LayerContext context) {
     Module embeddings = register_module("embeddings", new Module());
     this.word = embeddings.register_module("word", word);
     this.position = position == null ? null : embeddings.register_module("position", position);
@@ -62,11 +66,13 @@ public final class LanguageModel extends Module {
     this.finalNorm = register_module("final_norm", finalNorm);
     this.output = output == null ? null : register_module("output", output);
     this.roles = Map.copyOf(roles);
+    this.context = context;
+    this.crossEntropy = new CrossEntropy(context);
   }
 
   /** The hidden states after the final norm, {@code [b, t, H]}, for token ids {@code [b, t]}. */
   public Tensor hidden(Tensor tokens) {
-    ExternalBackward.forgetPending();
+    context.tape().forgetPending();
     Tensor x = torch.embedding(word.weight, tokens);
     if (position != null) {
       x = x.add(position.weight.narrow(0, 0, tokens.size(1)));
@@ -89,7 +95,20 @@ public final class LanguageModel extends Module {
   public Tensor loss(Tensor tokens, Tensor targets) {
     Tensor logits = logits(tokens);
     long vocab = logits.size(2);
-    return CrossEntropy.mean(logits.reshape(-1, vocab), targets.reshape(-1));
+    return crossEntropy.mean(logits.reshape(-1, vocab), targets.reshape(-1));
+  }
+
+  /**
+   * What ran for each hand-written kernel feature the model used so far (recorded at first use): feature ->
+   * {@code cuda kernel} or {@code tensor operations (reason)}, in the order of the feature names.
+   */
+  public Map<String, String> kernelReport() {
+    return context.report().snapshot();
+  }
+
+  /** Hand-written kernel calls of this model waiting for their backward (a diagnostic: 0 after each step). */
+  public int pendingKernelBackwards() {
+    return context.tape().pending();
   }
 
   /** Each parameter tensor once, under the name of its first use, in registration order. */

@@ -10,26 +10,34 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.KernelsConfig;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.count.AdapterTensors;
 import org.fastllm.dsl.count.ModelTensors;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.kind.BlockKindRegistry;
 import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.dsl.pattern.LayerPlan;
+import org.fastllm.modules.kernel.KernelImplementations;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.ParameterInit;
 import org.fastllm.modules.lora.LoraAdapters;
 import org.fastllm.modules.norm.Normalization;
 
 /**
- * Builds a {@link LanguageModel} from a resolved, valid model config.
+ * Builds a {@link LanguageModel} from a resolved, valid model config, with the kernel choices of
+ * {@code training.kernels}.
  *
  * <pre>{@code
- * // given ModelConfig config
- * LanguageModel model = StackBuilder.installed().build(config.withDefaults());
+ * // given ConfigDocument config
+ * LanguageModel model = StackBuilder.installed().build(config.model().withDefaults(), config.training().kernels());
  * }</pre>
+ *
+ * <p>Each model gets a {@link LayerContext} of its own (its backward tape, its kernel report), which its layers
+ * are built with.
  *
  * <p><b>A block with {@code shared_weights: true} is built once and the same module runs at each of its layers.</b>
  * LoRA: adapters live in the block (shared with it), except on a shared block with {@code per_use: true}, where each
@@ -39,10 +47,16 @@ import org.fastllm.modules.norm.Normalization;
 public final class StackBuilder {
   private final LayerFactories factories;
   private final BlockKindRegistry kinds;
+  private final KernelImplementations implementations;
 
   public StackBuilder(LayerFactories factories, BlockKindRegistry kinds) {
+    this(factories, kinds, KernelImplementations.STANDARD);
+  }
+
+  private StackBuilder(LayerFactories factories, BlockKindRegistry kinds, KernelImplementations implementations) {
     this.factories = factories;
     this.kinds = kinds;
+    this.implementations = implementations;
   }
 
   /** A builder over every installed kind and layer factory. */
@@ -50,14 +64,26 @@ public final class StackBuilder {
     return new StackBuilder(LayerFactories.installed(), BlockKindRegistry.installed());
   }
 
+  /** This builder, its models' layers using {@code implementations} of the kernel contracts (tests' CPU twins). */
+  public StackBuilder withKernels(KernelImplementations implementations) {
+    return new StackBuilder(factories, kinds, implementations);
+  }
+
+  /** Builds the model with every kernel at its default choice ({@link KernelsConfig#DEFAULTS}). */
+  public LanguageModel build(ResolvedModel resolved) {
+    return build(resolved, KernelsConfig.DEFAULTS.withDefaults());
+  }
+
   /**
-   * Builds the model.
+   * Builds the model, its layers choosing kernels as {@code kernels} (a resolved {@code training.kernels}) says.
    *
    * @throws IllegalArgumentException before any tensor exists, when a block's LoRA targets name a layer it lacks
    *     (a config that passed validation never does)
    */
-  public LanguageModel build(ModelConfig resolved) {
+  public LanguageModel build(ResolvedModel model, KernelsConfig kernels) {
+    ModelConfig resolved = model.config();
     refuseUnknownTargets(resolved);
+    LayerContext context = LayerContext.of(kernels, implementations);
     long hidden = resolved.hiddenSize();
     long vocab = resolved.vocabSize();
     Map<String, Block> sharedBlocks = new HashMap<>();
@@ -68,8 +94,8 @@ public final class StackBuilder {
     for (LayerPlan layer : BlockPattern.expand(resolved).layers()) {
       BlockConfig config = layer.config();
       Block block = layer.shared()
-          ? sharedBlocks.computeIfAbsent(layer.blockName(), name -> buildBlock(config))
-          : buildBlock(config);
+          ? sharedBlocks.computeIfAbsent(layer.blockName(), name -> buildBlock(config, context))
+          : buildBlock(config, context);
       layers.add(block);
       LoraConfig lora = config.lora();
       if (lora != null && layer.shared() && lora.perUse()) {
@@ -99,7 +125,7 @@ public final class StackBuilder {
         ? null
         : new TableModule(ParameterInit.normal(1.0 / Math.sqrt(hidden), vocab, hidden));
     return new LanguageModel(word, position, layers, useAdapters, adapterModules,
-        Normalization.of(resolved.normalization(), hidden), output, roles);
+        Normalization.of(resolved.normalization(), hidden, context), output, roles, context);
   }
 
   private void refuseUnknownTargets(ModelConfig resolved) {
@@ -123,8 +149,8 @@ public final class StackBuilder {
     }
   }
 
-  private Block buildBlock(BlockConfig config) {
-    Block block = Block.of(config, factories.factory(config.kind()));
+  private Block buildBlock(BlockConfig config, LayerContext context) {
+    Block block = Block.of(config, factories.factory(config.kind()), context);
     LoraConfig lora = config.lora();
     if (config.lrScale() == 0.0 || (lora != null && lora.freezeBase())) {
       freeze(block);

@@ -122,7 +122,7 @@ public final class Trainer implements AutoCloseable {
         || (training.precision() == Precision.AUTO && device.is_cuda());
     AdamWBuilder optimizer = optimizer(resolved, device, bf16, launch).check();
     torch.manual_seed(training.seed());
-    LanguageModel model = StackBuilder.installed().build(resolved.model());
+    LanguageModel model = StackBuilder.installed().build(resolved.model().withDefaults(), training.kernels());
     if (!device.is_cpu()) {
       model.to(device, false);
     }

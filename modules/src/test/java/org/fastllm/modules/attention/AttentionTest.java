@@ -7,11 +7,13 @@ import static org.quicktheories.QuickTheory.qt;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
 import org.fastllm.dsl.config.RotaryConfig;
 import org.fastllm.dsl.config.RotaryType;
 import org.fastllm.dsl.config.TransformerBlockConfig;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.testing.Causality;
 import org.fastllm.modules.testing.LayerCheck;
 import org.fastllm.modules.testing.SlowReference;
@@ -28,8 +30,8 @@ class AttentionTest {
 
     TransformerBlockConfig config() {
       int hidden = 8;
-      return new TransformerBlockConfig(null, hidden, null, 0, null, null, null, null, null, biases, null, heads,
-          groups, headSize, window > 0, window > 0 ? window : null, fused,
+      return new TransformerBlockConfig(new CommonBlockKeys(null, hidden, null, 0, null, null, null, null, null,
+          biases), null, heads, groups, headSize, window > 0, window > 0 ? window : null, fused,
           new RotaryConfig(rotary ? RotaryType.DEFAULT : RotaryType.NONE, 100.0), causal)
           .withDefaults(new ModelDefaults(hidden, NormalizationConfig.DEFAULT));
     }
@@ -48,7 +50,7 @@ class AttentionTest {
   @Test
   void forward_randomShapesInFloat64_matchesSlowReference() {
     qt().withExamples(30).withShrinkCycles(0).forAll(CASES).checkAssert(c -> {
-      Attention attention = Attention.of(c.config());
+      Attention attention = Attention.of(c.config(), LayerContext.defaults());
       LayerCheck.against(attention, (x, p) -> SlowReference.attention(x, p, c.config()))
           .run(torch.ScalarType.Double, 1e-6, c.toString(), c.batch(), c.time(), 8);
     });
@@ -57,7 +59,7 @@ class AttentionTest {
   @Test
   void forward_randomShapesInFloat32_matchesSlowReference() {
     qt().withExamples(20).withShrinkCycles(0).forAll(CASES).checkAssert(c -> {
-      Attention attention = Attention.of(c.config());
+      Attention attention = Attention.of(c.config(), LayerContext.defaults());
       LayerCheck.against(attention, (x, p) -> SlowReference.attention(x, p, c.config()))
           .run(torch.ScalarType.Float, 1e-4, c.toString(), c.batch(), c.time(), 8);
     });
@@ -66,14 +68,14 @@ class AttentionTest {
   @Test
   void forward_futureTokensChanged_earlierOutputsUnchanged() {
     Case c = new Case(1, 12, 4, 2, 2, 0, true, true, true, true);
-    Causality.assertPrefixUnaffected(Attention.of(c.config()), 7, 12);
+    Causality.assertPrefixUnaffected(Attention.of(c.config(), LayerContext.defaults()), 7, 12);
   }
 
   @Test
   void forward_tokensOutsideWindowChanged_outputUnchanged() {
     int window = 3;
     Case c = new Case(1, 10, 2, 1, 4, window, true, false, true, true);
-    Attention attention = Attention.of(c.config());
+    Attention attention = Attention.of(c.config(), LayerContext.defaults());
     try (NoGradGuard guard = new NoGradGuard()) {
       Tensor x = Torch.randn(torch.ScalarType.Float, 1, 10, 8);
       Tensor changed = x.clone();

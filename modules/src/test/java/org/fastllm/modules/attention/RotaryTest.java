@@ -1,10 +1,19 @@
 package org.fastllm.modules.attention;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.KernelsConfig;
+import org.fastllm.modules.cuda.RuntimeKernels;
+import org.fastllm.modules.kernel.KernelImplementations;
+import org.fastllm.modules.kernel.KernelReport;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.testing.Torch;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -43,12 +52,54 @@ class RotaryTest {
   @EnumSource(Type.class)
   void cachedTables_growForLongerSequences_andServeShorterOnes(Type type) {
     torch.ScalarType scalar = type == Type.DOUBLE ? torch.ScalarType.Double : torch.ScalarType.Float;
-    Rotary rotary = new Rotary(500.0);
+    Rotary rotary = new Rotary(500.0, LayerContext.defaults());
     for (int time : new int[] {5, 9, 3, 9, 40}) {
       Torch.seed(time);
       Tensor x = Torch.randn(scalar, 2, 3, time, 8);
       double error = Torch.relativeError(rotary.apply(x), slow(x, 500.0));
       assertTrue(error < (type == Type.DOUBLE ? 1e-12 : 1e-6), "t=" + time + ": " + error);
     }
+  }
+
+  /**
+   * The kernel path's wiring (the float32 tables, the output's type, the backward turning the other way), through
+   * the tensor twin of the kernel, against autograd of the tensor operations, for contiguous and transposed input.
+   */
+  @ParameterizedTest
+  @EnumSource(Type.class)
+  void kernelPath_valuesAndGradients_matchTheTensorOperations(Type type) {
+    torch.ScalarType scalar = type == Type.DOUBLE ? torch.ScalarType.Double : torch.ScalarType.Float;
+    LayerContext context = LayerContext.of(KernelsConfig.DEFAULTS.withDefaults(),
+        TensorRotaryKernels.in(KernelImplementations.STANDARD));
+    Rotary twin = new Rotary(500.0, context);
+    Rotary plain = new Rotary(500.0, LayerContext.tensorOperations());
+    for (boolean transposed : new boolean[] {false, true}) {
+      Torch.seed(transposed ? 8 : 9);
+      Tensor base = transposed ? Torch.randn(scalar, 2, 7, 3, 8).transpose(1, 2) : Torch.randn(scalar, 2, 3, 7, 8);
+      Tensor weights = Torch.randn(scalar, 2, 3, 7, 8);
+      Tensor x = base.detach().clone().set_requires_grad(true);
+      Tensor expected = plain.apply(x);
+      expected.mul(weights).sum().backward();
+      Tensor x2 = base.detach().clone().set_requires_grad(true);
+
+      Tensor actual = twin.apply(x2);
+      actual.mul(weights).sum().backward();
+
+      double bound = 1e-6;   // the kernel path turns by float32 tables, also for float64 input
+      assertEquals(scalar, actual.scalar_type().intern(), "the output keeps the input's type");
+      assertTrue(Torch.relativeError(actual, expected) < bound, "values, transposed " + transposed);
+      assertTrue(Torch.relativeError(x2.grad(), x.grad()) < bound, "input gradient, transposed " + transposed);
+    }
+    assertEquals(0, context.tape().pending());
+    assertEquals(Map.of("rotary", KernelReport.KERNEL), context.report().snapshot());
+  }
+
+  /** The launch the CUDA kernel makes, built from a CPU tensor seen transposed, matches rotary.cu's parameters. */
+  @Test
+  void cudaKernel_launch_matchesTheKernelsParametersInTheSource() {
+    Tensor x = torch.zeros(2, 7, 3, 8).transpose(1, 2);
+    Tensor tables = torch.zeros(7, 4);
+    RuntimeKernels.check(CudaRotaryKernels.SOURCE,
+        CudaRotaryKernels.launch(x, torch.zeros(2, 3, 7, 8), tables, tables, -1.0f));
   }
 }

@@ -12,8 +12,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.modules.stack.LanguageModel;
 import org.fastllm.modules.stack.NamedParameter;
@@ -23,10 +25,10 @@ import org.junit.jupiter.api.Test;
 
 class LoraTest {
 
-  static ModelConfig model(LoraConfig lora, boolean shared) {
+  static ResolvedModel model(LoraConfig lora, boolean shared) {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
-    blocks.put("bob", new TransformerBlockConfig(shared, null, null, 32, null, null, null, null, lora, null, null, 4,
-        2, null, null, null, true, null, null));
+    blocks.put("bob", new TransformerBlockConfig(new CommonBlockKeys(shared, null, null, 32, null, null, null, null,
+        lora, null), null, 4, 2, null, null, null, true, null, null));
     return new ModelConfig(16, 32, false, null, blocks, List.of("bob"), 3, 64, false).withDefaults();
   }
 

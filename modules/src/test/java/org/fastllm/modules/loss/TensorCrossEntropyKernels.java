@@ -3,15 +3,23 @@ package org.fastllm.modules.loss;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.kernel.KernelImplementations;
 
 /**
  * The row contract of {@link CrossEntropyKernels} in tensor operations on any device, in float64 where the logits
- * are float64: lets the CPU tests drive {@link CrossEntropy#fused} (counting, scaling, the backward's wiring).
+ * are float64: lets the CPU tests drive {@link CrossEntropy}'s kernel path (counting, scaling, the backward's
+ * wiring), of the loss alone or of a whole model.
  */
-final class TensorCrossEntropyKernels implements CrossEntropyKernels {
+public final class TensorCrossEntropyKernels implements CrossEntropyKernels {
+
+  /** {@code base} with these kernels for the loss. */
+  public static KernelImplementations in(KernelImplementations base) {
+    return base.with(CrossEntropyKernels.class, new TensorCrossEntropyKernels());
+  }
+
   @Override
-  public boolean supports(Tensor logits) {
-    return true;
+  public String unavailable(Tensor logits) {
+    return null;
   }
 
   private static Tensor wide(Tensor logits) {

@@ -2,6 +2,7 @@ package org.fastllm.modules.norm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.bytedeco.pytorch.DoubleOptional;
@@ -9,6 +10,14 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.KernelChoice;
+import org.fastllm.dsl.config.KernelsConfig;
+import org.fastllm.dsl.config.NormType;
+import org.fastllm.dsl.config.NormalizationConfig;
+import org.fastllm.modules.cuda.RuntimeKernels;
+import org.fastllm.modules.kernel.KernelFeature;
+import org.fastllm.modules.kernel.KernelKey;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.testing.Torch;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +33,15 @@ class FusedNormTest {
   /** Values bfloat16 holds exactly, as float64: upstream gradients the fused path receives without rounding. */
   private static Tensor bf16Exact(long... shape) {
     return Torch.randn(torch.ScalarType.Double, shape).to(torch.ScalarType.BFloat16).to(torch.ScalarType.Double);
+  }
+
+  private static KernelFeature feature() {
+    return LayerContext.defaults().feature(KernelKey.NORM);
+  }
+
+  private static Normalization layerNorm(KernelChoice choice) {
+    KernelsConfig kernels = new KernelsConfig(choice, null, null, null, null, null, null).withDefaults();
+    return Normalization.of(new NormalizationConfig(NormType.LAYER_NORM, EPSILON), 16, LayerContext.of(kernels));
   }
 
   private static Tensor reference(Tensor x, Tensor weight, Tensor bias) {
@@ -49,7 +67,7 @@ class FusedNormTest {
     Tensor w = baseWeight.to(torch.ScalarType.Float).set_requires_grad(true);
     Tensor b = rms ? null : baseBias.to(torch.ScalarType.Float).set_requires_grad(true);
 
-    Tensor y = FusedNorm.apply(new TensorNormKernels(), x, w, b, EPSILON);
+    Tensor y = FusedNorm.apply(new TensorNormKernels(), feature(), x, w, b, EPSILON);
     y.to(torch.ScalarType.Double).mul(upstream).sum().backward();
 
     assertEquals(torch.ScalarType.BFloat16, y.scalar_type().intern(), "the type autocast's products read");
@@ -86,7 +104,7 @@ class FusedNormTest {
     reference(x64, weight.to(torch.ScalarType.Double), bias.to(torch.ScalarType.Double)).mul(both).sum().backward();
     Tensor x = base.clone().set_requires_grad(true);
 
-    Tensor y = FusedNorm.apply(new TensorNormKernels(), x, weight, bias, EPSILON).to(torch.ScalarType.Float);
+    Tensor y = FusedNorm.apply(new TensorNormKernels(), feature(), x, weight, bias, EPSILON).to(torch.ScalarType.Float);
     y.mul(first).sum().add(y.mul(second).sum()).backward();
 
     // the two bf16 gradients are added in bf16 before the norm's backward: one rounding of their sum
@@ -96,13 +114,39 @@ class FusedNormTest {
 
   @Test
   void normalization_onTheCpu_isLibtorchsFloat32Norm() {
-    Normalization norm = Normalization.of(new org.fastllm.dsl.config.NormalizationConfig(
-        org.fastllm.dsl.config.NormType.LAYER_NORM, EPSILON), 16);
+    Normalization norm = layerNorm(KernelChoice.AUTO);
     Tensor x = Torch.randn(torch.ScalarType.Float, 4, 16);
 
     Tensor y = norm.forward(x);
 
     assertEquals(torch.ScalarType.Float, y.scalar_type().intern());
     assertEquals(0.0, Torch.relativeError(y, reference(x, torch.ones(16), torch.zeros(16))), 1e-6);
+  }
+
+  @Test
+  void normalization_kernelsOnAndTheCpu_stopsNamingTheKeyAndTheReason() {
+    Normalization norm = layerNorm(KernelChoice.ON);
+
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> norm.forward(Torch.randn(torch.ScalarType.Float, 4, 16)));
+
+    assertEquals("training.kernels.norm is on, but the norm kernel cannot run here: the input is not on a CUDA "
+        + "device (cpu); set it to auto or off", e.getMessage());
+  }
+
+  /** The launches the CUDA kernels make, built from CPU tensors, match the kernels' parameters in norm.cu. */
+  @Test
+  void cudaKernels_launches_matchTheKernelsParametersInTheSource() {
+    Tensor x = torch.zeros(6, 32);
+    Tensor w = torch.ones(32);
+    Tensor rows = torch.zeros(6);
+    Tensor halves = torch.zeros(6, 32).to(torch.ScalarType.BFloat16);
+    Tensor partial = torch.zeros(6, 32);
+    for (Tensor bias : new Tensor[] {torch.zeros(32), null}) {
+      RuntimeKernels.check(CudaNormKernels.SOURCE,
+          CudaNormKernels.forwardLaunch(x, w, bias, EPSILON, halves, rows, rows));
+    }
+    RuntimeKernels.check(CudaNormKernels.SOURCE,
+        CudaNormKernels.backwardLaunch(halves, x, w, rows, rows, x, partial, partial));
   }
 }

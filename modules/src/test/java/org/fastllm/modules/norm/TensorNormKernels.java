@@ -11,8 +11,8 @@ import org.bytedeco.pytorch.global.torch;
  */
 final class TensorNormKernels implements NormKernels {
   @Override
-  public boolean ready(Tensor x, long size, boolean rms) {
-    return true;
+  public String unavailable(Tensor x, long size, boolean rms) {
+    return null;
   }
 
   @Override

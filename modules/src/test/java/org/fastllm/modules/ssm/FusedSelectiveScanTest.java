@@ -2,6 +2,7 @@ package org.fastllm.modules.ssm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -9,8 +10,9 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
-import org.fastllm.modules.autograd.ExternalBackward;
 import org.fastllm.modules.cuda.RuntimeKernels;
+import org.fastllm.modules.kernel.KernelKey;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Scopes;
 import org.fastllm.modules.testing.Torch;
 import org.junit.jupiter.api.Test;
@@ -50,6 +52,11 @@ class FusedSelectiveScanTest {
     }
   }
 
+  /** The scan through {@code kernels}, its backward on a tape of its own. */
+  private static FusedSelectiveScan fused(ScanKernels kernels) {
+    return new FusedSelectiveScan(kernels, LayerContext.defaults().feature(KernelKey.SCAN));
+  }
+
   /** A scan as a mixer uses it (u also feeds the skip term), then a weighted sum as the loss. */
   private static Tensor loss(Inputs in, Tensor y) {
     return y.add(in.u().mul(in.skip())).mul(in.w()).sum();
@@ -67,11 +74,11 @@ class FusedSelectiveScanTest {
       double maxDelta) {
     Torch.seed(31L * chunk + time);
     Inputs exact = Inputs.random(2, time, channels, groups, 4, maxDelta).as(torch.ScalarType.Double);
-    Tensor expected = new SelectiveScan(chunk).tensorScan(exact.u(), exact.delta(), exact.a(), exact.b(), exact.c());
+    Tensor expected = SelectiveScan.tensorOperations(chunk).tensorScan(exact.u(), exact.delta(), exact.a(), exact.b(), exact.c());
     loss(exact, expected).backward();
 
     Inputs single = exact.as(torch.ScalarType.Float);
-    Tensor actual = new FusedSelectiveScan(new JavaScanKernels(chunk))
+    Tensor actual = fused(new JavaScanKernels(chunk))
         .scan(single.u(), single.delta(), single.a(), single.b(), single.c());
     loss(single, actual).backward();
 
@@ -105,13 +112,13 @@ class FusedSelectiveScanTest {
     assertEquals(segments, segmented.segments(time));
     Torch.seed(17L * chunk + time + segmentChunks);
     Inputs exact = Inputs.random(2, time, 8, 2, 4, maxDelta).as(torch.ScalarType.Double);
-    loss(exact, new SelectiveScan(chunk).tensorScan(exact.u(), exact.delta(), exact.a(), exact.b(), exact.c()))
+    loss(exact, SelectiveScan.tensorOperations(chunk).tensorScan(exact.u(), exact.delta(), exact.a(), exact.b(), exact.c()))
         .backward();
     Inputs whole = exact.as(torch.ScalarType.Float);
-    loss(whole, new FusedSelectiveScan(new JavaScanKernels(chunk))
+    loss(whole, fused(new JavaScanKernels(chunk))
         .scan(whole.u(), whole.delta(), whole.a(), whole.b(), whole.c())).backward();
     Inputs split = exact.as(torch.ScalarType.Float);
-    loss(split, new FusedSelectiveScan(segmented).scan(split.u(), split.delta(), split.a(), split.b(), split.c()))
+    loss(split, fused(segmented).scan(split.u(), split.delta(), split.a(), split.b(), split.c()))
         .backward();
 
     String[] names = {"u", "delta", "A", "B", "C", "D"};
@@ -137,7 +144,7 @@ class FusedSelectiveScanTest {
     Torch.seed(11);
     Inputs open = Inputs.random(2, 40, 8, 2, 4, 1).as(torch.ScalarType.Float);
     Inputs closed = open.as(torch.ScalarType.Float);
-    FusedSelectiveScan fused = new FusedSelectiveScan(new JavaScanKernels(8));
+    FusedSelectiveScan fused = fused(new JavaScanKernels(8));
     loss(open, fused.scan(open.u(), open.delta(), open.a(), open.b(), open.c())).backward();
 
     Tensor y = Scopes.scoped(() -> fused.scan(closed.u(), closed.delta(), closed.a(), closed.b(), closed.c()));
@@ -155,10 +162,10 @@ class FusedSelectiveScanTest {
     Torch.seed(7);
     Inputs first = Inputs.random(2, 12, 8, 2, 4, 1).as(torch.ScalarType.Double);
     Inputs second = Inputs.random(2, 12, 8, 4, 4, 1).as(torch.ScalarType.Double);
-    chain(first, second, (in) -> new SelectiveScan(4).tensorScan(in.u(), in.delta(), in.a(), in.b(), in.c()));
+    chain(first, second, (in) -> SelectiveScan.tensorOperations(4).tensorScan(in.u(), in.delta(), in.a(), in.b(), in.c()));
     Inputs first32 = first.as(torch.ScalarType.Float);
     Inputs second32 = second.as(torch.ScalarType.Float);
-    FusedSelectiveScan fused = new FusedSelectiveScan(new JavaScanKernels(4));
+    FusedSelectiveScan fused = fused(new JavaScanKernels(4));
     chain(first32, second32, (in) -> fused.scan(in.u(), in.delta(), in.a(), in.b(), in.c()));
     for (int i = 0; i < 6; i++) {
       assertTrue(Torch.relativeError(first32.leaves().get(i).grad(), first.leaves().get(i).grad(), 0.1) < 1e-4,
@@ -181,9 +188,9 @@ class FusedSelectiveScanTest {
   void withoutAutograd_theKernelOutputComesBackUnconnected() {
     Inputs in = Inputs.random(1, 6, 4, 1, 4, 1).as(torch.ScalarType.Float);
     try (org.bytedeco.pytorch.NoGradGuard noGrad = new org.bytedeco.pytorch.NoGradGuard()) {
-      Tensor y = new FusedSelectiveScan(new JavaScanKernels(4)).scan(in.u(), in.delta(), in.a(), in.b(), in.c());
+      Tensor y = fused(new JavaScanKernels(4)).scan(in.u(), in.delta(), in.a(), in.b(), in.c());
       assertTrue(!y.requires_grad(), "no graph without autograd");
-      Tensor expected = new SelectiveScan(4).tensorScan(in.u(), in.delta(), in.a(), in.b(), in.c());
+      Tensor expected = SelectiveScan.tensorOperations(4).tensorScan(in.u(), in.delta(), in.a(), in.b(), in.c());
       assertTrue(Torch.relativeError(y, expected) < 1e-5);
     }
   }
@@ -191,13 +198,13 @@ class FusedSelectiveScanTest {
   @Test
   void outputType_isTheInputsShared_orFloat32WhenMixed_asTheTensorScanGives() {
     Inputs in = Inputs.random(1, 5, 4, 1, 4, 1);
-    FusedSelectiveScan fused = new FusedSelectiveScan(new JavaScanKernels(4));
+    FusedSelectiveScan fused = fused(new JavaScanKernels(4));
     Inputs bf16 = in.as(torch.ScalarType.BFloat16);
     Tensor allBf16 = fused.scan(bf16.u(), bf16.delta(), bf16.a(), bf16.b(), bf16.c());
     assertEquals(torch.ScalarType.BFloat16, allBf16.scalar_type().intern(), "a model cast to bf16 stays bf16");
     Tensor mixed = fused.scan(bf16.u(), bf16.delta(), in.as(torch.ScalarType.Float).a(), bf16.b(), bf16.c());
     assertEquals(torch.ScalarType.Float, mixed.scalar_type().intern(), "autocast's float32 A gives float32");
-    assertEquals(new SelectiveScan(4).tensorScan(bf16.u(), bf16.delta(), in.as(torch.ScalarType.Float).a(),
+    assertEquals(SelectiveScan.tensorOperations(4).tensorScan(bf16.u(), bf16.delta(), in.as(torch.ScalarType.Float).a(),
         bf16.b(), bf16.c()).scalar_type().intern(), torch.ScalarType.Float);
     mixed.sum().add(allBf16.sum()).backward();
     assertEquals(torch.ScalarType.BFloat16, bf16.u().grad().scalar_type().intern(), "gradients in the input's type");
@@ -210,10 +217,12 @@ class FusedSelectiveScanTest {
     assertEquals(8, CudaScanKernels.channelsPerBlock(8, 16));
     assertEquals(8, CudaScanKernels.channelsPerBlock(24, 32), "one channel per warp at state 32");
     assertEquals(0, CudaScanKernels.channelsPerBlock(1, 16), "two groups would share a warp");
-    CudaScanKernels cuda = new CudaScanKernels();
-    assertTrue(cuda.supports(1536, 96, 16));
-    assertTrue(!cuda.supports(1536, 96, 12), "state 12 is not a power of two");
-    assertTrue(!cuda.supports(64, 1, 64), "state 64 is more than a warp");
+    assertNull(CudaScanKernels.shapeProblem(1536, 96, 16));
+    assertEquals("the state size 12 is not a power of two up to 32", CudaScanKernels.shapeProblem(1536, 96, 12));
+    assertEquals("the state size 64 is not a power of two up to 32", CudaScanKernels.shapeProblem(64, 1, 64),
+        "state 64 is more than a warp");
+    assertEquals("a group's 1 channels do not fill a warp (2 channels at state size 16)",
+        CudaScanKernels.shapeProblem(16, 16, 16));
   }
 
   @Test
@@ -226,9 +235,25 @@ class FusedSelectiveScanTest {
         + " chunks a segment");
     assertEquals(1, CudaScanKernels.segments(7, 8, 528, null), "short sequences take one segment");
     assertEquals(CudaScanKernels.MAX_SEGMENTS, CudaScanKernels.segments(100_000, 1, 528, null));
-    assertEquals(1, CudaScanKernels.segments(64, 2, 528, "1"), "the property overrides the rule");
-    assertEquals(8, CudaScanKernels.segments(64, 4 * 128, 528, "8"));
-    assertEquals(10, CudaScanKernels.segments(10, 4 * 128, 528, "100"), "at most one segment per chunk");
+    assertEquals(1, CudaScanKernels.segments(64, 2, 528, 1), "scan_segments overrides the rule");
+    assertEquals(8, CudaScanKernels.segments(64, 4 * 128, 528, 8));
+    assertEquals(10, CudaScanKernels.segments(10, 4 * 128, 528, 100), "at most one segment per chunk");
+  }
+
+  /** The launches the CUDA kernels make, built from CPU tensors of a Mamba 2 shape, match the source's kernels. */
+  @ParameterizedTest(name = "{0} chunks per segment")
+  @CsvSource({"100", "3", "1"})
+  void cudaKernels_launches_matchTheKernelsParametersInTheSource(int segmentChunks) {
+    Inputs in = Inputs.random(2, 70, 32, 2, 16, 1).as(torch.ScalarType.Float);
+    Tensor y = torch.zeros_like(in.u());
+    Tensor entering = torch.zeros(new long[] {2, 32, 3, 16});
+    Tensor carried = torch.zeros(new long[] {2, 32, 3, 16});
+    RuntimeKernels.check(CudaScanKernels.SOURCE, CudaScanKernels.forwardLaunch(in.u(), in.delta(), in.a(), in.b(),
+        in.c(), y, entering));
+    List<org.fastllm.modules.cuda.KernelLaunch> backward = CudaScanKernels.backwardLaunches(in.u(), in.delta(),
+        in.a(), in.b(), in.c(), entering, y, y, y, in.a(), in.b(), in.c(), carried, carried, segmentChunks);
+    backward.forEach(launch -> RuntimeKernels.check(CudaScanKernels.SOURCE, launch));
+    assertEquals(segmentChunks < 3 ? 2 : 1, backward.size(), "the carry runs where there is more than one segment");
   }
 
   @Test
@@ -237,6 +262,5 @@ class FusedSelectiveScanTest {
     String why = RuntimeKernels.availability();
     assertNotNull(why, "run-time compilation reported available on a classpath without CUDA's JNI libraries");
     assertTrue(why.startsWith("CUDA run-time compilation is unavailable ("), why);
-    ExternalBackward.forgetPending();
   }
 }

@@ -1,6 +1,7 @@
 package org.fastllm.modules.ssm;
 
 import org.bytedeco.pytorch.Tensor;
+import org.fastllm.modules.kernel.KernelImplementations;
 
 /**
  * The CUDA kernels of {@code selective_scan.cu} written out as plain loops over CPU tensors, step for step the
@@ -9,9 +10,14 @@ import org.bytedeco.pytorch.Tensor;
  * their autograd wiring are checked on any machine. It recomputes a chunk's states in one go where the kernel
  * goes span by span from recomputed span borders: the same operations on the same values.
  */
-final class JavaScanKernels implements ScanKernels {
+public final class JavaScanKernels implements ScanKernels {
   private final int chunk;
   private final int segmentChunks;
+
+  /** {@code base} with these kernels, chunks of {@code chunk} steps, for the selective scan. */
+  public static KernelImplementations in(KernelImplementations base, int chunk) {
+    return base.with(ScanKernels.class, new JavaScanKernels(chunk));
+  }
 
   /** The backward in one segment. */
   JavaScanKernels(int chunk) {
@@ -39,8 +45,8 @@ final class JavaScanKernels implements ScanKernels {
   }
 
   @Override
-  public boolean supports(long channels, long groups, long state) {
-    return channels % groups == 0;
+  public String unavailable(Tensor u, long channels, long groups, long state) {
+    return channels % groups == 0 ? null : channels + " channels in " + groups + " groups";
   }
 
   @Override

@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.testing.Torch;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -50,7 +51,7 @@ class SelectiveScanTest {
     Tensor b = Torch.randn(torch.ScalarType.Double, 2, time, groups, state);
     Tensor c = Torch.randn(torch.ScalarType.Double, 2, time, groups, state);
     Tensor expected = stepped(u, delta, a, b, c);
-    Tensor actual = new SelectiveScan(chunk).scan(f(u), f(delta), f(a), f(b), f(c));
+    Tensor actual = SelectiveScan.of(chunk, LayerContext.defaults()).scan(f(u), f(delta), f(a), f(b), f(c));
     assertTrue(actual.isfinite().all().item_bool(), "finite");
     double error = Torch.relativeError(actual, expected);
     assertTrue(error < 1e-5, "relative error " + error);

@@ -3,6 +3,8 @@ package org.fastllm.modules.ssm;
 import static org.quicktheories.QuickTheory.qt;
 
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.CommonBlockKeys;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.dsl.config.DtRank;
 import org.fastllm.dsl.config.ModelDefaults;
 import org.fastllm.dsl.config.NormalizationConfig;
@@ -23,8 +25,8 @@ class SsmMixersTest {
 
     SsmBlockConfig config() {
       int inner = heads * state;  // mamba2: heads of `state` channels; discrete: v heads of `state` channels
-      return new SsmBlockConfig(null, HIDDEN, null, 0, null, null, null, null, null, biases, variant, state, null,
-          inner, variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(3), kernel,
+      return new SsmBlockConfig(new CommonBlockKeys(null, HIDDEN, null, 0, null, null, null, null, null, biases),
+          variant, state, null, inner, variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(3), kernel,
           variant == SsmVariant.MAMBA2 ? Integer.valueOf(groups * state) : null,
           variant == SsmVariant.MAMBA2 ? Boolean.valueOf(repeatBeforeConv) : null,
           variant == SsmVariant.DISCRETE_MAMBA2 ? Integer.valueOf(groups) : null,
@@ -59,13 +61,13 @@ class SsmMixersTest {
   @Test
   void mamba1_randomShapes_matchesStepByStepRecurrence() {
     qt().withExamples(30).withShrinkCycles(0).forAll(cases(SsmVariant.MAMBA1)).checkAssert(c ->
-        check(c, Mamba1Mixer.of(c.config(), new SelectiveScan(c.chunk())), (x, p) -> SlowReference.mamba1(x, p, c.config())));
+        check(c, Mamba1Mixer.of(c.config(), SelectiveScan.of(c.chunk(), LayerContext.defaults())), (x, p) -> SlowReference.mamba1(x, p, c.config())));
   }
 
   @Test
   void mamba2_randomShapes_matchesStepByStepRecurrence() {
     qt().withExamples(30).withShrinkCycles(0).forAll(cases(SsmVariant.MAMBA2)).checkAssert(c ->
-        check(c, Mamba2Mixer.of(c.config(), new SelectiveScan(c.chunk())), (x, p) -> SlowReference.mamba2(x, p, c.config())));
+        check(c, Mamba2Mixer.of(c.config(), SelectiveScan.of(c.chunk(), LayerContext.defaults())), (x, p) -> SlowReference.mamba2(x, p, c.config())));
   }
 
   @Test
@@ -79,8 +81,8 @@ class SsmMixersTest {
     for (SsmVariant variant : SsmVariant.values()) {
       Case c = new Case(variant, 2, 13, 2, 2, 1, 4, 4, false, true, float32Flag.FLOAT32);
       org.fastllm.modules.layer.SequenceLayer layer = switch (variant) {
-        case MAMBA1 -> Mamba1Mixer.of(c.config(), new SelectiveScan(4));
-        case MAMBA2 -> Mamba2Mixer.of(c.config(), new SelectiveScan(4));
+        case MAMBA1 -> Mamba1Mixer.of(c.config(), SelectiveScan.of(4, LayerContext.defaults()));
+        case MAMBA2 -> Mamba2Mixer.of(c.config(), SelectiveScan.of(4, LayerContext.defaults()));
         case DISCRETE_MAMBA2 -> DiscreteMamba2Mixer.of(c.config());
       };
       org.fastllm.modules.testing.Causality.assertPrefixUnaffected(layer, 6, 13);

@@ -15,9 +15,11 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.javacpp.PointerScope;
 import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
 import org.fastllm.dsl.config.DtRank;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.config.NormType;
 import org.fastllm.dsl.config.NormalizationConfig;
 import org.fastllm.dsl.config.SsmBlockConfig;
@@ -26,7 +28,7 @@ import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.dsl.count.ModelCount;
 import org.fastllm.dsl.count.ModelTensors;
 import org.fastllm.dsl.count.ParameterAccounting;
-import org.fastllm.dsl.count.TensorSpec;
+import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.kind.BlockKindRegistry;
 import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.modules.testing.Torch;
@@ -44,9 +46,9 @@ class StackBuilderTest {
 
   static TransformerBlockConfig attention(String type, int heads, Integer groups, boolean shared, Integer window,
       boolean biases, int ffn, LoraConfig lora, Double lrScale) {
-    return new TransformerBlockConfig(shared, null, null, ffn, null, null, lrScale, null, lora, biases,
-        org.fastllm.dsl.config.AttentionType.valueOf(type), heads, groups, null, window != null, window, true, null,
-        null);
+    return new TransformerBlockConfig(new CommonBlockKeys(shared, null, null, ffn, null, null, lrScale, null, lora,
+        biases), org.fastllm.dsl.config.AttentionType.valueOf(type), heads, groups, null, window != null, window, true,
+        null, null);
   }
 
   static SsmBlockConfig ssm(SsmVariant variant, boolean shared, boolean gated, int ffn) {
@@ -55,20 +57,20 @@ class StackBuilderTest {
 
   static SsmBlockConfig ssm(SsmVariant variant, boolean shared, boolean gated, int ffn, LoraConfig lora,
       Double lrScale) {
-    return new SsmBlockConfig(shared, null, null, ffn, gated, null, lrScale, null, lora, null, variant, 4, null, 16,
-        variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(4), null, variant == SsmVariant.MAMBA2 ? 8 : null,
-        null, variant == SsmVariant.DISCRETE_MAMBA2 ? 2 : null, variant == SsmVariant.DISCRETE_MAMBA2 ? 4 : null,
-        variant == SsmVariant.DISCRETE_MAMBA2 ? 8 : null);
+    return new SsmBlockConfig(new CommonBlockKeys(shared, null, null, ffn, gated, null, lrScale, null, lora, null),
+        variant, 4, null, 16, variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(4), null,
+        variant == SsmVariant.MAMBA2 ? 8 : null, null, variant == SsmVariant.DISCRETE_MAMBA2 ? 2 : null,
+        variant == SsmVariant.DISCRETE_MAMBA2 ? 4 : null, variant == SsmVariant.DISCRETE_MAMBA2 ? 8 : null);
   }
 
-  static ModelConfig model(Map<String, BlockConfig> blocks, List<String> pattern, int layers, boolean tied,
+  static ResolvedModel model(Map<String, BlockConfig> blocks, List<String> pattern, int layers, boolean tied,
       boolean positions, NormType norm) {
     return new ModelConfig(HIDDEN, 32, tied, new NormalizationConfig(norm, 1e-5), blocks, pattern, layers, 64,
         positions).withDefaults();
   }
 
   /** The seed's second example, scaled down. */
-  static ModelConfig seedExample(int hidden) {
+  static ResolvedModel seedExample(int hidden) {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     blocks.put("alice", attention("MQA", 4, null, false, null, true, 2 * hidden, null));
     blocks.put("bob", attention("GQA", 4, 2, true, 8, true, 2 * hidden, null));
@@ -84,7 +86,7 @@ class StackBuilderTest {
       List.of("in_proj", "out_proj"));
 
   /** Configs of 1 to 3 blocks of every kind, shared or not, half of them with LoRA (per use on shared blocks). */
-  static final Gen<ModelConfig> MODELS = in -> {
+  static final Gen<ResolvedModel> MODELS = in -> {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     int count = (int) in.next(Constraint.between(1, 3));
     for (int i = 0; i < count; i++) {
@@ -120,7 +122,7 @@ class StackBuilderTest {
   void uniqueParameters_generatedConfigs_equalConfigOnlyLayout() {
     qt().withExamples(40).withShrinkCycles(0).forAll(MODELS).checkAssert(config -> {
       LanguageModel built = StackBuilder.installed().build(config);
-      List<TensorSpec> expected = ModelTensors.of(config, BlockKindRegistry.installed());
+      List<TensorSpec> expected = ModelTensors.of(config.config(), BlockKindRegistry.installed());
       Map<String, List<Long>> expectedShapes = new LinkedHashMap<>();
       expected.forEach(t -> expectedShapes.put(t.name(), t.shape()));
       Map<String, List<Long>> builtShapes = new LinkedHashMap<>();
@@ -129,7 +131,8 @@ class StackBuilderTest {
       assertEquals(new java.util.TreeMap<>(expectedShapes), new java.util.TreeMap<>(builtShapes), config.toString());
       assertEquals(expected.size(), built.uniqueParameters().size(), "no name repeats");
 
-      ModelCount count = ParameterAccounting.count(BlockPattern.expand(config), BlockKindRegistry.installed());
+      ModelCount count = ParameterAccounting.count(BlockPattern.expand(config.config()),
+          BlockKindRegistry.installed());
       assertEquals(count.total(), built.parameterCount(), config.toString());
       assertEquals(count.lora(), built.uniqueParameters().stream().filter(StackBuilderTest::isAdapter)
           .mapToLong(p -> p.tensor().numel()).sum(), "lora of " + config);
@@ -147,7 +150,7 @@ class StackBuilderTest {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     blocks.put("claire", ssm(SsmVariant.MAMBA1, false, false, 0,
         new LoraConfig(2, null, null, List.of("in_proj", "query"), null, null), null));
-    ModelConfig config = model(blocks, List.of("claire"), 2, false, false, NormType.RMS_NORM);
+    ResolvedModel config = model(blocks, List.of("claire"), 2, false, false, NormType.RMS_NORM);
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
         () -> StackBuilder.installed().build(config));
     assertEquals("model.blocks.claire.lora.targets[1]: 'query' is not a linear layer of this ssm block"
@@ -159,10 +162,10 @@ class StackBuilderTest {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     blocks.put("a", ssm(SsmVariant.MAMBA2, false, false, 24));
     blocks.put("s", attention("GQA", 4, 2, true, 3, true, 24, null));
-    ModelConfig shared = model(blocks, List.of("s", "a", "s"), 5, false, true, NormType.RMS_NORM);
+    ResolvedModel shared = model(blocks, List.of("s", "a", "s"), 5, false, true, NormType.RMS_NORM);
     Map<String, BlockConfig> twinBlocks = new LinkedHashMap<>(blocks);
     twinBlocks.put("s", attention("GQA", 4, 2, false, 3, true, 24, null));
-    ModelConfig unshared = model(twinBlocks, List.of("s", "a", "s"), 5, false, true, NormType.RMS_NORM);
+    ResolvedModel unshared = model(twinBlocks, List.of("s", "a", "s"), 5, false, true, NormType.RMS_NORM);
     LanguageModel model = StackBuilder.installed().build(shared);
     LanguageModel twin = StackBuilder.installed().build(unshared);
     model.to(torch.ScalarType.Double, false);
@@ -204,7 +207,7 @@ class StackBuilderTest {
     Torch.seed(8);
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     blocks.put("default_transformer", attention("MQA", 16, null, false, null, true, 256, null));
-    ModelConfig model = new ModelConfig(64, 64, false, null, blocks, List.of("default_transformer"), 48, 64, false)
+    ResolvedModel model = new ModelConfig(64, 64, false, null, blocks, List.of("default_transformer"), 48, 64, false)
         .withDefaults();
     LanguageModel built = StackBuilder.installed().build(model);
     assertEquals(48, built.numLayers());

@@ -9,10 +9,12 @@ import jakarta.validation.ElementKind;
 import jakarta.validation.Path;
 import jakarta.validation.Validation;
 import jakarta.validation.Validator;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.fastllm.dsl.bind.ConfigMapper;
 import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.kind.BlockKindRegistry;
 import org.fastllm.dsl.problem.Problem;
 import org.fastllm.dsl.yaml.ConfigPath;
@@ -67,22 +69,41 @@ final class BeanValidation {
   }
 
   List<Problem> validate(ConfigDocument resolved) {
-    java.util.Set<ConstraintViolation<ConfigDocument>> violations;
+    List<Problem> problems = new ArrayList<>();
     try {
-      violations = validator.validate(resolved);
+      validator.validate(resolved).forEach(v -> problems.add(toProblem("", v)));
+      commonKeysOfEveryBlock(resolved.model(), problems);
     } catch (jakarta.validation.ValidationException e) {
       // A plugin that declares a constraint without registering its validator: say which, do not crash.
       return List.of(Problem.error("model", "a block kind's rules could not be checked (" + e.getMessage()
           + "); is the plugin's META-INF/services/jakarta.validation.ConstraintValidator missing?"));
     }
-    return violations.stream()
-        .map(BeanValidation::toProblem)
-        .sorted(Comparator.comparing(Problem::path))
-        .toList();
+    problems.sort(Comparator.comparing(Problem::path));
+    return problems;
   }
 
-  private static Problem toProblem(ConstraintViolation<?> violation) {
-    String path = path(violation.getPropertyPath());
+  /**
+   * The bounds of the keys every block has, checked here for every block rather than through a {@code @Valid} the
+   * kind's record might leave out: a plugin kind gets the core kinds' bounds and messages, on the flat paths YAML
+   * writes ({@code model.blocks.a.lr_scale}, no {@code common} in between).
+   */
+  private void commonKeysOfEveryBlock(ModelConfig model, List<Problem> problems) {
+    if (model == null || model.blocks() == null) {
+      return;
+    }
+    String blocks = ConfigPath.key("model", "blocks");
+    model.blocks().forEach((name, block) -> {
+      if (block != null && block.common() != null) {
+        String path = ConfigPath.key(blocks, name);
+        validator.validate(block.common()).forEach(v -> problems.add(toProblem(path, v)));
+      }
+    });
+  }
+
+  /** The violation as a problem on its config path, below {@code parent} (empty for the document). */
+  private static Problem toProblem(String parent, ConstraintViolation<?> violation) {
+    String below = path(violation.getPropertyPath());
+    String path = parent.isEmpty() ? below : below.isEmpty() ? parent : ConfigPath.key(parent, below);
     String message = violation.getMessage();
     Object value = violation.getInvalidValue();
     if (value instanceof org.fastllm.dsl.config.YamlEnum e) {

@@ -8,8 +8,8 @@ import java.util.Objects;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.rules.ValidCommonBlockKeys;
-import org.fastllm.dsl.count.TensorSpec;
 import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.dsl.layout.TensorSpec;
 
 /**
  * The rules of the keys every block has: sizes that overflow, and LoRA targets that must be linear layers the

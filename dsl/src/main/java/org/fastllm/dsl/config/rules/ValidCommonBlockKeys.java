@@ -9,7 +9,9 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Class-level constraint: the keys every block has (activation, LoRA on shared blocks).
+ * Class-level constraint: the rules of the keys every block has that need the whole block (an MLP width that
+ * overflows, LoRA on shared blocks, LoRA targets the kind's layout has). Declared once, on {@code BlockConfig}, so
+ * every kind inherits it; a kind's record does not repeat it.
  *
  * <p>The validator lives in the validation module and is found through
  * {@code META-INF/services/jakarta.validation.ConstraintValidator}, so this module needs no validator code.

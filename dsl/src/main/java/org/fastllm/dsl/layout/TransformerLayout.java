@@ -1,4 +1,4 @@
-package org.fastllm.dsl.count;
+package org.fastllm.dsl.layout;
 
 import java.util.ArrayList;
 import java.util.List;

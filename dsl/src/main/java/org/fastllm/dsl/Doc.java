@@ -1,4 +1,4 @@
-package org.fastllm.dsl.reference;
+package org.fastllm.dsl;
 
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
@@ -7,8 +7,8 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * What the config reference says about a key (on a record component or a {@code BlockConfig} accessor) or about a
- * section (on a record: its cross-key rules).
+ * What the config reference says about a key (on a record component) or about a section (on a record, or on
+ * {@code BlockConfig} for every kind: its cross-key rules). With {@link Block}, the annotation a config record carries.
  *
  * <pre>{@code
  * record MlpKeys(
@@ -21,7 +21,7 @@ import java.lang.annotation.Target;
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
-@Target({ElementType.RECORD_COMPONENT, ElementType.METHOD, ElementType.TYPE})
+@Target({ElementType.RECORD_COMPONENT, ElementType.TYPE})
 public @interface Doc {
   /** One sentence on what the key means (empty on a record that only lists rules). */
   String value() default "";

@@ -14,40 +14,40 @@ import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorTensorHook;
 import org.bytedeco.pytorch.VoidTensorHook;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.experiment.ExperimentFlags;
 
 /**
- * Gives an operation computed outside autograd (a hand-written kernel) its own backward: the output is returned
- * connected to the inputs, and when the loss's gradient reaches it, {@code backward} runs once on d loss / d output
- * and each of its results is added to the matching input's gradient.
+ * Gives operations computed outside autograd (hand-written kernels) their own backward, for one model: an output is
+ * returned connected to its inputs, and when the loss's gradient reaches it, {@code backward} runs once on
+ * d loss / d output and each of its results is added to the matching input's gradient.
  *
  * <pre>{@code
- * // given Tensor kernelOutput, Tensor u, Tensor delta, UnaryOperator<Tensor> du, UnaryOperator<Tensor> ddelta
- * Tensor y = ExternalBackward.attach(kernelOutput, List.of(u, delta),
- *     dy -> new Tensor[] {du.apply(dy), ddelta.apply(dy)});
+ * // given LayerContext context, Tensor kernelOutput, Tensor u, Tensor delta, UnaryOperator<Tensor> du, UnaryOperator<Tensor> dd
+ * BackwardTape tape = context.tape();   // the model's, from the LayerContext its layers are built with
+ * Tensor y = tape.attach(kernelOutput, List.of(u, delta), dy -> new Tensor[] {du.apply(dy), dd.apply(dy)});
  * }</pre>
+ *
+ * <p><b>Each model owns one tape</b> ({@code LanguageModel} makes it and hands it to its layers): the calls of one
+ * model's forward wait on its own tape, so two models in one process may run their forwards and backwards in any
+ * interleaving. A model's forward starts with {@link #forgetPending()}, which drops the calls of its previous
+ * forward whose backward never ran (an evaluation pass, an exception).
  *
  * <p>How: the output gets {@code 0 x} the sum of each input added (so autograd sends a gradient to every input,
  * adding nothing of its own; a non-finite input makes the output NaN, as the step would diverge anyway), a hook on
  * the output computes the inputs' gradients, and a hook on each input adds its share. A sum's gradient is a
  * broadcast view that costs no memory: where nothing else uses an input, its hook hands over the computed gradient
- * as it is, with no zero tensor the input's size made and added to (a one-element view as the link cost both). The
- * presets bind tensor hooks but no custom autograd functions, and a hook receives only a gradient, so the hooks
- * are a few shared instances and calls are matched by order. The input hooks sit on a view of each input made by
- * the call ({@code view_as}), not on the input itself: autograd runs the nodes of one device from the last made
- * (every node's gradient comes from nodes made after it), so the hooks on a call's output and on its views run in
- * the reverse order of the calls, whatever the inputs were made from; and nothing stays registered on an input
- * that outlives the step (a parameter), where a hook per call would run again at every later backward. A model's
- * forward starts with {@link #forgetPending()}, which drops the calls of a forward whose backward never ran.
+ * as it is, with no zero tensor the input's size made and added to (a one-element view as the link cost both; the
+ * experiment flag {@code sumLink=false} picks it, for comparisons). The presets bind tensor hooks but no custom
+ * autograd functions, and a hook receives only a gradient, so the hooks are a few instances per tape and calls are
+ * matched by order. The input hooks sit on a view of each input made by the call ({@code view_as}), not on the
+ * input itself: autograd runs the nodes of one device from the last made (every node's gradient comes from nodes
+ * made after it), so the hooks on a call's output and on its views run in the reverse order of the calls, whatever
+ * the inputs were made from; and nothing stays registered on an input that outlives the step (a parameter), where a
+ * hook per call would run again at every later backward.
  */
-public final class ExternalBackward {
+public final class BackwardTape {
   /** The most inputs one operation may have. */
   public static final int MAX_INPUTS = 8;
-  /**
-   * The link is each input's sum (one read of it in the forward; a gradient that costs nothing), or with
-   * {@code -Dfastllm.sumLink=false} its first element (nothing in the forward; a zero tensor of its size in the
-   * backward, added to): kept switchable for comparisons.
-   */
-  private static final boolean SUM_LINK = !"false".equals(System.getProperty("fastllm.sumLink"));
 
   /** Computes d loss / d input for each input from d loss / d output; an entry may be {@code null}. */
   @FunctionalInterface
@@ -55,28 +55,37 @@ public final class ExternalBackward {
     Tensor[] apply(Tensor gradOutput);
   }
 
-  private static final Object LOCK = new Object();
-  private static final Deque<Call> OUTPUTS = new ArrayDeque<>();
-  private static final List<Deque<Call>> INPUTS = new ArrayList<>();
-  private static final List<Pointer> RETURNED = new ArrayList<>();
-  private static final OutputHook OUTPUT_HOOK = new OutputHook();
-  private static final InputHook[] INPUT_HOOKS = new InputHook[MAX_INPUTS];
-  private static long inputHookCalls;
+  /**
+   * The link is each input's sum (one read of it in the forward; a gradient that costs nothing), or its first
+   * element (nothing in the forward; a zero tensor of its size in the backward, added to).
+   */
+  private final boolean sumLink;
+  private final Object lock = new Object();
+  private final Deque<Call> outputs = new ArrayDeque<>();
+  private final List<Deque<Call>> inputCalls = new ArrayList<>();
+  private final List<Pointer> returned = new ArrayList<>();
+  private final OutputHook outputHook = new OutputHook();
+  private final InputHook[] inputHooks = new InputHook[MAX_INPUTS];
+  private long inputHookCalls;
 
-  static {
+  /** A tape linking by each input's sum, unless the experiment flag {@code sumLink} is false. */
+  public BackwardTape() {
+    this(ExperimentFlags.current().sumLink());
+  }
+
+  BackwardTape(boolean sumLink) {
+    this.sumLink = sumLink;
     for (int i = 0; i < MAX_INPUTS; i++) {
-      INPUTS.add(new ArrayDeque<>());
-      INPUT_HOOKS[i] = new InputHook(i);
+      inputCalls.add(new ArrayDeque<>());
+      inputHooks[i] = new InputHook(i);
     }
-    // The hooks live as long as the process: this class may first load inside a training step's PointerScope,
+    // The hooks live as long as the tape's model: a tape may be made inside a pointer scope (a training step's),
     // whose closing would otherwise free them under the next step's autograd.
-    OUTPUT_HOOK.retainReference();
-    for (InputHook hook : INPUT_HOOKS) {
+    outputHook.retainReference();
+    for (InputHook hook : inputHooks) {
       hook.retainReference();
     }
   }
-
-  private ExternalBackward() {}
 
   /**
    * {@code output}, computed without autograd from {@code inputs}, with the same values and {@code backward} as its
@@ -84,7 +93,7 @@ public final class ExternalBackward {
    * may read tensors made before the model's forward (weights, tables) and, through {@link #attach(Tensor, List,
    * List, Backward)}, saved ones; not other tensors of the forward, which are released when their layer returns.
    */
-  public static Tensor attach(Tensor output, List<Tensor> inputs, Backward backward) {
+  public Tensor attach(Tensor output, List<Tensor> inputs, Backward backward) {
     return attach(output, inputs, List.of(), backward);
   }
 
@@ -93,7 +102,7 @@ public final class ExternalBackward {
    * the forward) alive until the backward ran or the call was forgotten: a model runs each layer's forward in a
    * pointer scope of its own, so the layer's tensors are released when it returns, as Python would drop them.
    */
-  public static Tensor attach(Tensor output, List<Tensor> inputs, List<Tensor> saved, Backward backward) {
+  public Tensor attach(Tensor output, List<Tensor> inputs, List<Tensor> saved, Backward backward) {
     if (inputs.size() > MAX_INPUTS) {
       throw new IllegalArgumentException("at most " + MAX_INPUTS + " inputs, got " + inputs.size());
     }
@@ -102,16 +111,16 @@ public final class ExternalBackward {
     }
     Call call = new Call(backward, output.sizes().vec().get(), inputs.size(), saved);
     Tensor link = null;
-    synchronized (LOCK) {
+    synchronized (lock) {
       for (int i = 0; i < inputs.size(); i++) {
         Tensor input = inputs.get(i);
         if (input.requires_grad() && input.numel() > 0) {
           Tensor view = input.view_as(input);   // this call's own node (see the class comment)
-          Tensor joint = SUM_LINK ? view.sum() : view.as_strided(new long[] {}, new long[] {});
+          Tensor joint = sumLink ? view.sum() : view.as_strided(new long[] {}, new long[] {});
           link = link == null ? joint : link.add(joint);
-          view.register_hook(INPUT_HOOKS[i]);
+          view.register_hook(inputHooks[i]);
           call.dtypes[i] = input.scalar_type().intern();
-          INPUTS.get(i).push(call);
+          inputCalls.get(i).push(call);
         }
       }
       if (link == null) {
@@ -120,8 +129,8 @@ public final class ExternalBackward {
       }
       // output + 0 x link: the inputs join the graph with gradient exactly zero, in one pass
       Tensor connected = output.add(link.to(output.scalar_type()), new Scalar(0.0));
-      connected.register_hook(OUTPUT_HOOK);
-      OUTPUTS.push(call);
+      connected.register_hook(outputHook);
+      outputs.push(call);
       return connected;
     }
   }
@@ -139,14 +148,14 @@ public final class ExternalBackward {
     return gradient.numel() > 1;
   }
 
-  /** Drops calls whose backward never ran and the gradients handed to autograd; a model's forward calls this. */
-  public static void forgetPending() {
-    synchronized (LOCK) {
-      for (Call call : OUTPUTS) {
+  /** Drops calls whose backward never ran and the gradients handed to autograd; the model's forward calls this. */
+  public void forgetPending() {
+    synchronized (lock) {
+      for (Call call : outputs) {
         call.release();
       }
-      OUTPUTS.clear();
-      for (Deque<Call> calls : INPUTS) {
+      outputs.clear();
+      for (Deque<Call> calls : inputCalls) {
         calls.forEach(Call::release);
         calls.clear();
       }
@@ -155,15 +164,15 @@ public final class ExternalBackward {
   }
 
   /** Calls waiting for their backward (a diagnostic: 0 after every complete forward and backward). */
-  public static int pending() {
-    synchronized (LOCK) {
-      return OUTPUTS.size();
+  public int pending() {
+    synchronized (lock) {
+      return outputs.size();
     }
   }
 
-  /** How many times an input's hook has run in this process (a diagnostic: one per input per call). */
-  static long inputHookCalls() {
-    synchronized (LOCK) {
+  /** How many times this tape's input hooks have run (a diagnostic: one per input per call). */
+  long inputHookCalls() {
+    synchronized (lock) {
       return inputHookCalls;
     }
   }
@@ -174,9 +183,9 @@ public final class ExternalBackward {
     scope.detach(p);
   }
 
-  private static void releaseReturned() {
-    RETURNED.forEach(Pointer::close);
-    RETURNED.clear();
+  private void releaseReturned() {
+    returned.forEach(Pointer::close);
+    returned.clear();
   }
 
   private static final class Call {
@@ -219,7 +228,7 @@ public final class ExternalBackward {
    * object and otherwise freed only when the garbage collector finds it: each hook closes it when done. Left to the
    * collector, the gradients of the hooked tensors piled up on the GPU, about one input's size per call and step.
    */
-  private static final class OutputHook extends VoidTensorHook {
+  private final class OutputHook extends VoidTensorHook {
     @Override
     public void call(TensorBase gradient) {
       try {
@@ -230,9 +239,9 @@ public final class ExternalBackward {
     }
 
     private void run(TensorBase gradient) {
-      synchronized (LOCK) {
+      synchronized (lock) {
         releaseReturned();
-        Call call = OUTPUTS.poll();
+        Call call = outputs.poll();
         try (PointerScope scope = new PointerScope()) {
           Tensor dOutput = new Tensor(gradient);
           long[] shape = dOutput.sizes().vec().get();
@@ -254,7 +263,7 @@ public final class ExternalBackward {
     }
   }
 
-  private static final class InputHook extends TensorTensorHook {
+  private final class InputHook extends TensorTensorHook {
     private final int position;
 
     InputHook(int position) {
@@ -271,10 +280,10 @@ public final class ExternalBackward {
     }
 
     private TensorBase run(TensorBase gradient) {
-      synchronized (LOCK) {
+      synchronized (lock) {
         inputHookCalls++;
         releaseReturned();
-        Call call = INPUTS.get(position).poll();
+        Call call = inputCalls.get(position).poll();
         Tensor own = call == null ? null : call.gradients[position];
         try (PointerScope scope = new PointerScope()) {
           Tensor incoming = new Tensor(gradient);
@@ -286,7 +295,7 @@ public final class ExternalBackward {
             total = linkOnly(incoming) ? mine : incoming.add(mine);
           }
           keep(scope, total);
-          RETURNED.add(total);
+          returned.add(total);
           if (own != null) {
             own.close();
             call.gradients[position] = null;

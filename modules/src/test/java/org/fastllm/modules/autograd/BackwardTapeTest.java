@@ -10,23 +10,22 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.testing.Torch;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class ExternalBackwardTest {
+class BackwardTapeTest {
+  private final BackwardTape tape = new BackwardTape();
 
-  @BeforeEach
-  void clean() {
-    ExternalBackward.forgetPending();
-  }
-
-  /** {@code x * y} computed without autograd, with its hand-written backward. */
-  private static Tensor product(Tensor x, Tensor y) {
+  /** {@code x * y} computed without autograd, with its hand-written backward on {@code tape}. */
+  private static Tensor product(BackwardTape tape, Tensor x, Tensor y) {
     Tensor out;
     try (NoGradGuard noGrad = new NoGradGuard()) {
       out = x.mul(y);
     }
-    return ExternalBackward.attach(out, List.of(x, y), dz -> new Tensor[] {dz.mul(y.detach()), dz.mul(x.detach())});
+    return tape.attach(out, List.of(x, y), dz -> new Tensor[] {dz.mul(y.detach()), dz.mul(x.detach())});
+  }
+
+  private Tensor product(Tensor x, Tensor y) {
+    return product(tape, x, y);
   }
 
   @Test
@@ -41,7 +40,7 @@ class ExternalBackwardTest {
     product(x2, y2).mul(x2).add(x2.exp()).sum().backward();
     assertTrue(Torch.relativeError(x2.grad(), x.grad()) < 1e-12, "x");
     assertTrue(Torch.relativeError(y2.grad(), y.grad()) < 1e-12, "y");
-    assertEquals(0, ExternalBackward.pending());
+    assertEquals(0, tape.pending());
   }
 
   /**
@@ -62,13 +61,13 @@ class ExternalBackwardTest {
       Tensor first = a.mul(new Scalar(1.5));
       Tensor first2 = a2.mul(new Scalar(1.5));
       w.mul(first).add(w.mul(a).mul(w)).add(w.sin()).sum().backward();
-      long before = ExternalBackward.inputHookCalls();
+      long before = tape.inputHookCalls();
       product(first2, w2).add(product(a2, w2).mul(w2)).add(w2.sin()).sum().backward();
-      callsPerStep[step] = ExternalBackward.inputHookCalls() - before;
+      callsPerStep[step] = tape.inputHookCalls() - before;
 
       assertTrue(Torch.relativeError(w2.grad(), w.grad()) < 1e-12, "parameter gradient at step " + step);
       assertTrue(Torch.relativeError(a2.grad(), a.grad()) < 1e-12, "activation gradient at step " + step);
-      assertEquals(0, ExternalBackward.pending());
+      assertEquals(0, tape.pending());
       w.mutable_grad().put(new Tensor());
       w2.mutable_grad().put(new Tensor());
     }
@@ -97,7 +96,7 @@ class ExternalBackwardTest {
     product(y2, w).add(product(a2, v)).mul(a2).sum().backward();
 
     assertTrue(Torch.relativeError(a2.grad(), a.grad()) < 1e-12, "gradient of a");
-    assertEquals(0, ExternalBackward.pending());
+    assertEquals(0, tape.pending());
   }
 
   @Test
@@ -114,56 +113,95 @@ class ExternalBackwardTest {
     Tensor x = torch.ones(3).set_requires_grad(true);
     product(x, x.mul(new Scalar(5.0)));
     product(x, x);
-    assertEquals(2, ExternalBackward.pending(), "two forwards waiting");
-    ExternalBackward.forgetPending();
-    assertEquals(0, ExternalBackward.pending());
+    assertEquals(2, tape.pending(), "two forwards waiting");
+    tape.forgetPending();
+    assertEquals(0, tape.pending());
     Tensor y = torch.ones(3).mul(new Scalar(4.0)).set_requires_grad(true);
     product(y, torch.ones(3).mul(new Scalar(7.0))).sum().backward();
     assertEquals(7.0, y.grad().select(0, 1).item_double());
   }
 
   /**
-   * The class first loads inside a training step's PointerScope (the first forward); its shared hooks must outlive
-   * that scope. A fresh class loader gives a first load on demand.
+   * A tape may be made inside a training step's PointerScope (a model built in a step, a test's scope); its hooks
+   * must outlive that scope, or the next step's autograd would call freed hooks.
    */
   @Test
-  void hooksMadeInsideAStepsScope_stillWorkInTheNextStep() throws Exception {
-    ClassLoader fresh = new ClassLoader(getClass().getClassLoader()) {
-      @Override
-      protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-        if (!name.startsWith(ExternalBackward.class.getName())) {
-          return super.loadClass(name, resolve);
-        }
-        synchronized (getClassLoadingLock(name)) {
-          Class<?> known = findLoadedClass(name);
-          if (known != null) {
-            return known;
-          }
-          try (java.io.InputStream in = getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
-            byte[] bytes = in.readAllBytes();
-            return defineClass(name, bytes, 0, bytes.length);
-          } catch (java.io.IOException e) {
-            throw new ClassNotFoundException(name, e);
-          }
-        }
-      }
-    };
-    Class<?> backwardType = fresh.loadClass(ExternalBackward.class.getName() + "$Backward");
-    Object timesThree = java.lang.reflect.Proxy.newProxyInstance(fresh, new Class<?>[] {backwardType},
-        (proxy, method, args) -> new Tensor[] {((Tensor) args[0]).mul(new Scalar(3.0))});
-    java.lang.reflect.Method attach = fresh.loadClass(ExternalBackward.class.getName())
-        .getMethod("attach", Tensor.class, List.class, backwardType);
+  void hooksMadeInsideAStepsScope_stillWorkInTheNextStep() {
+    BackwardTape[] made = new BackwardTape[1];
     for (int step = 0; step < 2; step++) {
       try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+        if (made[0] == null) {
+          made[0] = new BackwardTape();
+        }
         Tensor x = torch.ones(2).set_requires_grad(true);
         Tensor out;
         try (NoGradGuard noGrad = new NoGradGuard()) {
           out = x.mul(new Scalar(3.0));
         }
-        ((Tensor) attach.invoke(null, out, List.of(x), timesThree)).sum().backward();
+        made[0].attach(out, List.of(x), dy -> new Tensor[] {dy.mul(new Scalar(3.0))}).sum().backward();
+        System.gc();   // a freed hook would show now, not by luck later
         assertEquals(3.0, x.grad().select(0, 0).item_double(), "step " + step);
       }
     }
+  }
+
+  /**
+   * Two tapes (two models) whose forwards and backwards interleave: each backward pairs with its own tape's calls.
+   * One process-wide tape paired the second forward's calls with the first backward, or forgot the first forward's
+   * calls when the second forward began.
+   */
+  @Test
+  void twoTapes_interleavedForwardsAndBackwards_eachGetsItsOwnGradients() {
+    BackwardTape other = new BackwardTape();
+    Tensor x = torch.ones(3).mul(new Scalar(2.0)).set_requires_grad(true);
+    Tensor y = torch.ones(3).mul(new Scalar(5.0)).set_requires_grad(true);
+    Tensor first = product(x, torch.ones(3).mul(new Scalar(7.0)));
+    other.forgetPending();   // the second model's forward starts
+    Tensor second = product(other, y, torch.ones(3).mul(new Scalar(11.0)));
+
+    first.sum().backward();
+    second.sum().backward();
+
+    assertEquals(7.0, x.grad().select(0, 0).item_double(), "first model");
+    assertEquals(11.0, y.grad().select(0, 0).item_double(), "second model");
+    assertEquals(0, tape.pending());
+    assertEquals(0, other.pending());
+  }
+
+  /**
+   * Each tape holds nine hooks for its model's life, and JavaCPP hands out at most ten native callbacks per
+   * function-pointer class where C++ takes a plain function pointer: forty tapes alive at once (models of a test run,
+   * of a sweep) must each still run their own hooks.
+   */
+  @Test
+  void fortyTapesAlive_eachRunsItsOwnHooks() {
+    List<BackwardTape> tapes = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      tapes.add(new BackwardTape());
+    }
+    for (int i = 0; i < tapes.size(); i++) {
+      Tensor x = torch.ones(3).set_requires_grad(true);
+      Tensor y = torch.ones(3).mul(new Scalar(i)).set_requires_grad(true);
+
+      product(tapes.get(i), x, y).sum().backward();
+
+      assertEquals(i, x.grad().select(0, 0).item_double(), "tape " + i);
+      assertEquals(1.0, y.grad().select(0, 0).item_double(), "tape " + i);
+    }
+  }
+
+  /** The link through each input's first element (the experiment flag sumLink=false) gives the same gradients. */
+  @Test
+  void firstElementLink_givesTheSameGradientsAsTheSumLink() {
+    BackwardTape firstElement = new BackwardTape(false);
+    Tensor x = torch.arange(new Scalar(4.0)).to(torch.ScalarType.Double).set_requires_grad(true);
+    Tensor x2 = x.detach().clone().set_requires_grad(true);
+    Tensor w = torch.ones(4).to(torch.ScalarType.Double).mul(new Scalar(3.0));
+    product(x, w).mul(x).sum().backward();
+    product(firstElement, x2, w).mul(x2).sum().backward();
+
+    assertTrue(torch.equal(x.grad(), x2.grad()), "d/dx of 3 x^2");
+    assertEquals(0, firstElement.pending());
   }
 
   /**
@@ -179,7 +217,7 @@ class ExternalBackwardTest {
     try (NoGradGuard noGrad = new NoGradGuard()) {
       out = x.mul(new Scalar(2.0));
     }
-    Tensor y = ExternalBackward.attach(out, List.of(x), dy -> {
+    Tensor y = tape.attach(out, List.of(x), dy -> {
       seen[0] = new Tensor(dy);
       seen[0].retainReference();   // the test's handle, beyond the hook's scope
       return new Tensor[] {dy.mul(new Scalar(2.0))};
@@ -198,6 +236,6 @@ class ExternalBackwardTest {
       Tensor out = product(x, x);
       assertFalse(out.requires_grad());
     }
-    assertEquals(0, ExternalBackward.pending());
+    assertEquals(0, tape.pending());
   }
 }

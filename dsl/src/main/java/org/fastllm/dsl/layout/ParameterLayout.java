@@ -1,4 +1,4 @@
-package org.fastllm.dsl.count;
+package org.fastllm.dsl.layout;
 
 import java.util.List;
 import org.fastllm.dsl.config.BlockConfig;
@@ -12,7 +12,8 @@ import org.fastllm.dsl.config.BlockConfig;
  * }</pre>
  *
  * <p><b>The built module of the block must hold exactly these tensors, by name and shape.</b> LoRA adapters are
- * not listed here; {@link AdapterTensors} derives them from the linear weights named by {@link TensorSpec#linear()}.
+ * not listed here; {@code count.AdapterTensors} derives them from the linear weights named by
+ * {@link TensorSpec#linear()}.
  */
 @FunctionalInterface
 public interface ParameterLayout<C extends BlockConfig> {
