@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Config loading at scale: a 10,000-layer config with 50 block definitions.
-#  1. builds the property-tests module and its dependencies (skip with SKIP_BUILD=1 once built),
+#  1. builds the bench module and its dependencies (bench/classpath.sh; skip with SKIP_BUILD=1 once built),
 #  2. writes the config to a temporary YAML file,
 #  3. times ConfigLoader.load warm, in process, against reading the YAML tree alone (ConfigScaleBench),
 #  4. times a cold JVM that loads the file once (ColdValidate), RUNS times (default 5), and prints the median.
@@ -10,14 +10,10 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/config-scale.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-CP_FILE=property-tests/target/bench-classpath.txt
-
-if [[ "${SKIP_BUILD:-0}" != 1 || ! -s "$CP_FILE" ]]; then
-  # one reactor run, so the fastllm modules resolve to their target/classes, not to ~/.m2
-  mvn -B -q test-compile dependency:build-classpath -pl property-tests -am \
-    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
-fi
-CP="property-tests/target/test-classes:property-tests/target/classes:$(cat "$CP_FILE")"
+# Loading a config reaches no native code: the jars of the tensor side are left off the classpath, so the cold JVM
+# opens only what validation needs, as the command does.
+CP=$(bench/classpath.sh | tr ':' '\n' | grep -v -e '/org/bytedeco/' -e '/ai/djl/' -e '^modules/' -e '/modules/target/' \
+  | paste -sd:)
 CONFIG="$WORK/config-10000-layers.yaml"
 
 java -cp "$CP" org.fastllm.properties.bench.ConfigScaleBench --write "$CONFIG"

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Packs fastllm for a GPU host that has Python's torch but no Java: the class jars (the benchmark runners of the
-# modules' test classes included), a jlink runtime and the GPU build of the PyTorch JNI library, in .carry/.
-# Usage: bench/gpu/bundle.sh [path/to/make-bundle.sh]
+# Packs fastllm for a GPU host that has Python's torch but no Java: the class jars (cli, and the bench module's runners
+# with the test jars they use), a jlink runtime and the GPU build of the PyTorch JNI library, in .carry/.
+# Usage: bench/gpu/bundle.sh [path/to/make-bundle.sh]   M2: the local Maven repository (default ~/.m2/repository)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 maker=${1:-../shared/gpu/make-bundle.sh}
+pytorch=2.10.0-1.5.13
 rm -rf .carry/libs && mkdir -p .carry/libs
-mvn -q -B -DskipTests package dependency:copy-dependencies -pl cli -am \
+# cli, bench and what they depend on at run time, the modules and property-tests test jars included
+mvn -q -B -DskipTests package dependency:copy-dependencies -pl cli,bench -am \
   -DincludeScope=runtime -DoutputDirectory="$PWD/.carry/libs"
-mvn -q -B -DskipTests test-compile dependency:copy-dependencies -pl modules \
-  -DincludeScope=test -DoutputDirectory="$PWD/.carry/libs"
 # commons-compress (under the tokenizer library) names commons-lang3 in its module descriptor; the runtime image's
 # module list is computed from these jars and fails without it.
 mvn -q -B dependency:copy -Dartifact=org.apache.commons:commons-lang3:3.18.0 -DoutputDirectory="$PWD/.carry/libs"
@@ -20,17 +20,19 @@ cuda=org.bytedeco:cuda:13.1-9.19-1.5.13
 mvn -q -B dependency:copy -Dartifact=$cuda -DoutputDirectory="$PWD/.carry/libs"
 mvn -q -B dependency:copy -Dartifact=$cuda:jar:linux-x86_64 -DoutputDirectory="$PWD/.carry"
 rm -rf .carry/jni .carry/jni.tar.xz && unzip -j -o -q .carry/cuda-*-linux-x86_64.jar 'org/bytedeco/cuda/linux-x86_64/*.so' -d .carry/jni
-# and the CUDA-side glue of PyTorch itself (torch_cuda, torch_nccl), which make-bundle.sh leaves out
-unzip -j -o -q "${M2:-$HOME/.m2/repository}/org/bytedeco/pytorch/2.10.0-1.5.13/pytorch-2.10.0-1.5.13-linux-x86_64-gpu.jar" \
+# and the CUDA-side glue of PyTorch itself (torch_cuda, torch_nccl), which make-bundle.sh leaves out, from the jar of
+# PyTorch's GPU build: downloaded into the Maven repository first where it is not there yet (458 MB, once;
+# make-bundle.sh then finds it there too)
+gpu_jar=${M2:-$HOME/.m2/repository}/org/bytedeco/pytorch/$pytorch/pytorch-$pytorch-linux-x86_64-gpu.jar
+[[ -f $gpu_jar ]] || mvn -q -B dependency:get -Dartifact=org.bytedeco:pytorch:$pytorch:jar:linux-x86_64-gpu -Dtransitive=false
+unzip -j -o -q "$gpu_jar" \
   'org/bytedeco/pytorch/linux-x86_64-gpu/libjnitorch_cuda.so' 'org/bytedeco/pytorch/linux-x86_64-gpu/libjnitorch_nccl.so' \
   -d .carry/jni
 tar -C .carry/jni -cJf .carry/jni.tar.xz . && rm -rf .carry/jni
 rm -f .carry/cuda-*-linux-x86_64.jar
-jar cf .carry/libs/fastllm-modules-bench.jar -C modules/target/test-classes .
 rm -f .carry/libs/fastllm-*-0.1.0-SNAPSHOT.jar.original
-# the benchmark runners need none of the test libraries; leaving them out keeps the bundle small enough to carry
-rm -f .carry/libs/{junit,opentest4j,apiguardian,assertj,byte-buddy,quicktheories}*.jar
-"$maker" .carry/bundle.tar.xz .carry/libs cli/target/fastllm-cli-0.1.0-SNAPSHOT.jar | tee .carry/bundle.log
+"$maker" .carry/bundle.tar.xz .carry/libs cli/target/fastllm-cli-0.1.0-SNAPSHOT.jar \
+  bench/target/fastllm-bench-0.1.0-SNAPSHOT.jar | tee .carry/bundle.log
 grep -q java.desktop .carry/bundle.log || { echo "the runtime image lacks java.desktop: jdeps failed" >&2; exit 1; }
 cp bench/gpu/*.py bench/gpu/*.sh .carry/ 2>/dev/null || true
 rm -rf .carry/libs

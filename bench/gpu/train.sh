@@ -3,12 +3,15 @@
 # (fused AdamW; FOREACH=1 adds a foreach AdamW run), same token file and shapes, bf16 autocast; tokens/s of each, the
 # ratios and the model FLOP utilisation; then the last Java checkpoint read by Python's safetensors package.
 # Runs alternate (Java, Python, Java variants, Java, Python) so drift in the machine's speed touches both sides; Java
-# and Python fused are each the mean of their two runs. The variants are the same Java run with more arguments, each
-# `label=arg,arg` in VARIANTS (space separated): an arg starting with - is a JVM option, any other a config override
-# (key=value); the default one, java-tensor-ops, turns the run-time compiled kernels (selective scan, rotary,
-# cross-entropy) off.
+# and Python fused are each the mean of their two runs. The variants are the same Java run with other settings, each
+# `label=setting,setting` in VARIANTS (space separated), a setting being a config override (`key.path=value`, given
+# after `train`) or a JVM option (`-Dname=value`, for the experiment flags); the default one, java-tensor-ops, turns
+# the run-time compiled kernels (selective scan, rotary, cross-entropy) off.
 # Usage: [VARIANTS=...] bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b gpt-1b-accum (default:
-# gpt2-small)
+# gpt2-small). Examples of VARIANTS:
+#   VARIANTS="no-loss-kernel=training.kernels.loss=off"
+#   VARIANTS="norm-kernels=training.kernels.norm=on 4-segments=training.kernels.scan_segments=4"
+#   VARIANTS="one-element-link=-Dfastllm.sumLink=false flat=-Dfastllm.flatGradients=true,training.kernels.adamw=off"
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out).
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"
@@ -24,13 +27,15 @@ declare -A PY=(
 )
 # gpt-1b-accum: gpt-1b with two micro-batches of 4 per optimizer step
 declare -A CONFIG=([gpt-1b-accum]="gpt-1b training.gradient_accumulation=2")
-java_run() {  # case label [JVM options and config overrides...]
+java_run() {  # case label [settings: -D JVM options and key.path=value config overrides...]
   local case=$1 label=$2; shift 2
-  local config=(${CONFIG[$case]:-$case}) jvm=() overrides=()
-  for arg in "$@"; do if [[ $arg == -* ]]; then jvm+=("$arg"); else overrides+=("$arg"); fi; done
+  local config=(${CONFIG[$case]:-$case}) jvm=() overrides=() setting
+  for setting in "$@"; do
+    if [[ $setting == -* ]]; then jvm+=("$setting"); else overrides+=("$setting"); fi
+  done
   b/run-gpu.sh ${jvm[@]+"${jvm[@]}"} org.fastllm.cli.Main train --config "bench/gpu/${config[0]}.yaml" \
-    "${config[@]:1}" ${overrides[@]+"${overrides[@]}"} \
-    data.path="$work/tokens.u16" training.output_dir="$work/$case-$label" > "$work/$case-$label.log" 2>&1
+    "${config[@]:1}" ${overrides[@]+"${overrides[@]}"} data.path="$work/tokens.u16" \
+    training.output_dir="$work/$case-$label" > "$work/$case-$label.log" 2>&1
   echo "$case $label: java exit $?"; tail -2 "$work/$case-$label.log"
   grep -a -m5 -i "nvrtc\|could not\|warning\|exception" "$work/$case-$label.log"
   cp "$work/$case-$label/metrics.jsonl" "$out/train-$case-$label.jsonl" 2>/dev/null

@@ -39,7 +39,7 @@ class CheckpointDamageTest {
   @BeforeAll
   static void trainOnce() {
     valid = shared.resolve("run");
-    MainTest.Run r = TrainCommandTest.train(valid, concat(TrainCommandTest.SMALL, "training.steps=4",
+    MainTest.Run r = TrainCommandIT.train(valid, concat(TrainCommandIT.SMALL, "training.steps=4",
         "checkpoint.interval=2", "checkpoint.keep=2"));
     assertThat(r.exit()).as(r.err()).isZero();
   }

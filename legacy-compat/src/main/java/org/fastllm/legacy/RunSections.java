@@ -147,7 +147,7 @@ final class RunSections {
 
   private static void leaves(String path, JsonNode node, java.util.function.BiConsumer<String, JsonNode> visit) {
     if (node.isObject() && !node.isEmpty() && !RENAMED.containsKey(path)) {
-      node.fields().forEachRemaining(e -> leaves(ConfigPath.key(path, e.getKey()), e.getValue(), visit));
+      node.properties().forEach(e -> leaves(ConfigPath.key(path, e.getKey()), e.getValue(), visit));
     } else {
       visit.accept(path, node);
     }

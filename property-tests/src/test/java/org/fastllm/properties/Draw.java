@@ -33,7 +33,13 @@ public interface Draw {
 
   @SafeVarargs
   static <T> List<T> of(T... options) {
-    return java.util.Arrays.asList(options); // unlike List.of, allows null: "leave the key out"
+    // unlike List.of, allows null: "leave the key out"; copied, since handing the array on is what
+    // @SafeVarargs rules out
+    List<T> copy = new java.util.ArrayList<>(options.length);
+    for (T option : options) {
+      copy.add(option);
+    }
+    return copy;
   }
 
   /** {@code value} with the given probability (percent), else null: an optional key written or left out. */

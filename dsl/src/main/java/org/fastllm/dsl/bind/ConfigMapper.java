@@ -51,7 +51,8 @@ public final class ConfigMapper {
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
         .enable(SerializationFeature.INDENT_OUTPUT)
-        .serializationInclusion(JsonInclude.Include.NON_NULL)
+        .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL,
+            JsonInclude.Include.NON_NULL))
         .build();
     kinds.all().forEach((kind, block) -> mapper.registerSubtypes(new NamedType(block.configClass(), kind)));
     return mapper;

@@ -6,7 +6,6 @@ import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -71,8 +70,7 @@ final class ShapeChecker {
       return;
     }
     Map<String, RecordComponent> components = componentsByKey(type);
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> field = it.next();
+    for (Map.Entry<String, JsonNode> field : node.properties()) {
       String key = field.getKey();
       String child = ConfigPath.key(path, key);
       RecordComponent component = components.get(key);
@@ -123,7 +121,7 @@ final class ShapeChecker {
       problems.add(Problem.error(path, "expected a mapping of names to values, got " + describe(node)));
       return;
     }
-    node.fields().forEachRemaining(e -> value(e.getValue(), valueType, ConfigPath.key(path, e.getKey())));
+    node.properties().forEach(e -> value(e.getValue(), valueType, ConfigPath.key(path, e.getKey())));
   }
 
   private void list(JsonNode node, Type elementType, String path) {

@@ -53,7 +53,7 @@ public final class ConfigSchema {
       Class<?> type = e.getValue().configClass();
       ObjectNode block = record(type);
       ((ObjectNode) block.get("properties")).set("kind", NODES.objectNode().put("const", e.getKey()));
-      ((ArrayNode) block.withArray("required")).insert(0, "kind");
+      block.withArray("required").insert(0, "kind");
       Block annotation = type.getAnnotation(Block.class);
       if (annotation != null && !annotation.description().isEmpty()) {
         block.put("description", annotation.description());

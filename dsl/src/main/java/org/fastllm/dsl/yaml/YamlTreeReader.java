@@ -92,7 +92,7 @@ public final class YamlTreeReader {
       throw fail(source, "", null, "document contains NUL bytes: this is not a YAML text file");
     }
     SourceMap map = new SourceMap();
-    try (YAMLParser parser = (YAMLParser) factory.createParser(body)) {
+    try (YAMLParser parser = factory.createParser(body)) {
       JsonToken first = parser.nextToken();
       if (first == null) {
         throw fail(source, "", null, "document is empty: expected a mapping with a 'model' section");

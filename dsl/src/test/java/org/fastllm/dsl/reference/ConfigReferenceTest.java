@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import org.fastllm.dsl.Doc;
 import org.fastllm.dsl.config.CheckpointConfig;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.DataConfig;
@@ -31,13 +32,29 @@ class ConfigReferenceTest {
     @Test
     void of_everyCoreSection_literalDefaultsInDocAgreeWithWithDefaults() {
       for (Class<?> section : SECTIONS) {
-        for (ReferenceKey key : SectionKeys.of(section)) {
-          if (!key.documentedLiteral().isEmpty()) {
-            assertThat(key.documentedLiteral()).as("@Doc default of %s.%s", section.getSimpleName(), key.key())
-                .isEqualTo(key.derivedDefault());
-          }
+        assertThat(literalDefaultsDisagreeing(section)).as("@Doc defaults of %s", section.getSimpleName()).isEmpty();
+      }
+    }
+
+    @Test
+    void of_docLiteralDefaultOtherThanWithDefaults_isCaught() {
+      record Width(@Doc(value = "a width", defaultValue = "32 (when unset)") Integer width) {
+        public Width withDefaults() {
+          return new Width(width == null ? 64 : width);
         }
       }
+
+      assertThat(literalDefaultsDisagreeing(Width.class))
+          .containsExactly("Width.width: @Doc says 32, withDefaults gives 64");
+    }
+
+    /** Keys whose {@link Doc} default starts with a literal that is not what {@code withDefaults} gives. */
+    static List<String> literalDefaultsDisagreeing(Class<?> section) {
+      return SectionKeys.of(section).stream()
+          .filter(k -> !k.documentedLiteral().isEmpty() && !k.documentedLiteral().equals(k.derivedDefault()))
+          .map(k -> section.getSimpleName() + "." + k.key() + ": @Doc says " + k.documentedLiteral()
+              + ", withDefaults gives " + k.derivedDefault())
+          .toList();
     }
 
     @Test

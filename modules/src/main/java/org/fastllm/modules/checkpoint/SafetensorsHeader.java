@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,8 +86,7 @@ final class SafetensorsHeader {
     Map<String, String> metadata = new LinkedHashMap<>();
     Map<String, String> checksums = new LinkedHashMap<>();
     String headerCrc = null;
-    for (Iterator<Map.Entry<String, JsonNode>> it = header.path("__metadata__").fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : header.path("__metadata__").properties()) {
       if (!e.getValue().isTextual()) {
         throw new IOException("__metadata__." + e.getKey() + " is " + e.getValue() + ", not a string");
       }
@@ -101,8 +99,7 @@ final class SafetensorsHeader {
       }
     }
     List<Entry> tensors = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : header.properties()) {
       if (!e.getKey().equals("__metadata__")) {
         tensors.add(entry(e.getKey(), e.getValue(), checksums.get(e.getKey())));
       }

@@ -40,7 +40,7 @@ import org.fastllm.modules.ssm.SelectiveScan;
  * 1e-5 float32 rotary and cross-entropy, 2e-2 bf16), then times the scan (with the backward's segments as chosen
  * and in one), the loss and the norm alone.
  *
- * <pre>{@code run-gpu.sh org.fastllm.modules.bench.KernelCheck}</pre>
+ * <pre class="text">{@code run-gpu.sh org.fastllm.modules.bench.KernelCheck}</pre>
  */
 public final class KernelCheck {
   private KernelCheck() {}

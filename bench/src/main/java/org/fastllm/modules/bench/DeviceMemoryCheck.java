@@ -32,7 +32,7 @@ import org.fastllm.modules.optim.AdamW;
  * run stops the check with the reason). Flat means nothing of a step outlives it; exits 1 if the memory in use
  * grows by more than one step's tensors.
  *
- * <pre>{@code run-gpu.sh org.fastllm.modules.bench.DeviceMemoryCheck}</pre>
+ * <pre class="text">{@code run-gpu.sh org.fastllm.modules.bench.DeviceMemoryCheck}</pre>
  */
 public final class DeviceMemoryCheck {
   private DeviceMemoryCheck() {}

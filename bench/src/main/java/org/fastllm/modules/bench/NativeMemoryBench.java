@@ -28,7 +28,9 @@ import org.fastllm.modules.stack.StackBuilder;
  * hybrid model with one {@link PointerScope} per step, printed at steps 10, 100, 500 and the last, with the growth
  * per step after warm-up.
  *
- * <pre>{@code bench/native-memory.sh [steps [pattern]]   # 1000 steps of alice,sam,mia,sam by default}</pre>
+ * <pre class="text">{@code
+ * bench/native-memory.sh [steps [pattern]]   # 1000 steps of alice,sam,mia,sam by default
+ * }</pre>
  *
  * <p>Flat means well under 5 MiB growth after step 100. The script fixes and pre-touches the Java heap
  * ({@code -Xms256m -Xmx256m -XX:+AlwaysPreTouch}): with a growing heap, RSS rose about 17 KiB per step from the heap

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code train --nproc 2}: two CPU processes over Gloo on loopback against one process with the same batch. */
-class DataParallelTrainTest {
+class DataParallelTrainIT {
   static final String[] TINY = {"training.sequence_length=32", "training.batch_size=4", "training.eval_batches=1",
       "training.steps=5", "training.eval_interval=5", "checkpoint.interval=0", "training.device=cpu"};
   @TempDir Path dir;

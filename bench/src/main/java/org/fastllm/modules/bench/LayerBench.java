@@ -32,7 +32,7 @@ import org.fastllm.modules.ssm.SelectiveScan;
  * Benchmark, not a test: median forward+backward milliseconds per layer kind, with ratios to attention of the same
  * width measured in the same run. One JSON line per kind and size; on the CPU also a readable table line.
  *
- * <pre>{@code
+ * <pre class="text">{@code
  * bench/layers-cpu.sh                                       # widths 64,128,256 x lengths 128,512, batch 2, fp32
  * java ... LayerBench --device cuda --dtype bf16 --hidden 1024 --seq 2048 --batch 4 --iters 20
  * }</pre>

@@ -13,7 +13,7 @@ import org.fastllm.modules.checkpoint.SaveHook;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class TrainCommandTest {
+class TrainCommandIT {
   /** The built-in model, made cheap: short sequences, a few steps. */
   static final String[] SMALL = {"training.sequence_length=32", "training.batch_size=2", "training.eval_batches=1"};
   @TempDir Path dir;

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * random ones land in saves too, since a save follows every step. Kill 1 comes right after the resume, before the
  * first step is logged: the window where {@code metrics.jsonl} used to lose its history (regression).
  */
-class CrashResumeTest {
+class CrashResumeIT {
   static final int KILLS = 20;
   static final int STEPS = 200;
   static final int MAX_DELAY_MS = 300;
@@ -93,7 +93,7 @@ class CrashResumeTest {
     List<String> expected = losses(reference.resolve("metrics.jsonl"));
     assertThat(expected).hasSize(STEPS);
     assertThat(losses(output.resolve("metrics.jsonl"))).isEqualTo(expected);
-    System.out.printf("CrashResumeTest: %d kills, %d left a save in progress (%d by the hook), resumed to step %d "
+    System.out.printf("CrashResumeIT: %d kills, %d left a save in progress (%d by the hook), resumed to step %d "
         + "of %d before the final run%n", KILLS, inSave, KILLS / 5, previous, STEPS);
   }
 

@@ -24,7 +24,9 @@ import org.fastllm.modules.optim.AdamW;
  * sizes, so the step is almost all host work: the Java calls, libtorch's dispatch and autograd bookkeeping. On a GPU
  * the host runs ahead of the device only while this stays below the device's time per step.
  *
- * <pre>{@code bench/host-overhead.sh   # alternates JVMs with JavaCPP's memory check on and off, prints the ratio}</pre>
+ * <pre class="text">{@code
+ * bench/host-overhead.sh   # alternates JVMs with JavaCPP's memory check on and off, prints the ratio
+ * }</pre>
  *
  * <p>Prints the mean milliseconds per step over steps 101 to 400 and JavaCPP's {@code maxPhysicalBytes} setting.
  */
