@@ -1,6 +1,6 @@
 package org.fastllm.example;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.fastllm.dsl.config.Activation;
@@ -20,15 +20,16 @@ class GatedConvBlockConfigTest {
   void withDefaults_emptyBlock_takesKindAndModelDefaults() {
     GatedConvBlockConfig resolved = GatedConvBlockConfig.empty().withDefaults(MODEL);
 
-    assertEquals(new GatedConvBlockConfig(new CommonBlockKeys(false, 256, new NormalizationConfig(NormType.RMS_NORM,
-        1e-6), 1024, false, Activation.GELU, 1.0, 0.0, null, true), 4, 2, true), resolved);
+    assertThat(resolved)
+        .isEqualTo(new GatedConvBlockConfig(new CommonBlockKeys(false, 256, new NormalizationConfig(NormType.RMS_NORM,
+            1e-6), 1024, false, Activation.GELU, 1.0, 0.0, null, true), 4, 2, true));
   }
 
   @Test
   void withDefaults_resolvedBlock_isUnchanged() {
     GatedConvBlockConfig resolved = GatedConvBlockConfig.empty().withDefaults(MODEL);
 
-    assertEquals(resolved, resolved.withDefaults(MODEL));
+    assertThat(resolved.withDefaults(MODEL)).isEqualTo(resolved);
   }
 
   @Test
@@ -36,11 +37,11 @@ class GatedConvBlockConfigTest {
     GatedConvBlockConfig written = new GatedConvBlockConfig(new CommonBlockKeys(null, null, null, null, null, null,
         null, null, new LoraConfig(8, null, null, null, null, null), null), null, null, null);
 
-    assertEquals(List.of("in_proj", "out_proj"), written.withDefaults(MODEL).lora().targets());
+    assertThat(written.withDefaults(MODEL).lora().targets()).isEqualTo(List.of("in_proj", "out_proj"));
   }
 
   @Test
   void kindOf_configRecord_isGatedConv() {
-    assertEquals("gated_conv", BlockConfig.kindOf(GatedConvBlockConfig.class));
+    assertThat(BlockConfig.kindOf(GatedConvBlockConfig.class)).isEqualTo("gated_conv");
   }
 }

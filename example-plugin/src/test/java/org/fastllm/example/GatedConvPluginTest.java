@@ -1,6 +1,6 @@
 package org.fastllm.example;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.fastllm.dsl.count.ModelCount;
@@ -18,17 +18,18 @@ class GatedConvPluginTest {
 
     @Test
     void installed_pluginJarOnClasspath_addsGatedConvToTheCoreKinds() {
-      assertEquals(List.of("gated_conv", "ssm", "transformer"), BlockKindRegistry.installed().names());
+      assertThat(BlockKindRegistry.installed().names()).isEqualTo(List.of("gated_conv", "ssm", "transformer"));
     }
 
     @Test
     void ownerOf_gatedConv_namesThisPlugin() {
-      assertEquals("org.fastllm.example.GatedConvPlugin (classes)", BlockKindRegistry.installed().ownerOf("gated_conv"));
+      assertThat(BlockKindRegistry.installed().ownerOf("gated_conv"))
+          .isEqualTo("org.fastllm.example.GatedConvPlugin (classes)");
     }
 
     @Test
     void kind_gatedConv_bindsTheConfigRecord() {
-      assertEquals(GatedConvBlockConfig.class, BlockKindRegistry.installed().kind("gated_conv").configClass());
+      assertThat(BlockKindRegistry.installed().kind("gated_conv").configClass()).isEqualTo(GatedConvBlockConfig.class);
     }
   }
 
@@ -55,10 +56,10 @@ class GatedConvPluginTest {
       long mlp = (256 * 64 + 256) + (64 * 256 + 64);
       long block = norm + inProj + conv + outProj + norm + mlp;
       ModelCount count = config.count();
-      assertEquals(58_880, block);
-      assertEquals(block, count.blocks().get(0).perUse());
-      assertEquals("gated_conv", count.layers().get(1).kind());
-      assertEquals(1000 * 64 + 2 * block + norm + 1000 * 64, count.total());
+      assertThat(block).isEqualTo(58_880);
+      assertThat(count.blocks().get(0).perUse()).isEqualTo(block);
+      assertThat(count.layers().get(1).kind()).isEqualTo("gated_conv");
+      assertThat(count.total()).isEqualTo(1000 * 64 + 2 * block + norm + 1000 * 64);
     }
 
     @Test
@@ -78,10 +79,10 @@ class GatedConvPluginTest {
       // H = 32, E = 3 x 32 = 96, kernel 7, rms_norm (weight only), no linear biases, no MLP; the conv keeps its bias.
       long block = 32 + (192 * 32) + (96 * 7 + 96) + (32 * 96);
       ModelCount count = config.count();
-      assertEquals(10_016, block);
-      assertEquals(3 * block, count.effectiveBlocks());
-      assertEquals(100 * 32 + block + (32 + 32), count.total());
-      assertEquals(List.of(), config.warnings());
+      assertThat(block).isEqualTo(10_016);
+      assertThat(count.effectiveBlocks()).isEqualTo(3 * block);
+      assertThat(count.total()).isEqualTo(100 * 32 + block + (32 + 32));
+      assertThat(config.warnings()).isEqualTo(List.of());
     }
 
     @Test
@@ -96,7 +97,7 @@ class GatedConvPluginTest {
           """);
 
       // The kind's default targets: in_proj [256, 64] and out_proj [64, 128]; rank x (out + in) each.
-      assertEquals(4 * (256 + 64) + 4 * (64 + 128), config.count().lora());
+      assertThat(config.count().lora()).isEqualTo(4 * (256 + 64) + 4 * (64 + 128));
     }
   }
 }

@@ -1,8 +1,8 @@
 package org.fastllm.example;
 
-import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatNoException;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.util.List;
 import org.fastllm.dsl.problem.InvalidConfigException;
@@ -25,69 +25,70 @@ class GatedConvValidatorTest {
           block_pattern: [x]
           num_layers: 1
         """.formatted(block);
-    InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> LOADER.load("conv.yaml", yaml));
+    InvalidConfigException e = catchThrowableOfType(InvalidConfigException.class, () -> LOADER.load("conv.yaml", yaml));
+    assertThat(e).as("expected InvalidConfigException to be thrown").isNotNull();
     return e.problems().stream().map(Problem::render).toList();
   }
 
   @Test
   void load_kernelSizeZero_isAtLeastOne() {
-    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be at least 1, got 0"),
-        problems("{kind: gated_conv, kernel_size: 0}"));
+    assertThat(problems("{kind: gated_conv, kernel_size: 0}"))
+        .isEqualTo(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be at least 1, got 0"));
   }
 
   @Test
   void load_kernelSizeZeroNotCausal_reportsOnlyTheLowerBound() {
-    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be at least 1, got 0"),
-        problems("{kind: gated_conv, kernel_size: 0, causal: false}"));
+    assertThat(problems("{kind: gated_conv, kernel_size: 0, causal: false}"))
+        .isEqualTo(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be at least 1, got 0"));
   }
 
   @Test
   void load_kernelSizeAboveMax_isAtMost1024() {
-    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be at most 1024, got 2048"),
-        problems("{kind: gated_conv, kernel_size: 2048}"));
+    assertThat(problems("{kind: gated_conv, kernel_size: 2048}"))
+        .isEqualTo(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be at most 1024, got 2048"));
   }
 
   @Test
   void load_expansionZero_isAtLeastOne() {
-    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.expansion: must be at least 1, got 0"),
-        problems("{kind: gated_conv, expansion: 0}"));
+    assertThat(problems("{kind: gated_conv, expansion: 0}"))
+        .isEqualTo(List.of("conv.yaml:4:27: model.blocks.x.expansion: must be at least 1, got 0"));
   }
 
   @Test
   void load_evenKernelNotCausal_mustBeOdd() {
-    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be odd when causal is false (a centered"
-            + " kernel takes as many taps from each side), got 4"),
-        problems("{kind: gated_conv, kernel_size: 4, causal: false}"));
+    assertThat(problems("{kind: gated_conv, kernel_size: 4, causal: false}"))
+        .isEqualTo(List.of("conv.yaml:4:27: model.blocks.x.kernel_size: must be odd when causal is false (a centered"
+            + " kernel takes as many taps from each side), got 4"));
   }
 
   @Test
   void load_defaultKernelNotCausal_pointsAtTheBlock() {
-    assertEquals(List.of("conv.yaml:4:5: model.blocks.x.kernel_size: must be odd when causal is false (a centered"
-            + " kernel takes as many taps from each side), got 4"),
-        problems("{kind: gated_conv, causal: false}"));
+    assertThat(problems("{kind: gated_conv, causal: false}"))
+        .isEqualTo(List.of("conv.yaml:4:5: model.blocks.x.kernel_size: must be odd when causal is false (a centered"
+            + " kernel takes as many taps from each side), got 4"));
   }
 
   /** Regression: a plugin record that left out a common key's bound accepted {@code lr_scale: -1}. */
   @Test
   void load_negativeLrScale_isRejectedAsOnACoreKind() {
-    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.lr_scale: must be at least 0 (0 freezes the block), got -1.0"),
-        problems("{kind: gated_conv, lr_scale: -1}"));
-    assertEquals(List.of("conv.yaml:4:28: model.blocks.x.lr_scale: must be at least 0 (0 freezes the block), got -1.0"),
-        problems("{kind: transformer, lr_scale: -1}"));
+    assertThat(problems("{kind: gated_conv, lr_scale: -1}"))
+        .isEqualTo(List.of("conv.yaml:4:27: model.blocks.x.lr_scale: must be at least 0 (0 freezes the block), got -1.0"));
+    assertThat(problems("{kind: transformer, lr_scale: -1}"))
+        .isEqualTo(List.of("conv.yaml:4:28: model.blocks.x.lr_scale: must be at least 0 (0 freezes the block), got -1.0"));
   }
 
   @Test
   void load_unknownKey_suggestsThePluginsKey() {
-    assertEquals(List.of("conv.yaml:4:27: model.blocks.x.kernel_sise: unknown key 'kernel_sise'"
-            + " (did you mean 'kernel_size'?)"),
-        problems("{kind: gated_conv, kernel_sise: 3}"));
+    assertThat(problems("{kind: gated_conv, kernel_sise: 3}"))
+        .isEqualTo(List.of("conv.yaml:4:27: model.blocks.x.kernel_sise: unknown key 'kernel_sise'"
+            + " (did you mean 'kernel_size'?)"));
   }
 
   @Test
   void load_loraTargetTheKindLacks_listsItsLinears() {
-    assertEquals(List.of("conv.yaml:4:53: model.blocks.x.lora.targets[0]: 'query' is not a linear layer of this"
-            + " gated_conv block (it has: in_proj, out_proj, layer_1, layer_2)"),
-        problems("{kind: gated_conv, lora: {rank: 2, targets: [query]}}"));
+    assertThat(problems("{kind: gated_conv, lora: {rank: 2, targets: [query]}}"))
+        .isEqualTo(List.of("conv.yaml:4:53: model.blocks.x.lora.targets[0]: 'query' is not a linear layer of this"
+            + " gated_conv block (it has: in_proj, out_proj, layer_1, layer_2)"));
   }
 
   @ParameterizedTest(name = "kernel_size {0}, causal {1}")
@@ -107,6 +108,6 @@ class GatedConvValidatorTest {
           block_pattern: [x]
           num_layers: 1
         """.formatted(kernelSize, causal);
-    assertDoesNotThrow(() -> LOADER.load("conv.yaml", yaml));
+    assertThatNoException().isThrownBy(() -> LOADER.load("conv.yaml", yaml));
   }
 }

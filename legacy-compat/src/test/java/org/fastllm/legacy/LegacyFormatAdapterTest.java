@@ -1,9 +1,7 @@
 package org.fastllm.legacy;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
@@ -47,12 +45,12 @@ class LegacyFormatAdapterTest {
             block_pattern: [alice]
             num_layers: 2
           """;
-      assertTrue(new LegacyFormatAdapter().adapt(read(yaml)).isEmpty());
+      assertThat(new LegacyFormatAdapter().adapt(read(yaml)).isEmpty()).isTrue();
     }
 
     @Test
     void adapt_noModelSection_isEmpty() {
-      assertTrue(new LegacyFormatAdapter().adapt(read("optimizer: {weight_decay: 0.1}\n")).isEmpty());
+      assertThat(new LegacyFormatAdapter().adapt(read("optimizer: {weight_decay: 0.1}\n")).isEmpty()).isTrue();
     }
 
     @ParameterizedTest
@@ -63,13 +61,13 @@ class LegacyFormatAdapterTest {
         'model: {hybrid_block_layout: [t]}'
         """)
     void adapt_legacySections_areRecognised(String yaml) {
-      assertTrue(new LegacyFormatAdapter().adapt(read(yaml)).isPresent());
+      assertThat(new LegacyFormatAdapter().adapt(read(yaml)).isPresent()).isTrue();
     }
 
     @Test
     void serviceLoader_findsTheAdapter() {
-      assertTrue(ServiceLoader.load(FormatAdapter.class).stream()
-          .anyMatch(p -> p.type() == LegacyFormatAdapter.class));
+      assertThat(ServiceLoader.load(FormatAdapter.class).stream()
+          .anyMatch(p -> p.type() == LegacyFormatAdapter.class)).isTrue();
     }
   }
 
@@ -118,15 +116,16 @@ class LegacyFormatAdapterTest {
         """)
     void migratedTree_writesFastLlmDefault(String yaml, String pointer, String expected) {
       JsonNode value = model(yaml).at(pointer);
-      assertFalse(value.isMissingNode(), pointer + " is missing");
-      assertEquals(expected, value.isTextual() ? value.asText() : value.toString());
+      assertThat(value.isMissingNode()).as(pointer + " is missing").isFalse();
+      assertThat(value.isTextual() ? value.asText() : value.toString()).isEqualTo(expected);
     }
 
     @Test
     void migratedTree_leavesOutKeysTheVariantDoesNotHave() {
       JsonNode block = model("model: {base_model: {ssm: {d_xb: 64, dt_rank: 4}, hybrid_block_layout: [m2d]}}")
           .at("/blocks/discrete_mamba2");
-      assertEquals(List.of(), List.of("d_xb", "dt_rank", "repeat_kv_before_conv").stream().filter(block::has).toList());
+      assertThat(List.of("d_xb", "dt_rank", "repeat_kv_before_conv").stream().filter(block::has).toList())
+          .isEqualTo(List.of());
     }
   }
 
@@ -144,7 +143,7 @@ class LegacyFormatAdapterTest {
             hybrid_block_layout: [t, m2d]
             tie_word_embeddings: false
           """;
-      assertEquals(List.of(
+      assertThat(warnings(yaml)).isEqualTo(List.of(
           "old.yaml:2:3: warning: model.transformer: the global 'transformer' section is deprecated; write per-block"
               + " configs under model.blocks (kind: transformer)",
           "old.yaml:3:5: warning: model.transformer.num_attention_heads: renamed to num_heads in block 'transformer'",
@@ -159,31 +158,30 @@ class LegacyFormatAdapterTest {
               + " 'discrete_mamba2'",
           "old.yaml:7:3: warning: model.hybrid_block_layout: hybrid_block_layout is deprecated; write"
               + " model.block_pattern with block names (t -> transformer, m2d -> discrete_mamba2)",
-          "old.yaml:8:3: warning: model.tie_word_embeddings: renamed to tied_embedding_weight under model"),
-          warnings(yaml));
+          "old.yaml:8:3: warning: model.tie_word_embeddings: renamed to tied_embedding_weight under model"));
     }
 
     @Test
     void hybridWithoutLayout_saysEveryLayerIsDiscreteMamba2() {
-      assertTrue(warnings("model: {ssm: {}}").contains("old.yaml:1:9: warning: model.ssm: no hybrid_block_layout:"
+      assertThat(warnings("model: {ssm: {}}").contains("old.yaml:1:9: warning: model.ssm: no hybrid_block_layout:"
           + " Fast-LLM's default for a hybrid model was a discrete Mamba 2 ('m2d') in every layer, not transformer"
-          + " layers; written as block_pattern: [discrete_mamba2]"));
+          + " layers; written as block_pattern: [discrete_mamba2]")).isTrue();
     }
 
     @Test
     void noSsmNoLayout_isReadAsGpt() {
-      assertEquals(List.of("old.yaml:1:9: warning: model.base_model: the 'base_model' level is deprecated; write its"
-              + " keys directly under model",
-          "old.yaml:1:9: warning: model.base_model: no 'ssm' section and no hybrid_block_layout: read as a Fast-LLM"
-              + " GPT model, a transformer in every layer; written as block_pattern: [transformer]"),
-          warnings("model: {base_model: {}}"));
+      assertThat(warnings("model: {base_model: {}}"))
+          .isEqualTo(List.of("old.yaml:1:9: warning: model.base_model: the 'base_model' level is deprecated; write its"
+                  + " keys directly under model",
+              "old.yaml:1:9: warning: model.base_model: no 'ssm' section and no hybrid_block_layout: read as a Fast-LLM"
+                  + " GPT model, a transformer in every layer; written as block_pattern: [transformer]"));
     }
 
     @Test
     void m2_warnsAboutItsOlderMeaning() {
-      assertTrue(warnings("model: {hybrid_block_layout: [t, m2]}").contains("old.yaml:1:34: warning:"
+      assertThat(warnings("model: {hybrid_block_layout: [t, m2]}").contains("old.yaml:1:34: warning:"
           + " model.hybrid_block_layout[1]: 'm2' is read as Mamba 2 (its meaning in Fast-LLM from July 2025); files"
-          + " written before June 2025 used 'm2' for discrete Mamba 2, which is 'm2d' now"));
+          + " written before June 2025 used 'm2' for discrete Mamba 2, which is 'm2d' now")).isTrue();
     }
 
     @Test
@@ -217,7 +215,9 @@ class LegacyFormatAdapterTest {
               + " ZeRO stage, buffers, pipeline stages)",
           "model.distributed.training_dtype: has no equivalent in this tool; ignored (a Fast-LLM distributed"
               + " setting: parallelism, seeds, dtypes)")) {
-        assertTrue(all.stream().anyMatch(w -> w.endsWith("warning: " + expected)), () -> expected + " not in " + all);
+        assertThat(all.stream().anyMatch(w -> w.endsWith("warning: " + expected)))
+            .as(() -> expected + " not in " + all)
+            .isTrue();
       }
     }
 
@@ -226,29 +226,30 @@ class LegacyFormatAdapterTest {
       Migration m = migrate("model: {transformer: {}}\noptimizer: {weight_decay: 0.1, beta_2: 0.95}\nrun: {}\n"
           + "batch: {micro_batch_size: 2, batch_size: 8, sequence_length: 64}\ntraining: {train_iters: 50, wandb: {}}\n");
       List<String> all = m.warnings().stream().map(Problem::render).toList();
-      assertTrue(all.contains("old.yaml:2:1: warning: optimizer: the 'optimizer' section of a Fast-LLM training file is"
+      assertThat(all.contains("old.yaml:2:1: warning: optimizer: the 'optimizer' section of a Fast-LLM training file is"
           + " deprecated; mapped to optimizer.weight_decay -> optimizer.weight_decay, optimizer.beta_2 ->"
-          + " optimizer.beta2 (write those keys instead)"), all::toString);
-      assertTrue(all.contains("old.yaml:3:1: warning: run: the 'run' section of a Fast-LLM training file has no"
-          + " equivalent in this tool; ignored"), all::toString);
-      assertTrue(all.contains("old.yaml:5:29: warning: training.wandb: has no equivalent in this tool; ignored"),
-          all::toString);
+          + " optimizer.beta2 (write those keys instead)")).as(all::toString).isTrue();
+      assertThat(all.contains("old.yaml:3:1: warning: run: the 'run' section of a Fast-LLM training file has no"
+          + " equivalent in this tool; ignored")).as(all::toString).isTrue();
+      assertThat(all.contains("old.yaml:5:29: warning: training.wandb: has no equivalent in this tool; ignored"))
+          .as(all::toString)
+          .isTrue();
       var root = m.document().root();
-      assertEquals(List.of("model", "optimizer", "training"), List.copyOf(iterable(root.fieldNames())));
-      assertEquals("{\"weight_decay\":0.1,\"beta2\":0.95,\"learning_rate\":1.0E-4,\"min_learning_rate\":0.0,"
-          + "\"warmup_steps\":0,\"schedule\":\"constant\",\"beta1\":0.9,\"epsilon\":1.0E-8,\"grad_clip\":1.0}",
-          root.get("optimizer").toString());
-      assertEquals("{\"batch_size\":2,\"gradient_accumulation\":4,\"sequence_length\":64,\"steps\":50}",
-          root.get("training").toString());
+      assertThat(List.copyOf(iterable(root.fieldNames()))).isEqualTo(List.of("model", "optimizer", "training"));
+      assertThat(root.get("optimizer").toString())
+          .isEqualTo("{\"weight_decay\":0.1,\"beta2\":0.95,\"learning_rate\":1.0E-4,\"min_learning_rate\":0.0,"
+              + "\"warmup_steps\":0,\"schedule\":\"constant\",\"beta1\":0.9,\"epsilon\":1.0E-8,\"grad_clip\":1.0}");
+      assertThat(root.get("training").toString())
+          .isEqualTo("{\"batch_size\":2,\"gradient_accumulation\":4,\"sequence_length\":64,\"steps\":50}");
     }
 
     @Test
     void onlyAttnQkvBiases_nameWhatIsLost() {
-      assertTrue(warnings("model: {transformer: {hidden_size: 64, num_attention_heads: 4, head_groups: 2,"
+      assertThat(warnings("model: {transformer: {hidden_size: 64, num_attention_heads: 4, head_groups: 2,"
           + " add_linear_biases: only_attn_qkv}}").contains("old.yaml:1:80: warning:"
           + " model.transformer.add_linear_biases: 'only_attn_qkv' has no equivalent in this tool (one"
           + " add_linear_biases per block); written as false, so the query and key_value biases of block"
-          + " 'transformer' are not built (128 fewer parameters per layer than in Fast-LLM)"));
+          + " 'transformer' are not built (128 fewer parameters per layer than in Fast-LLM)")).isTrue();
     }
 
     private static List<String> iterable(java.util.Iterator<String> it) {
@@ -261,28 +262,30 @@ class LegacyFormatAdapterTest {
   @Nested
   class Errors {
     private List<String> errors(String yaml) {
-      InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> migrate(yaml));
+      InvalidConfigException e = catchThrowableOfType(InvalidConfigException.class, () -> migrate(yaml));
+      assertThat(e).as("expected InvalidConfigException to be thrown").isNotNull();
       return e.errors().stream().map(Problem::render).toList();
     }
 
     @Test
     void unknownKey_isAnErrorWithSuggestion() {
-      assertEquals(List.of("old.yaml:1:23: model.transformer.num_attention_head: unknown key in Fast-LLM's"
-              + " transformer section (did you mean 'num_attention_heads'?)"),
-          errors("model: {transformer: {num_attention_head: 4}}"));
+      assertThat(errors("model: {transformer: {num_attention_head: 4}}"))
+          .isEqualTo(List.of("old.yaml:1:23: model.transformer.num_attention_head: unknown key in Fast-LLM's"
+              + " transformer section (did you mean 'num_attention_heads'?)"));
     }
 
     @Test
     void unknownLetter_isAnError() {
-      assertEquals(List.of("old.yaml:1:34: model.hybrid_block_layout[1]: unknown layer letter 'mamba' (allowed: t,"
-          + " m, m2, m2d)"), errors("model: {hybrid_block_layout: [t, mamba]}"));
+      assertThat(errors("model: {hybrid_block_layout: [t, mamba]}"))
+          .isEqualTo(List.of("old.yaml:1:34: model.hybrid_block_layout[1]: unknown layer letter 'mamba' (allowed: t,"
+              + " m, m2, m2d)"));
     }
 
     @Test
     void layoutNotDividingLayers_isAnError() {
-      assertEquals(List.of("old.yaml:1:39: model.hybrid_block_layout: has 3 entries, which do not divide num_layers"
-              + " 4; Fast-LLM rejected such layouts (it repeats a layout a whole number of times)"),
-          errors("model: {transformer: {num_layers: 4}, hybrid_block_layout: [t, m, t]}"));
+      assertThat(errors("model: {transformer: {num_layers: 4}, hybrid_block_layout: [t, m, t]}"))
+          .isEqualTo(List.of("old.yaml:1:39: model.hybrid_block_layout: has 3 entries, which do not divide num_layers"
+              + " 4; Fast-LLM rejected such layouts (it repeats a layout a whole number of times)"));
     }
   }
 }

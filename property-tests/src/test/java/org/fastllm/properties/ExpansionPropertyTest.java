@@ -1,7 +1,6 @@
 package org.fastllm.properties;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.fastllm.dsl.config.ModelConfig;
@@ -19,14 +18,16 @@ class ExpansionPropertyTest {
           LoadedConfig loaded = ConfigPipeline.LOADER.load("generated.yaml", ConfigPipeline.yaml(written));
           ModelConfig model = loaded.model();
           List<LayerPlan> layers = loaded.plan().layers();
-          assertEquals(written.model().numLayers(), layers.size(), "layers in the plan");
+          assertThat(layers.size()).as("layers in the plan").isEqualTo(written.model().numLayers());
           for (LayerPlan layer : layers) {
             String expected = model.blockPattern().get(layer.index() % model.blockPattern().size());
-            assertEquals(expected, layer.blockName(), "block of layer " + layer.index());
-            assertTrue(model.blocks().containsKey(layer.blockName()), layer.blockName() + " is defined");
-            assertEquals(model.blocks().get(layer.blockName()), layer.config(), "config of layer " + layer.index());
+            assertThat(layer.blockName()).as("block of layer " + layer.index()).isEqualTo(expected);
+            assertThat(model.blocks().containsKey(layer.blockName())).as(layer.blockName() + " is defined").isTrue();
+            assertThat(layer.config())
+                .as("config of layer " + layer.index())
+                .isEqualTo(model.blocks().get(layer.blockName()));
           }
-          assertEquals(layers.size(), loaded.count().layers().size(), "layers counted");
+          assertThat(loaded.count().layers().size()).as("layers counted").isEqualTo(layers.size());
         });
   }
 }

@@ -1,7 +1,7 @@
 package org.fastllm.properties;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -20,8 +20,9 @@ class InvalidConfigPropertyTest {
             ConfigPipeline.LOADER.load("broken.yaml", broken.yaml());
             fail("accepted");
           } catch (InvalidConfigException e) {
-            assertTrue(e.errors().stream().map(Problem::path).anyMatch(broken.expectedPath()::equals),
-                () -> "no error at " + broken.expectedPath() + "; got:\n" + e.getMessage());
+            assertThat(e.errors().stream().map(Problem::path).anyMatch(broken.expectedPath()::equals))
+                .as(() -> "no error at " + broken.expectedPath() + "; got:\n" + e.getMessage())
+                .isTrue();
           } catch (RuntimeException | LinkageError e) {
             StringWriter trace = new StringWriter();
             e.printStackTrace(new PrintWriter(trace));

@@ -1,9 +1,7 @@
 package org.fastllm.properties;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
 
 import java.util.List;
 import java.util.ServiceLoader;
@@ -33,16 +31,20 @@ class LegacyMigrationPropertyTest {
     Properties.check("a legacy config and the dump of its migration give the same layers and count", 200,
         LegacyConfigs.configs(), legacy -> {
           LoadedConfig migrated = ConfigPipeline.LOADER.load("legacy.yaml", legacy.yaml());
-          assertTrue(migrated.legacy(), "loaded as legacy");
-          assertEquals(legacy.layout().size(), migrated.plan().layers().size(), "one layer per layout entry");
-          assertFalse(migrated.warnings().isEmpty(), "a deprecation warning is printed");
+          assertThat(migrated.legacy()).as("loaded as legacy").isTrue();
+          assertThat(migrated.plan().layers().size())
+              .as("one layer per layout entry")
+              .isEqualTo(legacy.layout().size());
+          assertThat(migrated.warnings().isEmpty()).as("a deprecation warning is printed").isFalse();
 
           String dumped = ConfigPipeline.yaml(migrated.resolved());
           LoadedConfig again = ConfigPipeline.LOADER.load("migrated.yaml", dumped);
-          assertFalse(again.legacy(), () -> "the dump is in the new format:\n" + dumped);
-          assertEquals(layerKinds(migrated.plan()), layerKinds(again.plan()), "layer kinds");
-          assertEquals(expectedKinds(legacy.layout()), layerKinds(again.plan()), "layer kinds of the layout");
-          assertEquals(migrated.count().total(), again.count().total(), "total parameters");
+          assertThat(again.legacy()).as(() -> "the dump is in the new format:\n" + dumped).isFalse();
+          assertThat(layerKinds(again.plan())).as("layer kinds").isEqualTo(layerKinds(migrated.plan()));
+          assertThat(layerKinds(again.plan()))
+              .as("layer kinds of the layout")
+              .isEqualTo(expectedKinds(legacy.layout()));
+          assertThat(again.count().total()).as("total parameters").isEqualTo(migrated.count().total());
         });
   }
 

@@ -1,7 +1,6 @@
 package org.fastllm.properties;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,13 +26,16 @@ class ParameterCountPropertyTest {
           ModelCount count = loaded.count();
           ModelConfig model = loaded.model();
           long blocks = count.blocks().stream().mapToLong(BlockCount::unique).sum();
-          assertEquals(blocks + count.embeddings() + count.positionEmbeddings() + count.finalNorm() + count.head(),
-              count.base(), "base");
-          assertEquals(model.tiedEmbeddingWeight(), count.head() == 0, "head is 0 exactly when tied");
+          assertThat(count.base())
+              .as("base")
+              .isEqualTo(blocks + count.embeddings() + count.positionEmbeddings() + count.finalNorm() + count.head());
+          assertThat(count.head() == 0).as("head is 0 exactly when tied").isEqualTo(model.tiedEmbeddingWeight());
           if (!model.tiedEmbeddingWeight()) {
-            assertEquals((long) model.vocabSize() * model.hiddenSize(), count.head(), "untied head [vocab, H]");
+            assertThat(count.head())
+                .as("untied head [vocab, H]")
+                .isEqualTo((long) model.vocabSize() * model.hiddenSize());
           }
-          assertEquals(count.base() + count.lora(), count.total(), "total");
+          assertThat(count.total()).as("total").isEqualTo(count.base() + count.lora());
         });
   }
 
@@ -43,11 +45,13 @@ class ParameterCountPropertyTest {
         ConfigGenerators.documents().describedAs(ConfigPipeline::yaml), written -> {
           LoadedConfig loaded = ConfigPipeline.LOADER.check(written);
           List<TensorSpec> tensors = ModelTensors.of(loaded.model(), ConfigPipeline.LOADER.kinds());
-          assertEquals(tensors.size(), tensors.stream().map(TensorSpec::name).distinct().count(), "names are unique");
-          assertEquals(loaded.count().total(), tensors.stream().mapToLong(TensorSpec::numel).sum(), "total");
-          assertEquals(loaded.count().lora(), tensors.stream()
+          assertThat(tensors.stream().map(TensorSpec::name).distinct().count())
+              .as("names are unique")
+              .isEqualTo(tensors.size());
+          assertThat(tensors.stream().mapToLong(TensorSpec::numel).sum()).as("total").isEqualTo(loaded.count().total());
+          assertThat(tensors.stream()
               .filter(t -> t.name().startsWith("adapters.") || t.name().contains(".lora."))
-              .mapToLong(TensorSpec::numel).sum(), "lora");
+              .mapToLong(TensorSpec::numel).sum()).as("lora").isEqualTo(loaded.count().lora());
         });
   }
 
@@ -68,11 +72,12 @@ class ParameterCountPropertyTest {
           LoadedConfig unshared = ConfigPipeline.LOADER.check(c.written());
           LoadedConfig shared = ConfigPipeline.LOADER.check(withShared(c.written(), c.block(), true));
           BlockCount block = blockCount(unshared.count(), c.block());
-          assertFalse(block.shared(), "the block starts unshared");
+          assertThat(block.shared()).as("the block starts unshared").isFalse();
           long uses = block.uses();
-          assertEquals(unshared.plan().positionsOf(c.block()).size(), uses, "uses");
-          assertEquals((uses - 1) * block.perUse(), unshared.count().base() - shared.count().base(),
-              "base saved by sharing " + c.block() + " (" + uses + " uses of " + block.perUse() + ")");
+          assertThat(uses).as("uses").isEqualTo(unshared.plan().positionsOf(c.block()).size());
+          assertThat(unshared.count().base() - shared.count().base())
+              .as("base saved by sharing " + c.block() + " (" + uses + " uses of " + block.perUse() + ")")
+              .isEqualTo((uses - 1) * block.perUse());
         });
   }
 

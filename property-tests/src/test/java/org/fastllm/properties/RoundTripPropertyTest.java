@@ -1,6 +1,6 @@
 package org.fastllm.properties;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.validation.load.LoadedConfig;
@@ -16,8 +16,8 @@ class RoundTripPropertyTest {
           ConfigDocument resolved = ConfigPipeline.LOADER.check(written).resolved();
           String dumped = ConfigPipeline.yaml(resolved);
           LoadedConfig again = ConfigPipeline.LOADER.load("dumped.yaml", dumped);
-          assertEquals(resolved, again.resolved(), () -> "dumped as:\n" + dumped);
-          assertEquals(resolved, again.written(), "a resolved config is its own written form");
+          assertThat(again.resolved()).as(() -> "dumped as:\n" + dumped).isEqualTo(resolved);
+          assertThat(again.written()).as("a resolved config is its own written form").isEqualTo(resolved);
         });
   }
 }

@@ -1,7 +1,7 @@
 package org.fastllm.dsl.bind;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.util.List;
 import java.util.Map;
@@ -29,7 +29,7 @@ class ConfigMapperTest {
 
     String yaml = ConfigMapper.yaml(KINDS).writeValueAsString(doc);
 
-    assertEquals("""
+    assertThat(yaml).isEqualTo("""
         model:
           hidden_size: 64
           blocks:
@@ -39,8 +39,8 @@ class ConfigMapperTest {
           block_pattern:
           - claire
           num_layers: 2
-        """, yaml);
-    assertEquals(doc, new ConfigBinder(KINDS).bind(new YamlTreeReader().read("written.yaml", yaml)));
+        """);
+    assertThat(new ConfigBinder(KINDS).bind(new YamlTreeReader().read("written.yaml", yaml))).isEqualTo(doc);
   }
 
   /** The keys every block has live in its {@code common} component, and are read and written flat beside its own. */
@@ -63,10 +63,10 @@ class ConfigMapperTest {
     ConfigDocument doc = new ConfigBinder(KINDS).bind(new YamlTreeReader().read("a.yaml", yaml));
 
     TransformerBlockConfig a = (TransformerBlockConfig) doc.model().blocks().get("a");
-    assertEquals(0.5, a.common().lrScale());
-    assertEquals(4, a.common().lora().rank());
-    assertEquals(4, a.numHeads());
-    assertEquals(yaml, ConfigMapper.yaml(KINDS).writeValueAsString(doc));
+    assertThat(a.common().lrScale()).isEqualTo(0.5);
+    assertThat(a.common().lora().rank()).isEqualTo(4);
+    assertThat(a.numHeads()).isEqualTo(4);
+    assertThat(ConfigMapper.yaml(KINDS).writeValueAsString(doc)).isEqualTo(yaml);
   }
 
   /** The record component that holds the common keys is no key of its own. */
@@ -80,13 +80,15 @@ class ConfigMapperTest {
           num_layers: 1
         """;
 
-    InvalidConfigException e = assertThrows(InvalidConfigException.class,
+    InvalidConfigException e = catchThrowableOfType(InvalidConfigException.class,
         () -> new ConfigBinder(KINDS).bind(new YamlTreeReader().read("a.yaml", yaml)));
+    assertThat(e).as("expected InvalidConfigException to be thrown").isNotNull();
 
-    assertEquals(List.of("a.yaml:3:28: model.blocks.a.common: unknown key 'common' (allowed: activation,"
-        + " add_linear_biases, attention_type, causal, dropout, ffn_hidden_size, gated, head_groups, head_size,"
-        + " hidden_size, lora, lr_scale, normalization, num_heads, rotary, shared_weights, sliding_window,"
-        + " use_flash_attention, window_size)"), e.problems().stream().map(Problem::render).toList());
+    assertThat(e.problems().stream().map(Problem::render).toList())
+        .isEqualTo(List.of("a.yaml:3:28: model.blocks.a.common: unknown key 'common' (allowed: activation,"
+            + " add_linear_biases, attention_type, causal, dropout, ffn_hidden_size, gated, head_groups, head_size,"
+            + " hidden_size, lora, lr_scale, normalization, num_heads, rotary, shared_weights, sliding_window,"
+            + " use_flash_attention, window_size)"));
   }
 
   /** The spec's key is n_v_heads; Jackson's SNAKE_CASE made it n_vheads, rejecting the documented key. */
@@ -103,10 +105,10 @@ class ConfigMapperTest {
     ConfigDocument doc = new ConfigBinder(KINDS).bind(new YamlTreeReader().read("dave.yaml", yaml));
 
     SsmBlockConfig dave = (SsmBlockConfig) doc.model().blocks().get("dave");
-    assertEquals(8, dave.nVHeads());
-    assertEquals(true, ConfigMapper.yaml(KINDS).writeValueAsString(doc).contains("n_v_heads: 8"));
-    assertEquals("n_v_heads", ConfigMapper.keyOf("nVHeads"));
-    assertEquals("d_xb", ConfigMapper.keyOf("dXb"));
+    assertThat(dave.nVHeads()).isEqualTo(8);
+    assertThat(ConfigMapper.yaml(KINDS).writeValueAsString(doc).contains("n_v_heads: 8")).isEqualTo(true);
+    assertThat(ConfigMapper.keyOf("nVHeads")).isEqualTo("n_v_heads");
+    assertThat(ConfigMapper.keyOf("dXb")).isEqualTo("d_xb");
   }
 
   /** Regression: Jackson's SNAKE_CASE made nVHeads 'n_vheads', so the spec's n_v_heads was an unknown key. */
@@ -119,6 +121,6 @@ class ConfigMapperTest {
       hiddenSize, hidden_size
       """)
   void keyOf_breaksBeforeEveryCapital(String component, String key) {
-    assertEquals(key, ConfigMapper.keyOf(component));
+    assertThat(ConfigMapper.keyOf(component)).isEqualTo(key);
   }
 }

@@ -1,7 +1,7 @@
 package org.fastllm.dsl.kind;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.util.List;
 import org.fastllm.dsl.config.SsmBlockConfig;
@@ -15,12 +15,13 @@ class BlockKindRegistryTest {
 
     @Test
     void fromPlugins_twoPluginsClaimOneKind_namesBothPlugins() {
-      PluginConflictException e = assertThrows(PluginConflictException.class,
+      PluginConflictException e = catchThrowableOfType(PluginConflictException.class,
           () -> BlockKindRegistry.fromPlugins(List.of(new CoreBlocksPlugin(), new EchoPlugin(), new RivalEchoPlugin())));
+      assertThat(e).as("expected PluginConflictException to be thrown").isNotNull();
 
-      assertEquals("block kind 'echo' is claimed by two plugins: org.fastllm.dsl.kind.EchoPlugin (test-classes)"
-          + " and org.fastllm.dsl.kind.RivalEchoPlugin (test-classes); remove one of them from the classpath",
-          e.getMessage());
+      assertThat(e.getMessage())
+          .isEqualTo("block kind 'echo' is claimed by two plugins: org.fastllm.dsl.kind.EchoPlugin (test-classes)"
+              + " and org.fastllm.dsl.kind.RivalEchoPlugin (test-classes); remove one of them from the classpath");
     }
 
     @Test
@@ -32,21 +33,23 @@ class BlockKindRegistryTest {
         }
       };
 
-      PluginConflictException e = assertThrows(PluginConflictException.class,
+      PluginConflictException e = catchThrowableOfType(PluginConflictException.class,
           () -> BlockKindRegistry.fromPlugins(List.of(new CoreBlocksPlugin(), rivalSsm)));
+      assertThat(e).as("expected PluginConflictException to be thrown").isNotNull();
 
-      assertEquals("block kind 'ssm' is claimed by two plugins: org.fastllm.dsl.kind.CoreBlocksPlugin (classes)"
-          + " and org.fastllm.dsl.kind.BlockKindRegistryTest$FromPlugins$1 (test-classes);"
-          + " remove one of them from the classpath", e.getMessage());
+      assertThat(e.getMessage())
+          .isEqualTo("block kind 'ssm' is claimed by two plugins: org.fastllm.dsl.kind.CoreBlocksPlugin (classes)"
+              + " and org.fastllm.dsl.kind.BlockKindRegistryTest$FromPlugins$1 (test-classes);"
+              + " remove one of them from the classpath");
     }
 
     @Test
     void fromPlugins_distinctKinds_listsThemSortedWithTheirOwners() {
       BlockKindRegistry kinds = BlockKindRegistry.fromPlugins(List.of(new EchoPlugin(), new CoreBlocksPlugin()));
 
-      assertEquals(List.of("echo", "ssm", "transformer"), kinds.names());
-      assertEquals("org.fastllm.dsl.kind.EchoPlugin (test-classes)", kinds.ownerOf("echo"));
-      assertEquals(EchoBlockConfig.class, kinds.kind("echo").configClass());
+      assertThat(kinds.names()).isEqualTo(List.of("echo", "ssm", "transformer"));
+      assertThat(kinds.ownerOf("echo")).isEqualTo("org.fastllm.dsl.kind.EchoPlugin (test-classes)");
+      assertThat(kinds.kind("echo").configClass()).isEqualTo(EchoBlockConfig.class);
     }
   }
 
@@ -55,7 +58,7 @@ class BlockKindRegistryTest {
 
     @Test
     void installed_onlyCoreOnClasspath_hasTheShippedKinds() {
-      assertEquals(List.of("ssm", "transformer"), BlockKindRegistry.installed().names());
+      assertThat(BlockKindRegistry.installed().names()).isEqualTo(List.of("ssm", "transformer"));
     }
   }
 }

@@ -1,6 +1,6 @@
 package org.fastllm.dsl.kind;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
@@ -9,11 +9,11 @@ class BlockPluginTest {
   /** Regression: a plugin loaded from a classes folder (path ending in '/') was described as "Name ()". */
   @Test
   void describe_pluginInClassesFolder_namesTheFolder() {
-    assertEquals("org.fastllm.dsl.kind.EchoPlugin (test-classes)", new EchoPlugin().describe());
+    assertThat(new EchoPlugin().describe()).isEqualTo("org.fastllm.dsl.kind.EchoPlugin (test-classes)");
   }
 
   @Test
   void describe_corePlugin_namesItsClassAndOrigin() {
-    assertEquals("org.fastllm.dsl.kind.CoreBlocksPlugin (classes)", new CoreBlocksPlugin().describe());
+    assertThat(new CoreBlocksPlugin().describe()).isEqualTo("org.fastllm.dsl.kind.CoreBlocksPlugin (classes)");
   }
 }

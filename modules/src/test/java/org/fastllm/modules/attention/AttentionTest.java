@@ -1,7 +1,7 @@
 package org.fastllm.modules.attention;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.quicktheories.QuickTheory.qt;
 
 import org.bytedeco.pytorch.NoGradGuard;
@@ -83,10 +83,11 @@ class AttentionTest {
       // Position 9 sees 7, 8, 9 only; positions 0..4 are more than window-1 back.
       Tensor before = attention.forward(x).select(1, 9);
       Tensor after = attention.forward(changed).select(1, 9);
-      assertEquals(0.0, Torch.relativeError(after, before), 0.0);
+      assertThat(Torch.relativeError(after, before)).isCloseTo(0.0, within(0.0));
       Tensor early = attention.forward(changed).select(1, 6);
-      assertTrue(Torch.relativeError(early, attention.forward(x).select(1, 6)) > 1e-6,
-          "position 6 sees 4, which changed");
+      assertThat(Torch.relativeError(early, attention.forward(x).select(1, 6)) > 1e-6)
+          .as("position 6 sees 4, which changed")
+          .isTrue();
     }
   }
 }

@@ -1,7 +1,6 @@
 package org.fastllm.modules.attention;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
 
@@ -57,7 +56,7 @@ class RotaryTest {
       Torch.seed(time);
       Tensor x = Torch.randn(scalar, 2, 3, time, 8);
       double error = Torch.relativeError(rotary.apply(x), slow(x, 500.0));
-      assertTrue(error < (type == Type.DOUBLE ? 1e-12 : 1e-6), "t=" + time + ": " + error);
+      assertThat(error < (type == Type.DOUBLE ? 1e-12 : 1e-6)).as("t=" + time + ": " + error).isTrue();
     }
   }
 
@@ -86,12 +85,14 @@ class RotaryTest {
       actual.mul(weights).sum().backward();
 
       double bound = 1e-6;   // the kernel path turns by float32 tables, also for float64 input
-      assertEquals(scalar, actual.scalar_type().intern(), "the output keeps the input's type");
-      assertTrue(Torch.relativeError(actual, expected) < bound, "values, transposed " + transposed);
-      assertTrue(Torch.relativeError(x2.grad(), x.grad()) < bound, "input gradient, transposed " + transposed);
+      assertThat(actual.scalar_type().intern()).as("the output keeps the input's type").isEqualTo(scalar);
+      assertThat(Torch.relativeError(actual, expected) < bound).as("values, transposed " + transposed).isTrue();
+      assertThat(Torch.relativeError(x2.grad(), x.grad()) < bound)
+          .as("input gradient, transposed " + transposed)
+          .isTrue();
     }
-    assertEquals(0, context.tape().pending());
-    assertEquals(Map.of("rotary", KernelReport.KERNEL), context.report().snapshot());
+    assertThat(context.tape().pending()).isEqualTo(0);
+    assertThat(context.report().snapshot()).isEqualTo(Map.of("rotary", KernelReport.KERNEL));
   }
 
   /** The launch the CUDA kernel makes, built from a CPU tensor seen transposed, matches rotary.cu's parameters. */

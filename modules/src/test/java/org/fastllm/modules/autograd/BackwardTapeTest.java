@@ -1,8 +1,6 @@
 package org.fastllm.modules.autograd;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -38,9 +36,9 @@ class BackwardTapeTest {
     // x also feeds a second term; its hook must add to that gradient, not replace it
     x.mul(y).mul(x).add(x.exp()).sum().backward();
     product(x2, y2).mul(x2).add(x2.exp()).sum().backward();
-    assertTrue(Torch.relativeError(x2.grad(), x.grad()) < 1e-12, "x");
-    assertTrue(Torch.relativeError(y2.grad(), y.grad()) < 1e-12, "y");
-    assertEquals(0, tape.pending());
+    assertThat(Torch.relativeError(x2.grad(), x.grad()) < 1e-12).as("x").isTrue();
+    assertThat(Torch.relativeError(y2.grad(), y.grad()) < 1e-12).as("y").isTrue();
+    assertThat(tape.pending()).isEqualTo(0);
   }
 
   /**
@@ -65,13 +63,15 @@ class BackwardTapeTest {
       product(first2, w2).add(product(a2, w2).mul(w2)).add(w2.sin()).sum().backward();
       callsPerStep[step] = tape.inputHookCalls() - before;
 
-      assertTrue(Torch.relativeError(w2.grad(), w.grad()) < 1e-12, "parameter gradient at step " + step);
-      assertTrue(Torch.relativeError(a2.grad(), a.grad()) < 1e-12, "activation gradient at step " + step);
-      assertEquals(0, tape.pending());
+      assertThat(Torch.relativeError(w2.grad(), w.grad()) < 1e-12).as("parameter gradient at step " + step).isTrue();
+      assertThat(Torch.relativeError(a2.grad(), a.grad()) < 1e-12).as("activation gradient at step " + step).isTrue();
+      assertThat(tape.pending()).isEqualTo(0);
       w.mutable_grad().put(new Tensor());
       w2.mutable_grad().put(new Tensor());
     }
-    assertEquals(callsPerStep[0], callsPerStep[callsPerStep.length - 1], "hook calls in the first and last step");
+    assertThat(callsPerStep[callsPerStep.length - 1])
+        .as("hook calls in the first and last step")
+        .isEqualTo(callsPerStep[0]);
   }
 
   /**
@@ -95,8 +95,8 @@ class BackwardTapeTest {
 
     product(y2, w).add(product(a2, v)).mul(a2).sum().backward();
 
-    assertTrue(Torch.relativeError(a2.grad(), a.grad()) < 1e-12, "gradient of a");
-    assertEquals(0, tape.pending());
+    assertThat(Torch.relativeError(a2.grad(), a.grad()) < 1e-12).as("gradient of a").isTrue();
+    assertThat(tape.pending()).isEqualTo(0);
   }
 
   @Test
@@ -104,8 +104,8 @@ class BackwardTapeTest {
     Tensor x = torch.ones(3).mul(new Scalar(2.0)).set_requires_grad(true);
     Tensor constant = torch.ones(3).mul(new Scalar(3.0));
     product(x, constant).sum().backward();
-    assertEquals(3.0, x.grad().select(0, 0).item_double());
-    assertFalse(constant.grad().defined());
+    assertThat(x.grad().select(0, 0).item_double()).isEqualTo(3.0);
+    assertThat(constant.grad().defined()).isFalse();
   }
 
   @Test
@@ -113,12 +113,12 @@ class BackwardTapeTest {
     Tensor x = torch.ones(3).set_requires_grad(true);
     product(x, x.mul(new Scalar(5.0)));
     product(x, x);
-    assertEquals(2, tape.pending(), "two forwards waiting");
+    assertThat(tape.pending()).as("two forwards waiting").isEqualTo(2);
     tape.forgetPending();
-    assertEquals(0, tape.pending());
+    assertThat(tape.pending()).isEqualTo(0);
     Tensor y = torch.ones(3).mul(new Scalar(4.0)).set_requires_grad(true);
     product(y, torch.ones(3).mul(new Scalar(7.0))).sum().backward();
-    assertEquals(7.0, y.grad().select(0, 1).item_double());
+    assertThat(y.grad().select(0, 1).item_double()).isEqualTo(7.0);
   }
 
   /**
@@ -140,7 +140,7 @@ class BackwardTapeTest {
         }
         made[0].attach(out, List.of(x), dy -> new Tensor[] {dy.mul(new Scalar(3.0))}).sum().backward();
         System.gc();   // a freed hook would show now, not by luck later
-        assertEquals(3.0, x.grad().select(0, 0).item_double(), "step " + step);
+        assertThat(x.grad().select(0, 0).item_double()).as("step " + step).isEqualTo(3.0);
       }
     }
   }
@@ -162,10 +162,10 @@ class BackwardTapeTest {
     first.sum().backward();
     second.sum().backward();
 
-    assertEquals(7.0, x.grad().select(0, 0).item_double(), "first model");
-    assertEquals(11.0, y.grad().select(0, 0).item_double(), "second model");
-    assertEquals(0, tape.pending());
-    assertEquals(0, other.pending());
+    assertThat(x.grad().select(0, 0).item_double()).as("first model").isEqualTo(7.0);
+    assertThat(y.grad().select(0, 0).item_double()).as("second model").isEqualTo(11.0);
+    assertThat(tape.pending()).isEqualTo(0);
+    assertThat(other.pending()).isEqualTo(0);
   }
 
   /**
@@ -185,8 +185,8 @@ class BackwardTapeTest {
 
       product(tapes.get(i), x, y).sum().backward();
 
-      assertEquals(i, x.grad().select(0, 0).item_double(), "tape " + i);
-      assertEquals(1.0, y.grad().select(0, 0).item_double(), "tape " + i);
+      assertThat(x.grad().select(0, 0).item_double()).as("tape " + i).isEqualTo(Double.valueOf(i));
+      assertThat(y.grad().select(0, 0).item_double()).as("tape " + i).isEqualTo(1.0);
     }
   }
 
@@ -200,8 +200,8 @@ class BackwardTapeTest {
     product(x, w).mul(x).sum().backward();
     product(firstElement, x2, w).mul(x2).sum().backward();
 
-    assertTrue(torch.equal(x.grad(), x2.grad()), "d/dx of 3 x^2");
-    assertEquals(0, firstElement.pending());
+    assertThat(torch.equal(x.grad(), x2.grad())).as("d/dx of 3 x^2").isTrue();
+    assertThat(firstElement.pending()).isEqualTo(0);
   }
 
   /**
@@ -224,8 +224,8 @@ class BackwardTapeTest {
     });
     y.mul(torch.ones(4).mul(new Scalar(5.0))).sum().backward();
 
-    assertEquals(10.0, x.grad().select(0, 0).item_double());
-    assertEquals(1, seen[0].use_count(), "only the test's handle is left on d loss / d output");
+    assertThat(x.grad().select(0, 0).item_double()).isEqualTo(10.0);
+    assertThat(seen[0].use_count()).as("only the test's handle is left on d loss / d output").isEqualTo(1);
     seen[0].close();
   }
 
@@ -234,8 +234,8 @@ class BackwardTapeTest {
     Tensor x = torch.ones(2).set_requires_grad(true);
     try (NoGradGuard noGrad = new NoGradGuard()) {
       Tensor out = product(x, x);
-      assertFalse(out.requires_grad());
+      assertThat(out.requires_grad()).isFalse();
     }
-    assertEquals(0, tape.pending());
+    assertThat(tape.pending()).isEqualTo(0);
   }
 }

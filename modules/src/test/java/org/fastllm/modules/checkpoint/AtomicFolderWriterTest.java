@@ -1,9 +1,8 @@
 package org.fastllm.modules.checkpoint;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,13 +38,13 @@ class AtomicFolderWriterTest {
     save(2, 3);
     Path second = save(4, 3);
 
-    assertEquals(checkpoints.resolve("step-000004"), second);
-    assertEquals(List.of("latest", "step-000002", "step-000004"), entries());
-    assertEquals("step-000004\n", Files.readString(checkpoints.resolve("latest")));
-    assertEquals("state.json of 4", Files.readString(second.resolve("state.json")));
+    assertThat(second).isEqualTo(checkpoints.resolve("step-000004"));
+    assertThat(entries()).isEqualTo(List.of("latest", "step-000002", "step-000004"));
+    assertThat(Files.readString(checkpoints.resolve("latest"))).isEqualTo("step-000004\n");
+    assertThat(Files.readString(second.resolve("state.json"))).isEqualTo("state.json of 4");
     try (Stream<Path> written = Files.list(second)) {
-      assertEquals(List.of("config.yaml", "model.safetensors", "optimizer.safetensors", "state.json"),
-          written.map(p -> p.getFileName().toString()).sorted().toList());
+      assertThat(written.map(p -> p.getFileName().toString()).sorted().toList())
+          .isEqualTo(List.of("config.yaml", "model.safetensors", "optimizer.safetensors", "state.json"));
     }
   }
 
@@ -60,14 +59,16 @@ class AtomicFolderWriterTest {
 
     IOException e;
     try (SaveHook.Installed installed = SaveHook.install(fullDisk)) {
-      e = assertThrows(IOException.class, () -> save(4, 3));
+      e = catchThrowableOfType(IOException.class, () -> save(4, 3));
+      assertThat(e).as("expected IOException to be thrown").isNotNull();
     }
 
-    assertEquals("checkpoint step-000004 could not be written (No space left on device); its temporary folder was "
-        + "removed", e.getMessage());
-    assertEquals(List.of("latest", "step-000002"), entries());
-    assertEquals("step-000002\n", Files.readString(checkpoints.resolve("latest")));
-    assertEquals(checkpoints.resolve("step-000002"), Checkpoint.locate(checkpoints));
+    assertThat(e.getMessage())
+        .isEqualTo("checkpoint step-000004 could not be written (No space left on device); its temporary folder was "
+            + "removed");
+    assertThat(entries()).isEqualTo(List.of("latest", "step-000002"));
+    assertThat(Files.readString(checkpoints.resolve("latest"))).isEqualTo("step-000002\n");
+    assertThat(Checkpoint.locate(checkpoints)).isEqualTo(checkpoints.resolve("step-000002"));
   }
 
   /** A hook throwing what the save does not catch stands for a kill: the save stops where it is, nothing cleans up. */
@@ -81,15 +82,15 @@ class AtomicFolderWriterTest {
     };
 
     try (SaveHook.Installed installed = SaveHook.install(crash)) {
-      assertThrows(IllegalStateException.class, () -> save(4, 3));
+      assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> save(4, 3));
     }
 
     Path left = checkpoints.resolve(".tmp-step-000004-" + ProcessHandle.current().pid());
-    assertEquals(List.of(left.getFileName().toString(), "latest", "step-000002"), entries());
-    assertTrue(Files.exists(left.resolve("optimizer.safetensors")));
-    assertFalse(Files.exists(left.resolve("state.json")));
-    assertEquals(checkpoints.resolve("step-000002"), Checkpoint.locate(checkpoints));
-    assertEquals("state.json of 2", Files.readString(checkpoints.resolve("step-000002/state.json")));
+    assertThat(entries()).isEqualTo(List.of(left.getFileName().toString(), "latest", "step-000002"));
+    assertThat(Files.exists(left.resolve("optimizer.safetensors"))).isTrue();
+    assertThat(Files.exists(left.resolve("state.json"))).isFalse();
+    assertThat(Checkpoint.locate(checkpoints)).isEqualTo(checkpoints.resolve("step-000002"));
+    assertThat(Files.readString(checkpoints.resolve("step-000002/state.json"))).isEqualTo("state.json of 2");
   }
 
   @Test
@@ -101,7 +102,7 @@ class AtomicFolderWriterTest {
 
     save(4, 3);
 
-    assertEquals(List.of("latest", "step-000002", "step-000004"), entries());
+    assertThat(entries()).isEqualTo(List.of("latest", "step-000002", "step-000004"));
   }
 
   @Test
@@ -109,12 +110,12 @@ class AtomicFolderWriterTest {
     try (SaveHook.Installed installed = SaveHook.install((step, file) -> {
       throw new IllegalStateException("killed");
     })) {
-      assertThrows(IllegalStateException.class, () -> save(4, 3));
+      assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> save(4, 3));
     }
 
     save(4, 3);
 
-    assertEquals(List.of("latest", "step-000004"), entries());
+    assertThat(entries()).isEqualTo(List.of("latest", "step-000004"));
   }
 
   @Test
@@ -123,7 +124,7 @@ class AtomicFolderWriterTest {
       save(step, 2);
     }
 
-    assertEquals(List.of("latest", "step-000004", "step-000005"), entries());
+    assertThat(entries()).isEqualTo(List.of("latest", "step-000004", "step-000005"));
   }
 
   @Test
@@ -133,8 +134,8 @@ class AtomicFolderWriterTest {
 
     save(4, 3);
 
-    assertEquals(List.of("latest", "step-000004"), entries());
-    assertFalse(Files.exists(checkpoints.resolve("step-000004/stale.txt")));
+    assertThat(entries()).isEqualTo(List.of("latest", "step-000004"));
+    assertThat(Files.exists(checkpoints.resolve("step-000004/stale.txt"))).isFalse();
   }
 
   @Test
@@ -142,11 +143,11 @@ class AtomicFolderWriterTest {
     try (SaveHook.Installed installed = SaveHook.install((step, file) -> {
       throw new IOException("No space left on device");
     })) {
-      assertThrows(IOException.class, () -> save(2, 3));
+      assertThatExceptionOfType(IOException.class).isThrownBy(() -> save(2, 3));
     }
 
     save(2, 3);
 
-    assertEquals(List.of("latest", "step-000002"), entries());
+    assertThat(entries()).isEqualTo(List.of("latest", "step-000002"));
   }
 }

@@ -1,7 +1,7 @@
 package org.fastllm.modules.checkpoint;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,37 +30,41 @@ class CheckpointLocatorTest {
   void locate_runCheckpointsOrCheckpointFolder_meanTheSameCheckpoint() {
     Path latest = checkpoints.resolve("step-000004");
 
-    assertEquals(latest, Checkpoint.locate(run));
-    assertEquals(latest, Checkpoint.locate(checkpoints));
-    assertEquals(latest, Checkpoint.locate(latest));
-    assertEquals(checkpoints.resolve("step-000002"), Checkpoint.locate(checkpoints.resolve("step-000002")));
+    assertThat(Checkpoint.locate(run)).isEqualTo(latest);
+    assertThat(Checkpoint.locate(checkpoints)).isEqualTo(latest);
+    assertThat(Checkpoint.locate(latest)).isEqualTo(latest);
+    assertThat(Checkpoint.locate(checkpoints.resolve("step-000002"))).isEqualTo(checkpoints.resolve("step-000002"));
   }
 
   @Test
   void locate_latestNamingAMissingFolder_namesTheLatestFile() throws IOException {
     Files.writeString(checkpoints.resolve("latest"), "step-000009\n");
 
-    CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.locate(run));
+    CheckpointException e = catchThrowableOfType(CheckpointException.class, () -> Checkpoint.locate(run));
+    assertThat(e).as("expected CheckpointException to be thrown").isNotNull();
 
-    assertEquals(checkpoints.resolve("latest") + ": names 'step-000009', which is not a checkpoint folder in "
-        + checkpoints, e.getMessage());
+    assertThat(e.getMessage())
+        .isEqualTo(checkpoints.resolve("latest") + ": names 'step-000009', which is not a checkpoint folder in "
+            + checkpoints);
   }
 
   @Test
   void locate_folderWithoutCheckpoint_saysWhatItExpected() {
     Path empty = run.resolve("checkpoints/step-000002/nothing");
 
-    CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.locate(empty));
+    CheckpointException e = catchThrowableOfType(CheckpointException.class, () -> Checkpoint.locate(empty));
+    assertThat(e).as("expected CheckpointException to be thrown").isNotNull();
 
-    assertEquals(empty + ": no checkpoint here (expected a checkpoint folder with state.json, or a folder with a "
-        + "'latest' file or a 'checkpoints/latest' file)", e.getMessage());
+    assertThat(e.getMessage())
+        .isEqualTo(empty + ": no checkpoint here (expected a checkpoint folder with state.json, or a folder with a "
+            + "'latest' file or a 'checkpoints/latest' file)");
   }
 
   @Test
   void others_ofTheLatest_areTheOtherCheckpointFoldersNewestFirst() throws IOException {
     Files.createDirectories(checkpoints.resolve("step-000001"));
 
-    assertEquals(List.of(checkpoints.resolve("step-000002"), checkpoints.resolve("step-000001")),
-        Checkpoint.others(checkpoints.resolve("step-000004")));
+    assertThat(Checkpoint.others(checkpoints.resolve("step-000004")))
+        .isEqualTo(List.of(checkpoints.resolve("step-000002"), checkpoints.resolve("step-000001")));
   }
 }

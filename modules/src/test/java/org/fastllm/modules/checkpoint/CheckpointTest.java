@@ -1,7 +1,6 @@
 package org.fastllm.modules.checkpoint;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,19 +51,20 @@ class CheckpointTest {
       Path folder = Checkpoint.save(dir, "model: {}\n", trainer.model(), trainer.optimizer(), state(2), 3);
 
       try (Stream<Path> files = Files.list(folder)) {
-        assertEquals(List.of("config.yaml", "model.safetensors", "optimizer.safetensors", "state.json"),
-            files.map(p -> p.getFileName().toString()).sorted().toList());
+        assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+            .isEqualTo(List.of("config.yaml", "model.safetensors", "optimizer.safetensors", "state.json"));
       }
-      assertEquals("model: {}\n", Files.readString(folder.resolve("config.yaml")));
-      assertEquals("{\"format_version\":2,\"step\":2,\"micro_batches\":4,\"seed\":3,\"torch_rng\":\"cng=\","
-          + "\"best_validation_loss\":4.5,\"world_size\":1}", Files.readString(folder.resolve("state.json")));
+      assertThat(Files.readString(folder.resolve("config.yaml"))).isEqualTo("model: {}\n");
+      assertThat(Files.readString(folder.resolve("state.json")))
+          .isEqualTo("{\"format_version\":2,\"step\":2,\"micro_batches\":4,\"seed\":3,\"torch_rng\":\"cng=\","
+              + "\"best_validation_loss\":4.5,\"world_size\":1}");
       Map<String, String> model = Safetensors.read(folder.resolve("model.safetensors")).metadata();
-      assertEquals(List.of("format", "format_version", "shared"), List.copyOf(model.keySet()));
-      assertEquals("fastllm-checkpoint", model.get("format"));
-      assertTrue(model.get("shared").startsWith("{\"layers.2."), model.get("shared"));
+      assertThat(List.copyOf(model.keySet())).isEqualTo(List.of("format", "format_version", "shared"));
+      assertThat(model.get("format")).isEqualTo("fastllm-checkpoint");
+      assertThat(model.get("shared").startsWith("{\"layers.2.")).as(model.get("shared")).isTrue();
       Map<String, String> optimizer = Safetensors.read(folder.resolve("optimizer.safetensors")).metadata();
-      assertEquals(List.of("format_version", "steps"), List.copyOf(optimizer.keySet()));
-      assertEquals("step-000002\n", Files.readString(dir.resolve("latest")));
+      assertThat(List.copyOf(optimizer.keySet())).isEqualTo(List.of("format_version", "steps"));
+      assertThat(Files.readString(dir.resolve("latest"))).isEqualTo("step-000002\n");
     }
   }
 
@@ -79,9 +79,9 @@ class CheckpointTest {
 
       Map<String, Tensor> wanted = ModelTensors.weights(saved.model());
       Map<String, Tensor> got = ModelTensors.weights(other.model());
-      assertEquals(wanted.keySet(), got.keySet());
-      wanted.forEach((name, tensor) -> assertTrue(torch.equal(tensor, got.get(name)), name));
-      assertEquals(state(0), loaded.state());
+      assertThat(got.keySet()).isEqualTo(wanted.keySet());
+      wanted.forEach((name, tensor) -> assertThat(torch.equal(tensor, got.get(name))).as(name).isTrue());
+      assertThat(loaded.state()).isEqualTo(state(0));
     }
   }
 }

@@ -1,9 +1,7 @@
 package org.fastllm.modules.checkpoint;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,16 +45,16 @@ class SafetensorsTest {
 
     byte[] bytes = Files.readAllBytes(file);
     long length = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    assertEquals(0, (8 + length) % 8);
+    assertThat((8 + length) % 8).isEqualTo(0);
     JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, (int) length, StandardCharsets.UTF_8));
-    assertEquals("F32", header.path("a.weight").path("dtype").asText());
-    assertEquals("[3,4]", header.path("a.weight").path("shape").toString());
-    assertEquals("[0,48]", header.path("a.weight").path("data_offsets").toString());
-    assertEquals("[48,68]", header.path("b.bias").path("data_offsets").toString());
-    assertEquals("I64", header.path("ids").path("dtype").asText());
-    assertEquals("1", header.path("__metadata__").path("format_version").asText());
-    assertTrue(header.path("__metadata__").path("crc32.a.weight").asText().matches("[0-9a-f]{8}"));
-    assertEquals(8 + length + 48 + 20 + 48, bytes.length);
+    assertThat(header.path("a.weight").path("dtype").asText()).isEqualTo("F32");
+    assertThat(header.path("a.weight").path("shape").toString()).isEqualTo("[3,4]");
+    assertThat(header.path("a.weight").path("data_offsets").toString()).isEqualTo("[0,48]");
+    assertThat(header.path("b.bias").path("data_offsets").toString()).isEqualTo("[48,68]");
+    assertThat(header.path("ids").path("dtype").asText()).isEqualTo("I64");
+    assertThat(header.path("__metadata__").path("format_version").asText()).isEqualTo("1");
+    assertThat(header.path("__metadata__").path("crc32.a.weight").asText().matches("[0-9a-f]{8}")).isTrue();
+    assertThat(bytes.length).isEqualTo(8 + length + 48 + 20 + 48);
   }
 
   @Test
@@ -67,11 +65,11 @@ class SafetensorsTest {
 
     Safetensors.Contents back = Safetensors.read(file);
 
-    assertEquals(written.keySet(), back.tensors().keySet());
+    assertThat(back.tensors().keySet()).isEqualTo(written.keySet());
     for (String name : written.keySet()) {
-      assertTrue(torch.equal(written.get(name), back.tensors().get(name)), name);
+      assertThat(torch.equal(written.get(name), back.tensors().get(name))).as(name).isTrue();
     }
-    assertEquals(Map.of("shared", "{}"), back.metadata());
+    assertThat(back.metadata()).isEqualTo(Map.of("shared", "{}"));
   }
 
   @Test
@@ -82,9 +80,10 @@ class SafetensorsTest {
     bytes[bytes.length - 1] ^= 1;
     Files.write(file, bytes);
 
-    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+    IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.read(file));
+    assertThat(e).as("expected IOException to be thrown").isNotNull();
 
-    assertEquals(file + ": tensor 'ids' fails its CRC32 check (the file is damaged)", e.getMessage());
+    assertThat(e.getMessage()).isEqualTo(file + ": tensor 'ids' fails its CRC32 check (the file is damaged)");
   }
 
   @Test
@@ -95,9 +94,9 @@ class SafetensorsTest {
 
     Tensor back = Safetensors.read(file).tensors().get("x");
 
-    assertEquals(torch.ScalarType.BFloat16, back.scalar_type().intern());
-    assertArrayEquals(new long[] {4, 2}, Shapes.of(back));
-    assertTrue(torch.equal(t, back));
+    assertThat(back.scalar_type().intern()).isEqualTo(torch.ScalarType.BFloat16);
+    assertThat(Shapes.of(back)).containsExactly(new long[] {4, 2});
+    assertThat(torch.equal(t, back)).isTrue();
   }
 
   /** File layout of {@link #tensors()}: a.weight F32 [3, 4] at [0, 48], b.bias F32 [5] at [48, 68], ids I64 [6]. */
@@ -125,11 +124,11 @@ class SafetensorsTest {
           Safetensors.read(file);
           accepted++;
         } catch (IOException e) {
-          assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+          assertThat(e.getMessage().startsWith(file + ": ")).as(e.getMessage()).isTrue();
         }
       }
     }
-    assertEquals(0, accepted, "flipped header bytes that were read as if whole");
+    assertThat(accepted).as("flipped header bytes that were read as if whole").isEqualTo(0);
   }
 
   @Test
@@ -143,9 +142,11 @@ class SafetensorsTest {
       Files.write(file, bytes);
       String tensor = at - start < 48 ? "a.weight" : at - start < 68 ? "b.bias" : "ids";
 
-      IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+      IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.read(file));
+      assertThat(e).as("expected IOException to be thrown").isNotNull();
 
-      assertEquals(file + ": tensor '" + tensor + "' fails its CRC32 check (the file is damaged)", e.getMessage());
+      assertThat(e.getMessage())
+          .isEqualTo(file + ": tensor '" + tensor + "' fails its CRC32 check (the file is damaged)");
     }
   }
 
@@ -155,10 +156,12 @@ class SafetensorsTest {
     byte[] bytes = Files.readAllBytes(file);
     Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 10));
 
-    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+    IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.read(file));
+    assertThat(e).as("expected IOException to be thrown").isNotNull();
 
-    assertEquals(file + ": tensor 'ids' ends at data byte 116, but the file holds 106 data bytes (the file is "
-        + "truncated, or its header is damaged)", e.getMessage());
+    assertThat(e.getMessage())
+        .isEqualTo(file + ": tensor 'ids' ends at data byte 116, but the file holds 106 data bytes (the file is "
+            + "truncated, or its header is damaged)");
   }
 
   @Test
@@ -166,9 +169,10 @@ class SafetensorsTest {
     Path file = dir.resolve("short.safetensors");
     Files.write(file, new byte[] {1, 2, 3});
 
-    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+    IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.read(file));
+    assertThat(e).as("expected IOException to be thrown").isNotNull();
 
-    assertEquals(file + ": the file is 3 bytes, too short for a safetensors header", e.getMessage());
+    assertThat(e.getMessage()).isEqualTo(file + ": the file is 3 bytes, too short for a safetensors header");
   }
 
   static Stream<Arguments> damagedHeaders() {
@@ -219,9 +223,10 @@ class SafetensorsTest {
     edit.accept(header);
     writeWithHeader(file, new ObjectMapper().writeValueAsString(header), bytes, start);
 
-    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+    IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.read(file));
+    assertThat(e).as("expected IOException to be thrown").isNotNull();
 
-    assertEquals(file + ": " + expected, e.getMessage());
+    assertThat(e.getMessage()).isEqualTo(file + ": " + expected);
   }
 
   @Test
@@ -230,10 +235,11 @@ class SafetensorsTest {
     byte[] bytes = Files.readAllBytes(file);
     writeWithHeader(file, "{\"a.weight\": nonsense}", bytes, dataStart(bytes));
 
-    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+    IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.read(file));
+    assertThat(e).as("expected IOException to be thrown").isNotNull();
 
-    assertTrue(e.getMessage().matches(java.util.regex.Pattern.quote(file + ": the header is not valid JSON (")
-        + "Unrecognized token 'nonsense'.* at column \\d+\\)"), e.getMessage());
+    assertThat(e.getMessage().matches(java.util.regex.Pattern.quote(file + ": the header is not valid JSON (")
+        + "Unrecognized token 'nonsense'.* at column \\d+\\)")).as(e.getMessage()).isTrue();
   }
 
   @Test
@@ -243,11 +249,13 @@ class SafetensorsTest {
     bytes[5] = 1;
     Files.write(file, bytes);
 
-    IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+    IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.read(file));
+    assertThat(e).as("expected IOException to be thrown").isNotNull();
 
     long announced = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    assertEquals(file + ": the length prefix announces a " + announced + "-byte header, which does not fit a "
-        + bytes.length + "-byte file (damaged, or not a safetensors file)", e.getMessage());
+    assertThat(e.getMessage())
+        .isEqualTo(file + ": the length prefix announces a " + announced + "-byte header, which does not fit a "
+            + bytes.length + "-byte file (damaged, or not a safetensors file)");
   }
 
   private static void writeWithHeader(Path file, String json, byte[] original, int dataStart) throws IOException {

@@ -1,9 +1,8 @@
 package org.fastllm.modules.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatNoException;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.util.List;
 import java.util.Map;
@@ -26,11 +25,11 @@ class RuntimeKernelsTest {
     void inline_inlinesEachIncludeOnce_withLineMarksBackToTheIncludingFile() {
       String source = KernelSource.inline(TESTING + "includes.cu");
 
-      assertEquals(1, source.split("store_bf16\\(float f\\)", -1).length - 1, "the header's text, once");
-      assertTrue(source.contains("#line 1 \"org/fastllm/modules/cuda/bf16.cuh\""), source);
-      assertTrue(source.contains("#line 3 \"org/fastllm/modules/cuda/testing/includes.cu\""), source);
-      assertTrue(source.endsWith("int after;\n"), source);
-      assertTrue(source.lines().noneMatch(l -> l.startsWith("#include")), source);
+      assertThat(source.split("store_bf16\\(float f\\)", -1).length - 1).as("the header's text, once").isEqualTo(1);
+      assertThat(source.contains("#line 1 \"org/fastllm/modules/cuda/bf16.cuh\"")).as(source).isTrue();
+      assertThat(source.contains("#line 3 \"org/fastllm/modules/cuda/testing/includes.cu\"")).as(source).isTrue();
+      assertThat(source.endsWith("int after;\n")).as(source).isTrue();
+      assertThat(source.lines().noneMatch(l -> l.startsWith("#include"))).as(source).isTrue();
     }
 
     @Test
@@ -38,17 +37,20 @@ class RuntimeKernelsTest {
       for (String kernel : new String[] {"attention/rotary.cu", "loss/cross_entropy.cu", "norm/norm.cu",
           "optim/adamw.cu", "ssm/selective_scan.cu"}) {
         String source = KernelSource.inline("org/fastllm/modules/" + kernel);
-        assertTrue(source.lines().noneMatch(l -> l.trim().startsWith("#include")), kernel);
-        assertTrue(kernel.startsWith("ssm") || source.contains("unsigned short store_bf16(float f)"), kernel);
+        assertThat(source.lines().noneMatch(l -> l.trim().startsWith("#include"))).as(kernel).isTrue();
+        assertThat(kernel.startsWith("ssm") || source.contains("unsigned short store_bf16(float f)"))
+            .as(kernel)
+            .isTrue();
       }
     }
 
     @Test
     void inline_missingInclude_namesTheFileAndThePath() {
-      IllegalStateException e = assertThrows(IllegalStateException.class,
+      IllegalStateException e = catchThrowableOfType(IllegalStateException.class,
           () -> KernelSource.inline(TESTING + "broken.cu"));
-      assertEquals("org/fastllm/modules/cuda/testing/broken.cu includes \"missing.cuh\", but "
-          + "org/fastllm/modules/cuda/testing/missing.cuh is not on the class path", e.getMessage());
+      assertThat(e).as("expected IllegalStateException to be thrown").isNotNull();
+      assertThat(e.getMessage()).isEqualTo("org/fastllm/modules/cuda/testing/broken.cu includes \"missing.cuh\", but "
+          + "org/fastllm/modules/cuda/testing/missing.cuh is not on the class path");
     }
   }
 
@@ -64,51 +66,59 @@ class RuntimeKernelsTest {
 
     @Test
     void parseAll_readsEachExternCKernel_throughCommentsLaunchBoundsAndArrays() {
-      assertEquals(List.of("scale", "walk", "pick", "nothing", "wide"), List.copyOf(declared.keySet()));
-      assertEquals("[const element* x:POINTER, element* out:POINTER, float by:FLOAT, int n:INT]", kinds("scale", 0));
-      assertEquals("[const float* x:POINTER, long long count:LONG, unsigned int flags:INT, float* tables:POINTER]",
-          kinds("walk", 0));
-      assertEquals("[]", kinds("nothing", 0));
-      assertEquals("[double d:UNSUPPORTED, float f:FLOAT]", kinds("wide", 0));
+      assertThat(List.copyOf(declared.keySet())).isEqualTo(List.of("scale", "walk", "pick", "nothing", "wide"));
+      assertThat(kinds("scale", 0))
+          .isEqualTo("[const element* x:POINTER, element* out:POINTER, float by:FLOAT, int n:INT]");
+      assertThat(kinds("walk", 0))
+          .isEqualTo("[const float* x:POINTER, long long count:LONG, unsigned int flags:INT, float* tables:POINTER]");
+      assertThat(kinds("nothing", 0)).isEqualTo("[]");
+      assertThat(kinds("wide", 0)).isEqualTo("[double d:UNSUPPORTED, float f:FLOAT]");
     }
 
     @Test
     void check_argumentsOfTheDeclaredKinds_pass_andEitherBranchOfAnIfDoes() {
       Tensor t = torch.ones(2);
-      assertDoesNotThrow(() -> check("scale", t, t, 2.0f, 3));
-      assertDoesNotThrow(() -> check("walk", t, 4L, 1, t));
-      assertDoesNotThrow(() -> check("pick", t, 5));
-      assertDoesNotThrow(() -> check("pick", t, 5L));
-      assertDoesNotThrow(() -> check("nothing"));
+      assertThatNoException().isThrownBy(() -> check("scale", t, t, 2.0f, 3));
+      assertThatNoException().isThrownBy(() -> check("walk", t, 4L, 1, t));
+      assertThatNoException().isThrownBy(() -> check("pick", t, 5));
+      assertThatNoException().isThrownBy(() -> check("pick", t, 5L));
+      assertThatNoException().isThrownBy(() -> check("nothing"));
     }
 
     @Test
     void check_wrongKind_namesTheKernelTheParameterAndBothTypes() {
       Tensor t = torch.ones(2);
-      assertEquals("kernel scale of org/fastllm/modules/cuda/testing/signatures.cu: argument 3 is a Long, but "
-          + "parameter 'n' is int (pass an Integer)", refused("scale", t, t, 2.0f, 3L));
-      assertEquals("kernel scale of org/fastllm/modules/cuda/testing/signatures.cu: argument 2 is a "
-          + "java.lang.Double, but parameter 'by' is float (pass a Float)", refused("scale", t, t, 2.0, 3));
-      assertEquals("kernel scale of org/fastllm/modules/cuda/testing/signatures.cu: argument 0 is an Integer, but "
-          + "parameter 'x' is const element* (pass a tensor)", refused("scale", 1, t, 2.0f, 3));
-      assertEquals("kernel walk of org/fastllm/modules/cuda/testing/signatures.cu: argument 3 is null, but "
-          + "parameter 'tables' is float* (pass a tensor)", refused("walk", t, 4L, 1, null));
+      assertThat(refused("scale", t, t, 2.0f, 3L))
+          .isEqualTo("kernel scale of org/fastllm/modules/cuda/testing/signatures.cu: argument 3 is a Long, but "
+              + "parameter 'n' is int (pass an Integer)");
+      assertThat(refused("scale", t, t, 2.0, 3))
+          .isEqualTo("kernel scale of org/fastllm/modules/cuda/testing/signatures.cu: argument 2 is a "
+              + "java.lang.Double, but parameter 'by' is float (pass a Float)");
+      assertThat(refused("scale", 1, t, 2.0f, 3))
+          .isEqualTo("kernel scale of org/fastllm/modules/cuda/testing/signatures.cu: argument 0 is an Integer, but "
+              + "parameter 'x' is const element* (pass a tensor)");
+      assertThat(refused("walk", t, 4L, 1, null))
+          .isEqualTo("kernel walk of org/fastllm/modules/cuda/testing/signatures.cu: argument 3 is null, but "
+              + "parameter 'tables' is float* (pass a tensor)");
     }
 
     @Test
     void check_wrongCount_listsTheParameters() {
       Tensor t = torch.ones(2);
-      assertEquals("kernel scale of org/fastllm/modules/cuda/testing/signatures.cu takes 4 arguments (const "
-          + "element* x, element* out, float by, int n), got 3", refused("scale", t, t, 2.0f));
+      assertThat(refused("scale", t, t, 2.0f))
+          .isEqualTo("kernel scale of org/fastllm/modules/cuda/testing/signatures.cu takes 4 arguments (const "
+              + "element* x, element* out, float by, int n), got 3");
     }
 
     @Test
     void check_aTypeNoLaunchPasses_orAnUndeclaredKernel_isRefused() {
-      assertEquals("kernel wide of org/fastllm/modules/cuda/testing/signatures.cu: argument 0 is a Float, but "
-          + "parameter 'd' is double, which no launch passes (tensors go to pointers, Integers to int, Longs to "
-          + "long long, Floats to float)", refused("wide", 1.0f, 1.0f));
-      assertEquals("org/fastllm/modules/cuda/testing/signatures.cu declares no extern \"C\" __global__ kernel "
-          + "not_extern_c (it declares: scale, walk, pick, nothing, wide)", refused("not_extern_c", 1));
+      assertThat(refused("wide", 1.0f, 1.0f))
+          .isEqualTo("kernel wide of org/fastllm/modules/cuda/testing/signatures.cu: argument 0 is a Float, but "
+              + "parameter 'd' is double, which no launch passes (tensors go to pointers, Integers to int, Longs to "
+              + "long long, Floats to float)");
+      assertThat(refused("not_extern_c", 1))
+          .isEqualTo("org/fastllm/modules/cuda/testing/signatures.cu declares no extern \"C\" __global__ kernel "
+              + "not_extern_c (it declares: scale, walk, pick, nothing, wide)");
     }
 
     @Test
@@ -117,12 +127,13 @@ class RuntimeKernelsTest {
           "optim/adamw.cu", "ssm/selective_scan.cu"}) {
         Map<String, List<KernelSignature>> kernels =
             KernelSignature.parseAll(KernelSource.inline("org/fastllm/modules/" + source));
-        assertTrue(!kernels.isEmpty(), source);
-        kernels.values().forEach(declarations -> declarations.forEach(d -> assertTrue(
-            d.parameters().stream().noneMatch(p -> p.kind() == KernelSignature.Kind.UNSUPPORTED), d.toString())));
+        assertThat(!kernels.isEmpty()).as(source).isTrue();
+        kernels.values().forEach(declarations -> declarations.forEach(d -> assertThat(
+            d.parameters().stream().noneMatch(p -> p.kind() == KernelSignature.Kind.UNSUPPORTED))
+            .as(d.toString()).isTrue()));
       }
-      assertEquals(19, KernelSignature.parseAll(KernelSource.inline("org/fastllm/modules/ssm/selective_scan.cu"))
-          .get("selective_scan_backward").get(0).parameters().size(), "through its __launch_bounds__");
+      assertThat(KernelSignature.parseAll(KernelSource.inline("org/fastllm/modules/ssm/selective_scan.cu"))
+          .get("selective_scan_backward").get(0).parameters().size()).as("through its __launch_bounds__").isEqualTo(19);
     }
 
     private void check(String kernel, Object... arguments) {
@@ -131,7 +142,10 @@ class RuntimeKernelsTest {
     }
 
     private String refused(String kernel, Object... arguments) {
-      return assertThrows(IllegalArgumentException.class, () -> check(kernel, arguments)).getMessage();
+      IllegalArgumentException refused = catchThrowableOfType(IllegalArgumentException.class,
+          () -> check(kernel, arguments));
+      assertThat(refused).as("expected IllegalArgumentException to be thrown").isNotNull();
+      return refused.getMessage();
     }
   }
 
@@ -148,20 +162,21 @@ class RuntimeKernelsTest {
         slots.put("k", 2, 1L << 40);
         slots.put("k", 3, -1.5f);
       }
-      assertEquals(t.data_ptr().address(), slots.values.getLong(0), "a tensor passes its data pointer");
-      assertEquals(7, slots.values.getInt(8));
-      assertEquals(1L << 40, slots.values.getLong(16));
-      assertEquals(-1.5f, slots.values.getFloat(24));
+      assertThat(slots.values.getLong(0)).as("a tensor passes its data pointer").isEqualTo(t.data_ptr().address());
+      assertThat(slots.values.getInt(8)).isEqualTo(7);
+      assertThat(slots.values.getLong(16)).isEqualTo(1L << 40);
+      assertThat(slots.values.getFloat(24)).isEqualTo(-1.5f);
       for (int i = 0; i < 4; i++) {
-        assertEquals(slots.values.address() + 8L * i, slots.pointers.get(i).address(), "slot " + i);
+        assertThat(slots.pointers.get(i).address()).as("slot " + i).isEqualTo(slots.values.address() + 8L * i);
       }
     }
 
     @Test
     void put_otherTypes_areRefusedNamingTheKernelAndPosition() {
       LaunchArguments slots = new LaunchArguments();
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> slots.put("scan", 2, 1.0));
-      assertTrue(e.getMessage().startsWith("scan: argument 2 is a java.lang.Double"), e.getMessage());
+      IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class, () -> slots.put("scan", 2, 1.0));
+      assertThat(e).as("expected IllegalArgumentException to be thrown").isNotNull();
+      assertThat(e.getMessage().startsWith("scan: argument 2 is a java.lang.Double")).as(e.getMessage()).isTrue();
     }
   }
 }

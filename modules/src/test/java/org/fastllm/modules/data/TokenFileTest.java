@@ -1,7 +1,7 @@
 package org.fastllm.modules.data;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,11 +23,11 @@ class TokenFileTest {
 
     TokenFile tokens = TokenFile.map(file, 2);
 
-    assertEquals(4, tokens.size());
-    assertEquals(1, tokens.at(0));
-    assertEquals(258, tokens.at(1));
-    assertEquals(65535, tokens.at(2));
-    assertEquals(65535, tokens.slice(1, 2).at(1));
+    assertThat(tokens.size()).isEqualTo(4);
+    assertThat(tokens.at(0)).isEqualTo(1);
+    assertThat(tokens.at(1)).isEqualTo(258);
+    assertThat(tokens.at(2)).isEqualTo(65535);
+    assertThat(tokens.slice(1, 2).at(1)).isEqualTo(65535);
   }
 
   @Test
@@ -39,9 +39,9 @@ class TokenFileTest {
 
     TokenFile tokens = TokenFile.map(file, 4);
 
-    assertEquals(3, tokens.size());
-    assertEquals(70000, tokens.at(0));
-    assertEquals(151000, tokens.maxId());
+    assertThat(tokens.size()).isEqualTo(3);
+    assertThat(tokens.at(0)).isEqualTo(70000);
+    assertThat(tokens.maxId()).isEqualTo(151000);
   }
 
   @Test
@@ -49,8 +49,9 @@ class TokenFileTest {
     Path file = dir.resolve("bad.u16");
     Files.write(file, new byte[] {1, 2, 3});
 
-    IOException e = assertThrows(IOException.class, () -> TokenFile.map(file, 2));
+    IOException e = catchThrowableOfType(IOException.class, () -> TokenFile.map(file, 2));
+    assertThat(e).as("expected IOException to be thrown").isNotNull();
 
-    assertEquals(file + ": 3 bytes is not a whole number of 16-bit tokens", e.getMessage());
+    assertThat(e.getMessage()).isEqualTo(file + ": 3 bytes is not a whole number of 16-bit tokens");
   }
 }

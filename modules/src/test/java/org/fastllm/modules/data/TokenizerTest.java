@@ -1,7 +1,6 @@
 package org.fastllm.modules.data;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,8 +24,8 @@ class TokenizerTest {
   void named_bytes_givesUtf8Bytes() throws IOException {
     Tokenizer bytes = Tokenizer.named("bytes");
 
-    assertArrayEquals(new int[] {104, 195, 169}, bytes.encode("hé"));
-    assertEquals(256, bytes.vocabSize());
+    assertThat(bytes.encode("hé")).containsExactly(new int[] {104, 195, 169});
+    assertThat(bytes.vocabSize()).isEqualTo(256);
   }
 
   @Test
@@ -36,7 +35,8 @@ class TokenizerTest {
 
     Tokenizer words = Tokenizer.named(file.toString());
 
-    assertArrayEquals(new int[] {1, 2, 3, 4, 1, 5, 6, 7, 0}, words.encode("the river wakes before the town does . zebra"));
-    assertEquals(8, words.vocabSize());
+    assertThat(words.encode("the river wakes before the town does . zebra"))
+        .containsExactly(new int[] {1, 2, 3, 4, 1, 5, 6, 7, 0});
+    assertThat(words.vocabSize()).isEqualTo(8);
   }
 }

@@ -1,9 +1,7 @@
 package org.fastllm.modules.kernel;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.util.List;
 import java.util.Map;
@@ -21,41 +19,45 @@ class KernelFeatureTest {
 
   @Test
   void runs_off_takesTensorOperationsWithoutAskingTheKernels() {
-    assertFalse(feature(KernelChoice.OFF).runs(() -> {
+    assertThat(feature(KernelChoice.OFF).runs(() -> {
       throw new AssertionError("a kernel that is off is not asked");
-    }));
-    assertEquals(Map.of("scan", "tensor operations (off in training.kernels)"), report.snapshot());
+    })).isFalse();
+    assertThat(report.snapshot()).isEqualTo(Map.of("scan", "tensor operations (off in training.kernels)"));
   }
 
   @Test
   void runs_auto_takesTheKernelWhereItRuns_elseFallsBackWithTheReason() {
     KernelFeature auto = feature(KernelChoice.AUTO);
 
-    assertTrue(auto.runs(() -> null));
-    assertFalse(auto.runs(() -> "the state size 12 is not a power of two up to 32"));
-    assertTrue(auto.runs(() -> null));
+    assertThat(auto.runs(() -> null)).isTrue();
+    assertThat(auto.runs(() -> "the state size 12 is not a power of two up to 32")).isFalse();
+    assertThat(auto.runs(() -> null)).isTrue();
 
-    assertEquals(Map.of("scan", "cuda kernel; tensor operations (the state size 12 is not a power of two up to 32)"),
-        report.snapshot(), "each distinct outcome once, in the order seen");
+    assertThat(report.snapshot())
+        .as("each distinct outcome once, in the order seen")
+        .isEqualTo(Map.of("scan", "cuda kernel; tensor operations (the state size 12 is not a power of two up to 32)"));
   }
 
   @Test
   void runs_onWhereTheKernelCannotRun_stopsNamingTheKeyAndTheReason() {
-    KernelUnavailableException e = assertThrows(KernelUnavailableException.class,
+    KernelUnavailableException e = catchThrowableOfType(KernelUnavailableException.class,
         () -> feature(KernelChoice.ON).runs(() -> "the input is not on a CUDA device (cpu)"));
-    assertEquals("training.kernels.scan is on, but the scan kernel cannot run here: the input is not on a CUDA "
-        + "device (cpu); set it to auto or off", e.getMessage());
-    assertEquals("scan", e.key());
-    assertEquals("the input is not on a CUDA device (cpu)", e.reason());
-    assertTrue(feature(KernelChoice.ON).runs(() -> null));
+    assertThat(e).as("expected KernelUnavailableException to be thrown").isNotNull();
+    assertThat(e.getMessage())
+        .isEqualTo("training.kernels.scan is on, but the scan kernel cannot run here: the input is not on a CUDA "
+            + "device (cpu); set it to auto or off");
+    assertThat(e.key()).isEqualTo("scan");
+    assertThat(e.reason()).isEqualTo("the input is not on a CUDA device (cpu)");
+    assertThat(feature(KernelChoice.ON).runs(() -> null)).isTrue();
   }
 
   @Test
   void attach_withoutATape_isRefused() {
     Tensor x = torch.ones(2);
-    IllegalStateException e = assertThrows(IllegalStateException.class,
+    IllegalStateException e = catchThrowableOfType(IllegalStateException.class,
         () -> feature(KernelChoice.AUTO).attach(x, List.of(x), List.of(), dy -> new Tensor[] {dy}));
-    assertEquals("the scan kernel has no backward tape to attach to", e.getMessage());
+    assertThat(e).as("expected IllegalStateException to be thrown").isNotNull();
+    assertThat(e.getMessage()).isEqualTo("the scan kernel has no backward tape to attach to");
   }
 
   @Test
@@ -65,10 +67,10 @@ class KernelFeatureTest {
     Tensor made = KernelFeature.empty(like, torch.ScalarType.BFloat16, 5, 2);
     Tensor same = KernelFeature.emptyLike(like.transpose(0, 1));
 
-    assertEquals(torch.ScalarType.BFloat16, made.scalar_type().intern());
-    assertEquals("[5, 2]", java.util.Arrays.toString(made.sizes().vec().get()));
-    assertEquals(torch.ScalarType.Double, same.scalar_type().intern());
-    assertEquals("[4, 3]", java.util.Arrays.toString(same.sizes().vec().get()));
-    assertTrue(same.is_contiguous(), "a new contiguous tensor, whatever the input's strides");
+    assertThat(made.scalar_type().intern()).isEqualTo(torch.ScalarType.BFloat16);
+    assertThat(java.util.Arrays.toString(made.sizes().vec().get())).isEqualTo("[5, 2]");
+    assertThat(same.scalar_type().intern()).isEqualTo(torch.ScalarType.Double);
+    assertThat(java.util.Arrays.toString(same.sizes().vec().get())).isEqualTo("[4, 3]");
+    assertThat(same.is_contiguous()).as("a new contiguous tensor, whatever the input's strides").isTrue();
   }
 }

@@ -1,8 +1,7 @@
 package org.fastllm.modules.lora;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,12 +42,12 @@ class LoraTest {
     try (NoGradGuard guard = new NoGradGuard()) {
       Torch.parameters(base).forEach((name, p) -> p.copy_(adaptedParams.get(name)));
       Tensor tokens = torch.randint(32, new long[] {2, 9}, new TensorOptions(torch.ScalarType.Long));
-      assertEquals(0.0, Torch.relativeError(adapted.logits(tokens), base.logits(tokens)), 0.0);
+      assertThat(Torch.relativeError(adapted.logits(tokens), base.logits(tokens))).isCloseTo(0.0, within(0.0));
     }
-    assertTrue(adaptedParams.containsKey("layers.0.lora.query.a"));
-    assertEquals(List.of(4L, 16L), List.of(adaptedParams.get("layers.0.lora.query.a").size(0),
-        adaptedParams.get("layers.0.lora.query.a").size(1)));
-    assertEquals(32L, adaptedParams.get("layers.0.lora.layer_1.b").size(0));
+    assertThat(adaptedParams.containsKey("layers.0.lora.query.a")).isTrue();
+    assertThat(List.of(adaptedParams.get("layers.0.lora.query.a").size(0),
+        adaptedParams.get("layers.0.lora.query.a").size(1))).isEqualTo(List.of(4L, 16L));
+    assertThat(adaptedParams.get("layers.0.lora.layer_1.b").size(0)).isEqualTo(32L);
   }
 
   @Test
@@ -57,7 +56,7 @@ class LoraTest {
     LanguageModel model = StackBuilder.installed().build(model(lora, false));
     for (NamedParameter p : model.uniqueParameters()) {
       boolean inBlock = p.name().startsWith("layers.");
-      assertEquals(!inBlock || p.name().contains(".lora."), p.trainable(), p.name());
+      assertThat(p.trainable()).as(p.name()).isEqualTo(!inBlock || p.name().contains(".lora."));
     }
   }
 
@@ -66,11 +65,15 @@ class LoraTest {
     LoraConfig lora = new LoraConfig(2, null, null, List.of("query"), true, true);
     LanguageModel model = StackBuilder.installed().build(model(lora, true));
     List<String> names = model.uniqueParameters().stream().map(NamedParameter::name).toList();
-    assertTrue(names.containsAll(List.of("adapters.0.query.a", "adapters.1.query.a", "adapters.2.query.a")), names.toString());
-    assertFalse(names.stream().anyMatch(n -> n.startsWith("layers.1.")), "the base is stored once");
+    assertThat(names.containsAll(List.of("adapters.0.query.a", "adapters.1.query.a", "adapters.2.query.a")))
+        .as(names.toString())
+        .isTrue();
+    assertThat(names.stream().anyMatch(n -> n.startsWith("layers.1."))).as("the base is stored once").isFalse();
     Tensor tokens = torch.randint(32, new long[] {1, 5}, new TensorOptions(torch.ScalarType.Long));
     model.loss(tokens, tokens).backward();
     Map<String, Tensor> params = Torch.parameters(model);
-    assertTrue(params.get("adapters.2.query.b").grad().abs().sum().item_double() > 0, "the third use trains its own B");
+    assertThat(params.get("adapters.2.query.b").grad().abs().sum().item_double() > 0)
+        .as("the third use trains its own B")
+        .isTrue();
   }
 }

@@ -1,7 +1,7 @@
 package org.fastllm.modules.loss;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
@@ -48,9 +48,11 @@ class CrossEntropyTest {
     Tensor loss = twin().mean(logits, ids);
     loss.mul(new Scalar(2.5)).backward();
 
-    assertEquals(expected.item_double(), loss.item_double(), 1e-6, "mean over the four kept rows");
-    assertTrue(Torch.relativeError(logits.grad(), expectedLogits.grad(), 1e-3) < 1e-6, "gradient");
-    assertEquals(0.0, logits.grad().select(0, 2).abs().sum().item_double(), 0, "a left-out row gets no gradient");
+    assertThat(loss.item_double()).as("mean over the four kept rows").isCloseTo(expected.item_double(), within(1e-6));
+    assertThat(Torch.relativeError(logits.grad(), expectedLogits.grad(), 1e-3) < 1e-6).as("gradient").isTrue();
+    assertThat(logits.grad().select(0, 2).abs().sum().item_double())
+        .as("a left-out row gets no gradient")
+        .isCloseTo(0.0, within(0.0));
   }
 
   @Test
@@ -66,9 +68,11 @@ class CrossEntropyTest {
     Tensor loss = twin().mean(logits, ids);
     loss.backward();
 
-    assertEquals(torch.ScalarType.Float, loss.scalar_type().intern(), "a float32 loss, as under autocast");
-    assertEquals(torch.ScalarType.BFloat16, logits.grad().scalar_type().intern());
-    assertTrue(Torch.relativeError(logits.grad(), exactLogits.grad(), 1e-3) < 1e-2, "gradient, bf16 rounding");
+    assertThat(loss.scalar_type().intern()).as("a float32 loss, as under autocast").isEqualTo(torch.ScalarType.Float);
+    assertThat(logits.grad().scalar_type().intern()).isEqualTo(torch.ScalarType.BFloat16);
+    assertThat(Torch.relativeError(logits.grad(), exactLogits.grad(), 1e-3) < 1e-2)
+        .as("gradient, bf16 rounding")
+        .isTrue();
   }
 
   @Test
@@ -76,8 +80,8 @@ class CrossEntropyTest {
     Tensor logits = torch.randn(new long[] {2, 4}, F64);
     Tensor ids = targets(CrossEntropy.IGNORED, CrossEntropy.IGNORED);
 
-    assertTrue(Double.isNaN(twin().mean(logits, ids).item_double()));
-    assertTrue(Double.isNaN(torch.cross_entropy_loss(logits, ids).item_double()));
+    assertThat(Double.isNaN(twin().mean(logits, ids).item_double())).isTrue();
+    assertThat(Double.isNaN(torch.cross_entropy_loss(logits, ids).item_double())).isTrue();
   }
 
   @Test
@@ -87,10 +91,10 @@ class CrossEntropyTest {
     Tensor ids = targets(0, 8, 3, 3, 1);
     LayerContext context = LayerContext.defaults();
 
-    assertEquals(torch.cross_entropy_loss(logits, ids).item_double(),
-        new CrossEntropy(context).mean(logits, ids).item_double(), 0);
-    assertEquals(Map.of("loss", "tensor operations (the logits are not on a CUDA device (cpu))"),
-        context.report().snapshot());
+    assertThat(new CrossEntropy(context).mean(logits, ids).item_double())
+        .isCloseTo(torch.cross_entropy_loss(logits, ids).item_double(), within(0.0));
+    assertThat(context.report().snapshot())
+        .isEqualTo(Map.of("loss", "tensor operations (the logits are not on a CUDA device (cpu))"));
   }
 
   @Test
@@ -101,8 +105,8 @@ class CrossEntropyTest {
 
     new CrossEntropy(context).mean(logits, targets(1, 2, 3, 4)).backward();
 
-    assertEquals(0, context.tape().pending(), "no kernel call waited for a backward");
-    assertEquals(Map.of("loss", "tensor operations (off in training.kernels)"), context.report().snapshot());
+    assertThat(context.tape().pending()).as("no kernel call waited for a backward").isEqualTo(0);
+    assertThat(context.report().snapshot()).isEqualTo(Map.of("loss", "tensor operations (off in training.kernels)"));
   }
 
   /** The launches the CUDA kernels make, built from CPU tensors, match the kernels' parameters in the source. */

@@ -1,9 +1,8 @@
 package org.fastllm.modules.norm;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.within;
 
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -70,14 +69,15 @@ class FusedNormTest {
     Tensor y = FusedNorm.apply(new TensorNormKernels(), feature(), x, w, b, EPSILON);
     y.to(torch.ScalarType.Double).mul(upstream).sum().backward();
 
-    assertEquals(torch.ScalarType.BFloat16, y.scalar_type().intern(), "the type autocast's products read");
-    assertEquals(java.util.Arrays.toString(shape), java.util.Arrays.toString(Torch.shape(y)));
-    assertTrue(Torch.relativeError(y.to(torch.ScalarType.Double), expected.detach(), 1e-3) < 4e-3,
-        "values, bf16 rounding");
-    assertTrue(Torch.relativeError(x.grad(), x64.grad(), 1e-3) < 1e-5, "input gradient");
-    assertTrue(Torch.relativeError(w.grad(), w64.grad(), 1e-3) < 1e-5, "weight gradient");
+    assertThat(y.scalar_type().intern()).as("the type autocast's products read").isEqualTo(torch.ScalarType.BFloat16);
+    assertThat(java.util.Arrays.toString(Torch.shape(y))).isEqualTo(java.util.Arrays.toString(shape));
+    assertThat(Torch.relativeError(y.to(torch.ScalarType.Double), expected.detach(), 1e-3) < 4e-3)
+        .as("values, bf16 rounding")
+        .isTrue();
+    assertThat(Torch.relativeError(x.grad(), x64.grad(), 1e-3) < 1e-5).as("input gradient").isTrue();
+    assertThat(Torch.relativeError(w.grad(), w64.grad(), 1e-3) < 1e-5).as("weight gradient").isTrue();
     if (!rms) {
-      assertTrue(Torch.relativeError(b.grad(), b64.grad(), 1e-3) < 1e-5, "bias gradient");
+      assertThat(Torch.relativeError(b.grad(), b64.grad(), 1e-3) < 1e-5).as("bias gradient").isTrue();
     }
   }
 
@@ -108,8 +108,8 @@ class FusedNormTest {
     y.mul(first).sum().add(y.mul(second).sum()).backward();
 
     // the two bf16 gradients are added in bf16 before the norm's backward: one rounding of their sum
-    assertTrue(Torch.relativeError(x.grad(), x64.grad(), 1e-3) < 1e-2, "input gradient");
-    assertNull(weight.grad().defined() ? weight.grad() : null, "a weight that wants no gradient gets none");
+    assertThat(Torch.relativeError(x.grad(), x64.grad(), 1e-3) < 1e-2).as("input gradient").isTrue();
+    assertThat(weight.grad().defined() ? weight.grad() : null).as("a weight that wants no gradient gets none").isNull();
   }
 
   @Test
@@ -119,19 +119,21 @@ class FusedNormTest {
 
     Tensor y = norm.forward(x);
 
-    assertEquals(torch.ScalarType.Float, y.scalar_type().intern());
-    assertEquals(0.0, Torch.relativeError(y, reference(x, torch.ones(16), torch.zeros(16))), 1e-6);
+    assertThat(y.scalar_type().intern()).isEqualTo(torch.ScalarType.Float);
+    assertThat(Torch.relativeError(y, reference(x, torch.ones(16), torch.zeros(16)))).isCloseTo(0.0, within(1e-6));
   }
 
   @Test
   void normalization_kernelsOnAndTheCpu_stopsNamingTheKeyAndTheReason() {
     Normalization norm = layerNorm(KernelChoice.ON);
 
-    IllegalStateException e = assertThrows(IllegalStateException.class,
+    IllegalStateException e = catchThrowableOfType(IllegalStateException.class,
         () -> norm.forward(Torch.randn(torch.ScalarType.Float, 4, 16)));
+    assertThat(e).as("expected IllegalStateException to be thrown").isNotNull();
 
-    assertEquals("training.kernels.norm is on, but the norm kernel cannot run here: the input is not on a CUDA "
-        + "device (cpu); set it to auto or off", e.getMessage());
+    assertThat(e.getMessage())
+        .isEqualTo("training.kernels.norm is on, but the norm kernel cannot run here: the input is not on a CUDA "
+            + "device (cpu); set it to auto or off");
   }
 
   /** The launches the CUDA kernels make, built from CPU tensors, match the kernels' parameters in norm.cu. */

@@ -1,9 +1,8 @@
 package org.fastllm.modules.optim;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -47,8 +46,8 @@ class AdamWCopiesTest {
 
   private static void assertCopyIsTheRoundedWeight(Linear l) {
     Tensor copy = l.copy();
-    assertEquals(torch.ScalarType.BFloat16, copy.scalar_type().intern());
-    assertTrue(copy.equal(l.weight().to(torch.ScalarType.BFloat16)), "copy == bf16(weight)");
+    assertThat(copy.scalar_type().intern()).isEqualTo(torch.ScalarType.BFloat16);
+    assertThat(copy.equal(l.weight().to(torch.ScalarType.BFloat16))).as("copy == bf16(weight)").isTrue();
   }
 
   @Test
@@ -57,7 +56,7 @@ class AdamWCopiesTest {
     Linear plain = linear(7);
     AdamW copying = copying(parameters(withCopies), withCopies);
     AdamW reference = AdamW.builder(AdamWTest.CONFIG).build(parameters(plain));
-    assertEquals(1, copying.copies());
+    assertThat(copying.copies()).isEqualTo(1);
     assertCopyIsTheRoundedWeight(withCopies);
     for (int step = 1; step <= 6; step++) {
       Tensor g = gradient(100 + step, 6, 10);
@@ -74,13 +73,17 @@ class AdamWCopiesTest {
       copying.zeroGradients();
       reference.zeroGradients();
 
-      assertEquals(normReference, normCopying, 1e-6 * normReference, "clipping norm at step " + step);
-      assertTrue(Torch.relativeError(withCopies.weight(), plain.weight()) < 1e-6, "weights at step " + step);
-      assertTrue(Torch.relativeError(withCopies.bias(), plain.bias()) < 1e-6, "biases at step " + step);
+      assertThat(normCopying)
+          .as("clipping norm at step " + step)
+          .isCloseTo(normReference, within(1e-6 * normReference));
+      assertThat(Torch.relativeError(withCopies.weight(), plain.weight()) < 1e-6)
+          .as("weights at step " + step)
+          .isTrue();
+      assertThat(Torch.relativeError(withCopies.bias(), plain.bias()) < 1e-6).as("biases at step " + step).isTrue();
       assertCopyIsTheRoundedWeight(withCopies);
-      assertFalse(withCopies.copy().grad().defined(), "copy gradient cleared");
+      assertThat(withCopies.copy().grad().defined()).as("copy gradient cleared").isFalse();
     }
-    assertFalse(withCopies.weight().grad().defined(), "the float32 weight itself never gets a gradient");
+    assertThat(withCopies.weight().grad().defined()).as("the float32 weight itself never gets a gradient").isFalse();
   }
 
   @Test
@@ -101,8 +104,8 @@ class AdamWCopiesTest {
     AdamW adam = AdamW.builder(AdamWTest.CONFIG).flatGradients(true).bf16Copies(KernelChoice.AUTO)
         .build(parameters(l), List.of(l));
 
-    assertEquals(0, adam.copies());
-    assertEquals(null, l.copy());
+    assertThat(adam.copies()).isEqualTo(0);
+    assertThat(l.copy()).isEqualTo(null);
   }
 
   @Test
@@ -121,15 +124,17 @@ class AdamWCopiesTest {
     copying.step(0.01);
     reference.step(0.01);
 
-    assertTrue(Torch.relativeError(l.weight(), plain.weight()) < 1e-6, "the copy's gradient updated the weight");
-    assertFalse(l.weight().equal(linear(10).weight()), "the weight moved");
+    assertThat(Torch.relativeError(l.weight(), plain.weight()) < 1e-6)
+        .as("the copy's gradient updated the weight")
+        .isTrue();
+    assertThat(l.weight().equal(linear(10).weight())).as("the weight moved").isFalse();
   }
 
   @Test
   void kernels_withCopies_countTheCopiedTensors() {
     Linear l = linear(11);
 
-    assertEquals("1 tensor", copying(parameters(l), l).kernels().get("bf16_copies"));
+    assertThat(copying(parameters(l), l).kernels().get("bf16_copies")).isEqualTo("1 tensor");
   }
 
   @Test
@@ -138,9 +143,9 @@ class AdamWCopiesTest {
     AdamW adam = AdamW.builder(AdamWTest.CONFIG).bf16Copies(KernelChoice.AUTO, new CopyConditions(false, false, 1, 1))
         .build(parameters(l), List.of(l));
 
-    assertEquals(0, adam.copies());
-    assertEquals(null, l.copy());
-    assertEquals("off (the run is on the CPU)", adam.kernels().get("bf16_copies"));
+    assertThat(adam.copies()).isEqualTo(0);
+    assertThat(l.copy()).isEqualTo(null);
+    assertThat(adam.kernels().get("bf16_copies")).isEqualTo("off (the run is on the CPU)");
   }
 
   @Test
@@ -148,9 +153,11 @@ class AdamWCopiesTest {
     AdamWBuilder builder = AdamW.builder(AdamWTest.CONFIG).bf16Copies(KernelChoice.ON,
         new CopyConditions(true, true, 1, 2));
 
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, builder::check);
-    assertEquals("training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: "
-        + "training.gradient_accumulation is 2, and the copies' gradients would add up in bfloat16; set it to auto or "
-        + "off", e.getMessage());
+    IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class, builder::check);
+    assertThat(e).as("expected IllegalArgumentException to be thrown").isNotNull();
+    assertThat(e.getMessage())
+        .isEqualTo("training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: "
+            + "training.gradient_accumulation is 2, and the copies' gradients would add up in bfloat16; set it to auto or "
+            + "off");
   }
 }

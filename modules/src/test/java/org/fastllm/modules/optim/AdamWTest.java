@@ -1,7 +1,7 @@
 package org.fastllm.modules.optim;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
@@ -84,8 +84,8 @@ class AdamWTest {
     double[] expected = reference(0.1, 1.0, true);
     double[] actual = train(new NamedParameter("w", parameter(), true, 1.0), flatGradients);
 
-    assertEquals(expected[0], actual[0], 1e-6);
-    assertEquals(expected[1], actual[1], 1e-6);
+    assertThat(actual[0]).isCloseTo(expected[0], within(1e-6));
+    assertThat(actual[1]).isCloseTo(expected[1], within(1e-6));
   }
 
   @ParameterizedTest(name = "flat gradients: {0}")
@@ -94,16 +94,16 @@ class AdamWTest {
     double[] expected = reference(0.1, 0.5, false);
     double[] actual = train(new NamedParameter("norm.weight", parameter(), false, 0.5), flatGradients);
 
-    assertEquals(expected[0], actual[0], 1e-6);
-    assertEquals(expected[1], actual[1], 1e-6);
+    assertThat(actual[0]).isCloseTo(expected[0], within(1e-6));
+    assertThat(actual[1]).isCloseTo(expected[1], within(1e-6));
   }
 
   @Test
   void step_lrScaleZero_leavesTensorBitIdentical() {
     double[] actual = train(new NamedParameter("frozen", parameter(), true, 0.0), false);
 
-    assertEquals(START[0], actual[0], 0.0);
-    assertEquals(START[1], actual[1], 0.0);
+    assertThat(actual[0]).isCloseTo(START[0], within(0.0));
+    assertThat(actual[1]).isCloseTo(START[1], within(0.0));
   }
 
   /** Clipping scales the gradients the next step uses: (3, 4) clipped to norm 1 steps as (0.6, 0.8) would. */
@@ -121,9 +121,10 @@ class AdamWTest {
     clipping.step(0.1);
     plain.step(0.1);
 
-    assertEquals(5.0, norm, 1e-6);
-    assertArrayEquals(values(scaled), values(clipped), 1e-6);
-    assertArrayEquals(values(plain.state().get("exp_avg.w")), values(clipping.state().get("exp_avg.w")), 1e-6);
+    assertThat(norm).isCloseTo(5.0, within(1e-6));
+    assertThat(values(clipped)).containsExactly(values(scaled), within(1e-6));
+    assertThat(values(clipping.state().get("exp_avg.w")))
+        .containsExactly(values(plain.state().get("exp_avg.w")), within(1e-6));
   }
 
   @ParameterizedTest(name = "flat gradients: {0}")
@@ -138,11 +139,11 @@ class AdamWTest {
     gradient(clipped, new double[] {0.3, 0.4});
     gradient(plain, new double[] {0.3, 0.4});
 
-    assertEquals(0.5, clipping.clipGradients(1.0).item_double(), 1e-6);
+    assertThat(clipping.clipGradients(1.0).item_double()).isCloseTo(0.5, within(1e-6));
     clipping.step(0.1);
     unclipped.step(0.1);
 
-    assertArrayEquals(values(plain), values(clipped), 0);
+    assertThat(values(clipped)).containsExactly(values(plain), within(0.0));
   }
 
   /** Backward passes add up into the gradient the optimizer reads, whether it is autograd's own or a flat view. */
@@ -157,15 +158,18 @@ class AdamWTest {
     gradient(p, GRADS[1]);
     gradient(q, GRADS[0]);
 
-    assertArrayEquals(new double[] {1.5, -1.75}, values(p.grad()), 1e-6);
-    assertArrayEquals(new double[] {0.5, -2.0}, values(q.grad()), 1e-6);
-    assertEquals(9.5625, adam.clipGradients(0).item_double() * adam.clipGradients(0).item_double(), 1e-4,
-        "the norm covers both tensors: 1.5^2 + 1.75^2 + 0.5^2 + 2^2");
+    assertThat(values(p.grad())).containsExactly(new double[] {1.5, -1.75}, within(1e-6));
+    assertThat(values(q.grad())).containsExactly(new double[] {0.5, -2.0}, within(1e-6));
+    assertThat(adam.clipGradients(0).item_double() * adam.clipGradients(0).item_double())
+        .as("the norm covers both tensors: 1.5^2 + 1.75^2 + 0.5^2 + 2^2")
+        .isCloseTo(9.5625, within(1e-4));
     adam.zeroGradients();
-    assertEquals(0.0, p.grad().defined() ? p.grad().abs().sum().item_double() : 0.0, 0);
+    assertThat(p.grad().defined() ? p.grad().abs().sum().item_double() : 0.0).isCloseTo(0.0, within(0.0));
     gradient(p, GRADS[1]);
-    assertArrayEquals(GRADS[1], values(p.grad()), 1e-6, "after zeroGradients a backward starts from nothing");
-    assertArrayEquals(START, values(p), 1e-7);
+    assertThat(values(p.grad()))
+        .as("after zeroGradients a backward starts from nothing")
+        .containsExactly(GRADS[1], within(1e-6));
+    assertThat(values(p)).containsExactly(START, within(1e-7));
   }
 
   /** A tensor no backward pass reached steps with a zero gradient: its weight decay still applies. */
@@ -181,7 +185,8 @@ class AdamWTest {
     adam.clipGradients(1.0);
     adam.step(0.1);
 
-    assertArrayEquals(new double[] {START[0] * (1 - 0.1 * 0.1), START[1] * (1 - 0.1 * 0.1)}, values(unreached), 1e-6);
+    assertThat(values(unreached))
+        .containsExactly(new double[] {START[0] * (1 - 0.1 * 0.1), START[1] * (1 - 0.1 * 0.1)}, within(1e-6));
   }
 
   /** The fused kernel and the tensor-operation fallback are the same update. */
@@ -204,9 +209,10 @@ class AdamWTest {
         plain.zeroGradients();
       }
     }
-    assertArrayEquals(values(plainParameter), values(fusedParameter), 1e-6);
-    assertArrayEquals(values(plain.state().get("exp_avg_sq.w")), values(fused.state().get("exp_avg_sq.w")), 1e-6,
-        "float32 moments, summed in another order");
+    assertThat(values(fusedParameter)).containsExactly(values(plainParameter), within(1e-6));
+    assertThat(values(fused.state().get("exp_avg_sq.w")))
+        .as("float32 moments, summed in another order")
+        .containsExactly(values(plain.state().get("exp_avg_sq.w")), within(1e-6));
   }
 
   @ParameterizedTest(name = "fused: {0}")
@@ -214,6 +220,6 @@ class AdamWTest {
   void kernels_saysWhichUpdateRuns(boolean fused, String adamw) {
     AdamW adam = adamW(List.of(new NamedParameter("w", parameter(), true, 1.0)), fused, false);
 
-    assertEquals(java.util.Map.of("adamw", adamw, "bf16_copies", "off"), adam.kernels());
+    assertThat(adam.kernels()).isEqualTo(java.util.Map.of("adamw", adamw, "bf16_copies", "off"));
   }
 }

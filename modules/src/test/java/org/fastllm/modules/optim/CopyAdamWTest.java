@@ -1,6 +1,6 @@
 package org.fastllm.modules.optim;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -45,11 +45,11 @@ class CopyAdamWTest {
       update(KernelChoice.OFF).update(tensors[0], tensors[1], tensors[2], tensors[3], tensors[4], tensors[5], 1e-3,
           0.1, 0.9, 0.95, 1e-8, step);
     }
-    assertTrue(Torch.relativeError(kernel[0], tensors[0]) < 1e-6, "weights");
-    assertTrue(Torch.relativeError(kernel[1], tensors[1]) < 1e-6, "first moments");
-    assertTrue(Torch.relativeError(kernel[2], tensors[2]) < 1e-6, "second moments");
-    assertTrue(kernel[4].equal(kernel[0].to(torch.ScalarType.BFloat16)), "copy == bf16(weight)");
-    assertTrue(!kernel[0].equal(state()[0]), "the weight moved");
+    assertThat(Torch.relativeError(kernel[0], tensors[0]) < 1e-6).as("weights").isTrue();
+    assertThat(Torch.relativeError(kernel[1], tensors[1]) < 1e-6).as("first moments").isTrue();
+    assertThat(Torch.relativeError(kernel[2], tensors[2]) < 1e-6).as("second moments").isTrue();
+    assertThat(kernel[4].equal(kernel[0].to(torch.ScalarType.BFloat16))).as("copy == bf16(weight)").isTrue();
+    assertThat(!kernel[0].equal(state()[0])).as("the weight moved").isTrue();
   }
 
   /** The launch the CUDA kernel makes, built from CPU tensors, matches adamw.cu's parameters. */

@@ -1,6 +1,7 @@
 package org.fastllm.modules.optim;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import org.fastllm.dsl.config.LrSchedule;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,6 +22,6 @@ class LearningRateScheduleTest {
   void at_warmupThenDecay_reachesMinimumAtLastStep(LrSchedule shape, int step, double expected) {
     LearningRateSchedule schedule = new LearningRateSchedule(1.0, 0.1, 4, shape, 13);
 
-    assertEquals(expected, schedule.at(step), 1e-12);
+    assertThat(schedule.at(step)).isCloseTo(expected, within(1e-12));
   }
 }

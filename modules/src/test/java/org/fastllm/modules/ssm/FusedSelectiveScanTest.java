@@ -1,9 +1,6 @@
 package org.fastllm.modules.ssm;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.bytedeco.pytorch.Scalar;
@@ -82,13 +79,13 @@ class FusedSelectiveScanTest {
         .scan(single.u(), single.delta(), single.a(), single.b(), single.c());
     loss(single, actual).backward();
 
-    assertTrue(Torch.relativeError(actual, expected) < 1e-5, "y: " + Torch.relativeError(actual, expected));
+    assertThat(Torch.relativeError(actual, expected) < 1e-5).as("y: " + Torch.relativeError(actual, expected)).isTrue();
     String[] names = {"u", "delta", "A", "B", "C", "D"};
     for (int i = 0; i < names.length; i++) {
       Tensor want = exact.leaves().get(i).grad();
       Tensor got = single.leaves().get(i).grad();
       double error = Torch.relativeError(got, want, 0.1);
-      assertTrue(error < 1e-4, "d loss / d " + names[i] + ": relative error " + error);
+      assertThat(error < 1e-4).as("d loss / d " + names[i] + ": relative error " + error).isTrue();
     }
   }
 
@@ -109,7 +106,7 @@ class FusedSelectiveScanTest {
   void segmentedBackward_givesTheGradientsOfOneSegment(int chunk, int time, int segmentChunks, int segments,
       double maxDelta) {
     JavaScanKernels segmented = new JavaScanKernels(chunk, segmentChunks);
-    assertEquals(segments, segmented.segments(time));
+    assertThat(segmented.segments(time)).isEqualTo(segments);
     Torch.seed(17L * chunk + time + segmentChunks);
     Inputs exact = Inputs.random(2, time, 8, 2, 4, maxDelta).as(torch.ScalarType.Double);
     loss(exact, SelectiveScan.tensorOperations(chunk).tensorScan(exact.u(), exact.delta(), exact.a(), exact.b(), exact.c()))
@@ -126,11 +123,11 @@ class FusedSelectiveScanTest {
       Tensor got = split.leaves().get(i).grad();
       Tensor one = whole.leaves().get(i).grad();
       double error = Torch.relativeError(got, exact.leaves().get(i).grad(), 0.1);
-      assertTrue(error < 1e-4, "d loss / d " + names[i] + " against float64: relative error " + error);
+      assertThat(error < 1e-4).as("d loss / d " + names[i] + " against float64: relative error " + error).isTrue();
       double apart = Torch.relativeError(got, one, 0.1);
-      assertTrue(apart < 1e-5, "d loss / d " + names[i] + " against one segment: relative error " + apart);
+      assertThat(apart < 1e-5).as("d loss / d " + names[i] + " against one segment: relative error " + apart).isTrue();
       if (segments == 1) {
-        assertTrue(torch.equal(got, one), "one segment is the walk through all chunks: " + names[i]);
+        assertThat(torch.equal(got, one)).as("one segment is the walk through all chunks: " + names[i]).isTrue();
       }
     }
   }
@@ -152,8 +149,9 @@ class FusedSelectiveScanTest {
     loss(closed, y).backward();
 
     for (int i = 0; i < 6; i++) {
-      assertTrue(Torch.relativeError(closed.leaves().get(i).grad(), open.leaves().get(i).grad(), 0.1) < 1e-6,
-          "input " + i);
+      assertThat(Torch.relativeError(closed.leaves().get(i).grad(), open.leaves().get(i).grad(), 0.1) < 1e-6)
+          .as("input " + i)
+          .isTrue();
     }
   }
 
@@ -168,10 +166,12 @@ class FusedSelectiveScanTest {
     FusedSelectiveScan fused = fused(new JavaScanKernels(4));
     chain(first32, second32, (in) -> fused.scan(in.u(), in.delta(), in.a(), in.b(), in.c()));
     for (int i = 0; i < 6; i++) {
-      assertTrue(Torch.relativeError(first32.leaves().get(i).grad(), first.leaves().get(i).grad(), 0.1) < 1e-4,
-          "first scan, input " + i);
-      assertTrue(Torch.relativeError(second32.leaves().get(i).grad(), second.leaves().get(i).grad(), 0.1) < 1e-4,
-          "second scan, input " + i);
+      assertThat(Torch.relativeError(first32.leaves().get(i).grad(), first.leaves().get(i).grad(), 0.1) < 1e-4)
+          .as("first scan, input " + i)
+          .isTrue();
+      assertThat(Torch.relativeError(second32.leaves().get(i).grad(), second.leaves().get(i).grad(), 0.1) < 1e-4)
+          .as("second scan, input " + i)
+          .isTrue();
     }
   }
 
@@ -189,9 +189,9 @@ class FusedSelectiveScanTest {
     Inputs in = Inputs.random(1, 6, 4, 1, 4, 1).as(torch.ScalarType.Float);
     try (org.bytedeco.pytorch.NoGradGuard noGrad = new org.bytedeco.pytorch.NoGradGuard()) {
       Tensor y = fused(new JavaScanKernels(4)).scan(in.u(), in.delta(), in.a(), in.b(), in.c());
-      assertTrue(!y.requires_grad(), "no graph without autograd");
+      assertThat(!y.requires_grad()).as("no graph without autograd").isTrue();
       Tensor expected = SelectiveScan.tensorOperations(4).tensorScan(in.u(), in.delta(), in.a(), in.b(), in.c());
-      assertTrue(Torch.relativeError(y, expected) < 1e-5);
+      assertThat(Torch.relativeError(y, expected) < 1e-5).isTrue();
     }
   }
 
@@ -201,43 +201,50 @@ class FusedSelectiveScanTest {
     FusedSelectiveScan fused = fused(new JavaScanKernels(4));
     Inputs bf16 = in.as(torch.ScalarType.BFloat16);
     Tensor allBf16 = fused.scan(bf16.u(), bf16.delta(), bf16.a(), bf16.b(), bf16.c());
-    assertEquals(torch.ScalarType.BFloat16, allBf16.scalar_type().intern(), "a model cast to bf16 stays bf16");
+    assertThat(allBf16.scalar_type().intern())
+        .as("a model cast to bf16 stays bf16")
+        .isEqualTo(torch.ScalarType.BFloat16);
     Tensor mixed = fused.scan(bf16.u(), bf16.delta(), in.as(torch.ScalarType.Float).a(), bf16.b(), bf16.c());
-    assertEquals(torch.ScalarType.Float, mixed.scalar_type().intern(), "autocast's float32 A gives float32");
-    assertEquals(SelectiveScan.tensorOperations(4).tensorScan(bf16.u(), bf16.delta(), in.as(torch.ScalarType.Float).a(),
-        bf16.b(), bf16.c()).scalar_type().intern(), torch.ScalarType.Float);
+    assertThat(mixed.scalar_type().intern()).as("autocast's float32 A gives float32").isEqualTo(torch.ScalarType.Float);
+    assertThat(torch.ScalarType.Float)
+        .isEqualTo(SelectiveScan.tensorOperations(4).tensorScan(bf16.u(), bf16.delta(), in.as(torch.ScalarType.Float).a(),
+            bf16.b(), bf16.c()).scalar_type().intern());
     mixed.sum().add(allBf16.sum()).backward();
-    assertEquals(torch.ScalarType.BFloat16, bf16.u().grad().scalar_type().intern(), "gradients in the input's type");
+    assertThat(bf16.u().grad().scalar_type().intern())
+        .as("gradients in the input's type")
+        .isEqualTo(torch.ScalarType.BFloat16);
   }
 
   @Test
   void cudaKernels_blockShapes_keepEachBlockInsideOneGroup() {
-    assertEquals(16, CudaScanKernels.channelsPerBlock(16, 16), "Mamba 2: a head of 16 channels per block");
-    assertEquals(16, CudaScanKernels.channelsPerBlock(1536, 16), "Mamba 1: one group, 256 threads");
-    assertEquals(8, CudaScanKernels.channelsPerBlock(8, 16));
-    assertEquals(8, CudaScanKernels.channelsPerBlock(24, 32), "one channel per warp at state 32");
-    assertEquals(0, CudaScanKernels.channelsPerBlock(1, 16), "two groups would share a warp");
-    assertNull(CudaScanKernels.shapeProblem(1536, 96, 16));
-    assertEquals("the state size 12 is not a power of two up to 32", CudaScanKernels.shapeProblem(1536, 96, 12));
-    assertEquals("the state size 64 is not a power of two up to 32", CudaScanKernels.shapeProblem(64, 1, 64),
-        "state 64 is more than a warp");
-    assertEquals("a group's 1 channels do not fill a warp (2 channels at state size 16)",
-        CudaScanKernels.shapeProblem(16, 16, 16));
+    assertThat(CudaScanKernels.channelsPerBlock(16, 16)).as("Mamba 2: a head of 16 channels per block").isEqualTo(16);
+    assertThat(CudaScanKernels.channelsPerBlock(1536, 16)).as("Mamba 1: one group, 256 threads").isEqualTo(16);
+    assertThat(CudaScanKernels.channelsPerBlock(8, 16)).isEqualTo(8);
+    assertThat(CudaScanKernels.channelsPerBlock(24, 32)).as("one channel per warp at state 32").isEqualTo(8);
+    assertThat(CudaScanKernels.channelsPerBlock(1, 16)).as("two groups would share a warp").isEqualTo(0);
+    assertThat(CudaScanKernels.shapeProblem(1536, 96, 16)).isNull();
+    assertThat(CudaScanKernels.shapeProblem(1536, 96, 12))
+        .isEqualTo("the state size 12 is not a power of two up to 32");
+    assertThat(CudaScanKernels.shapeProblem(64, 1, 64))
+        .as("state 64 is more than a warp")
+        .isEqualTo("the state size 64 is not a power of two up to 32");
+    assertThat(CudaScanKernels.shapeProblem(16, 16, 16))
+        .isEqualTo("a group's 1 channels do not fill a warp (2 channels at state size 16)");
   }
 
   @Test
   void cudaKernels_segments_fillTheResidentBlocksOnce() {
     // H200, 132 multiprocessors of 4 backward blocks; Mamba 2 at 2048 channels: 128 blocks per batch entry
-    assertEquals(1, CudaScanKernels.segments(64, 4 * 128, 528, null), "batch 4 already fills the device");
-    assertEquals(2, CudaScanKernels.segments(64, 2 * 128, 528, null));
-    assertEquals(4, CudaScanKernels.segments(64, 128, 528, null), "batch 1");
-    assertEquals(2, CudaScanKernels.segments(9, 8, 528, null), "at least " + CudaScanKernels.MIN_SEGMENT_CHUNKS
-        + " chunks a segment");
-    assertEquals(1, CudaScanKernels.segments(7, 8, 528, null), "short sequences take one segment");
-    assertEquals(CudaScanKernels.MAX_SEGMENTS, CudaScanKernels.segments(100_000, 1, 528, null));
-    assertEquals(1, CudaScanKernels.segments(64, 2, 528, 1), "scan_segments overrides the rule");
-    assertEquals(8, CudaScanKernels.segments(64, 4 * 128, 528, 8));
-    assertEquals(10, CudaScanKernels.segments(10, 4 * 128, 528, 100), "at most one segment per chunk");
+    assertThat(CudaScanKernels.segments(64, 4 * 128, 528, null)).as("batch 4 already fills the device").isEqualTo(1);
+    assertThat(CudaScanKernels.segments(64, 2 * 128, 528, null)).isEqualTo(2);
+    assertThat(CudaScanKernels.segments(64, 128, 528, null)).as("batch 1").isEqualTo(4);
+    assertThat(CudaScanKernels.segments(9, 8, 528, null)).as("at least " + CudaScanKernels.MIN_SEGMENT_CHUNKS
+        + " chunks a segment").isEqualTo(2);
+    assertThat(CudaScanKernels.segments(7, 8, 528, null)).as("short sequences take one segment").isEqualTo(1);
+    assertThat(CudaScanKernels.segments(100_000, 1, 528, null)).isEqualTo(CudaScanKernels.MAX_SEGMENTS);
+    assertThat(CudaScanKernels.segments(64, 2, 528, 1)).as("scan_segments overrides the rule").isEqualTo(1);
+    assertThat(CudaScanKernels.segments(64, 4 * 128, 528, 8)).isEqualTo(8);
+    assertThat(CudaScanKernels.segments(10, 4 * 128, 528, 100)).as("at most one segment per chunk").isEqualTo(10);
   }
 
   /** The launches the CUDA kernels make, built from CPU tensors of a Mamba 2 shape, match the source's kernels. */
@@ -253,14 +260,18 @@ class FusedSelectiveScanTest {
     List<org.fastllm.modules.cuda.KernelLaunch> backward = CudaScanKernels.backwardLaunches(in.u(), in.delta(),
         in.a(), in.b(), in.c(), entering, y, y, y, in.a(), in.b(), in.c(), carried, carried, segmentChunks);
     backward.forEach(launch -> RuntimeKernels.check(CudaScanKernels.SOURCE, launch));
-    assertEquals(segmentChunks < 3 ? 2 : 1, backward.size(), "the carry runs where there is more than one segment");
+    assertThat(backward.size())
+        .as("the carry runs where there is more than one segment")
+        .isEqualTo(segmentChunks < 3 ? 2 : 1);
   }
 
   @Test
   void runtimeCompilation_onAMachineWithoutCuda_saysWhyInsteadOfFailing() {
     // the tests run with CUDA's classes but not its JNI glue (the parent pom: "classes only"): the probe fails
     String why = RuntimeKernels.availability();
-    assertNotNull(why, "run-time compilation reported available on a classpath without CUDA's JNI libraries");
-    assertTrue(why.startsWith("CUDA run-time compilation is unavailable ("), why);
+    assertThat(why)
+        .as("run-time compilation reported available on a classpath without CUDA's JNI libraries")
+        .isNotNull();
+    assertThat(why.startsWith("CUDA run-time compilation is unavailable (")).as(why).isTrue();
   }
 }

@@ -1,6 +1,6 @@
 package org.fastllm.modules.ssm;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -52,9 +52,9 @@ class SelectiveScanTest {
     Tensor c = Torch.randn(torch.ScalarType.Double, 2, time, groups, state);
     Tensor expected = stepped(u, delta, a, b, c);
     Tensor actual = SelectiveScan.of(chunk, LayerContext.defaults()).scan(f(u), f(delta), f(a), f(b), f(c));
-    assertTrue(actual.isfinite().all().item_bool(), "finite");
+    assertThat(actual.isfinite().all().item_bool()).as("finite").isTrue();
     double error = Torch.relativeError(actual, expected);
-    assertTrue(error < 1e-5, "relative error " + error);
+    assertThat(error < 1e-5).as("relative error " + error).isTrue();
   }
 
   private static Tensor f(Tensor t) {

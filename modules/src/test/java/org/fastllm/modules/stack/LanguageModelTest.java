@@ -1,8 +1,7 @@
 package org.fastllm.modules.stack;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,25 +78,30 @@ class LanguageModelTest {
     for (LanguageModel[] pair : new LanguageModel[][] {{one, firstAlone}, {other, secondAlone}}) {
       Map<String, Tensor> alone = gradients(pair[1]);
       gradients(pair[0]).forEach((name, gradient) ->
-          assertTrue(torch.equal(gradient, alone.get(name)), name + " of the " + (pair[0] == one ? "first" : "second")));
-      assertEquals(0, pair[0].pendingKernelBackwards());
+          assertThat(torch.equal(gradient, alone.get(name)))
+              .as(name + " of the " + (pair[0] == one ? "first" : "second"))
+              .isTrue());
+      assertThat(pair[0].pendingKernelBackwards()).isEqualTo(0);
     }
-    assertEquals(Map.of("loss", KernelReport.KERNEL, "norm", "tensor operations (off in training.kernels)",
-        "rotary", KernelReport.KERNEL, "scan", KernelReport.KERNEL), one.kernelReport(), "the twins ran");
+    assertThat(one.kernelReport())
+        .as("the twins ran")
+        .isEqualTo(Map.of("loss", KernelReport.KERNEL, "norm", "tensor operations (off in training.kernels)",
+            "rotary", KernelReport.KERNEL, "scan", KernelReport.KERNEL));
   }
 
   @Test
   void kernelReport_onTheCpu_saysTensorOperationsAndWhy() {
     LanguageModel model = StackBuilder.installed().build(hybrid(List.of("a", "m1"), 2));
-    assertEquals(Map.of(), model.kernelReport(), "nothing ran yet");
+    assertThat(model.kernelReport()).as("nothing ran yet").isEqualTo(Map.of());
     Tensor tokens = tokens(3);
 
     model.loss(tokens, tokens).backward();
 
-    assertEquals(Map.of("loss", "tensor operations (the logits are not on a CUDA device (cpu))",
-        "norm", "tensor operations (off in training.kernels)",
-        "rotary", "tensor operations (the input is not on a CUDA device (cpu))",
-        "scan", "tensor operations (the input is not on a CUDA device (cpu))"), model.kernelReport());
+    assertThat(model.kernelReport())
+        .isEqualTo(Map.of("loss", "tensor operations (the logits are not on a CUDA device (cpu))",
+            "norm", "tensor operations (off in training.kernels)",
+            "rotary", "tensor operations (the input is not on a CUDA device (cpu))",
+            "scan", "tensor operations (the input is not on a CUDA device (cpu))"));
   }
 
   @Test
@@ -106,10 +110,12 @@ class LanguageModelTest {
     LanguageModel model = StackBuilder.installed().build(hybrid(List.of("m1"), 1), scanOn);
     Tensor tokens = tokens(4);
 
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> model.loss(tokens, tokens));
+    IllegalStateException e = catchThrowableOfType(IllegalStateException.class, () -> model.loss(tokens, tokens));
+    assertThat(e).as("expected IllegalStateException to be thrown").isNotNull();
 
-    assertEquals("training.kernels.scan is on, but the scan kernel cannot run here: the input is not on a CUDA "
-        + "device (cpu); set it to auto or off", e.getMessage());
+    assertThat(e.getMessage())
+        .isEqualTo("training.kernels.scan is on, but the scan kernel cannot run here: the input is not on a CUDA "
+            + "device (cpu); set it to auto or off");
   }
 
   @Test
@@ -122,8 +128,9 @@ class LanguageModelTest {
 
     model.loss(tokens, tokens).backward();
 
-    assertEquals(0, model.pendingKernelBackwards());
-    model.kernelReport().values().forEach(ran -> assertEquals("tensor operations (off in training.kernels)", ran));
-    assertEquals(4, model.kernelReport().size());
+    assertThat(model.pendingKernelBackwards()).isEqualTo(0);
+    model.kernelReport().values().forEach(ran -> assertThat(ran)
+        .isEqualTo("tensor operations (off in training.kernels)"));
+    assertThat(model.kernelReport().size()).isEqualTo(4);
   }
 }

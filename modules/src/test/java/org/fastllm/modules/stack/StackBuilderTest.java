@@ -1,8 +1,7 @@
 package org.fastllm.modules.stack;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.quicktheories.QuickTheory.qt;
 
 import java.util.LinkedHashMap;
@@ -128,16 +127,18 @@ class StackBuilderTest {
       Map<String, List<Long>> builtShapes = new LinkedHashMap<>();
       built.uniqueParameters().forEach(p -> builtShapes.put(p.name(),
           java.util.Arrays.stream(Torch.shape(p.tensor())).boxed().toList()));
-      assertEquals(new java.util.TreeMap<>(expectedShapes), new java.util.TreeMap<>(builtShapes), config.toString());
-      assertEquals(expected.size(), built.uniqueParameters().size(), "no name repeats");
+      assertThat(new java.util.TreeMap<>(builtShapes))
+          .as(config.toString())
+          .isEqualTo(new java.util.TreeMap<>(expectedShapes));
+      assertThat(built.uniqueParameters().size()).as("no name repeats").isEqualTo(expected.size());
 
       ModelCount count = ParameterAccounting.count(BlockPattern.expand(config.config()),
           BlockKindRegistry.installed());
-      assertEquals(count.total(), built.parameterCount(), config.toString());
-      assertEquals(count.lora(), built.uniqueParameters().stream().filter(StackBuilderTest::isAdapter)
-          .mapToLong(p -> p.tensor().numel()).sum(), "lora of " + config);
-      assertEquals(count.trainable(), built.uniqueParameters().stream().filter(NamedParameter::trainable)
-          .mapToLong(p -> p.tensor().numel()).sum(), "trainable of " + config);
+      assertThat(built.parameterCount()).as(config.toString()).isEqualTo(count.total());
+      assertThat(built.uniqueParameters().stream().filter(StackBuilderTest::isAdapter)
+          .mapToLong(p -> p.tensor().numel()).sum()).as("lora of " + config).isEqualTo(count.lora());
+      assertThat(built.uniqueParameters().stream().filter(NamedParameter::trainable)
+          .mapToLong(p -> p.tensor().numel()).sum()).as("trainable of " + config).isEqualTo(count.trainable());
     });
   }
 
@@ -151,10 +152,12 @@ class StackBuilderTest {
     blocks.put("claire", ssm(SsmVariant.MAMBA1, false, false, 0,
         new LoraConfig(2, null, null, List.of("in_proj", "query"), null, null), null));
     ResolvedModel config = model(blocks, List.of("claire"), 2, false, false, NormType.RMS_NORM);
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+    IllegalArgumentException refused = catchThrowableOfType(IllegalArgumentException.class,
         () -> StackBuilder.installed().build(config));
-    assertEquals("model.blocks.claire.lora.targets[1]: 'query' is not a linear layer of this ssm block"
-        + " (it has: in_proj, x_proj, dt_proj, out_proj)", refused.getMessage());
+    assertThat(refused).as("expected IllegalArgumentException to be thrown").isNotNull();
+    assertThat(refused.getMessage())
+        .isEqualTo("model.blocks.claire.lora.targets[1]: 'query' is not a linear layer of this ssm block"
+            + " (it has: in_proj, x_proj, dt_proj, out_proj)");
   }
 
   @Test
@@ -185,19 +188,19 @@ class StackBuilderTest {
         String rest = p.name().substring("layers.0.".length());
         expected = expected.add(twinParams.get("layers.2." + rest).grad()).add(twinParams.get("layers.3." + rest).grad());
       }
-      assertTrue(Torch.relativeError(p.tensor().grad(), expected, 1e-12) < 1e-9, p.name());
+      assertThat(Torch.relativeError(p.tensor().grad(), expected, 1e-12) < 1e-9).as(p.name()).isTrue();
     }
     long sharedTensorCount = model.uniqueParameters().stream().filter(p -> p.name().startsWith("layers.0.")).count();
-    assertEquals(Torch.parameters(model).size() - 2 * sharedTensorCount, model.uniqueParameters().size());
-    assertEquals(model.uniqueParameters().size(), model.trainableTensors().size());
+    assertThat(model.uniqueParameters().size()).isEqualTo(Torch.parameters(model).size() - 2 * sharedTensorCount);
+    assertThat(model.trainableTensors().size()).isEqualTo(model.uniqueParameters().size());
   }
 
   @Test
   void adamW_seedExampleScaledDown_lossIsFiniteAndFalls() {
     Torch.seed(7);
     LanguageModel model = StackBuilder.installed().build(seedExample(64));
-    assertEquals(15, model.numLayers());
-    assertTrue(model.layer(1) == model.layer(4) && model.layer(4) == model.layer(6), "bob is one module");
+    assertThat(model.numLayers()).isEqualTo(15);
+    assertThat(model.layer(1) == model.layer(4) && model.layer(4) == model.layer(6)).as("bob is one module").isTrue();
     assertLossFalls(model);
   }
 
@@ -210,7 +213,7 @@ class StackBuilderTest {
     ResolvedModel model = new ModelConfig(64, 64, false, null, blocks, List.of("default_transformer"), 48, 64, false)
         .withDefaults();
     LanguageModel built = StackBuilder.installed().build(model);
-    assertEquals(48, built.numLayers());
+    assertThat(built.numLayers()).isEqualTo(48);
     assertLossFalls(built);
   }
 
@@ -233,8 +236,8 @@ class StackBuilderTest {
           first = last;
         }
       }
-      assertTrue(Double.isFinite(last), "step " + step + " loss " + last);
+      assertThat(Double.isFinite(last)).as("step " + step + " loss " + last).isTrue();
     }
-    assertTrue(last < first - 0.1, "loss went from " + first + " to " + last);
+    assertThat(last < first - 0.1).as("loss went from " + first + " to " + last).isTrue();
   }
 }

@@ -1,7 +1,7 @@
 package org.fastllm.modules.testing;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -19,8 +19,9 @@ public final class Causality {
       changed.narrow(1, from, time - from).copy_(Torch.randn(torch.ScalarType.Float, 2, time - from, 8));
       Tensor before = layer.forward(x);
       Tensor after = layer.forward(changed);
-      assertEquals(0.0, Torch.relativeError(after.narrow(1, 0, from), before.narrow(1, 0, from)), 1e-7);
-      assertTrue(Torch.relativeError(after.narrow(1, from, time - from), before.narrow(1, from, time - from)) > 1e-6);
+      assertThat(Torch.relativeError(after.narrow(1, 0, from), before.narrow(1, 0, from))).isCloseTo(0.0, within(1e-7));
+      assertThat(Torch.relativeError(after.narrow(1, from, time - from), before.narrow(1, from, time - from)) > 1e-6)
+          .isTrue();
     }
   }
 }

@@ -1,6 +1,6 @@
 package org.fastllm.modules.testing;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -42,8 +42,8 @@ public record LayerCheck(SequenceLayer layer, BiFunction<Tensor, Map<String, Ten
   }
 
   private static void check(String what, Tensor actual, Tensor expected, double tolerance) {
-    assertTrue(actual.defined(), what + ": no gradient reached it");
+    assertThat(actual.defined()).as(what + ": no gradient reached it").isTrue();
     double error = Torch.relativeError(actual, expected, 1e-1);
-    assertTrue(error <= tolerance, what + ": relative error " + error + " above " + tolerance);
+    assertThat(error <= tolerance).as(what + ": relative error " + error + " above " + tolerance).isTrue();
   }
 }

@@ -5,10 +5,8 @@ import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.validation.rules.ArchitectureCheck;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -76,9 +74,9 @@ class TrainerTest {
     List<Double> first = losses(trainer(yaml(dir.resolve("one"), ""), Optional.empty()));
     List<Double> second = losses(trainer(yaml(dir.resolve("two"), ""), Optional.empty()));
 
-    assertEquals(6, first.size());
-    assertEquals(first, second);
-    assertTrue(first.get(5) < first.get(0), "loss falls: " + first);
+    assertThat(first.size()).isEqualTo(6);
+    assertThat(second).isEqualTo(first);
+    assertThat(first.get(5) < first.get(0)).as("loss falls: " + first).isTrue();
   }
 
   @Test
@@ -89,7 +87,7 @@ class TrainerTest {
     Checkpoint.Loaded middle = Checkpoint.load(output.resolve("checkpoints/step-000003"));
     List<Double> resumed = losses(trainer(yaml(dir.resolve("resumed"), ""), Optional.of(middle)));
 
-    assertEquals(uninterrupted.subList(3, 6), resumed);
+    assertThat(resumed).isEqualTo(uninterrupted.subList(3, 6));
   }
 
   @Test
@@ -101,15 +99,15 @@ class TrainerTest {
         before.put(p.name(), p.tensor().clone());
       }
     }
-    assertFalse(before.isEmpty());
+    assertThat(before.isEmpty()).isFalse();
 
     losses(trainer);
 
     for (NamedParameter p : trainer.model().uniqueParameters()) {
       if (before.containsKey(p.name())) {
-        assertTrue(torch.equal(before.get(p.name()), p.tensor()), p.name() + " changed");
+        assertThat(torch.equal(before.get(p.name()), p.tensor())).as(p.name() + " changed").isTrue();
       } else if (p.name().startsWith("layers.1.")) {
-        assertTrue(p.trainable());
+        assertThat(p.trainable()).isTrue();
       }
     }
   }
@@ -121,14 +119,15 @@ class TrainerTest {
         .replace("interval: 3", "interval: 1");
     Trainer trainer = trainer(yaml, Optional.empty());
 
-    TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> losses(trainer));
+    TrainingDivergedException e = catchThrowableOfType(TrainingDivergedException.class, () -> losses(trainer));
+    assertThat(e).as("expected TrainingDivergedException to be thrown").isNotNull();
 
-    assertTrue(e.getMessage().matches("training stopped at step \\d: the (loss|gradient norm) is (NaN|Infinity|"
-        + "-Infinity) \\(lower optimizer.learning_rate, or set optimizer.grad_clip\\)"), e.getMessage());
+    assertThat(e.getMessage().matches("training stopped at step \\d: the (loss|gradient norm) is (NaN|Infinity|"
+        + "-Infinity) \\(lower optimizer.learning_rate, or set optimizer.grad_clip\\)")).as(e.getMessage()).isTrue();
     Checkpoint.Loaded last = Checkpoint.load(output);
-    assertEquals(e.step() - 1, last.state().step());
+    assertThat(last.state().step()).isEqualTo(e.step() - 1);
     for (Tensor t : last.weights().values()) {
-      assertTrue(torch.isfinite(t).all().item_bool());
+      assertThat(torch.isfinite(t).all().item_bool()).isTrue();
     }
   }
 
@@ -139,11 +138,12 @@ class TrainerTest {
 
     Checkpoint.Loaded saved = Checkpoint.load(output);
 
-    assertFalse(saved.weights().keySet().stream().anyMatch(n -> n.startsWith("layers.3.")));
-    assertTrue(saved.metadata().get("shared").contains("\"layers.3.mixer.query.weight\":\"layers.2.mixer.query.weight\""),
-        saved.metadata().get("shared"));
-    assertEquals(Integer.toString(Checkpoint.FORMAT_VERSION), saved.metadata().get("format_version"));
-    assertTrue(Files.readString(saved.folder().resolve("config.yaml")).contains("num_layers: 4"));
+    assertThat(saved.weights().keySet().stream().anyMatch(n -> n.startsWith("layers.3."))).isFalse();
+    assertThat(saved.metadata().get("shared").contains("\"layers.3.mixer.query.weight\":\"layers.2.mixer.query.weight\""))
+        .as(saved.metadata().get("shared"))
+        .isTrue();
+    assertThat(saved.metadata().get("format_version")).isEqualTo(Integer.toString(Checkpoint.FORMAT_VERSION));
+    assertThat(Files.readString(saved.folder().resolve("config.yaml")).contains("num_layers: 4")).isTrue();
   }
 
   @Test
@@ -154,7 +154,7 @@ class TrainerTest {
 
     List<String> differences = ArchitectureCheck.differences(saved, wanted, BlockKindRegistry.installed());
 
-    assertEquals("model.hidden_size is 32 in the checkpoint, 64 in the config", differences.get(0));
+    assertThat(differences.get(0)).isEqualTo("model.hidden_size is 32 in the checkpoint, 64 in the config");
   }
 
   @Test
@@ -165,12 +165,12 @@ class TrainerTest {
 
     List<String> lines = Files.readAllLines(output.resolve("metrics.jsonl"));
 
-    assertTrue(lines.get(0).endsWith(",\"kernels\":{\"adamw\":\"tensor operations (off)\","
+    assertThat(lines.get(0).endsWith(",\"kernels\":{\"adamw\":\"tensor operations (off)\","
         + "\"bf16_copies\":\"off (the run is on the CPU)\","
         + "\"loss\":\"tensor operations (the logits are not on a CUDA device (cpu))\","
         + "\"norm\":\"tensor operations (off in training.kernels)\","
-        + "\"rotary\":\"tensor operations (the input is not on a CUDA device (cpu))\"}}"), lines.get(0));
-    assertTrue(lines.stream().skip(1).noneMatch(line -> line.contains("kernels")), lines.toString());
+        + "\"rotary\":\"tensor operations (the input is not on a CUDA device (cpu))\"}}")).as(lines.get(0)).isTrue();
+    assertThat(lines.stream().skip(1).noneMatch(line -> line.contains("kernels"))).as(lines.toString()).isTrue();
   }
 
   @Test
@@ -178,20 +178,24 @@ class TrainerTest {
     String yaml = yaml(dir.resolve("copies"), "").replace("eval_batches: 1", "eval_batches: 1, kernels: "
         + "{bf16_copies: on}");
 
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> trainer(yaml, Optional.empty()));
+    IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class, () -> trainer(yaml, Optional.empty()));
+    assertThat(e).as("expected IllegalArgumentException to be thrown").isNotNull();
 
-    assertEquals("training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: the run is on the "
-        + "CPU; set it to auto or off", e.getMessage());
+    assertThat(e.getMessage())
+        .isEqualTo("training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: the run is on the "
+            + "CPU; set it to auto or off");
   }
 
   @Test
   void create_batchNotAMultipleOfProcesses_isRefusedBeforeJoiningTheOthers() {
     String yaml = yaml(dir.resolve("shared"), "").replace("batch_size: 2", "batch_size: 3");
 
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Trainer.create(config(yaml), yaml,
+    IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class, () -> Trainer.create(config(yaml), yaml,
         data(), Optional.empty(), new DistributedLaunch(0, 2, 0, "127.0.0.1", 29500)));
+    assertThat(e).as("expected IllegalArgumentException to be thrown").isNotNull();
 
-    assertEquals("training.batch_size is 3, which 2 processes cannot share; with data parallelism it must be a "
-        + "multiple of the number of processes", e.getMessage());
+    assertThat(e.getMessage())
+        .isEqualTo("training.batch_size is 3, which 2 processes cannot share; with data parallelism it must be a "
+            + "multiple of the number of processes");
   }
 }

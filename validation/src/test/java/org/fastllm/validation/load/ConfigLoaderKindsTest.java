@@ -1,7 +1,7 @@
 package org.fastllm.validation.load;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.util.List;
 import org.fastllm.dsl.problem.InvalidConfigException;
@@ -13,7 +13,7 @@ class ConfigLoaderKindsTest {
 
   @Test
   void load_pluginKindWithoutPluginJar_listsTheInstalledKinds() {
-    InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> ConfigLoader.standard().load(
+    InvalidConfigException e = catchThrowableOfType(InvalidConfigException.class, () -> ConfigLoader.standard().load(
         "conv.yaml", """
             model:
               hidden_size: 64
@@ -22,14 +22,16 @@ class ConfigLoaderKindsTest {
               block_pattern: [x]
               num_layers: 1
             """));
+    assertThat(e).as("expected InvalidConfigException to be thrown").isNotNull();
 
-    assertEquals(List.of("conv.yaml:4:9: model.blocks.x.kind: unknown kind 'gated_conv'"
-        + " (installed kinds: ssm, transformer)"), e.problems().stream().map(Problem::render).toList());
+    assertThat(e.problems().stream().map(Problem::render).toList())
+        .isEqualTo(List.of("conv.yaml:4:9: model.blocks.x.kind: unknown kind 'gated_conv'"
+            + " (installed kinds: ssm, transformer)"));
   }
 
   @Test
   void load_misspelledCoreKind_suggestsIt() {
-    InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> ConfigLoader.standard().load(
+    InvalidConfigException e = catchThrowableOfType(InvalidConfigException.class, () -> ConfigLoader.standard().load(
         "t.yaml", """
             model:
               blocks:
@@ -37,8 +39,10 @@ class ConfigLoaderKindsTest {
               block_pattern: [x]
               num_layers: 1
             """));
+    assertThat(e).as("expected InvalidConfigException to be thrown").isNotNull();
 
-    assertEquals(List.of("t.yaml:3:9: model.blocks.x.kind: unknown kind 'transfomer' (did you mean 'transformer'?)"
-        + " (installed kinds: ssm, transformer)"), e.problems().stream().map(Problem::render).toList());
+    assertThat(e.problems().stream().map(Problem::render).toList())
+        .isEqualTo(List.of("t.yaml:3:9: model.blocks.x.kind: unknown kind 'transfomer' (did you mean 'transformer'?)"
+            + " (installed kinds: ssm, transformer)"));
   }
 }
