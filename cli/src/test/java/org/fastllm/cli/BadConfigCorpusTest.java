@@ -67,6 +67,8 @@ class BadConfigCorpusTest {
   }
 
   static void assertRejectedClearly(Path file) {
+    // JUnit's runner, not an assertion: it runs the call on another thread and gives up on it after the second
+    // (AssertJ has no such runner; OneAssertionLibraryTest in docs lets this one member stay)
     MainTest.Run run = assertTimeoutPreemptively(Duration.ofSeconds(1), () -> MainTest.run("validate", file.toString()));
 
     assertThat(run.exit()).as("exit code for %s", file).isEqualTo(2);
