@@ -41,6 +41,9 @@ import org.fastllm.modules.ssm.SelectiveScan;
  * and in one), the loss and the norm alone.
  *
  * <pre class="text">{@code run-gpu.sh org.fastllm.modules.bench.KernelCheck}</pre>
+ *
+ * <p>Longer than other classes on purpose: one runner holds every GPU case, so that one call on the GPU host
+ * checks them all and ends with one verdict; each case is a method of its own.
  */
 public final class KernelCheck {
   private KernelCheck() {}

@@ -44,6 +44,10 @@ import org.fastllm.modules.experiment.ExperimentFlags;
  * made after it), so the hooks on a call's output and on its views run in the reverse order of the calls, whatever
  * the inputs were made from; and nothing stays registered on an input that outlives the step (a parameter), where a
  * hook per call would run again at every later backward.
+ *
+ * <p>One class of about 300 lines on purpose: the output hook, the input hooks, their queues and the matching by
+ * order are one protocol whose invariants (a call is queued where its hooks are registered, and released in the
+ * same place) read best in one file.
  */
 public final class BackwardTape {
   /** The most inputs one operation may have. */
