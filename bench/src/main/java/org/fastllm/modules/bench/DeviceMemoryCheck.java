@@ -23,6 +23,7 @@ import org.fastllm.modules.norm.Normalization;
 import org.fastllm.modules.ssm.SelectiveScan;
 import org.fastllm.modules.stack.NamedParameter;
 import org.fastllm.modules.optim.AdamW;
+import org.fastllm.modules.train.Autocast;
 
 /**
  * Device check, not a unit test (it needs a GPU): CUDA memory held after each of 20 steps of a hand-written kernel's
@@ -77,9 +78,10 @@ public final class DeviceMemoryCheck {
     Tensor hidden = torch.randn(new long[] {4, 2048, 2048}, floats);
     ok &= flat("layer norm", tape, () -> {
       Tensor x = hidden.detach().set_requires_grad(true);
-      autocast(true);
-      Tensor y = norm.forward(x);
-      autocast(false);
+      Tensor y;
+      try (Autocast bf16 = Autocast.bf16(x.device(), true)) {
+        y = norm.forward(x);
+      }
       y.mul(new Scalar(2.0)).sum().backward();
       return x.grad();
     });
@@ -90,9 +92,10 @@ public final class DeviceMemoryCheck {
             new NamedParameter("layer.bias", layer.bias(), false, 1.0)), java.util.List.of(layer));
     ok &= flat("adamw bf16 copy", tape, () -> {
       Tensor x = hidden.detach().set_requires_grad(true);
-      autocast(true);
-      Tensor y = layer.forward(x, Adapters.NONE);
-      autocast(false);
+      Tensor y;
+      try (Autocast bf16 = Autocast.bf16(x.device(), true)) {
+        y = layer.forward(x, Adapters.NONE);
+      }
       y.to(torch.ScalarType.Float).sum().backward();
       Tensor grad = x.grad();
       adam.step(1e-4);
@@ -120,11 +123,6 @@ public final class DeviceMemoryCheck {
         held[0] / 1073741824.0, held[2] / 1073741824.0, held[held.length - 1] / 1073741824.0,
         tape.pending(), ok ? "flat" : "GROWS");
     return ok;
-  }
-
-  private static void autocast(boolean on) {
-    torch.set_autocast_enabled(torch.DeviceType.CUDA, on);
-    torch.set_autocast_dtype(torch.DeviceType.CUDA, torch.ScalarType.BFloat16);
   }
 
   /** AdamW settings for the check: torch.optim.AdamW's usual ones. */

@@ -257,7 +257,9 @@ public final class BackwardTape {
           Tensor[] gradients = call.backward.apply(dOutput);
           call.releaseSaved();
           for (int i = 0; i < call.gradients.length && i < gradients.length; i++) {
-            if (gradients[i] != null) {
+            // only an input that wants a gradient has a hook to hand it over; the others' go with the scope
+            // (kept, a frozen input's gradient stayed on the device, one per call and step)
+            if (gradients[i] != null && call.dtypes[i] != null) {
               keep(scope, gradients[i]);
               call.gradients[i] = gradients[i];
             }

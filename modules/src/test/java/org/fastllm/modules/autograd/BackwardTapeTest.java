@@ -210,6 +210,28 @@ class BackwardTapeTest {
    * the test's own handles may hold the gradients the hooks saw.
    */
   @Test
+  void inputWithoutGradient_itsComputedGradientIsReleased() {
+    Tensor[] computed = new Tensor[1];
+    Tensor x = torch.ones(3).set_requires_grad(true);
+    Tensor frozen = torch.ones(3).mul(new Scalar(3.0));
+    Tensor out;
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      out = x.mul(frozen);
+    }
+    Tensor y = tape.attach(out, List.of(x, frozen), dz -> {
+      Tensor dFrozen = dz.mul(x.detach());
+      computed[0] = new Tensor(dFrozen);   // a second handle, the test's, beyond the hook's scope
+      computed[0].retainReference();
+      return new Tensor[] {dz.mul(frozen), dFrozen};
+    });
+    y.sum().backward();
+
+    assertThat(x.grad().select(0, 0).item_double()).isEqualTo(3.0);
+    assertThat(computed[0].use_count()).as("the tape keeps no handle on the frozen input's gradient").isEqualTo(1);
+    computed[0].close();
+  }
+
+  @Test
   void backward_leavesNoHandleOnTheGradientsTheHooksSaw() {
     Tensor[] seen = new Tensor[1];
     Tensor x = torch.ones(4).set_requires_grad(true);
