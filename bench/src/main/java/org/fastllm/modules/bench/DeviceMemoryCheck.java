@@ -79,7 +79,7 @@ public final class DeviceMemoryCheck {
     ok &= flat("layer norm", tape, () -> {
       Tensor x = hidden.detach().set_requires_grad(true);
       Tensor y;
-      try (Autocast bf16 = Autocast.bf16(x.device(), true)) {
+      try (Autocast autocast = Autocast.bf16(x.device(), true)) {
         y = norm.forward(x);
       }
       y.mul(new Scalar(2.0)).sum().backward();
@@ -93,7 +93,7 @@ public final class DeviceMemoryCheck {
     ok &= flat("adamw bf16 copy", tape, () -> {
       Tensor x = hidden.detach().set_requires_grad(true);
       Tensor y;
-      try (Autocast bf16 = Autocast.bf16(x.device(), true)) {
+      try (Autocast autocast = Autocast.bf16(x.device(), true)) {
         y = layer.forward(x, Adapters.NONE);
       }
       y.to(torch.ScalarType.Float).sum().backward();
