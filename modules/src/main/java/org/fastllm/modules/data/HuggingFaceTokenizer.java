@@ -32,8 +32,7 @@ final class HuggingFaceTokenizer implements Tokenizer {
     try {
       vocabSize = vocabSizeOf(file);
     } catch (JsonProcessingException e) {
-      throw malformed(file, e.getOriginalMessage() + " at line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr());
+      throw malformed(file, jsonProblem(e));
     } catch (AccessDeniedException e) {
       throw new DataException(KEY + ": " + file + ": cannot be read (permission denied)");
     } catch (IOException e) {
@@ -51,6 +50,13 @@ final class HuggingFaceTokenizer implements Tokenizer {
       // The Rust library's own reading of the file: an unknown model type, a missing field, a wrong value.
       throw malformed(file, e.getMessage() == null ? e.toString() : e.getMessage());
     }
+  }
+
+  /** The parser's message and where: the file is named already, so the source inside nested locations is left out. */
+  private static String jsonProblem(JsonProcessingException e) {
+    String message = e.getOriginalMessage().replaceAll("\\[Source: [^;]*; ", "[");
+    return e.getLocation() == null ? message
+        : message + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
   }
 
   private static DataException malformed(Path file, String reason) {
