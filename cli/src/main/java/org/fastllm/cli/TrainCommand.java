@@ -134,7 +134,7 @@ final class TrainCommand implements Callable<Integer> {
     Trainer trainer;
     TrainingData data;
     try {
-      data = TrainingData.load(run.data(), TrainCommand::corpus);
+      data = TrainingData.load(run.data(), run.model().vocabSize(), TrainCommand::corpus);
       trainer = Trainer.create(run, yaml, data, checkpoint, launch);
     } catch (NoSuchFileException e) {
       err.println("error: " + e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason()

@@ -1,8 +1,9 @@
 package org.fastllm.modules.data;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -12,6 +13,8 @@ import java.nio.file.Path;
  * <pre>{@code Tokenizer t = HuggingFaceTokenizer.load(Path.of("tokenizer.json"));}</pre>
  */
 final class HuggingFaceTokenizer implements Tokenizer {
+  private static final String KEY = "data.tokenizer";
+  private static final String ALLOWED = KEY + " is 'bytes' or the path of a Hugging Face tokenizer.json";
   private final ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer;
   private final int vocabSize;
 
@@ -22,16 +25,43 @@ final class HuggingFaceTokenizer implements Tokenizer {
 
   static HuggingFaceTokenizer load(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new NoSuchFileException(file.toString(), null, "no tokenizer file (data.tokenizer is 'bytes' or the "
-          + "path of a Hugging Face tokenizer.json)");
+      throw new DataException(KEY + ": " + file + (Files.isDirectory(file) ? " is a directory" : ": no such file")
+          + " — " + ALLOWED);
     }
-    var tokenizer = ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.builder()
-        .optTokenizerPath(file)
-        .optAddSpecialTokens(false)
-        .optTruncation(false)
-        .optPadding(false)
-        .build();
-    return new HuggingFaceTokenizer(tokenizer, vocabSizeOf(file));
+    int vocabSize;
+    try {
+      vocabSize = vocabSizeOf(file);
+    } catch (JsonProcessingException e) {
+      throw malformed(file, jsonProblem(e));
+    } catch (AccessDeniedException e) {
+      throw new DataException(KEY + ": " + file + ": cannot be read (permission denied)");
+    } catch (IOException e) {
+      throw new DataException(KEY + ": " + file + ": cannot be read (" + e.getMessage() + ")");
+    }
+    try {
+      var tokenizer = ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.builder()
+          .optTokenizerPath(file)
+          .optAddSpecialTokens(false)
+          .optTruncation(false)
+          .optPadding(false)
+          .build();
+      return new HuggingFaceTokenizer(tokenizer, vocabSize);
+    } catch (RuntimeException e) {
+      // The Rust library's own reading of the file: an unknown model type, a missing field, a wrong value.
+      throw malformed(file, e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+  }
+
+  /** The parser's message and where: the file is named already, so the source inside nested locations is left out. */
+  private static String jsonProblem(JsonProcessingException e) {
+    String message = e.getOriginalMessage().replaceAll("\\[Source: [^;]*; ", "[");
+    return e.getLocation() == null ? message
+        : message + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+  }
+
+  private static DataException malformed(Path file, String reason) {
+    return new DataException(KEY + ": " + file + ": not a valid Hugging Face tokenizer.json (" + reason + ") — "
+        + ALLOWED);
   }
 
   /** The largest id in the file's vocabulary and added tokens, plus one. */

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A pre-tokenized file of little-endian unsigned 16- or 32-bit ids, memory-mapped rather than read.
@@ -18,6 +19,7 @@ import java.util.List;
  */
 public final class TokenFile implements Tokens {
   private static final long PIECE = 1L << 30;
+  private static final int CHUNK = 1 << 16;
   private final List<MappedByteBuffer> pieces;
   private final int width;
   private final long size;
@@ -48,6 +50,51 @@ public final class TokenFile implements Tokens {
       return new TokenFile(List.copyOf(pieces), width, bytes / width);
     }
   }
+
+  /**
+   * The ids at or above {@code limit}, found in one pass over the mapped file: the first one's position and value and
+   * how many there are; empty when every id is below {@code limit}.
+   */
+  public Optional<OutOfRange> idsAtOrAbove(int limit) {
+    if (width == 2 && limit > 0xFFFF) {
+      return Optional.empty();
+    }
+    long first = -1;
+    int firstId = 0;
+    long count = 0;
+    int[] chunk = new int[CHUNK];
+    short[] shorts = width == 2 ? new short[CHUNK] : null;
+    long base = 0;
+    for (MappedByteBuffer piece : pieces) {
+      var ids = piece.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+      while (ids.remaining() >= width) {
+        int n = Math.min(CHUNK, ids.remaining() / width);
+        if (shorts != null) {
+          ids.asShortBuffer().get(shorts, 0, n);
+          for (int i = 0; i < n; i++) {
+            chunk[i] = Short.toUnsignedInt(shorts[i]);
+          }
+        } else {
+          ids.asIntBuffer().get(chunk, 0, n);
+        }
+        ids.position(ids.position() + n * width);
+        for (int i = 0; i < n; i++) {
+          // An unsigned 32-bit id above Integer.MAX_VALUE reads as negative: out of range too.
+          if (chunk[i] >= limit || chunk[i] < 0) {
+            if (count++ == 0) {
+              first = base + i;
+              firstId = chunk[i];
+            }
+          }
+        }
+        base += n;
+      }
+    }
+    return count == 0 ? Optional.empty() : Optional.of(new OutOfRange(first, Integer.toUnsignedLong(firstId), count));
+  }
+
+  /** Ids outside a vocabulary: the first one's {@code position} (in ids from the file's start) and {@code id}. */
+  public record OutOfRange(long position, long id, long count) {}
 
   @Override
   public long size() {

@@ -1,46 +1,127 @@
 package org.fastllm.modules.data;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.function.Supplier;
 import org.fastllm.dsl.config.DataConfig;
 import org.fastllm.dsl.config.DataFormat;
 
 /**
- * The tokens of a run, split into a training part and a held-out end part of {@code validation_fraction}.
+ * The tokens of a run, split into a training part and a held-out end part of {@code validation_fraction}, checked
+ * before training starts: a file that is missing, a folder, unreadable, not UTF-8 text, not a whole number of ids,
+ * or holding an id the model has no embedding for is refused with a {@link DataException} naming the key and file.
  *
  * <pre>{@code
  * // given ConfigDocument config, Supplier<String> builtInCorpus
- * TrainingData data = TrainingData.load(config.data(), builtInCorpus);  data.train().size();
+ * TrainingData data = TrainingData.load(config.data(), config.model().vocabSize(), builtInCorpus);
+ * data.train().size();
  * }</pre>
  *
  * @param source what was read, for the summary
- * @param vocabSize the tokenizer's id range, or 0 for a token file (ids are checked as batches are drawn)
+ * @param vocabSize the tokenizer's id range, or 0 for a token file (whose ids were checked against the model's
+ *     vocabulary as it was loaded)
  */
 public record TrainingData(String source, Tokens train, Tokens validation, int vocabSize) {
+  private static final String PATH = "data.path";
 
-  /** Reads {@code data.path} (or, when absent, the text {@code builtIn} supplies) and splits it. */
-  public static TrainingData load(DataConfig data, Supplier<String> builtIn) throws IOException {
+  /**
+   * Reads {@code data.path} (or, when absent, the text {@code builtIn} supplies) and splits it; every id of a token
+   * file, held-out part included, must be below {@code modelVocabSize} ({@code model.vocab_size}).
+   */
+  public static TrainingData load(DataConfig data, int modelVocabSize, Supplier<String> builtIn) throws IOException {
     Tokens all;
     int vocab = 0;
     String source;
     if (data.format() == DataFormat.TEXT) {
       Tokenizer tokenizer = Tokenizer.named(data.tokenizer());
-      String text = data.path() == null ? builtIn.get()
-          : Files.readString(Path.of(data.path()), StandardCharsets.UTF_8);
+      String text = data.path() == null ? builtIn.get() : text(Path.of(data.path()));
       all = Tokens.of(tokenizer.encode(text));
       vocab = tokenizer.vocabSize();
       source = (data.path() == null ? "built-in corpus" : data.path()) + " (" + data.tokenizer() + " tokens)";
     } else {
       if (data.path() == null) {
-        throw new IOException("data.path: a token file format (" + data.format().yamlName() + ") needs a path");
+        throw new DataException(PATH + ": a token file format (" + data.format().yamlName() + ") needs a path");
       }
-      all = TokenFile.map(Path.of(data.path()), data.format() == DataFormat.TOKENS_U16 ? 2 : 4);
+      Path file = Path.of(data.path());
+      requireFile(file);
+      TokenFile tokens;
+      try {
+        tokens = TokenFile.map(file, data.format() == DataFormat.TOKENS_U16 ? 2 : 4);
+      } catch (IOException e) {
+        throw unreadable(file, e);
+      }
+      requireIdsBelow(tokens, modelVocabSize, file, data.format());
+      all = tokens;
       source = data.path() + " (" + data.format().yamlName() + ")";
     }
     long held = (long) Math.floor(all.size() * data.validationFraction());
     return new TrainingData(source, all.slice(0, all.size() - held), all.slice(all.size() - held, held), vocab);
+  }
+
+  private static void requireIdsBelow(TokenFile tokens, int vocabSize, Path file, DataFormat format) {
+    tokens.idsAtOrAbove(vocabSize).ifPresent(bad -> {
+      throw new DataException(String.format(Locale.ROOT, "%s: %s: token id %,d at position %,d is outside the "
+          + "model's vocabulary (model.vocab_size %,d); %,d of the file's %,d ids (%s) are at or above it — every "
+          + "id must be below model.vocab_size", PATH, file, bad.id(), bad.position(), vocabSize, bad.count(),
+          tokens.size(), format.yamlName()));
+    });
+  }
+
+  /** The file as UTF-8 text; the first malformed sequence is reported with its byte offset. */
+  static String text(Path file) {
+    requireFile(file);
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw unreadable(file, e);
+    }
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(bytes.length);
+    CoderResult result = decoder.decode(in, out, true);
+    if (result.isUnderflow()) {
+      result = decoder.flush(out);
+    }
+    if (result.isError()) {
+      int at = in.position();
+      throw new DataException(String.format(Locale.ROOT, "%s: %s: not valid UTF-8 text: the byte at offset %,d "
+          + "(0x%02x) starts a malformed sequence — format: text needs UTF-8; pre-tokenized ids use format "
+          + "tokens_u16 or tokens_u32", PATH, file, at, bytes[at] & 0xFF));
+    }
+    return out.flip().toString();
+  }
+
+  private static void requireFile(Path file) {
+    if (Files.isDirectory(file)) {
+      throw new DataException(PATH + ": " + file + " is a directory — data.path names one file (text, or token ids "
+          + "for tokens_u16 / tokens_u32)");
+    }
+    if (!Files.exists(file)) {
+      throw new DataException(PATH + ": " + file + ": no such file");
+    }
+  }
+
+  private static DataException unreadable(Path file, IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return new DataException(PATH + ": " + file + ": cannot be read (permission denied)");
+    }
+    if (e instanceof NoSuchFileException) {
+      return new DataException(PATH + ": " + file + ": no such file");
+    }
+    String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+    return new DataException(PATH + ": " + (reason.startsWith(file.toString()) ? reason
+        : file + ": cannot be read (" + reason + ")"));
   }
 }

@@ -37,8 +37,8 @@ class CheckpointTest {
   private static Trainer trainer(long seed) throws IOException {
     Torch.seed(seed);
     ConfigDocument config = ConfigLoader.standard().load("run.yaml", YAML).resolved().withRunDefaults();
-    return Trainer.create(config, YAML, TrainingData.load(config.data(), () -> "a heron waits on a stone. "
-        .repeat(20)), Optional.empty());
+    return Trainer.create(config, YAML, TrainingData.load(config.data(), config.model().vocabSize(),
+        () -> "a heron waits on a stone. ".repeat(20)), Optional.empty());
   }
 
   private static TrainState state(long step) {

@@ -1,6 +1,7 @@
 package org.fastllm.modules.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,5 +39,37 @@ class TokenizerTest {
     assertThat(words.encode("the river wakes before the town does . zebra"))
         .containsExactly(new int[] {1, 2, 3, 4, 1, 5, 6, 7, 0});
     assertThat(words.vocabSize()).isEqualTo(8);
+  }
+
+  @Test
+  void named_malformedTokenizerJson_namesTheFileAndWhereTheJsonBreaks() throws IOException {
+    Path file = Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"vocab\": {\"a\": 0,}}");
+
+    assertThatThrownBy(() -> Tokenizer.named(file.toString()))
+        .isInstanceOf(DataException.class)
+        .hasMessageStartingWith("data.tokenizer: " + file + ": not a valid Hugging Face tokenizer.json (Unexpected "
+            + "character ('}' (code 125))")
+        .hasMessageContaining("at line 1, column 29) — data.tokenizer is 'bytes' or the path of a Hugging Face "
+            + "tokenizer.json");
+  }
+
+  @Test
+  void named_tokenizerJsonTheLibraryCannotRead_givesTheLibrarysReason() throws IOException {
+    Path file = Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"NoSuchModel\"}}");
+
+    assertThatThrownBy(() -> Tokenizer.named(file.toString()))
+        .isInstanceOf(DataException.class)
+        .hasMessageStartingWith("data.tokenizer: " + file + ": not a valid Hugging Face tokenizer.json (")
+        .hasMessageEndingWith(") — data.tokenizer is 'bytes' or the path of a Hugging Face tokenizer.json");
+  }
+
+  @Test
+  void named_missingTokenizer_namesTheKey() {
+    Path file = dir.resolve("none.json");
+
+    assertThatThrownBy(() -> Tokenizer.named(file.toString()))
+        .isInstanceOf(DataException.class)
+        .hasMessage("data.tokenizer: " + file + ": no such file — data.tokenizer is 'bytes' or the path of a Hugging "
+            + "Face tokenizer.json");
   }
 }

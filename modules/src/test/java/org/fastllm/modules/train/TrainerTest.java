@@ -55,7 +55,7 @@ class TrainerTest {
   }
 
   static TrainingData data() throws IOException {
-    return TrainingData.load(config(yaml(Path.of("x"), "")).data(), () -> TEXT);
+    return TrainingData.load(config(yaml(Path.of("x"), "")).data(), 256, () -> TEXT);
   }
 
   static List<Double> losses(Trainer trainer) throws IOException {
