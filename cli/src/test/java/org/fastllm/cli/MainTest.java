@@ -51,6 +51,38 @@ class MainTest {
     }
   }
 
+  /** {@code --version} names the build: the project's version and the commit it was built from. */
+  @Nested
+  class Version {
+    @Test
+    void version_printsTheProjectVersionAndTheCommit() throws Exception {
+      Run r = run("--version");
+
+      assertThat(r.exit()).isZero();
+      String pom = Files.readString(Path.of("pom.xml"));
+      String version = pom.replaceFirst("(?s).*?<parent>.*?<version>([^<]+)</version>.*", "$1");
+      boolean checkout = Files.exists(Path.of("../.git"));
+      assertThat(r.out().lines()).containsExactly("fastllm-cli " + version,
+          checkout ? "commit " + gitHead() : "commit unknown");
+    }
+
+    @Test
+    void lines_withoutACommit_sayUnknown() {
+      assertThat(BuildVersion.lines("1.2.0", null)).containsExactly("fastllm-cli 1.2.0", "commit unknown");
+      assertThat(BuildVersion.lines("1.2.0", "fatal: not a git repository (or any of the parent directories): .git\n"))
+          .containsExactly("fastllm-cli 1.2.0", "commit unknown");
+      assertThat(BuildVersion.lines(null, "804571f2c8d1e0b7a6f5e4d3c2b1a0f9e8d7c6b5\n"))
+          .containsExactly("fastllm-cli unknown", "commit 804571f2c8d1e0b7a6f5e4d3c2b1a0f9e8d7c6b5");
+    }
+
+    private static String gitHead() throws Exception {
+      Process git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+      String head = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+      assertThat(git.waitFor()).as(head).isZero();
+      return head;
+    }
+  }
+
   @Nested
   class Validate {
     @Test
