@@ -107,6 +107,32 @@ class MainTest {
       assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
     }
 
+    /** Issue 15's last row: the unknown key and value hid the other two problems until they were fixed. */
+    @Test
+    void validate_unknownKeyAndEnumWithHeadGroupsAndZeroLayers_reportsAllFourAtOnce(@TempDir Path dir)
+        throws Exception {
+      Path bad = dir.resolve("bad.yaml");
+      Files.writeString(bad, """
+          model:
+            hidden_size: 64
+            blocks:
+              a: {kind: transformer, attention_type: MHA, num_heads: 8, head_groups: 3, num_head: 4}
+            block_pattern: [a]
+            num_layers: 0
+          """);
+
+      Run r = run("validate", bad.toString());
+
+      assertThat(r.exit()).isEqualTo(2);
+      assertThat(r.err().lines()).containsExactly(
+          bad + ":4:28: model.blocks.a.attention_type: unknown value 'MHA' (did you mean 'mha'?) (allowed: mha, mqa,"
+              + " gqa)",
+          bad + ":4:63: model.blocks.a.head_groups: must divide num_heads (8), got 3",
+          bad + ":4:79: model.blocks.a.num_head: unknown key 'num_head' (did you mean 'num_heads'?)",
+          bad + ":6:3: model.num_layers: must be at least 1, got 0");
+      assertThat(r.out()).contains(bad + ": invalid (4 errors)");
+    }
+
     @Test
     void validate_binaryGarbageAndMissingFile_exit2WithAMessage(@TempDir Path dir) throws Exception {
       Path garbage = dir.resolve("garbage.yaml");
