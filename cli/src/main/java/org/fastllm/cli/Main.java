@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "fastllm-cli",
     mixinStandardHelpOptions = true,
-    versionProvider = Main.Version.class,
+    versionProvider = BuildVersion.class,
     description = "Declare language models as stacks of named blocks, check them, look at them, train them.",
     subcommands = {TrainCommand.class, ValidateCommand.class, DescribeCommand.class, MigrateCommand.class, SchemaCommand.class,
         CommandLine.HelpCommand.class},
@@ -113,13 +113,5 @@ public final class Main implements Runnable {
       e.printStackTrace(err);
     }
     return INTERNAL;
-  }
-
-  static final class Version implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"fastllm-cli " + (v == null ? "development build" : v)};
-    }
   }
 }

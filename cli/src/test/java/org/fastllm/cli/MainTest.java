@@ -51,6 +51,38 @@ class MainTest {
     }
   }
 
+  /** {@code --version} names the build: the project's version and the commit it was built from. */
+  @Nested
+  class Version {
+    @Test
+    void version_printsTheProjectVersionAndTheCommit() throws Exception {
+      Run r = run("--version");
+
+      assertThat(r.exit()).isZero();
+      String pom = Files.readString(Path.of("pom.xml"));
+      String version = pom.replaceFirst("(?s).*?<parent>.*?<version>([^<]+)</version>.*", "$1");
+      boolean checkout = Files.exists(Path.of("../.git"));
+      assertThat(r.out().lines()).containsExactly("fastllm-cli " + version,
+          checkout ? "commit " + gitHead() : "commit unknown");
+    }
+
+    @Test
+    void lines_withoutACommit_sayUnknown() {
+      assertThat(BuildVersion.lines("1.2.0", null)).containsExactly("fastllm-cli 1.2.0", "commit unknown");
+      assertThat(BuildVersion.lines("1.2.0", "fatal: not a git repository (or any of the parent directories): .git\n"))
+          .containsExactly("fastllm-cli 1.2.0", "commit unknown");
+      assertThat(BuildVersion.lines(null, "804571f2c8d1e0b7a6f5e4d3c2b1a0f9e8d7c6b5\n"))
+          .containsExactly("fastllm-cli unknown", "commit 804571f2c8d1e0b7a6f5e4d3c2b1a0f9e8d7c6b5");
+    }
+
+    private static String gitHead() throws Exception {
+      Process git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+      String head = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+      assertThat(git.waitFor()).as(head).isZero();
+      return head;
+    }
+  }
+
   @Nested
   class Validate {
     @Test
@@ -73,6 +105,32 @@ class MainTest {
       assertThat(r.err()).contains(bad + ":3:9: model.blocks.a.kind: unknown kind 'transformr'");
       assertThat(r.out()).contains(bad + ": invalid (1 error)");
       assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    /** Issue 15's last row: the unknown key and value hid the other two problems until they were fixed. */
+    @Test
+    void validate_unknownKeyAndEnumWithHeadGroupsAndZeroLayers_reportsAllFourAtOnce(@TempDir Path dir)
+        throws Exception {
+      Path bad = dir.resolve("bad.yaml");
+      Files.writeString(bad, """
+          model:
+            hidden_size: 64
+            blocks:
+              a: {kind: transformer, attention_type: MHA, num_heads: 8, head_groups: 3, num_head: 4}
+            block_pattern: [a]
+            num_layers: 0
+          """);
+
+      Run r = run("validate", bad.toString());
+
+      assertThat(r.exit()).isEqualTo(2);
+      assertThat(r.err().lines()).containsExactly(
+          bad + ":4:28: model.blocks.a.attention_type: unknown value 'MHA' (did you mean 'mha'?) (allowed: mha, mqa,"
+              + " gqa)",
+          bad + ":4:63: model.blocks.a.head_groups: must divide num_heads (8), got 3",
+          bad + ":4:79: model.blocks.a.num_head: unknown key 'num_head' (did you mean 'num_heads'?)",
+          bad + ":6:3: model.num_layers: must be at least 1, got 0");
+      assertThat(r.out()).contains(bad + ": invalid (4 errors)");
     }
 
     @Test

@@ -1,8 +1,10 @@
 package org.fastllm.dsl.bind;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;
+import java.util.Optional;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.kind.BlockKindRegistry;
 import org.fastllm.dsl.problem.InvalidConfigException;
@@ -38,6 +40,29 @@ public final class ConfigBinder {
     } catch (JsonProcessingException e) {
       String path = e.getMessage();
       throw InvalidConfigException.of(Problem.error("(document)", "cannot be read: " + firstLine(path)));
+    }
+  }
+
+  /**
+   * For a document with shape problems, the records bound from a copy without the keys those problems are at, so
+   * that the rules of the rest of the document can still be checked; empty when the document has no shape problem
+   * or one that no key's removal repairs (see {@link ShapeRepair}).
+   */
+  public Optional<ShapeRepair> repair(YamlDocument document) {
+    JsonNode copy = document.root().deepCopy();
+    ShapeChecker checker = new ShapeChecker(kinds);
+    if (checker.check(copy, ConfigDocument.class, "").isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<ShapeChecker.Repair> repair = checker.repair();
+    if (repair.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new ShapeRepair(mapper.treeToValue(copy, ConfigDocument.class), repair.get().removed(),
+          repair.get().meant()));
+    } catch (JsonProcessingException e) {
+      return Optional.empty();
     }
   }
 

@@ -1,6 +1,7 @@
 package org.fastllm.dsl.bind;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
@@ -35,39 +36,72 @@ final class ShapeChecker {
       Set.of("yes", "no", "on", "off", "y", "n", "true", "false");
   private final BlockKindRegistry kinds;
   private final List<Problem> problems = new ArrayList<>();
+  /** The keys whose removal from their mapping would leave a tree without these problems. */
+  private final List<Removal> removals = new ArrayList<>();
+  private boolean repairable = true;
 
   ShapeChecker(BlockKindRegistry kinds) {
     this.kinds = kinds;
   }
 
   List<Problem> check(JsonNode node, Type type, String path) {
-    value(node, type, path);
+    if (!value(node, type, path)) {
+      repairable = false;
+    }
     return problems;
   }
 
-  private void value(JsonNode node, Type type, String path) {
+  /**
+   * After {@link #check}: removes from the checked tree every key a problem was found at, so that it binds, and
+   * says which config paths the removal touched; empty when some problem is not at a key of a record (a bad block,
+   * a bad list element, a document that is no mapping), which no removal repairs without shifting other paths.
+   */
+  java.util.Optional<Repair> repair() {
+    if (!repairable) {
+      return java.util.Optional.empty();
+    }
+    Set<String> removed = new java.util.LinkedHashSet<>();
+    Set<String> meant = new java.util.LinkedHashSet<>();
+    for (Removal removal : removals) {
+      removal.record().remove(removal.key());
+      (removal.unknown() ? meant : removed).addAll(removal.touched());
+    }
+    return java.util.Optional.of(new Repair(removed, meant));
+  }
+
+  /** The paths a repair left absent: removed values, and the keys the removed unknown keys may have meant. */
+  record Repair(Set<String> removed, Set<String> meant) {}
+
+  /**
+   * A key to remove from a record's mapping; {@code touched} is the path it leaves absent, or for an unknown key,
+   * the paths of the known keys it may have meant: the close one, or when none is close, every key the record lacks.
+   */
+  private record Removal(ObjectNode record, String key, boolean unknown, List<String> touched) {}
+
+  /** Whether the node has the right shape: false leaves its parent to remove it. */
+  private boolean value(JsonNode node, Type type, String path) {
     if (node.isNull()) {
       problems.add(Problem.error(path, "has no value; give one, or remove the key to use the default"));
-      return;
+      return false;
     }
     Class<?> raw = rawClass(type);
     if (raw == BlockConfig.class) {
-      block(node, path);
+      return block(node, path);
     } else if (raw.isRecord() && !AutoOrCount.class.isAssignableFrom(raw)) {
-      record(node, raw, path, Set.of());
+      return record(node, raw, path, Set.of());
     } else if (Map.class.isAssignableFrom(raw)) {
-      map(node, typeArgument(type, 1), path);
+      return map(node, typeArgument(type, 1), path);
     } else if (List.class.isAssignableFrom(raw)) {
-      list(node, typeArgument(type, 0), path);
+      return list(node, typeArgument(type, 0), path);
     } else {
-      scalar(node, raw, path);
+      return scalar(node, raw, path);
     }
   }
 
-  private void record(JsonNode node, Class<?> type, String path, Set<String> reserved) {
+  private boolean record(JsonNode node, Class<?> type, String path, Set<String> reserved) {
     if (!node.isObject()) {
       problems.add(Problem.error(path, "expected a mapping of keys, got " + describe(node)));
-      return;
+      return false;
     }
     Map<String, RecordComponent> components = componentsByKey(type);
     for (Map.Entry<String, JsonNode> field : node.properties()) {
@@ -75,11 +109,18 @@ final class ShapeChecker {
       String child = ConfigPath.key(path, key);
       RecordComponent component = components.get(key);
       if (component != null) {
-        value(field.getValue(), component.getGenericType(), child);
+        if (!value(field.getValue(), component.getGenericType(), child)) {
+          removals.add(new Removal((ObjectNode) node, key, false, List.of(child)));
+        }
       } else if (!reserved.contains(key)) {
         problems.add(Problem.error(child, unknownKey(key, components.keySet())));
+        List<String> meant = Suggestions.closest(key, components.keySet()).map(List::of)
+            .orElseGet(() -> components.keySet().stream().filter(k -> !node.has(k)).toList())
+            .stream().map(k -> ConfigPath.key(path, k)).toList();
+        removals.add(new Removal((ObjectNode) node, key, true, meant));
       }
     }
+    return true;
   }
 
   private static String unknownKey(String key, Set<String> allowed) {
@@ -90,51 +131,60 @@ final class ShapeChecker {
     return "unknown key '" + key + "' (allowed: " + String.join(", ", allowed.stream().sorted().toList()) + ")";
   }
 
-  private void block(JsonNode node, String path) {
+  private boolean block(JsonNode node, String path) {
     if (!node.isObject()) {
       problems.add(Problem.error(path, "expected a block: a mapping with a 'kind' key, got " + describe(node)));
-      return;
+      return false;
     }
     JsonNode kind = node.get("kind");
     String kindPath = ConfigPath.key(path, "kind");
     if (kind == null) {
       problems.add(Problem.error(kindPath, "is required (installed kinds: " + String.join(", ", kinds.names()) + ")"));
-      return;
+      return false;
     }
     if (!kind.isTextual()) {
       problems.add(Problem.error(kindPath, "expected a kind name, got " + describe(kind)));
-      return;
+      return false;
     }
     var found = kinds.find(kind.asText());
     if (found.isEmpty()) {
       problems.add(Problem.error(kindPath, "unknown kind '" + kind.asText() + "'"
           + Suggestions.didYouMean(kind.asText(), kinds.names())
           + " (installed kinds: " + String.join(", ", kinds.names()) + ")"));
-      return;
+      return false;
     }
     BlockKind<?> block = found.get();
-    record(node, block.configClass(), path, Set.of("kind"));
+    return record(node, block.configClass(), path, Set.of("kind"));
   }
 
-  private void map(JsonNode node, Type valueType, String path) {
+  /** A bad value of a named map or list taints the whole: its removal would change what the names refer to. */
+  private boolean map(JsonNode node, Type valueType, String path) {
     if (!node.isObject()) {
       problems.add(Problem.error(path, "expected a mapping of names to values, got " + describe(node)));
-      return;
+      return false;
     }
-    node.properties().forEach(e -> value(e.getValue(), valueType, ConfigPath.key(path, e.getKey())));
+    node.properties().forEach(e -> {
+      if (!value(e.getValue(), valueType, ConfigPath.key(path, e.getKey()))) {
+        repairable = false;
+      }
+    });
+    return true;
   }
 
-  private void list(JsonNode node, Type elementType, String path) {
+  private boolean list(JsonNode node, Type elementType, String path) {
     if (!node.isArray()) {
       problems.add(Problem.error(path, "expected a list, got " + describe(node)));
-      return;
+      return false;
     }
     for (int i = 0; i < node.size(); i++) {
-      value(node.get(i), elementType, ConfigPath.index(path, i));
+      if (!value(node.get(i), elementType, ConfigPath.index(path, i))) {
+        repairable = false;
+      }
     }
+    return true;
   }
 
-  private void scalar(JsonNode node, Class<?> type, String path) {
+  private boolean scalar(JsonNode node, Class<?> type, String path) {
     String problem = null;
     if (type == Integer.class || type == int.class) {
       problem = wholeNumber(node, Integer.MAX_VALUE);
@@ -155,6 +205,7 @@ final class ShapeChecker {
     if (problem != null) {
       problems.add(Problem.error(path, problem));
     }
+    return problem == null;
   }
 
   private static String wholeNumber(JsonNode node, long max) {

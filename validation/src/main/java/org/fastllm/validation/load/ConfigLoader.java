@@ -136,11 +136,36 @@ public final class ConfigLoader {
     }
     try {
       current = overrides.applyTo(current);
-      ConfigDocument written = await(binder).bind(current);
+      ConfigDocument written = bindReportingEveryRule(current);
       return check(document.source(), written, current.sourceMap(), warnings, legacy);
     } catch (InvalidConfigException e) {
       List<Problem> all = new ArrayList<>(warnings);
       all.addAll(e.problems());
+      throw new InvalidConfigException(all);
+    }
+  }
+
+  /**
+   * The document's records; when its shape is wrong, the shape problems together with the rule problems of the
+   * rest of the document (checked on a copy without the bad keys), so that one pass reports both.
+   */
+  private ConfigDocument bindReportingEveryRule(YamlDocument document) {
+    ConfigBinder bound = await(binder);
+    try {
+      return bound.bind(document);
+    } catch (InvalidConfigException shape) {
+      List<Problem> rules = bound.repair(document)
+          .map(repair -> ProblemsBesideShape.keep(
+              await(validation).validate(repair.config().withDefaults()).stream()
+                  .map(document.sourceMap()::place).toList(),
+              shape.problems(), repair))
+          .orElse(List.of());
+      if (rules.isEmpty()) {
+        throw shape;
+      }
+      List<Problem> all = new ArrayList<>(shape.problems());
+      all.addAll(rules);
+      all.sort(BY_LINE);
       throw new InvalidConfigException(all);
     }
   }

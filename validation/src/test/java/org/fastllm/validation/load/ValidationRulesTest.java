@@ -9,6 +9,7 @@ import org.fastllm.dsl.problem.Problem;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** Every rule of SPEC section 4, each with the exact message a user reads. */
@@ -103,6 +104,92 @@ class ValidationRulesTest {
         """)).containsExactly(
         "m.yaml:2:3: model.blocks: is required: define at least one named block, e.g. 'alice: {kind: transformer}'",
         "m.yaml:3:3: model.block_pattern: is required: a non-empty list of block names, e.g. [alice, bob]");
+  }
+
+  /** Issue 15's last row: shape problems (unknown key, unknown value) hid the rules of the rest of the file. */
+  @Test
+  void validate_unknownKeyAndEnumWithHeadGroupsAndZeroLayers_reportsAllFourAtOnce() {
+    assertThat(errors("""
+        model:
+          hidden_size: 64
+          colour: blue
+          blocks:
+            a: {kind: transformer, attention_type: MHA, num_heads: 8, head_groups: 3}
+          block_pattern: [a]
+          num_layers: 0
+        """)).containsExactly(
+        "m.yaml:3:3: model.colour: unknown key 'colour' (allowed: block_pattern, blocks, hidden_size,"
+            + " max_sequence_length, normalization, num_layers, position_embeddings, tied_embedding_weight,"
+            + " vocab_size)",
+        "m.yaml:5:28: model.blocks.a.attention_type: unknown value 'MHA' (did you mean 'mha'?) (allowed: mha, mqa,"
+            + " gqa)",
+        "m.yaml:5:63: model.blocks.a.head_groups: must divide num_heads (8), got 3",
+        "m.yaml:7:3: model.num_layers: must be at least 1, got 0");
+  }
+
+  /** The rule problems beside shape problems are the user's own, never ones the left-out values would cause. */
+  @Nested
+  class RulesBesideShapeProblems {
+    @Test
+    void load_wrongTypeOfAKeyARuleReads_reportsOnlyTheWrongType() {
+      assertThat(errors(model("kind: transformer, num_heads: many, head_groups: 3"))).containsExactly(
+          "m.yaml:4:28: model.blocks.a.num_heads: expected a whole number, got text 'many'");
+    }
+
+    @Test
+    void load_wrongTypeInAnotherBlock_stillReportsThisBlocksRule() {
+      assertThat(errors("""
+          model:
+            hidden_size: 64
+            blocks:
+              a: {kind: transformer, num_heads: 8, head_groups: 3}
+              b: {kind: transformer, num_heads: many, head_groups: 3}
+            block_pattern: [a, b]
+            num_layers: 2
+          """)).containsExactly(
+          "m.yaml:4:42: model.blocks.a.head_groups: must divide num_heads (8), got 3",
+          "m.yaml:5:28: model.blocks.b.num_heads: expected a whole number, got text 'many'");
+    }
+
+    @Test
+    void load_misspelledRequiredKey_isNotAlsoReportedMissing() {
+      assertThat(errors("""
+          model:
+            blocks:
+              a: {kind: transformer}
+            block_pattern: [a]
+            num_layer: 2
+            vocab_size: 0
+          """)).containsExactly(
+          "m.yaml:5:3: model.num_layer: unknown key 'num_layer' (did you mean 'num_layers'?)",
+          "m.yaml:6:3: model.vocab_size: must be at least 1, got 0");
+    }
+
+    @Test
+    void load_wrongModelWidth_hidesTheRulesThatNameIt() {
+      assertThat(errors("""
+          model:
+            hidden_size: wide
+            blocks:
+              a: {kind: ssm, variant: mamba1, d_inner: 256, expansion_factor: 2}
+            block_pattern: [a]
+            num_layers: 0
+          """)).containsExactly(
+          "m.yaml:2:3: model.hidden_size: expected a whole number, got text 'wide'",
+          "m.yaml:6:3: model.num_layers: must be at least 1, got 0");
+    }
+
+    @Test
+    void load_unknownKind_stillStopsBeforeTheRules() {
+      assertThat(errors("""
+          model:
+            blocks:
+              a: {kind: transformr}
+            block_pattern: [a]
+            num_layers: 0
+          """)).containsExactly("m.yaml:3:9: model.blocks.a.kind: unknown kind 'transformr' (did you mean"
+          + " 'transformer'?) (installed kinds: ssm, transformer)");
+    }
   }
 
   @Test
