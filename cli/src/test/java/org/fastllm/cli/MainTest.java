@@ -208,6 +208,19 @@ class MainTest {
       assertThat(after.count()).isEqualTo(before.count());
       assertThat(after.plan().layers()).isEqualTo(before.plan().layers());
     }
+
+    @Test
+    void validate_legacyFileThatBreaksARule_givesEachDeprecationWarningOnce(@TempDir Path dir) throws Exception {
+      Path broken = dir.resolve("broken.yaml");
+      Files.writeString(broken, Files.readString(LEGACY).replaceFirst("num_attention_heads: \\d+",
+          "num_attention_heads: 5"));
+
+      Run r = run("validate", broken.toString());
+
+      assertThat(r.exit()).isEqualTo(2);
+      String warning = "model.base_model.transformer: the global 'transformer' section is deprecated";
+      assertThat(r.err().split(java.util.regex.Pattern.quote(warning), -1)).as(r.err()).hasSize(2);
+    }
   }
 
   @Nested

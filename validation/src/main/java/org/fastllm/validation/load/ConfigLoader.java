@@ -139,8 +139,9 @@ public final class ConfigLoader {
       ConfigDocument written = bindReportingEveryRule(current);
       return check(document.source(), written, current.sourceMap(), warnings, legacy);
     } catch (InvalidConfigException e) {
+      // the rules' exception already carries the migration warnings; binding's does not
       List<Problem> all = new ArrayList<>(warnings);
-      all.addAll(e.problems());
+      e.problems().stream().filter(p -> !warnings.contains(p)).forEach(all::add);
       throw new InvalidConfigException(all);
     }
   }
