@@ -31,6 +31,11 @@ final class WritableFiles {
       throw new RunFolderException(folder + ": is a file, not a folder — training.output_dir must be a folder "
           + "(choose another or remove the file)");
     }
+    for (Path above = folder.toAbsolutePath().getParent(); above != null; above = above.getParent()) {
+      if (Files.exists(above) && !Files.isDirectory(above)) {
+        throw new RunFolderException(above + ": is a file, where the folder of " + folder + " should be");
+      }
+    }
     try {
       Files.createDirectories(folder);
     } catch (IOException e) {
