@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.fastllm.modules.distributed.DistributedLaunch;
 
 /**
  * The {@code training.output_dir} a run owns for its life: a lock file in it names the holder, so a second run on
@@ -61,32 +62,17 @@ final class RunFolder implements AutoCloseable {
    */
   static RunFolder claim(Path folder, boolean explicit, Reuse reuse, PrintWriter err) {
     if (explicit || reuse == Reuse.RESUME) {
-      RunFolder claimed = lock(folder, false, err).orElseThrow(() -> new RunFolderException(folder
-          + ": in use by another run (" + holder(folder).orElse("holder unknown") + ", lock file " + folder.resolve(LOCK)
-          + ") — wait for it to finish or choose another training.output_dir"));
-      try {
-        claimed.makeRoom(reuse);
-        return claimed;
-      } catch (RuntimeException e) {
-        claimed.close();
-        throw e;
-      }
+      return lock(folder, false, err).map(claimed -> claimed.madeRoom(reuse)).orElseThrow(() -> new RunFolderException(
+          folder + ": in use by another run (" + holder(folder).orElse("holder unknown") + ", lock file "
+              + folder.resolve(LOCK) + ") — wait for it to finish or choose another training.output_dir"));
     }
     for (int n = 1; ; n++) {
       Path candidate = n == 1 ? folder : folder.resolveSibling(folder.getFileName() + "-" + n);
       Optional<RunFolder> claimed = lock(candidate, n > 1, err);
-      if (claimed.isPresent()) {
-        if (claimed.get().lock == null || existingRun(candidate).isEmpty()) {
-          try {
-            claimed.get().makeRoom(Reuse.REFUSE);
-            return claimed.get();
-          } catch (RuntimeException e) {
-            claimed.get().close();
-            throw e;
-          }
-        }
-        claimed.get().close();
+      if (claimed.isPresent() && (claimed.get().lock == null || existingRun(candidate).isEmpty())) {
+        return claimed.get().madeRoom(Reuse.REFUSE);
       }
+      claimed.ifPresent(RunFolder::close);
     }
   }
 
@@ -117,13 +103,17 @@ final class RunFolder implements AutoCloseable {
   /** The folder locked by this process, or by the launcher that started it; empty when another process holds it. */
   private static Optional<RunFolder> lock(Path folder, boolean moved, PrintWriter err) {
     Path file = folder.resolve(LOCK);
+    WritableFiles.folder(folder);
+    if (heldByLauncher(folder)) {
+      return Optional.of(new RunFolder(folder, moved, null, null));
+    }
+    FileChannel channel;
     try {
-      WritableFiles.folder(folder);
-      if (heldByLauncher(folder)) {
-        return Optional.of(new RunFolder(folder, moved, null, null));
-      }
-      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE);
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new RunFolderException(WritableFiles.why(e, file));
+    }
+    try {
       FileLock lock;
       try {
         lock = channel.tryLock();
@@ -144,7 +134,16 @@ final class RunFolder implements AutoCloseable {
       channel.force(true);
       return Optional.of(new RunFolder(folder, moved, channel, lock));
     } catch (IOException e) {
+      closeAfterFailure(channel);
       throw new RunFolderException(WritableFiles.why(e, file));
+    }
+  }
+
+  private static void closeAfterFailure(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // The failure being reported says more than this one.
     }
   }
 
@@ -152,6 +151,16 @@ final class RunFolder implements AutoCloseable {
    * Refuses (or, for {@link Reuse#OVERWRITE}, deletes) another run's files unless resuming, then checks that the
    * new run's files can be written.
    */
+  private RunFolder madeRoom(Reuse reuse) {
+    try {
+      makeRoom(reuse);
+      return this;
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
   private void makeRoom(Reuse reuse) {
     if (lock == null) {
       return;
@@ -218,7 +227,7 @@ final class RunFolder implements AutoCloseable {
   private static boolean heldByLauncher(Path folder) {
     Optional<Long> parent = ProcessHandle.current().parent().map(ProcessHandle::pid);
     return parent.isPresent() && holder(folder).filter(h -> h.equals(holderLine(parent.get()).strip())).isPresent()
-        && System.getenv(org.fastllm.modules.distributed.DistributedLaunch.WORLD_SIZE) != null;
+        && System.getenv(DistributedLaunch.WORLD_SIZE) != null;
   }
 
   private static String holderLine() {

@@ -36,8 +36,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code train [--config RUN.yaml] [--resume DIR] [--device auto|cpu|cuda] [--nproc N] [key=value ...]}: trains a
- * model; with no arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
+ * {@code train [--config RUN.yaml] [--resume DIR] [--overwrite] [--device auto|cpu|cuda] [--nproc N] [key=value ...]}:
+ * trains a model; with no arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
  *
  * <p>Data parallel: started by torchrun or SLURM with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
  * {@code MASTER_ADDR} and {@code MASTER_PORT} set, each process trains on its share of every batch; {@code --nproc N}

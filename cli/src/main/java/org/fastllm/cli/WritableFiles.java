@@ -67,12 +67,14 @@ final class WritableFiles {
     }
   }
 
-  /** {@code PATH: reason}, for any failed write; {@code path} names the file when the exception does not. */
+  /**
+   * {@code PATH: reason}, for any failed write; {@code path} names the file when the exception does not. A message
+   * the writer composed itself (not one of Java's file exceptions) is kept as it is.
+   */
   static String why(IOException e, Path path) {
     if (!(e instanceof FileSystemException)) {
-      String message = String.valueOf(e.getMessage());
-      return message.toLowerCase(Locale.ROOT).contains("no space left")
-          ? path + ": no space left on the device (" + message + ")" : message;
+      // The writers' own exceptions (a checkpoint, the metrics log) already name what they wrote and why.
+      return e.getMessage() == null ? path + ": " + e.getClass().getSimpleName() : e.getMessage();
     }
     String file = e instanceof FileSystemException f && f.getFile() != null ? f.getFile() : path.toString();
     String reason = e instanceof FileSystemException f ? f.getReason() : e.getMessage();

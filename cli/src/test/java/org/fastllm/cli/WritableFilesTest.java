@@ -7,10 +7,10 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class WritableFilesTest {
   static Stream<Arguments> failures() {
@@ -23,8 +23,7 @@ class WritableFilesTest {
             "out/checkpoints/x: a file is in the way, where a folder should be"),
         Arguments.of(new FileSystemException("out/checkpoints/.tmp", null, "No space left on device"),
             "out/checkpoints/.tmp: no space left on the device"),
-        Arguments.of(new IOException("No space left on device"),
-            "out: no space left on the device (No space left on device)"),
+        Arguments.of(new IOException(), "out: IOException"),
         Arguments.of(new IOException("checkpoint step-000010: disk full"), "checkpoint step-000010: disk full"));
   }
 
