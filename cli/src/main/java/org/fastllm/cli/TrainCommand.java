@@ -36,8 +36,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code train [--config RUN.yaml] [--resume DIR] [--device auto|cpu|cuda] [--nproc N] [key=value ...]}: trains a
- * model; with no arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
+ * {@code train [--config RUN.yaml] [--resume DIR] [--overwrite] [--device auto|cpu|cuda] [--nproc N] [key=value ...]}:
+ * trains a model; with no arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
  *
  * <p>Data parallel: started by torchrun or SLURM with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
  * {@code MASTER_ADDR} and {@code MASTER_PORT} set, each process trains on its share of every batch; {@code --nproc N}
@@ -60,6 +60,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", paramLabel = "DIR",
       description = "Continue from a checkpoint folder, a checkpoints folder (its 'latest') or a run folder.")
   Path resume;
+
+  @Option(names = "--overwrite",
+      description = "Replace the run in an explicitly named training.output_dir: its metrics.jsonl, loss.png and "
+          + "checkpoints/ are deleted first (without it, such a folder is refused).")
+  boolean overwrite;
 
   @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu or cuda (sets training.device).")
   String device;
@@ -110,8 +115,49 @@ final class TrainCommand implements Callable<Integer> {
       checkpoint.ifPresent(c -> err.println("resuming from " + c.folder() + " at step " + c.state().step()));
     }
     LoadedConfig loaded = loader.load(source(checkpoint), overrides);
-    loaded.warnings().stream().map(Problem::render).forEach(err::println);
     ConfigDocument run = loaded.resolved().withRunDefaults();
+    RunFolder folder;
+    try {
+      folder = claimRunFolder(loaded, overrides, launch, err);
+    } catch (RunFolderException e) {
+      loaded.warnings().stream().map(Problem::render).forEach(err::println);
+      err.println("error: " + e.getMessage());
+      return Main.INVALID;
+    }
+    if (folder != null && folder.moved()) {
+      err.println(run.training().outputDir() + " holds another run; this run writes to " + folder.path());
+      List<String> moved = new ArrayList<>(all);
+      moved.add("training.output_dir='" + folder.path().toString().replace("'", "''") + "'");
+      loaded = loader.load(source(checkpoint), ConfigOverrides.parse(moved));
+      run = loaded.resolved().withRunDefaults();
+    }
+    loaded.warnings().stream().map(Problem::render).forEach(err::println);
+    try (folder) {
+      return start(checkpoint, loader, run, launch, out, err);
+    }
+  }
+
+  /**
+   * Rank 0's (or the launcher's) claim on {@code training.output_dir}; null on the other ranks, which write nothing.
+   * The folder was named when the file or the command line sets the key; the built-in run's is the default.
+   */
+  private RunFolder claimRunFolder(LoadedConfig loaded, ConfigOverrides overrides, DistributedLaunch launch,
+      PrintWriter err) {
+    if (!launch.writesFiles()) {
+      return null;
+    }
+    if (overwrite && resume != null) {
+      throw new RunFolderException("--overwrite with --resume: a resumed run continues its folder; give one of them");
+    }
+    boolean named = overrides.sets("training.output_dir")
+        || (config != null && loaded.written().training() != null && loaded.written().training().outputDir() != null);
+    RunFolder.Reuse reuse = resume != null ? RunFolder.Reuse.RESUME
+        : overwrite ? RunFolder.Reuse.OVERWRITE : RunFolder.Reuse.REFUSE;
+    return RunFolder.claim(Path.of(loaded.resolved().withRunDefaults().training().outputDir()), named, reuse, err);
+  }
+
+  private int start(Optional<Checkpoint.Loaded> checkpoint, ConfigLoader loader,
+      ConfigDocument run, DistributedLaunch launch, PrintWriter out, PrintWriter err) throws Exception {
     String yaml = ConfigMapper.yaml(loader.kinds()).writeValueAsString(run);
     if (checkpoint.isPresent()) {
       Checkpoint.Loaded saved = checkpoint.get();
@@ -129,7 +175,7 @@ final class TrainCommand implements Callable<Integer> {
         err.println("error: " + unshareable.get());
         return Main.INVALID;
       }
-      return LocalProcesses.run(nproc, childArguments(), Path.of(run.training().outputDir()), out, err);
+      return LocalProcesses.run(nproc, childArguments(run), Path.of(run.training().outputDir()), out, err);
     }
     Trainer trainer;
     TrainingData data;
@@ -176,7 +222,7 @@ final class TrainCommand implements Callable<Integer> {
     } catch (IOException e) {
       // A full disk or a lost mount: the environment failed, not the config; the run can be resumed elsewhere.
       err.println();
-      err.println("error: " + e.getMessage());
+      err.println("error: " + WritableFiles.why(e, Path.of(run.training().outputDir())));
       err.println(lastGoodCheckpoint(run));
       return Main.INTERNAL;
     }
@@ -191,8 +237,11 @@ final class TrainCommand implements Callable<Integer> {
     return Main.OK;
   }
 
-  /** This command for the processes of {@code --nproc}: everything but {@code --nproc}. */
-  private List<String> childArguments() {
+  /**
+   * This command for the processes of {@code --nproc}: everything but {@code --nproc} and {@code --overwrite}, with
+   * the run folder the launcher holds.
+   */
+  private List<String> childArguments(ConfigDocument run) {
     List<String> args = new ArrayList<>(List.of("train"));
     if (config != null) {
       args.addAll(List.of("--config", config.toString()));
@@ -204,6 +253,7 @@ final class TrainCommand implements Callable<Integer> {
       args.addAll(List.of("--device", device));
     }
     args.addAll(settings);
+    args.add("training.output_dir='" + run.training().outputDir().replace("'", "''") + "'");
     return args;
   }
 

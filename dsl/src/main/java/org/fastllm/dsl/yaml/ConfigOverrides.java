@@ -69,6 +69,11 @@ public final class ConfigOverrides {
     return settings.isEmpty();
   }
 
+  /** Whether one of the settings is the dotted key {@code path} (e.g. {@code training.output_dir}). */
+  public boolean sets(String path) {
+    return settings.stream().anyMatch(s -> s.path().equals(path));
+  }
+
   /** A copy of the document with every setting applied in order, each located at the command line. */
   public YamlDocument applyTo(YamlDocument document) {
     if (settings.isEmpty()) {
