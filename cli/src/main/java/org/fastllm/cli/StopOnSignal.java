@@ -100,19 +100,22 @@ final class StopOnSignal implements AutoCloseable {
     Runtime.getRuntime().halt(128 + number);
   }
 
-  /** {@code sun.misc.Signal.handle(new Signal(name), signal -> secondSignal(...))}, through reflection where present. */
+  /** {@code sun.misc.Signal.handle(signal, s -> secondSignal(...))} for INT and TERM, by reflection if present. */
   private void catchSecondSignal() {
     try {
       Class<?> signal = Class.forName("sun.misc.Signal");
       Class<?> handler = Class.forName("sun.misc.SignalHandler");
       Method number = signal.getMethod("getNumber");
-      Object proxy = Proxy.newProxyInstance(handler.getClassLoader(), new Class<?>[] {handler}, (self, method, args) -> {
-        if (method.getName().equals("handle")) {
-          secondSignal((Integer) number.invoke(args[0]));
-          return null;
-        }
-        return method.getName().equals("toString") ? "second signal" : method.invoke(this, args);
-      });
+      Object proxy = Proxy.newProxyInstance(handler.getClassLoader(), new Class<?>[] {handler},
+          (self, method, args) -> switch (method.getName()) {
+            case "handle" -> {
+              secondSignal((Integer) number.invoke(args[0]));
+              yield null;
+            }
+            case "equals" -> self == args[0];
+            case "hashCode" -> System.identityHashCode(self);
+            default -> "second signal";
+          });
       Method handle = signal.getMethod("handle", signal, handler);
       for (String name : List.of("INT", "TERM")) {
         handle.invoke(null, signal.getConstructor(String.class).newInstance(name), proxy);

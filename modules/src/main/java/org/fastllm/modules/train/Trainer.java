@@ -233,8 +233,9 @@ public final class Trainer implements AutoCloseable {
         device);
     StopAgreement stopping = new StopAgreement(stop, sync, device);
     int step = firstStep;
+    boolean stopsHere = false;
     try (Autocast autocast = Autocast.bf16(device, bf16); MetricsLog metrics = metricsLog()) {
-      while (step < total) {
+      while (step < total && !stopsHere) {
         long stepStart = clock.stepStarts();
         double lr = schedule.at(step);
         OptimizerStep.Outcome outcome = optimizerStep.take(step, lr, microBatches);
@@ -244,14 +245,11 @@ public final class Trainer implements AutoCloseable {
         metrics.write(report);
         listener.onStep(report);
         step++;
-        boolean stopsHere = step < total && stopping.stopsNow();
+        stopsHere = step < total && stopping.stopsNow();
         Optional<Path> saved = checkpointIfDue(step, stopsHere);
         if (saved.isPresent()) {
           lastCheckpoint = saved;
           listener.onCheckpoint(saved.get());
-        }
-        if (stopsHere) {
-          break;
         }
       }
     }
@@ -289,10 +287,7 @@ public final class Trainer implements AutoCloseable {
     return MetricsLog.open(output, firstStep, this::kernels);
   }
 
-  /**
-   * On rank 0, at every {@code checkpoint.interval} steps, the last step and a step the run stops after: the
-   * checkpoint of step {@code done}.
-   */
+  /** On rank 0, every {@code checkpoint.interval} steps, at the last step and where the run stops. */
   private Optional<Path> checkpointIfDue(int done, boolean stopsHere) throws IOException {
     int interval = config.checkpoint().interval();
     boolean due = stopsHere || done == config.training().steps() || (interval > 0 && done % interval == 0);
