@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.fastllm.modules.distributed.DistributedLaunch;
 
 /**
@@ -25,7 +27,10 @@ import org.fastllm.modules.distributed.DistributedLaunch;
  * }</pre>
  *
  * <p><b>Rank 0's output is forwarded; the others' goes to {@code rank-<r>.log} in the log folder. The first process
- * to fail stops the others, and its exit code is returned.</b>
+ * to fail stops the others, and its exit code is returned.</b> SIGINT or SIGTERM to this process is forwarded to every
+ * process as SIGTERM (each stops after the current step, rank 0 saves a checkpoint, and all exit with
+ * {@link Main#STOPPED}); a second signal, or processes not gone within {@link StopOnSignal#WAIT}, kill them. No
+ * process is left running when this one exits, other than by SIGKILL.
  */
 final class LocalProcesses {
   private LocalProcesses() {}
@@ -33,50 +38,78 @@ final class LocalProcesses {
   static int run(int processes, List<String> arguments, Path logs, PrintWriter out, PrintWriter err)
       throws IOException, InterruptedException {
     Files.createDirectories(logs);
-    int port = freePort();
-    List<Process> children = new ArrayList<>();
-    List<Thread> pumps = new ArrayList<>();
-    try {
-      for (int rank = 0; rank < processes; rank++) {
-        ProcessBuilder builder = new ProcessBuilder(command(arguments));
-        Map<String, String> env = builder.environment();
-        env.put(DistributedLaunch.RANK, Integer.toString(rank));
-        env.put(DistributedLaunch.LOCAL_RANK, Integer.toString(rank));
-        env.put(DistributedLaunch.WORLD_SIZE, Integer.toString(processes));
-        env.put(DistributedLaunch.MASTER_ADDR, "127.0.0.1");
-        env.put(DistributedLaunch.MASTER_PORT, Integer.toString(port));
-        if (rank > 0) {
-          builder.redirectErrorStream(true).redirectOutput(log(logs, rank).toFile());
-        }
-        Process child = builder.start();
-        children.add(child);
-        if (rank == 0) {
-          pumps.add(pump(child.getInputStream(), out));
-          pumps.add(pump(child.getErrorStream(), err));
-        }
+    List<Process> children = new CopyOnWriteArrayList<>();
+    AtomicBoolean stopping = new AtomicBoolean();
+    Runnable forward = () -> {
+      stopping.set(true);
+      err.println("stopping: the signal is forwarded to the " + processes + " processes");
+      err.flush();
+      // SIGTERM through the handle: Process.destroy would also close the pipes, losing rank 0's summary.
+      children.forEach(child -> child.toHandle().destroy());
+    };
+    int exit = Main.INTERNAL;
+    try (StopOnSignal signals = StopOnSignal.install(forward, () -> children.forEach(LocalProcesses::kill), err)) {
+      try {
+        exit = runAll(processes, arguments, logs, children, stopping, out, err);
+      } finally {
+        children.forEach(LocalProcesses::kill);
+        signals.finish(exit);
       }
-      int exit = waitForAll(children, logs, err);
-      for (Thread pump : pumps) {
-        pump.join();
-      }
-      return exit;
-    } finally {
-      children.forEach(LocalProcesses::kill);
     }
+    return exit;
+  }
+
+  /** Starts the processes into {@code children}, each stopped at once when a signal came first, and waits for them. */
+  private static int runAll(int processes, List<String> arguments, Path logs, List<Process> children,
+      AtomicBoolean stopping, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
+    int port = freePort();
+    List<Thread> pumps = new ArrayList<>();
+    for (int rank = 0; rank < processes; rank++) {
+      ProcessBuilder builder = new ProcessBuilder(command(arguments));
+      Map<String, String> env = builder.environment();
+      env.put(DistributedLaunch.RANK, Integer.toString(rank));
+      env.put(DistributedLaunch.LOCAL_RANK, Integer.toString(rank));
+      env.put(DistributedLaunch.WORLD_SIZE, Integer.toString(processes));
+      env.put(DistributedLaunch.MASTER_ADDR, "127.0.0.1");
+      env.put(DistributedLaunch.MASTER_PORT, Integer.toString(port));
+      if (rank > 0) {
+        builder.redirectErrorStream(true).redirectOutput(log(logs, rank).toFile());
+      }
+      Process child = builder.start();
+      children.add(child);
+      if (stopping.get()) {
+        child.destroy();
+      }
+      if (rank == 0) {
+        pumps.add(pump(child.getInputStream(), out));
+        pumps.add(pump(child.getErrorStream(), err));
+      }
+    }
+    int exit = waitForAll(children, logs, err);
+    for (Thread pump : pumps) {
+      pump.join();
+    }
+    return exit;
   }
 
   private static Path log(Path logs, int rank) {
     return logs.resolve("rank-" + rank + ".log");
   }
 
-  /** Waits until all have exited 0, or one has failed: then the others are killed and its code is returned. */
+  /**
+   * Waits until all have exited 0 or {@link Main#STOPPED} (then the latter if any did), or one has failed: then the
+   * others are killed and its code is returned.
+   */
   private static int waitForAll(List<Process> children, Path logs, PrintWriter err) throws InterruptedException {
     while (true) {
       boolean running = false;
+      boolean stopped = false;
       for (int rank = 0; rank < children.size(); rank++) {
         Process child = children.get(rank);
         if (child.isAlive()) {
           running = true;
+        } else if (child.exitValue() == Main.STOPPED) {
+          stopped = true;
         } else if (child.exitValue() != 0) {
           children.forEach(LocalProcesses::kill);
           err.println("error: process " + rank + " of " + children.size() + " exited with " + child.exitValue()
@@ -86,7 +119,7 @@ final class LocalProcesses {
         }
       }
       if (!running) {
-        return 0;
+        return stopped ? Main.STOPPED : Main.OK;
       }
       Thread.sleep(50);
     }

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
  * <pre>{@code java -jar fastllm-cli.jar describe model.yaml}</pre>
  *
  * <p><b>Exit codes:</b> 0 success, 2 invalid config, data, checkpoint or wrong usage, 3 training diverged,
- * 1 internal failure or a file {@code train} could not write (a full disk). Bad input never prints a
+ * 1 internal failure or a file {@code train} could not write (a full disk), 4 {@code train} stopped by SIGINT or
+ * SIGTERM after saving a checkpoint (a second signal stops at once, with 130 or 143). Bad input never prints a
  * stack trace; {@code --debug} does.
  */
 @Command(
@@ -27,7 +28,9 @@ import picocli.CommandLine.Option;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:internal failure (a bug: please report it with --debug output), or train could "
         + "not write a file (disk full; the last good checkpoint is kept)",
-        "2:invalid config, data, checkpoint or wrong usage", "3:train: the loss diverged (NaN or infinite)"})
+        "2:invalid config, data, checkpoint or wrong usage", "3:train: the loss diverged (NaN or infinite)",
+        "4:train: stopped by SIGINT or SIGTERM after the current step; its checkpoint was saved (resume it)",
+        "130/143:stopped at once by a second SIGINT/SIGTERM (or before training began); nothing more saved"})
 public final class Main implements Runnable {
   public static final int OK = 0;
   /** An internal failure (a bug), or an environment failure such as a full disk while saving a checkpoint. */
@@ -35,6 +38,12 @@ public final class Main implements Runnable {
   public static final int INVALID = 2;
   /** {@code train} stopped because the loss or gradient norm became NaN or infinite. */
   public static final int DIVERGED = 3;
+  /**
+   * {@code train} was asked to stop by SIGINT or SIGTERM and did so cleanly: the step finished and its checkpoint was
+   * saved. Not 0, which would tell a scheduler the run is complete, and not 130/143, which keep meaning "killed at
+   * once, nothing more saved" (a second signal, or one before the first step).
+   */
+  public static final int STOPPED = 4;
 
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
       description = "Print stack traces of failures.")

@@ -25,6 +25,7 @@ import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.distributed.BatchShare;
 import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.kernel.KernelUnavailableException;
+import org.fastllm.modules.train.StopRequest;
 import org.fastllm.modules.train.Trainer;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.train.TrainingDivergedException;
@@ -47,7 +48,9 @@ import picocli.CommandLine.Spec;
     description = {"Train a model. With no arguments: a small built-in hybrid model on a built-in corpus (CPU).",
         "Writes metrics.jsonl, loss.png and checkpoints/ under training.output_dir.",
         "Exit codes: 0 done, 2 invalid config, data or checkpoint, 3 the loss diverged (NaN or infinite), "
-            + "1 internal failure or a file could not be written (disk full: the last good checkpoint is kept)."})
+            + "1 internal failure or a file could not be written (disk full: the last good checkpoint is kept), "
+            + "4 stopped by SIGINT or SIGTERM after saving a checkpoint (resume it with --resume; a second signal "
+            + "stops at once: 130 or 143)."})
 final class TrainCommand implements Callable<Integer> {
   static final String DEFAULT_RUN = "train/default-run.yaml";
   static final String CORPUS = "train/corpus.txt";
@@ -192,13 +195,27 @@ final class TrainCommand implements Callable<Integer> {
       err.println("error: " + e.getMessage());
       return Main.INVALID;
     }
-    try (trainer) {
-      return train(trainer, run, data, launch, out, err);
+    StopRequest stop = new StopRequest();
+    try (StopOnSignal signals = StopOnSignal.install(() -> stopping(stop, err), () -> { }, err)) {
+      int exit = Main.INTERNAL;
+      try (trainer) {
+        exit = train(trainer, run, data, launch, stop, out, err);
+      } finally {
+        signals.finish(exit);
+      }
+      return exit;
     }
   }
 
-  private int train(Trainer trainer, ConfigDocument run, TrainingData data, DistributedLaunch launch, PrintWriter out,
-      PrintWriter err) {
+  private static void stopping(StopRequest stop, PrintWriter err) {
+    stop.request();
+    err.println();
+    err.println("stopping after the current step, saving a checkpoint (a second signal stops at once)");
+    err.flush();
+  }
+
+  private int train(Trainer trainer, ConfigDocument run, TrainingData data, DistributedLaunch launch, StopRequest stop,
+      PrintWriter out, PrintWriter err) {
     if (launch.writesFiles()) {
       err.println(String.format(Locale.ROOT, "training %,d parameters on %s (%s)%s, data %s: %,d training / %,d "
           + "held-out tokens", trainer.model().parameterCount(), trainer.deviceUsed().is_cuda() ? "cuda" : "cpu",
@@ -210,7 +227,7 @@ final class TrainCommand implements Callable<Integer> {
         ? new ProgressBar(err, System.console() != null, run.training().logInterval()) : report -> { };
     Trainer.Result result;
     try {
-      result = trainer.run(progress);
+      result = trainer.run(progress, stop);
     } catch (TrainingDivergedException e) {
       err.println();
       err.println("error: " + e.getMessage());
@@ -226,15 +243,17 @@ final class TrainCommand implements Callable<Integer> {
       err.println(lastGoodCheckpoint(run));
       return Main.INTERNAL;
     }
+    int exit = result.stopped() ? Main.STOPPED : Main.OK;
     if (!launch.writesFiles()) {
-      return Main.OK;
+      return exit;
     }
     Path metrics = result.output().resolve("metrics.jsonl");
     Path png = result.output().resolve("loss.png");
-    boolean drawn = drawLossCurve(metrics, png, err);
+    // A stopped run is inside the JVM's shutdown, where the chart library cannot start (it adds a shutdown hook).
+    boolean drawn = !result.stopped() && drawLossCurve(metrics, png, err);
     summary(out, result, metrics, drawn ? png : null);
     out.flush();
-    return Main.OK;
+    return exit;
   }
 
   /**
@@ -311,7 +330,7 @@ final class TrainCommand implements Callable<Integer> {
 
   private static void summary(PrintWriter out, Trainer.Result r, Path metrics, Path png) {
     out.println(String.format(Locale.ROOT, "trained steps %d-%d of %d: %,d tokens in %s (%,.0f tokens/s)",
-        r.firstStep() + 1, r.steps(), r.steps(), r.tokens(), ProgressBar.duration(r.seconds()),
+        r.firstStep() + 1, r.lastStep(), r.steps(), r.tokens(), ProgressBar.duration(r.seconds()),
         r.tokens() / Math.max(r.seconds(), 1e-9)));
     out.println(String.format(Locale.ROOT, "loss %.4f -> %.4f%s", r.firstLoss(), r.lastLoss(),
         r.bestValidationLoss() == null ? "" : String.format(Locale.ROOT, ", best validation loss %.4f",
@@ -321,6 +340,10 @@ final class TrainCommand implements Callable<Integer> {
       out.println("loss curve " + png);
     }
     r.lastCheckpoint().ifPresent(c -> out.println("checkpoint " + c));
+    if (r.stopped()) {
+      out.println("stopped by a signal at step " + r.lastStep() + " of " + r.steps() + "; continue with: fastllm-cli "
+          + "train --resume " + r.lastCheckpoint().map(Path::toString).orElse(r.output().toString()));
+    }
   }
 
   static String corpus() {

@@ -36,6 +36,19 @@ final class SaveFaults {
     };
   }
 
+  /** Every save sleeps {@code millis} before its {@code state.json}: a stop that takes a while. */
+  static SaveHook stallEvery(long millis) {
+    return (saving, file) -> {
+      if (file.endsWith("state.json")) {
+        try {
+          Thread.sleep(millis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+  }
+
   /**
    * The save of {@code step} writes the start of {@code optimizer.safetensors} and then fails as a full disk does.
    */
@@ -55,7 +68,7 @@ final class SaveFaults {
     return "stall=" + step + ":" + millis;
   }
 
-  /** {@code stall=STEP:MILLIS} or {@code disk-full=STEP}, then the arguments of {@link Main}. */
+  /** {@code stall=STEP:MILLIS}, {@code stall-every=MILLIS} or {@code disk-full=STEP}, then the arguments of {@link Main}. */
   public static void main(String[] args) {
     SaveHook.install(parse(args[0]));
     Main.main(Arrays.copyOfRange(args, 1, args.length));
@@ -64,10 +77,11 @@ final class SaveFaults {
   private static SaveHook parse(String fault) {
     String[] parts = fault.split("[=:]");
     return switch (parts[0]) {
+      case "stall-every" -> stallEvery(Long.parseLong(parts[1]));
       case "stall" -> stall(Long.parseLong(parts[1]), Long.parseLong(parts[2]));
       case "disk-full" -> diskFull(Long.parseLong(parts[1]));
-      default -> throw new IllegalArgumentException("unknown save fault '" + fault + "' (stall=STEP:MILLIS or "
-          + "disk-full=STEP)");
+      default -> throw new IllegalArgumentException("unknown save fault '" + fault + "' (stall=STEP:MILLIS, "
+          + "stall-every=MILLIS or disk-full=STEP)");
     };
   }
 }

@@ -65,9 +65,14 @@ public final class Trainer implements AutoCloseable {
   private int firstStep;
   private Double bestValidationLoss;
 
-  /** What a finished run did. */
-  public record Result(int firstStep, int steps, long tokens, double seconds, double firstLoss, double lastLoss,
-      Double bestValidationLoss, Path output, Optional<Path> lastCheckpoint, long parameters) {}
+  /** What a finished run did: steps {@code firstStep + 1} to {@code lastStep} of {@code steps}. */
+  public record Result(int firstStep, int lastStep, int steps, long tokens, double seconds, double firstLoss,
+      double lastLoss, Double bestValidationLoss, Path output, Optional<Path> lastCheckpoint, long parameters) {
+    /** True when a {@link StopRequest} ended the run before {@code training.steps}. */
+    public boolean stopped() {
+      return lastStep < steps;
+    }
+  }
 
   /** Called after each step, and after each checkpoint. */
   public interface Listener {
@@ -207,6 +212,14 @@ public final class Trainer implements AutoCloseable {
 
   /** Trains from the current step to {@code training.steps}: each step, its evaluation, report and checkpoint. */
   public Result run(Listener listener) throws IOException {
+    return run(listener, new StopRequest());
+  }
+
+  /**
+   * As {@link #run(Listener)}, ending early after the step during which {@code stop} was requested: that step's
+   * checkpoint is saved (whatever {@code checkpoint.interval} says), so that {@code --resume} continues exactly.
+   */
+  public Result run(Listener listener, StopRequest stop) throws IOException {
     TrainingConfig training = config.training();
     int total = training.steps();
     BatchSampler global = sampler(data.train(), training.seed());
@@ -218,8 +231,11 @@ public final class Trainer implements AutoCloseable {
     Optional<Path> lastCheckpoint = Optional.empty();
     StepClock clock = new StepClock(firstStep, total, global.tokensPerBatch() * training.gradientAccumulation(),
         device);
+    StopAgreement stopping = new StopAgreement(stop, sync, device);
+    int step = firstStep;
+    boolean stopsHere = false;
     try (Autocast autocast = Autocast.bf16(device, bf16); MetricsLog metrics = metricsLog()) {
-      for (int step = firstStep; step < total; step++) {
+      while (step < total && !stopsHere) {
         long stepStart = clock.stepStarts();
         double lr = schedule.at(step);
         OptimizerStep.Outcome outcome = optimizerStep.take(step, lr, microBatches);
@@ -228,14 +244,16 @@ public final class Trainer implements AutoCloseable {
         StepReport report = clock.report(step + 1, outcome, lr, validation, stepStart);
         metrics.write(report);
         listener.onStep(report);
-        Optional<Path> saved = checkpointIfDue(step + 1);
+        step++;
+        stopsHere = step < total && stopping.stopsNow();
+        Optional<Path> saved = checkpointIfDue(step, stopsHere);
         if (saved.isPresent()) {
           lastCheckpoint = saved;
           listener.onCheckpoint(saved.get());
         }
       }
     }
-    return new Result(firstStep, total, (long) (total - firstStep) * clock.tokensPerStep(), clock.seconds(),
+    return new Result(firstStep, step, total, (long) (step - firstStep) * clock.tokensPerStep(), clock.seconds(),
         clock.firstLoss(), clock.lastLoss(), bestValidationLoss, output, lastCheckpoint, model.parameterCount());
   }
 
@@ -269,10 +287,11 @@ public final class Trainer implements AutoCloseable {
     return MetricsLog.open(output, firstStep, this::kernels);
   }
 
-  /** On rank 0, at every {@code checkpoint.interval} steps and the last step: the checkpoint of step {@code done}. */
-  private Optional<Path> checkpointIfDue(int done) throws IOException {
+  /** On rank 0, every {@code checkpoint.interval} steps, at the last step and where the run stops. */
+  private Optional<Path> checkpointIfDue(int done, boolean stopsHere) throws IOException {
     int interval = config.checkpoint().interval();
-    if (!launch.writesFiles() || (done != config.training().steps() && (interval <= 0 || done % interval != 0))) {
+    boolean due = stopsHere || done == config.training().steps() || (interval > 0 && done % interval == 0);
+    if (!launch.writesFiles() || !due) {
       return Optional.empty();
     }
     TrainState state = new TrainState(Checkpoint.FORMAT_VERSION, done, microBatches, config.training().seed(),

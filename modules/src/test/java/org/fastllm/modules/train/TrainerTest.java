@@ -91,6 +91,42 @@ class TrainerTest {
   }
 
   @Test
+  void run_stopRequestedDuringStepTwo_savesStepTwoAndResumesExactly() throws IOException {
+    List<Double> uninterrupted = losses(trainer(yaml(dir.resolve("whole"), ""), Optional.empty()));
+    Path output = dir.resolve("stopped");
+    StopRequest stop = new StopRequest();
+    List<Double> before = new ArrayList<>();
+    Trainer.Result result = trainer(yaml(output, ""), Optional.empty()).run(report -> {
+      before.add(report.loss());
+      if (report.step() == 2) {
+        stop.request();
+      }
+    }, stop);
+
+    assertThat(result.stopped()).isTrue();
+    assertThat(result.lastStep()).isEqualTo(2);
+    assertThat(result.lastCheckpoint()).contains(output.resolve("checkpoints/step-000002"));
+    Checkpoint.Loaded saved = Checkpoint.load(output.resolve("checkpoints"));
+    assertThat(saved.state().step()).isEqualTo(2);
+    List<Double> resumed = losses(trainer(yaml(dir.resolve("resumed"), ""), Optional.of(saved)));
+    assertThat(before).isEqualTo(uninterrupted.subList(0, 2));
+    assertThat(resumed).isEqualTo(uninterrupted.subList(2, 6));
+  }
+
+  @Test
+  void run_stopRequestedDuringTheLastStep_endsAsAFinishedRun() throws IOException {
+    StopRequest stop = new StopRequest();
+    Trainer.Result result = trainer(yaml(dir.resolve("run"), ""), Optional.empty()).run(report -> {
+      if (report.step() == 6) {
+        stop.request();
+      }
+    }, stop);
+
+    assertThat(result.stopped()).isFalse();
+    assertThat(result.lastStep()).isEqualTo(6);
+  }
+
+  @Test
   void run_blockWithLrScaleZero_leavesItsTensorsBitIdentical() throws IOException {
     Trainer trainer = trainer(yaml(dir.resolve("frozen"), ", lr_scale: 0"), Optional.empty());
     Map<String, Tensor> before = new LinkedHashMap<>();
