@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.fastllm.modules.checkpoint.Checkpoint;
 import org.junit.jupiter.api.Test;
@@ -27,7 +24,6 @@ class CrashResumeIT {
   static final int KILLS = 20;
   static final int STEPS = 200;
   static final int MAX_DELAY_MS = 300;
-  static final Pattern LOSS = Pattern.compile("\"step\":(\\d+),\"loss\":([^,]+),");
   @TempDir Path dir;
 
   @Test
@@ -48,7 +44,7 @@ class CrashResumeIT {
         checkpoint: {interval: 1, keep: 2}
         """.formatted(STEPS));
     Path reference = dir.resolve("reference");
-    Process uninterrupted = child(dir.resolve("reference.log"), null, "--config", config.toString(),
+    Process uninterrupted = TrainProcesses.train(dir.resolve("reference.log"), null, "--config", config.toString(),
         "training.output_dir=" + reference);
 
     Path output = dir.resolve("crashed");
@@ -61,8 +57,8 @@ class CrashResumeIT {
       boolean hooked = kill % 5 == 4;
       String hook = hooked ? SaveFaults.stallArgument(previous + 2, 60_000) : null;
       Process child = previous < 0
-          ? child(log, hook, "--config", config.toString(), "training.output_dir=" + output)
-          : child(log, hook, "--resume", output.toString());
+          ? TrainProcesses.train(log, hook, "--config", config.toString(), "training.output_dir=" + output)
+          : TrainProcesses.train(log, hook, "--resume", output.toString());
       awaitLine(child, log, "training ");
       if (hooked) {
         awaitSaveInProgress(child, checkpoints, previous + 2, log);
@@ -84,49 +80,20 @@ class CrashResumeIT {
     }
 
     Path lastLog = dir.resolve("final.log");
-    Process last = child(lastLog, null, "--resume", output.toString());
+    Process last = TrainProcesses.train(lastLog, null, "--resume", output.toString());
     assertThat(last.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(uninterrupted.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(uninterrupted.exitValue()).as(Files.readString(dir.resolve("reference.log"))).isZero();
     assertThat(last.exitValue()).as(Files.readString(lastLog)).isZero();
     assertThat(Files.readString(lastLog)).contains("trained steps " + (previous + 1) + "-" + STEPS + " of " + STEPS);
-    List<String> expected = losses(reference.resolve("metrics.jsonl"));
+    List<String> expected = TrainProcesses.losses(reference.resolve("metrics.jsonl"));
     assertThat(expected).hasSize(STEPS);
-    assertThat(losses(output.resolve("metrics.jsonl"))).isEqualTo(expected);
+    assertThat(TrainProcesses.losses(output.resolve("metrics.jsonl"))).isEqualTo(expected);
     System.out.printf("CrashResumeIT: %d kills, %d left a save in progress (%d by the hook), resumed to step %d "
         + "of %d before the final run%n", KILLS, inSave, KILLS / 5, previous, STEPS);
   }
 
-  /** "step:loss" per metrics line, the loss as written (all its digits). */
-  private static List<String> losses(Path metrics) throws IOException {
-    List<String> out = new ArrayList<>();
-    for (String line : Files.readAllLines(metrics)) {
-      Matcher m = LOSS.matcher(line);
-      assertThat(m.find()).as(line).isTrue();
-      out.add(m.group(1) + ":" + m.group(2));
-    }
-    return out;
-  }
 
-  /**
-   * One OpenMP thread, so the crashed and the reference run compute alike on any machine. With a {@code stall}
-   * argument the child is {@link SaveFaults}, which stalls that save and then runs {@link Main} alike.
-   */
-  private static Process child(Path log, String stall, String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path")));
-    if (stall != null) {
-      command.add(SaveFaults.class.getName());
-      command.add(stall);
-    } else {
-      command.add(Main.class.getName());
-    }
-    command.add("train");
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().put("OMP_NUM_THREADS", "1");
-    return builder.start();
-  }
 
   private static void awaitLine(Process child, Path log, String start) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

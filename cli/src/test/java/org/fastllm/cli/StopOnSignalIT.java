@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -23,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StopOnSignalIT {
   static final int STEPS = 300;
-  static final Pattern LOSS = Pattern.compile("\"step\":(\\d+),\"loss\":([^,]+),");
   static final Pattern STOPPED = Pattern.compile("stopped by a signal at step (\\d+) of " + STEPS);
   @TempDir Path dir;
 
@@ -50,11 +48,11 @@ class StopOnSignalIT {
   void train_sigtermDuringRun_savesACheckpointAndResumesExactly() throws Exception {
     Path config = config();
     Path reference = dir.resolve("reference");
-    Process uninterrupted = child(dir.resolve("reference.log"), null, "--config", config.toString(),
+    Process uninterrupted = TrainProcesses.train(dir.resolve("reference.log"), null, "--config", config.toString(),
         "training.output_dir=" + reference);
     Path output = dir.resolve("stopped");
     Path log = dir.resolve("stopped.log");
-    Process stopped = child(log, null, "--config", config.toString(), "training.output_dir=" + output);
+    Process stopped = TrainProcesses.train(log, null, "--config", config.toString(), "training.output_dir=" + output);
 
     awaitSteps(stopped, output, 3, log);
     stopped.destroy();
@@ -71,22 +69,22 @@ class StopOnSignalIT {
     assertThat(Checkpoint.load(output.resolve("checkpoints")).state().step()).isEqualTo(step);
 
     Path resumedLog = dir.resolve("resumed.log");
-    Process resumed = child(resumedLog, null, "--resume", output.toString());
+    Process resumed = TrainProcesses.train(resumedLog, null, "--resume", output.toString());
     assertThat(resumed.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(uninterrupted.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(resumed.exitValue()).as(Files.readString(resumedLog)).isZero();
     assertThat(uninterrupted.exitValue()).as(Files.readString(dir.resolve("reference.log"))).isZero();
     assertThat(Files.readString(resumedLog)).contains("trained steps " + (step + 1) + "-" + STEPS + " of " + STEPS);
-    List<String> expected = losses(reference.resolve("metrics.jsonl"));
+    List<String> expected = TrainProcesses.losses(reference.resolve("metrics.jsonl"));
     assertThat(expected).hasSize(STEPS);
-    assertThat(losses(output.resolve("metrics.jsonl"))).isEqualTo(expected);
+    assertThat(TrainProcesses.losses(output.resolve("metrics.jsonl"))).isEqualTo(expected);
   }
 
   @Test
   void train_ctrlCDuringRun_savesACheckpointAndExitsWithStopped() throws Exception {
     Path output = dir.resolve("run");
     Path log = dir.resolve("run.log");
-    Process child = child(log, null, "--config", config().toString(), "training.output_dir=" + output);
+    Process child = TrainProcesses.train(log, null, "--config", config().toString(), "training.output_dir=" + output);
     awaitSteps(child, output, 2, log);
     assumeThat(ignoresSigint(child)).as("SIGINT is ignored by this child (started in the background)").isFalse();
 
@@ -102,7 +100,7 @@ class StopOnSignalIT {
   void train_secondSignalDuringTheStop_stopsAtOnce() throws Exception {
     Path output = dir.resolve("run");
     Path log = dir.resolve("run.log");
-    Process child = child(log, "stall-every=60000", "--config", config().toString(),
+    Process child = TrainProcesses.train(log, "stall-every=60000", "--config", config().toString(),
         "training.output_dir=" + output);
     awaitSteps(child, output, 2, log);
     child.destroy();
@@ -123,7 +121,7 @@ class StopOnSignalIT {
   void train_sigtermToTheNprocLauncher_stopsEveryWorkerAndRankZeroSaves() throws Exception {
     Path output = dir.resolve("run");
     Path log = dir.resolve("launcher.log");
-    Process launcher = child(log, null, "--config", config().toString(), "training.output_dir=" + output,
+    Process launcher = TrainProcesses.train(log, null, "--config", config().toString(), "training.output_dir=" + output,
         "--nproc", "2");
     awaitSteps(launcher, output, 2, log);
     List<ProcessHandle> workers = launcher.descendants().toList();
@@ -159,33 +157,7 @@ class StopOnSignalIT {
         .anyMatch(l -> (Long.parseLong(l.substring(7).trim(), 16) & 2) != 0);
   }
 
-  /** "step:loss" per metrics line, the loss as written (all its digits). */
-  private static List<String> losses(Path metrics) throws IOException {
-    List<String> out = new ArrayList<>();
-    for (String line : Files.readAllLines(metrics)) {
-      Matcher m = LOSS.matcher(line);
-      assertThat(m.find()).as(line).isTrue();
-      out.add(m.group(1) + ":" + m.group(2));
-    }
-    return out;
-  }
 
-  /** One OpenMP thread, as in {@link CrashResumeIT}; with a {@code fault} the child is {@link SaveFaults}. */
-  private static Process child(Path log, String fault, String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path")));
-    if (fault != null) {
-      command.add(SaveFaults.class.getName());
-      command.add(fault);
-    } else {
-      command.add(Main.class.getName());
-    }
-    command.add("train");
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().put("OMP_NUM_THREADS", "1");
-    return builder.start();
-  }
 
   private static void awaitSteps(Process child, Path output, int steps, Path log) throws Exception {
     Path metrics = output.resolve("metrics.jsonl");
