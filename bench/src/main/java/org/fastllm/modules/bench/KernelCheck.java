@@ -24,6 +24,7 @@ import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.norm.Normalization;
 import org.fastllm.modules.ssm.SelectiveScan;
+import org.fastllm.modules.train.Autocast;
 
 /**
  * Device check, not a unit test (it needs a GPU): the kernels compiled at run time against the tensor operations
@@ -309,11 +310,6 @@ public final class KernelCheck {
     return ok;
   }
 
-  private static void autocast(boolean on) {
-    torch.set_autocast_enabled(torch.DeviceType.CUDA, on);
-    torch.set_autocast_dtype(torch.DeviceType.CUDA, torch.ScalarType.BFloat16);
-  }
-
   /**
    * The norm kernels (through {@link Normalization} under bf16 autocast) against libtorch's norm on float64 copies
    * of the same float32 inputs, with an incoming gradient bf16 holds exactly.
@@ -343,9 +339,10 @@ public final class KernelCheck {
         : torch.layer_norm(exact, shape, new org.bytedeco.pytorch.TensorOptional(exactParams[0]),
             new org.bytedeco.pytorch.TensorOptional(exactParams[1]), 1e-5, false);
     expected.mul(upstream.to(torch.ScalarType.Double)).sum().backward();
-    autocast(true);
-    Tensor actual = norm.forward(x);
-    autocast(false);
+    Tensor actual;
+    try (Autocast autocast = Autocast.bf16(x.device(), true)) {
+      actual = norm.forward(x);
+    }
     actual.mul(upstream).sum().backward();
     double ey = error(actual, expected);
     double ex = error(x.grad(), exact.grad());
@@ -376,12 +373,12 @@ public final class KernelCheck {
           fused ? kernels(0) : LayerContext.tensorOperations());
       norm.to(device, false);
       double millis = medianMillis(base, x -> {
-        autocast(true);
-        Tensor y = norm.forward(x);
-        Tensor first = y.to(torch.ScalarType.BFloat16);
-        Tensor second = y.to(torch.ScalarType.BFloat16);
-        autocast(false);
-        return first.mul(upstream).sum().add(second.mul(upstream).sum());
+        try (Autocast autocast = Autocast.bf16(x.device(), true)) {
+          Tensor y = norm.forward(x);
+          Tensor first = y.to(torch.ScalarType.BFloat16);
+          Tensor second = y.to(torch.ScalarType.BFloat16);
+          return first.mul(upstream).sum().add(second.mul(upstream).sum());
+        }
       });
       System.out.printf(Locale.ROOT, "layer_norm timing rows=8192 size=2048, read twice: %-17s forward+backward %8.3f ms%n",
           fused ? "kernels" : "libtorch + casts", millis);

@@ -51,10 +51,10 @@ public final class CopyAdamWCheck {
     AdamW adam = AdamW.builder(AdamWTest.CONFIG).bf16Copies(org.fastllm.dsl.config.KernelChoice.ON)
         .build(List.of(new NamedParameter("layer.weight", layer.weight(), true, 1.0)), List.of(layer));
     Tensor x = torch.randn(new long[] {8, 32}).to(device, torch.ScalarType.Float);
-    torch.set_autocast_enabled(torch.DeviceType.CUDA, true);
-    torch.set_autocast_dtype(torch.DeviceType.CUDA, torch.ScalarType.BFloat16);
-    Tensor y = layer.forward(x, org.fastllm.modules.layer.Adapters.NONE);
-    torch.set_autocast_enabled(torch.DeviceType.CUDA, false);
+    Tensor y;
+    try (org.fastllm.modules.train.Autocast autocast = org.fastllm.modules.train.Autocast.bf16(device, true)) {
+      y = layer.forward(x, org.fastllm.modules.layer.Adapters.NONE);
+    }
     y.to(torch.ScalarType.Float).sum().backward();
     boolean ok = adam.copies() == 1 && layer.copy().grad().defined() && !layer.weight().grad().defined();
     adam.step(1e-3);
