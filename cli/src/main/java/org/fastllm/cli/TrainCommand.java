@@ -37,7 +37,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code train [--config RUN.yaml] [--resume DIR] [--overwrite] [--device auto|cpu|cuda] [--nproc N] [key=value ...]}:
+ * {@code train [--config RUN.yaml] [--resume DIR [--allow-changes]] [--overwrite] [--device auto|cpu|cuda] [--nproc N] [key=value ...]}:
  * trains a model; with no arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
  *
  * <p>Data parallel: started by torchrun or SLURM with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
@@ -68,6 +68,12 @@ final class TrainCommand implements Callable<Integer> {
       description = "Replace the run in an explicitly named training.output_dir: its metrics.jsonl, loss.png and "
           + "checkpoints/ are deleted first (without it, such a folder is refused).")
   boolean overwrite;
+
+  @Option(names = "--allow-changes",
+      description = "With --resume: accept settings that differ from the checkpoint's run and break an exact resume "
+          + "(batch, sequence length, seed, data, precision, optimizer and schedule); each difference is printed "
+          + "either way.")
+  boolean allowChanges;
 
   @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu or cuda (sets training.device).")
   String device;
@@ -171,6 +177,15 @@ final class TrainCommand implements Callable<Integer> {
         differences.forEach(d -> err.println("  " + d));
         return Main.INVALID;
       }
+      Optional<String> nothingLeft = ResumeChanges.nothingLeft(run.training().steps(), saved.state().step(),
+          saved.folder());
+      if (nothingLeft.isPresent()) {
+        err.println("error: " + nothingLeft.get());
+        return Main.INVALID;
+      }
+      if (refusedChanges(then.resolved().withRunDefaults(), run, loader, launch, err)) {
+        return Main.INVALID;
+      }
     }
     if (nproc != null && nproc > 1) {
       Optional<String> unshareable = BatchShare.problem(run.training().batchSize(), nproc);
@@ -205,6 +220,27 @@ final class TrainCommand implements Callable<Integer> {
       }
       return exit;
     }
+  }
+
+  /**
+   * Reports every run setting that differs from the checkpoint's (rank 0 only) and whether those that break an exact
+   * resume are refused (without {@code --allow-changes}).
+   */
+  private boolean refusedChanges(ConfigDocument then, ConfigDocument run, ConfigLoader loader,
+      DistributedLaunch launch, PrintWriter err) {
+    List<ResumeChanges.Change> changes = ResumeChanges.between(then, run, ConfigMapper.json(loader.kinds()));
+    if (launch.writesFiles()) {
+      changes.forEach(c -> err.println(c.render()));
+    }
+    List<String> breaking = changes.stream().filter(ResumeChanges.Change::breaksExactResume)
+        .map(ResumeChanges.Change::key).toList();
+    if (breaking.isEmpty() || allowChanges) {
+      return false;
+    }
+    err.println("error: --resume: " + String.join(", ", breaking) + (breaking.size() == 1 ? " changes" : " change")
+        + " how the run trains, so it would not continue exactly as the checkpoint's run; give --allow-changes to "
+        + "resume with " + (breaking.size() == 1 ? "it" : "them") + " anyway");
+    return true;
   }
 
   private static void stopping(StopRequest stop, PrintWriter err) {
@@ -267,6 +303,9 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (resume != null) {
       args.addAll(List.of("--resume", resume.toString()));
+    }
+    if (allowChanges) {
+      args.add("--allow-changes");
     }
     if (device != null) {
       args.addAll(List.of("--device", device));
