@@ -133,6 +133,32 @@ class MainTest {
       assertThat(r.out()).contains(bad + ": invalid (4 errors)");
     }
 
+    /** Issue 15, table row 8: validate said valid and train crashed inside libtorch with native frames. */
+    @Test
+    void validate_sequenceLengthAboveMaxSequenceLengthWithLearnedPositions_exits2NamingBothKeys(@TempDir Path dir)
+        throws Exception {
+      Path bad = dir.resolve("bad.yaml");
+      Files.writeString(bad, """
+          model:
+            hidden_size: 64
+            blocks:
+              a: {kind: transformer}
+            block_pattern: [a]
+            num_layers: 2
+            max_sequence_length: 2048
+            position_embeddings: true
+          training: {steps: 5, sequence_length: 4096}
+          """);
+
+      Run r = run("validate", bad.toString());
+
+      assertThat(r.exit()).isEqualTo(2);
+      assertThat(r.err().lines()).containsExactly(bad + ":9:33: training.sequence_length: 4096 is above"
+          + " model.max_sequence_length (2048), the length of the learned position embeddings; raise"
+          + " max_sequence_length or shorten the sequences");
+      assertThat(r.out()).contains(bad + ": invalid (1 error)");
+    }
+
     @Test
     void validate_binaryGarbageAndMissingFile_exit2WithAMessage(@TempDir Path dir) throws Exception {
       Path garbage = dir.resolve("garbage.yaml");
