@@ -153,7 +153,7 @@ class MainTest {
       Run r = run("validate", bad.toString());
 
       assertThat(r.exit()).isEqualTo(2);
-      assertThat(r.err().lines()).containsExactly(bad + ":9:33: training.sequence_length: 4096 is above"
+      assertThat(r.err().lines()).containsExactly(bad + ":9:22: training.sequence_length: 4096 is above"
           + " model.max_sequence_length (2048), the length of the learned position embeddings; raise"
           + " max_sequence_length or shorten the sequences");
       assertThat(r.out()).contains(bad + ": invalid (1 error)");
