@@ -15,7 +15,10 @@ import org.fastllm.dsl.config.rules.ValidDocument;
  * }</pre>
  */
 @Doc(rules = {
-    "with position_embeddings: true, training.sequence_length is at most model.max_sequence_length"})
+    "with position_embeddings: true, training.sequence_length is at most model.max_sequence_length",
+    "for text data, the ids data.tokenizer produces fit model.vocab_size: bytes needs 256; a tokenizer.json its"
+        + " largest vocabulary or added-token id plus one (a file that cannot be read is reported by train's data"
+        + " checks)"})
 @ValidDocument
 public record ConfigDocument(
     @Doc("the model: named blocks and the pattern that stacks them")

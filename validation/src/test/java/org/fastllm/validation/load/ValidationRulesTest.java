@@ -249,6 +249,48 @@ class ValidationRulesTest {
     }
   }
 
+  /** Issue 15 item 4: a tokenizer whose ids do not fit the vocabulary was found only after tokenizing the text. */
+  @Nested
+  class TokenizerVocabularyAboveVocabSize {
+    static String config(int vocab, String tokenizer) {
+      return """
+          model:
+            hidden_size: 64
+            vocab_size: %d
+            blocks:
+              a: {kind: transformer}
+            block_pattern: [a]
+            num_layers: 2
+          data: {path: corpus.txt, tokenizer: '%s'}
+          """.formatted(vocab, tokenizer);
+    }
+
+    @Test
+    void validate_tokenizerJsonWithMoreIdsThanVocabSize_isReportedAtTheTokenizer(
+        @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+      java.nio.file.Path tokenizer = dir.resolve("tokenizer.json");
+      java.nio.file.Files.writeString(tokenizer, """
+          {"model": {"type": "WordLevel", "vocab": {"a": 0, "b": 1, "c": 499}},
+           "added_tokens": [{"id": 500, "content": "<eos>"}]}
+          """);
+
+      assertThat(errors(config(300, tokenizer.toString()))).containsExactly("m.yaml:8:26: data.tokenizer: "
+          + tokenizer + " produces ids up to 500 but model.vocab_size is 300; set model.vocab_size to at least 501");
+      assertThat(LOADER.load("m.yaml", config(501, tokenizer.toString())).warnings()).isEmpty();
+    }
+
+    @Test
+    void validate_byteTokenizerAboveVocabSize_isReportedAtTheTokenizer() {
+      assertThat(errors(config(100, "bytes"))).containsExactly("m.yaml:8:26: data.tokenizer: bytes produces ids up"
+          + " to 255 but model.vocab_size is 100; set model.vocab_size to at least 256");
+    }
+
+    @Test
+    void load_missingTokenizerFile_isLeftToTrainsDataChecks() {
+      assertThat(LOADER.load("m.yaml", config(100, "no-such-tokenizer.json")).warnings()).isEmpty();
+    }
+  }
+
   @Test
   void load_missingModel_saysModelIsRequired() {
     assertThat(errors("other: 1\n")).containsExactly(

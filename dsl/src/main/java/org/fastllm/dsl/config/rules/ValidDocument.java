@@ -10,7 +10,7 @@ import java.lang.annotation.Target;
 
 /**
  * Class-level constraint: the rules that span sections of a config file (the training's sequence length against
- * the model's learned position embeddings).
+ * the model's learned position embeddings, the tokenizer's ids against the vocabulary).
  *
  * <p>The validator lives in the validation module and is found through
  * {@code META-INF/services/jakarta.validation.ConstraintValidator}, so this module needs no validator code.
