@@ -125,6 +125,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     LoadedConfig loaded = loader.load(source(checkpoint), overrides);
     ConfigDocument run = loaded.resolved().withRunDefaults();
+    // a run section the file leaves out gets its defaults only here: the rules that span sections see them too
+    loader.check(run);
     RunFolder folder;
     try {
       folder = claimRunFolder(loaded, overrides, launch, err);

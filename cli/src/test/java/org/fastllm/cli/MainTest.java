@@ -133,6 +133,57 @@ class MainTest {
       assertThat(r.out()).contains(bad + ": invalid (4 errors)");
     }
 
+    /** Issue 15, table row 8: validate said valid and train crashed inside libtorch with native frames. */
+    @Test
+    void validate_sequenceLengthAboveMaxSequenceLengthWithLearnedPositions_exits2NamingBothKeys(@TempDir Path dir)
+        throws Exception {
+      Path bad = dir.resolve("bad.yaml");
+      Files.writeString(bad, """
+          model:
+            hidden_size: 64
+            blocks:
+              a: {kind: transformer}
+            block_pattern: [a]
+            num_layers: 2
+            max_sequence_length: 2048
+            position_embeddings: true
+          training: {steps: 5, sequence_length: 4096}
+          """);
+
+      Run r = run("validate", bad.toString());
+
+      assertThat(r.exit()).isEqualTo(2);
+      assertThat(r.err().lines()).containsExactly(bad + ":9:22: training.sequence_length: 4096 is above"
+          + " model.max_sequence_length (2048), the length of the learned position embeddings; raise"
+          + " max_sequence_length or shorten the sequences");
+      assertThat(r.out()).contains(bad + ": invalid (1 error)");
+    }
+
+    /** Row 8 again: without a training section, train runs the default sequence length of 128. */
+    @Test
+    void train_defaultSequenceLengthAboveMaxSequenceLengthWithLearnedPositions_exits2BeforeAnyTensor(
+        @TempDir Path dir) throws Exception {
+      Path bad = dir.resolve("bad.yaml");
+      Files.writeString(bad, """
+          model:
+            hidden_size: 64
+            blocks:
+              a: {kind: transformer}
+            block_pattern: [a]
+            num_layers: 2
+            max_sequence_length: 64
+            position_embeddings: true
+          """);
+
+      Run r = run("train", "--config", bad.toString(), "training.output_dir=" + dir.resolve("run"));
+
+      assertThat(r.exit()).isEqualTo(2);
+      assertThat(r.err()).contains("training.sequence_length: 128 is above model.max_sequence_length (64), the"
+          + " length of the learned position embeddings; raise max_sequence_length or shorten the sequences");
+      assertThat(r.err()).doesNotContain("\tat ");
+      assertThat(dir.resolve("run")).doesNotExist();
+    }
+
     @Test
     void validate_binaryGarbageAndMissingFile_exit2WithAMessage(@TempDir Path dir) throws Exception {
       Path garbage = dir.resolve("garbage.yaml");

@@ -3,6 +3,7 @@ package org.fastllm.dsl.config;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import org.fastllm.dsl.Doc;
+import org.fastllm.dsl.config.rules.ValidDocument;
 
 /**
  * A whole config file: the {@code model}, and the run sections {@code train} reads ({@code data},
@@ -13,6 +14,12 @@ import org.fastllm.dsl.Doc;
  * ConfigDocument doc = loader.load(Path.of("run.yaml")).resolved();
  * }</pre>
  */
+@Doc(rules = {
+    "with position_embeddings: true, training.sequence_length is at most model.max_sequence_length",
+    "for text data, the ids data.tokenizer produces fit model.vocab_size: bytes needs 256; a tokenizer.json its"
+        + " largest vocabulary or added-token id plus one (a file that cannot be read is reported by train's data"
+        + " checks)"})
+@ValidDocument
 public record ConfigDocument(
     @Doc("the model: named blocks and the pattern that stacks them")
     @NotNull(message = "is required: a config file starts with 'model:'") @Valid ModelConfig model,

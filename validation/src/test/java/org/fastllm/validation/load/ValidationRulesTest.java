@@ -192,6 +192,105 @@ class ValidationRulesTest {
     }
   }
 
+  /** Issue 15, table row 8: validate said valid and train crashed inside libtorch. */
+  @Nested
+  class SequenceLengthAboveMaxSequenceLengthWithLearnedPositions {
+    static String config(String model, String training) {
+      return """
+          model:
+            hidden_size: 64
+            blocks:
+              a: {kind: transformer}
+            block_pattern: [a]
+            num_layers: 2
+          %s
+          training:
+            %s
+          """.formatted(model, training);
+    }
+
+    @Test
+    void validate_sequenceLengthAboveMaxSequenceLengthWithLearnedPositions_isReportedAtTheSequenceLength() {
+      assertThat(errors(config("  max_sequence_length: 64\n  position_embeddings: true",
+          "sequence_length: 128"))).containsExactly(
+          "m.yaml:10:3: training.sequence_length: 128 is above model.max_sequence_length (64), the length of the"
+              + " learned position embeddings; raise max_sequence_length or shorten the sequences");
+    }
+
+    @Test
+    void load_defaultSequenceLengthAboveMaxSequenceLength_isReportedAtTheTrainingSection() {
+      assertThat(errors(config("  max_sequence_length: 64\n  position_embeddings: true", "steps: 5")))
+          .containsExactly("m.yaml:9:1: training.sequence_length: 128 is above model.max_sequence_length (64), the"
+              + " length of the learned position embeddings; raise max_sequence_length or shorten the sequences");
+    }
+
+    @Test
+    void load_withoutLearnedPositions_hasNoLengthLimit() {
+      assertThat(LOADER.load("m.yaml", config("  max_sequence_length: 64", "sequence_length: 128")).warnings())
+          .isEmpty();
+    }
+
+    @Test
+    void load_sequenceLengthWithinMaxSequenceLength_isValid() {
+      assertThat(LOADER.load("m.yaml", config("  max_sequence_length: 128\n  position_embeddings: true",
+          "sequence_length: 128")).warnings()).isEmpty();
+    }
+
+    @Test
+    void validate_sequenceLengthRuleBesideAnUnknownKeyAndAModelRule_reportsAllAtOnce() {
+      assertThat(errors(config("  max_sequence_length: 64\n  position_embeddings: true\n  colour: red",
+          "sequence_length: 128").replace("num_layers: 2", "num_layers: 0"))).containsExactly(
+          "m.yaml:6:3: model.num_layers: must be at least 1, got 0",
+          "m.yaml:9:3: model.colour: unknown key 'colour' (allowed: block_pattern, blocks, hidden_size,"
+              + " max_sequence_length, normalization, num_layers, position_embeddings, tied_embedding_weight,"
+              + " vocab_size)",
+          "m.yaml:11:3: training.sequence_length: 128 is above model.max_sequence_length (64), the length of the"
+              + " learned position embeddings; raise max_sequence_length or shorten the sequences");
+    }
+  }
+
+  /** Issue 15 item 4: a tokenizer whose ids do not fit the vocabulary was found only after tokenizing the text. */
+  @Nested
+  class TokenizerVocabularyAboveVocabSize {
+    static String config(int vocab, String tokenizer) {
+      return """
+          model:
+            hidden_size: 64
+            vocab_size: %d
+            blocks:
+              a: {kind: transformer}
+            block_pattern: [a]
+            num_layers: 2
+          data: {path: corpus.txt, tokenizer: '%s'}
+          """.formatted(vocab, tokenizer);
+    }
+
+    @Test
+    void validate_tokenizerJsonWithMoreIdsThanVocabSize_isReportedAtTheTokenizer(
+        @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+      java.nio.file.Path tokenizer = dir.resolve("tokenizer.json");
+      java.nio.file.Files.writeString(tokenizer, """
+          {"model": {"type": "WordLevel", "vocab": {"a": 0, "b": 1, "c": 499}},
+           "added_tokens": [{"id": 500, "content": "<eos>"}]}
+          """);
+
+      assertThat(errors(config(300, tokenizer.toString()))).containsExactly("m.yaml:8:26: data.tokenizer: "
+          + tokenizer + " produces ids up to 500 but model.vocab_size is 300; set model.vocab_size to at least 501");
+      assertThat(LOADER.load("m.yaml", config(501, tokenizer.toString())).warnings()).isEmpty();
+    }
+
+    @Test
+    void validate_byteTokenizerAboveVocabSize_isReportedAtTheTokenizer() {
+      assertThat(errors(config(100, "bytes"))).containsExactly("m.yaml:8:26: data.tokenizer: bytes produces ids up"
+          + " to 255 but model.vocab_size is 100; set model.vocab_size to at least 256");
+    }
+
+    @Test
+    void load_missingTokenizerFile_isLeftToTrainsDataChecks() {
+      assertThat(LOADER.load("m.yaml", config(100, "no-such-tokenizer.json")).warnings()).isEmpty();
+    }
+  }
+
   @Test
   void load_missingModel_saysModelIsRequired() {
     assertThat(errors("other: 1\n")).containsExactly(
