@@ -1,11 +1,7 @@
 package org.fastllm.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,8 +48,6 @@ import picocli.CommandLine.Spec;
             + "4 stopped by SIGINT or SIGTERM after saving a checkpoint (resume it with --resume; a second signal "
             + "stops at once: 130 or 143)."})
 final class TrainCommand implements Callable<Integer> {
-  static final String DEFAULT_RUN = "train/default-run.yaml";
-  static final String CORPUS = "train/corpus.txt";
 
   @Option(names = "--config", paramLabel = "FILE",
       description = "Run config: model, data, optimizer, training and checkpoint sections (default: the built-in run, "
@@ -118,7 +112,7 @@ final class TrainCommand implements Callable<Integer> {
     try {
       checkpoint = Optional.ofNullable(resume).map(Checkpoint::load);
     } catch (CheckpointException e) {
-      return refuseCheckpoint(e, err);
+      return RunReport.checkpointRefused(e, resume, err);
     }
     if (launch.writesFiles()) {
       checkpoint.ifPresent(c -> err.println("resuming from " + c.folder() + " at step " + c.state().step()));
@@ -200,20 +194,20 @@ final class TrainCommand implements Callable<Integer> {
     Trainer trainer;
     TrainingData data;
     try {
-      data = TrainingData.load(run.data(), run.model().vocabSize(), TrainCommand::corpus);
+      data = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus);
       trainer = Trainer.create(run, yaml, data, checkpoint, launch);
     } catch (NoSuchFileException e) {
       err.println("error: " + e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason()
           + ")"));
       return Main.INVALID;
     } catch (CheckpointException e) {
-      return refuseCheckpoint(e, err);
+      return RunReport.checkpointRefused(e, resume, err);
     } catch (IllegalArgumentException | IllegalStateException e) {
       err.println("error: " + e.getMessage());
       return Main.INVALID;
     }
     StopRequest stop = new StopRequest();
-    try (StopOnSignal signals = StopOnSignal.install(() -> stopping(stop, err), () -> { }, err)) {
+    try (StopOnSignal signals = StopOnSignal.install(() -> RunReport.stopping(stop, err), () -> { }, err)) {
       int exit = Main.INTERNAL;
       try (trainer) {
         exit = train(trainer, run, data, launch, stop, out, err);
@@ -245,21 +239,10 @@ final class TrainCommand implements Callable<Integer> {
     return true;
   }
 
-  private static void stopping(StopRequest stop, PrintWriter err) {
-    stop.request();
-    err.println();
-    err.println("stopping after the current step, saving a checkpoint (a second signal stops at once)");
-    err.flush();
-  }
-
   private int train(Trainer trainer, ConfigDocument run, TrainingData data, DistributedLaunch launch, StopRequest stop,
       PrintWriter out, PrintWriter err) {
     if (launch.writesFiles()) {
-      err.println(String.format(Locale.ROOT, "training %,d parameters on %s (%s)%s, data %s: %,d training / %,d "
-          + "held-out tokens", trainer.model().parameterCount(), trainer.deviceUsed().is_cuda() ? "cuda" : "cpu",
-          trainer.bf16() ? "bf16 autocast" : "fp32", launch.distributed() ? " x " + launch.worldSize()
-              + " processes" : "", data.source(), data.train().size(), data.validation().size()));
-      err.flush();
+      RunReport.banner(err, trainer, data, launch);
     }
     Trainer.Listener progress = launch.writesFiles()
         ? new ProgressBar(err, System.console() != null, run.training().logInterval()) : report -> { };
@@ -269,7 +252,7 @@ final class TrainCommand implements Callable<Integer> {
     } catch (TrainingDivergedException e) {
       err.println();
       err.println("error: " + e.getMessage());
-      err.println(lastGoodCheckpoint(run));
+      err.println(RunReport.lastGoodCheckpoint(run));
       return Main.DIVERGED;
     } catch (IllegalArgumentException | KernelUnavailableException e) {
       err.println("error: " + e.getMessage());
@@ -278,7 +261,7 @@ final class TrainCommand implements Callable<Integer> {
       // A full disk or a lost mount: the environment failed, not the config; the run can be resumed elsewhere.
       err.println();
       err.println("error: " + WritableFiles.why(e, Path.of(run.training().outputDir())));
-      err.println(lastGoodCheckpoint(run));
+      err.println(RunReport.lastGoodCheckpoint(run));
       return Main.INTERNAL;
     }
     int exit = result.stopped() ? Main.STOPPED : Main.OK;
@@ -288,8 +271,8 @@ final class TrainCommand implements Callable<Integer> {
     Path metrics = result.output().resolve("metrics.jsonl");
     Path png = result.output().resolve("loss.png");
     // A stopped run is inside the JVM's shutdown, where the chart library cannot start (it adds a shutdown hook).
-    boolean drawn = !result.stopped() && drawLossCurve(metrics, png, err);
-    summary(out, result, metrics, drawn ? png : null);
+    boolean drawn = !result.stopped() && RunReport.drawLossCurve(metrics, png, err);
+    RunReport.summary(out, result, metrics, drawn ? png : null);
     out.flush();
     return exit;
   }
@@ -317,31 +300,6 @@ final class TrainCommand implements Callable<Integer> {
     return args;
   }
 
-  private int refuseCheckpoint(CheckpointException e, PrintWriter err) {
-    err.println("error: " + e.getMessage());
-    try {
-      List<Path> others = Checkpoint.others(Checkpoint.locate(resume));
-      if (!others.isEmpty()) {
-        err.println("other checkpoints: " + String.join(", ", others.stream().map(p -> p.getFileName().toString())
-            .toList()) + "; resume the newest with --resume " + others.get(0));
-      }
-    } catch (CheckpointException noFolder) {
-      // Nothing to suggest when not even the folder can be found.
-    }
-    return Main.INVALID;
-  }
-
-  private static String lastGoodCheckpoint(ConfigDocument run) {
-    Path checkpoints = Path.of(run.training().outputDir(), "checkpoints");
-    if (!Files.exists(checkpoints.resolve(Checkpoint.LATEST))) {
-      return "no checkpoint was saved before it";
-    }
-    try {
-      return "the last good checkpoint is kept: " + Checkpoint.locate(checkpoints);
-    } catch (CheckpointException e) {
-      return "the last checkpoint cannot be found: " + e.getMessage();
-    }
-  }
 
   private YamlDocument source(Optional<Checkpoint.Loaded> checkpoint) {
     YamlTreeReader reader = new YamlTreeReader();
@@ -351,55 +309,7 @@ final class TrainCommand implements Callable<Integer> {
     if (checkpoint.isPresent()) {
       return reader.read(checkpoint.get().folder().resolve("config.yaml").toString(), checkpoint.get().configYaml());
     }
-    return reader.read("built-in run (" + DEFAULT_RUN + ")", resource(DEFAULT_RUN));
-  }
-
-  /**
-   * The picture is a convenience: a host without font libraries (a headless GPU node) must not turn a finished run
-   * into a failure, since the numbers are in metrics.jsonl.
-   */
-  static boolean drawLossCurve(Path metrics, Path png, PrintWriter err) {
-    try {
-      LossChart.write(metrics, png);
-      return true;
-    } catch (Exception | LinkageError e) {
-      err.println("warning: could not draw " + png.getFileName() + " (" + e.getMessage() + "); the losses are in "
-          + metrics);
-      return false;
-    }
-  }
-
-  private static void summary(PrintWriter out, Trainer.Result r, Path metrics, Path png) {
-    out.println(String.format(Locale.ROOT, "trained steps %d-%d of %d: %,d tokens in %s (%,.0f tokens/s)",
-        r.firstStep() + 1, r.lastStep(), r.steps(), r.tokens(), ProgressBar.duration(r.seconds()),
-        r.tokens() / Math.max(r.seconds(), 1e-9)));
-    out.println(String.format(Locale.ROOT, "loss %.4f -> %.4f%s", r.firstLoss(), r.lastLoss(),
-        r.bestValidationLoss() == null ? "" : String.format(Locale.ROOT, ", best validation loss %.4f",
-            r.bestValidationLoss())));
-    out.println("metrics    " + metrics);
-    if (png != null) {
-      out.println("loss curve " + png);
-    }
-    r.lastCheckpoint().ifPresent(c -> out.println("checkpoint " + c));
-    if (r.stopped()) {
-      out.println("stopped by a signal at step " + r.lastStep() + " of " + r.steps() + "; continue with: fastllm-cli "
-          + "train --resume " + r.lastCheckpoint().map(Path::toString).orElse(r.output().toString()));
-    }
-  }
-
-  static String corpus() {
-    return resource(CORPUS);
-  }
-
-  private static String resource(String name) {
-    try (InputStream in = TrainCommand.class.getResourceAsStream(name)) {
-      if (in == null) {
-        throw new IllegalStateException("resource " + name + " is missing from the jar");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return reader.read("built-in run (" + BuiltInRun.CONFIG + ")", BuiltInRun.config());
   }
 
 }

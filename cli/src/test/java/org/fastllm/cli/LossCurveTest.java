@@ -16,7 +16,7 @@ class LossCurveTest {
     Path metrics = dir.resolve("metrics.jsonl");
     Files.writeString(metrics, "{\"step\": 1, \"loss\": 5.0}\n{\"step\": 2, \"loss\": 4.0, \"val_loss\": 4.5}\n");
 
-    assertThat(TrainCommand.drawLossCurve(metrics, dir.resolve("loss.png"), new PrintWriter(new StringWriter())))
+    assertThat(RunReport.drawLossCurve(metrics, dir.resolve("loss.png"), new PrintWriter(new StringWriter())))
         .isTrue();
     byte[] png = Files.readAllBytes(dir.resolve("loss.png"));
     assertThat(png).startsWith(0x89, 'P', 'N', 'G');
@@ -27,7 +27,7 @@ class LossCurveTest {
   void drawLossCurve_cannotDraw_warnsInsteadOfFailing(@TempDir Path dir) {
     StringWriter err = new StringWriter();
 
-    boolean drawn = TrainCommand.drawLossCurve(dir.resolve("missing.jsonl"), dir.resolve("loss.png"),
+    boolean drawn = RunReport.drawLossCurve(dir.resolve("missing.jsonl"), dir.resolve("loss.png"),
         new PrintWriter(err, true));
 
     assertThat(drawn).isFalse();
