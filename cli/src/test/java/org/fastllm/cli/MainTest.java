@@ -184,6 +184,33 @@ class MainTest {
       assertThat(dir.resolve("run")).doesNotExist();
     }
 
+    /**
+     * Row 7: a model too large for the CPU. Its embedding alone asks for 32 TB, which malloc refuses at once (nothing
+     * is touched or swapped); libtorch's message and native frames become one line and a hint.
+     */
+    @Test
+    void train_aModelTooLargeForTheCpu_printsLibtorchsFirstLineAndAHintWithoutNativeFrames(@TempDir Path dir)
+        throws Exception {
+      Path huge = dir.resolve("huge.yaml");
+      Files.writeString(huge, """
+          model:
+            vocab_size: 2000000000
+            hidden_size: 4096
+            blocks:
+              a: {kind: transformer, num_heads: 8}
+            block_pattern: [a]
+            num_layers: 1
+          """);
+
+      Run r = run("train", "--config", huge.toString(), "training.output_dir=" + dir.resolve("run"),
+          "training.steps=1", "checkpoint.interval=0");
+
+      assertThat(r.exit()).as(r.err()).isEqualTo(Main.INTERNAL);
+      assertThat(r.err()).containsPattern("(?m)^error: .*allocate.*bytes")
+          .contains("the model does not fit in this device's memory; see fastllm-cli describe for its size")
+          .doesNotContain("frame #", "Exception raised from", "internal error", "\tat ");
+    }
+
     @Test
     void validate_binaryGarbageAndMissingFile_exit2WithAMessage(@TempDir Path dir) throws Exception {
       Path garbage = dir.resolve("garbage.yaml");
