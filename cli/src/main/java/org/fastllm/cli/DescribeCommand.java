@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code describe FILE}: the expanded stack and exact parameter counts, before any tensor exists; {@code --json}
+ * {@code describe FILE}: the expanded stack, exact parameter counts and a rough estimate of training memory
+ * ({@link MemoryEstimate}), before any tensor exists; {@code --json}
  * for data, {@code --resolved} for the config with every default written out.
  */
 @Command(name = "describe", mixinStandardHelpOptions = true,
@@ -47,6 +48,8 @@ final class DescribeCommand implements Callable<Integer> {
       out.println(mapper.writeValueAsString(Description.of(config)));
     } else {
       new StackTable(config).print(out);
+      out.println();
+      out.println("Training memory: " + MemoryEstimate.of(config.count(), config.resolved().withRunDefaults()).render());
     }
     out.flush();
     return Main.OK;
@@ -54,7 +57,8 @@ final class DescribeCommand implements Callable<Integer> {
 
   /** What {@code describe --json} prints. */
   record Description(String source, int numLayers, int hiddenSize, int vocabSize, boolean legacy,
-      List<BlockRow> blocks, List<org.fastllm.dsl.count.LayerCount> layers, Totals totals, List<String> warnings) {
+      List<BlockRow> blocks, List<org.fastllm.dsl.count.LayerCount> layers, Totals totals, List<String> warnings,
+      MemoryEstimate trainingMemory) {
 
     static Description of(LoadedConfig c) {
       var count = c.count();
@@ -66,7 +70,8 @@ final class DescribeCommand implements Callable<Integer> {
           count.blocks().stream().mapToLong(org.fastllm.dsl.count.BlockCount::unique).sum(), count.effectiveBlocks(),
           count.finalNorm(), count.head(), count.base(), count.lora(), count.total(), count.trainable());
       return new Description(c.source(), c.model().numLayers(), c.model().hiddenSize(), c.model().vocabSize(),
-          c.legacy(), blocks, count.layers(), totals, c.warnings().stream().map(Problem::render).toList());
+          c.legacy(), blocks, count.layers(), totals, c.warnings().stream().map(Problem::render).toList(),
+          MemoryEstimate.of(count, c.resolved().withRunDefaults()));
     }
   }
 

@@ -1,6 +1,7 @@
 package org.fastllm.cli;
 
 import java.io.PrintWriter;
+import java.util.Optional;
 import org.fastllm.dsl.kind.PluginConflictException;
 import org.fastllm.dsl.problem.InvalidConfigException;
 import org.fastllm.dsl.problem.Problem;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Option;
  * <pre>{@code java -jar fastllm-cli.jar describe model.yaml}</pre>
  *
  * <p><b>Exit codes:</b> 0 success, 2 invalid config, data, checkpoint or wrong usage, 3 training diverged,
- * 1 internal failure or a file {@code train} could not write (a full disk), 4 {@code train} stopped by SIGINT or
+ * 1 internal failure, a file {@code train} could not write (a full disk) or a run libtorch refused (its memory does
+ * not fit: the first line of libtorch's message and a hint; its native frames only with {@code --debug}), 4 {@code train} stopped by SIGINT or
  * SIGTERM after saving a checkpoint (a second signal stops at once, with 130 or 143). Bad input never prints a
  * stack trace; {@code --debug} does.
  */
@@ -26,8 +28,8 @@ import picocli.CommandLine.Option;
     subcommands = {TrainCommand.class, ValidateCommand.class, DescribeCommand.class, MigrateCommand.class, SchemaCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:success", "1:internal failure (a bug: please report it with --debug output), or train could "
-        + "not write a file (disk full; the last good checkpoint is kept)",
+    exitCodeList = {"0:success", "1:internal failure (a bug: please report it with --debug output), train could "
+        + "not write a file (disk full; the last good checkpoint is kept), or libtorch refused the run (its memory)",
         "2:invalid config, data, checkpoint or wrong usage", "3:train: the loss diverged (NaN or infinite)",
         "4:train: stopped by SIGINT or SIGTERM after the current step; its checkpoint was saved (resume it)",
         "130/143:stopped at once by a second SIGINT/SIGTERM (or before training began); nothing more saved"})
@@ -106,7 +108,7 @@ public final class Main implements Runnable {
     }
   }
 
-  private static int handle(Exception e, boolean debug, PrintWriter err) {
+  static int handle(Exception e, boolean debug, PrintWriter err) {
     if (e instanceof InvalidConfigException invalid) {
       invalid.problems().stream().map(Problem::render).forEach(err::println);
       long errors = invalid.errors().size();
@@ -116,6 +118,15 @@ public final class Main implements Runnable {
     if (e instanceof PluginConflictException conflict) {
       err.println("error: " + conflict.getMessage());
       return INVALID;
+    }
+    Optional<String> nativeLine = NativeFailure.firstLine(e);
+    if (nativeLine.isPresent()) {
+      err.println("error: " + nativeLine.get());
+      err.println(NativeFailure.hint(nativeLine.get()) + (debug ? "" : " (--debug prints libtorch's native frames)"));
+      if (debug) {
+        e.printStackTrace(err);
+      }
+      return INTERNAL;
     }
     err.println("internal error: " + e + (debug ? "" : " (run with --debug for the stack trace)"));
     if (debug) {

@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.fastllm.dsl.bind.ConfigMapper;
 import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.config.DeviceChoice;
 import org.fastllm.dsl.problem.Problem;
 import org.fastllm.dsl.yaml.ConfigOverrides;
 import org.fastllm.dsl.yaml.YamlDocument;
@@ -23,6 +25,7 @@ import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.kernel.KernelUnavailableException;
 import org.fastllm.modules.train.StopRequest;
 import org.fastllm.modules.train.Trainer;
+import org.fastllm.modules.train.TrainingDevice;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.train.TrainingDivergedException;
 import org.fastllm.validation.load.ConfigLoader;
@@ -121,6 +124,11 @@ final class TrainCommand implements Callable<Integer> {
     ConfigDocument run = loaded.resolved().withRunDefaults();
     // a run section the file leaves out gets its defaults only here: the rules that span sections see them too
     loader.check(run);
+    Optional<String> tooLarge = tooLargeForTheCpu(loaded, run);
+    if (tooLarge.isPresent()) {
+      err.println("error: " + tooLarge.get());
+      return Main.INVALID;
+    }
     RunFolder folder;
     try {
       folder = claimRunFolder(loaded, overrides, launch, err);
@@ -140,6 +148,16 @@ final class TrainCommand implements Callable<Integer> {
     try (folder) {
       return start(checkpoint, loader, run, launch, out, err);
     }
+  }
+
+  /** Refuses, before any tensor or file exists, a run on the CPU whose memory estimate exceeds the machine's. */
+  private static Optional<String> tooLargeForTheCpu(LoadedConfig loaded, ConfigDocument run) {
+    DeviceChoice choice = run.training().device();
+    OptionalLong physical = MemoryEstimate.physicalBytes();
+    if (choice == DeviceChoice.CUDA || physical.isEmpty() || TrainingDevice.of(choice).is_cuda()) {
+      return Optional.empty();
+    }
+    return MemoryEstimate.of(loaded.count(), run).refusalOnCpu(physical.getAsLong());
   }
 
   /**

@@ -184,6 +184,34 @@ class MainTest {
       assertThat(dir.resolve("run")).doesNotExist();
     }
 
+    /**
+     * Row 7: a model too large for the CPU (here tens of terabytes, beyond any machine) is refused before any tensor
+     * or file exists, with the estimate and the machine's memory; no libtorch message, no native frames.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"vocab_size: 2000000000\n  hidden_size: 4096\n  num_layers: 1",
+        "hidden_size: 1024\n  num_layers: 100000"})
+    void train_aModelTooLargeForTheCpu_isRefusedWithItsEstimateBeforeAnyTensor(String size, @TempDir Path dir)
+        throws Exception {
+      Path huge = dir.resolve("huge.yaml");
+      Files.writeString(huge, "model:\n  " + size + """
+
+            blocks:
+              a: {kind: transformer, num_heads: 8}
+            block_pattern: [a]
+          training: {device: cpu}
+          """);
+
+      Run r = run("train", "--config", huge.toString(), "training.output_dir=" + dir.resolve("run"));
+
+      assertThat(r.exit()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).containsPattern("error: the run needs about [0-9,]+ GiB \\(a rough estimate\\): parameters"
+          + " [0-9,.]+ GiB \\(fp32\\), gradients .* at batch 8 x sequence 128, more than this machine's [0-9,.]+ GiB of"
+          + " memory; make the model, the batch or the sequence smaller, or train on a GPU")
+          .doesNotContain("frame #", "Exception raised from", "internal error", "\tat ");
+      assertThat(dir.resolve("run")).doesNotExist();
+    }
+
     @Test
     void validate_binaryGarbageAndMissingFile_exit2WithAMessage(@TempDir Path dir) throws Exception {
       Path garbage = dir.resolve("garbage.yaml");
@@ -209,6 +237,18 @@ class MainTest {
       assertThat(r.out()).contains("bob: one parameter set used at layers 1, 4, 6, 9, 11, 14");
       assertThat(r.out().lines().filter(l -> l.matches("\\s+\\d+ bob\\s+transformer yes.*"))).hasSize(6);
       assertThat(r.out()).containsPattern("total\\s+236,484,960 \\(236.5M\\)");
+    }
+
+    @Test
+    void describe_manyBlocks_showsTheTrainingMemoryEstimateInTextAndJson() throws Exception {
+      Run r = run("describe", MANY.toString());
+
+      assertThat(r.out()).contains("Training memory: about 5.02 GiB (a rough estimate): parameters 0.88 GiB (fp32),"
+          + " gradients 0.88 GiB, AdamW moments 1.76 GiB, activations 1.50 GiB at batch 8 x sequence 128");
+      JsonNode memory = new ObjectMapper().readTree(run("describe", "--json", MANY.toString()).out())
+          .get("training_memory");
+      assertThat(memory.get("parameters").asDouble()).isEqualTo(4.0 * 236_484_960);
+      assertThat(memory.get("optimizer").asDouble()).isEqualTo(8.0 * 236_484_960);
     }
 
     @Test
