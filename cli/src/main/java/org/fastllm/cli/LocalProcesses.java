@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.fastllm.modules.distributed.DistributedLaunch;
@@ -34,6 +35,16 @@ import org.fastllm.modules.distributed.DistributedLaunch;
  */
 final class LocalProcesses {
   private LocalProcesses() {}
+
+  /** What is wrong with {@code --nproc N} in this process, if anything: N below 1, or a rank of a launch already. */
+  static Optional<String> problem(Integer nproc, DistributedLaunch launch) {
+    if (nproc == null || (nproc >= 1 && !launch.distributed())) {
+      return Optional.empty();
+    }
+    return Optional.of("--nproc " + nproc + (nproc < 1 ? ": must be 1 or more"
+        : ": this process is already rank " + launch.rank() + " of " + launch.worldSize()
+            + " (WORLD_SIZE is set); start the processes either with --nproc or with a launcher, not both"));
+  }
 
   static int run(int processes, List<String> arguments, Path logs, PrintWriter out, PrintWriter err)
       throws IOException, InterruptedException {

@@ -7,9 +7,11 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.config.DeviceChoice;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.config.TrainingConfig;
 import org.fastllm.dsl.count.ModelCount;
+import org.fastllm.modules.train.TrainingDevice;
 
 /**
  * A rough estimate of the memory a training run needs, from the config alone: parameters in fp32 (4 bytes each),
@@ -22,6 +24,19 @@ record MemoryEstimate(double parameters, double gradients, double optimizer, dou
     int sequence) {
   static final int ACTIVATION_FLOATS = 16;
   private static final double GIB = 1024.0 * 1024 * 1024;
+
+  /**
+   * Why a run on the CPU cannot fit, before any tensor or file exists: its estimate exceeds the machine's memory.
+   * Empty for a CUDA run (not checked) or where the machine's memory cannot be read.
+   */
+  static Optional<String> refusal(ModelCount count, ConfigDocument run) {
+    DeviceChoice choice = run.training().device();
+    OptionalLong physical = physicalBytes();
+    if (choice == DeviceChoice.CUDA || physical.isEmpty() || TrainingDevice.of(choice).is_cuda()) {
+      return Optional.empty();
+    }
+    return of(count, run).refusalOnCpu(physical.getAsLong());
+  }
 
   static MemoryEstimate of(ModelCount count, ConfigDocument run) {
     ModelConfig model = run.model();

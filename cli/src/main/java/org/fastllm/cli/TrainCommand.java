@@ -8,11 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.fastllm.dsl.bind.ConfigMapper;
 import org.fastllm.dsl.config.ConfigDocument;
-import org.fastllm.dsl.config.DeviceChoice;
 import org.fastllm.dsl.problem.Problem;
 import org.fastllm.dsl.yaml.ConfigOverrides;
 import org.fastllm.dsl.yaml.YamlDocument;
@@ -25,7 +23,6 @@ import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.kernel.KernelUnavailableException;
 import org.fastllm.modules.train.StopRequest;
 import org.fastllm.modules.train.Trainer;
-import org.fastllm.modules.train.TrainingDevice;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.train.TrainingDivergedException;
 import org.fastllm.validation.load.ConfigLoader;
@@ -42,6 +39,10 @@ import picocli.CommandLine.Spec;
  * <p>Data parallel: started by torchrun or SLURM with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
  * {@code MASTER_ADDR} and {@code MASTER_PORT} set, each process trains on its share of every batch; {@code --nproc N}
  * starts N such processes on this host itself.
+ *
+ * <p>About 300 lines on purpose: the options and the order of the checks before a run (launch, checkpoint,
+ * config, memory, output folder, data, model) read best in one place; what it prints is {@link RunReport}'s, the
+ * folder {@link RunFolder}'s, the launcher {@link LocalProcesses}'.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Train a model. With no arguments: a small built-in hybrid model on a built-in corpus (CPU).",
@@ -103,10 +104,9 @@ final class TrainCommand implements Callable<Integer> {
       err.println("error: " + e.getMessage());
       return Main.INVALID;
     }
-    if (nproc != null && (nproc < 1 || launch.distributed())) {
-      err.println("error: --nproc " + nproc + (nproc < 1 ? ": must be 1 or more"
-          : ": this process is already rank " + launch.rank() + " of " + launch.worldSize()
-              + " (WORLD_SIZE is set); start the processes either with --nproc or with a launcher, not both"));
+    Optional<String> badNproc = LocalProcesses.problem(nproc, launch);
+    if (badNproc.isPresent()) {
+      err.println("error: " + badNproc.get());
       return Main.INVALID;
     }
     ConfigOverrides overrides = ConfigOverrides.parse(all);
@@ -124,7 +124,7 @@ final class TrainCommand implements Callable<Integer> {
     ConfigDocument run = loaded.resolved().withRunDefaults();
     // a run section the file leaves out gets its defaults only here: the rules that span sections see them too
     loader.check(run);
-    Optional<String> tooLarge = tooLargeForTheCpu(loaded, run);
+    Optional<String> tooLarge = MemoryEstimate.refusal(loaded.count(), run);
     if (tooLarge.isPresent()) {
       err.println("error: " + tooLarge.get());
       return Main.INVALID;
@@ -150,15 +150,6 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  /** Refuses, before any tensor or file exists, a run on the CPU whose memory estimate exceeds the machine's. */
-  private static Optional<String> tooLargeForTheCpu(LoadedConfig loaded, ConfigDocument run) {
-    DeviceChoice choice = run.training().device();
-    OptionalLong physical = MemoryEstimate.physicalBytes();
-    if (choice == DeviceChoice.CUDA || physical.isEmpty() || TrainingDevice.of(choice).is_cuda()) {
-      return Optional.empty();
-    }
-    return MemoryEstimate.of(loaded.count(), run).refusalOnCpu(physical.getAsLong());
-  }
 
   /**
    * Rank 0's (or the launcher's) claim on {@code training.output_dir}; null on the other ranks, which write nothing.
