@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On the GPU host, in one call: for each case, `fastllm-cli train` of its config and the same model in Python PyTorch
-# (fused AdamW; FOREACH=1 adds a foreach AdamW run), same token file and shapes, bf16 autocast; tokens/s of each, the
+# (fused AdamW; FOREACH=1 adds a foreach AdamW run, COMPILE=1 a torch.compile run), same token file and shapes, bf16 autocast; tokens/s of each, the
 # ratios and the model FLOP utilisation; then the last Java checkpoint read by Python's safetensors package.
 # Runs alternate (Java, Python, Java variants, Java, Python) so drift in the machine's speed touches both sides; Java
 # and Python fused are each the mean of their two runs. The variants are the same Java run with other settings, each
@@ -53,6 +53,8 @@ for case in "${@:-gpt2-small}"; do
     java_run "$case" "${variant%%=*}" ${options//,/ }
   done
   [ "${FOREACH:-0}" = 1 ] && python_run "$case" foreach
+  # COMPILE=1: Python with torch.compile too (compiled in the warm-up steps), the strongest eager-free baseline
+  [ "${COMPILE:-0}" = 1 ] && python_run "$case" fused --compile
   java_run "$case" java-again
   python_run "$case" fused
   ckpt=$(ls -d "$work/$case-java"/checkpoints/step-* 2>/dev/null | tail -1)

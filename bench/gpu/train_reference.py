@@ -158,12 +158,14 @@ def main():
     p.add_argument("--name", default="")
     p.add_argument("--adamw", choices=["fused", "foreach", "single"], default="fused")
     p.add_argument("--accumulation", type=int, default=1, help="micro-batches of --batch per optimizer step")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (compiled during the warm-up steps)")
     p.add_argument("--profile", type=int, default=0, help="after the timed steps, profile this many more and print "
                    "the kernels taking the most GPU time (to stderr)")
     a = p.parse_args()
     torch.manual_seed(1234)
     device = torch.device("cuda")
     model = Model(a).to(device)
+    step_model = torch.compile(model) if a.compile else model
     decay = [q for n, q in model.named_parameters() if q.dim() >= 2 and "norm" not in n]
     rest = [q for n, q in model.named_parameters() if not (q.dim() >= 2 and "norm" not in n)]
     groups = [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}]
@@ -181,7 +183,7 @@ def main():
         began = time.perf_counter()
         for chunk in chunks:
             with torch.autocast("cuda", dtype=torch.bfloat16):
-                loss = model(chunk[:, :-1], chunk[:, 1:])
+                loss = step_model(chunk[:, :-1], chunk[:, 1:])
             (loss / a.accumulation).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -193,7 +195,7 @@ def main():
         profile(model, optimizer, data, span, a)
     times.sort()
     median = times[len(times) // 2]
-    print(json.dumps({"case": a.name, "impl": f"python-{a.adamw}", "parameters": sum(q.numel() for q in model.parameters()),
+    print(json.dumps({"case": a.name, "impl": f"python-{a.adamw}" + ("-compiled" if a.compile else ""), "parameters": sum(q.numel() for q in model.parameters()),
                       "hidden": a.hidden, "layers": a.layers, "seq": a.seq, "batch": a.batch,
                       "step_ms": round(median * 1e3, 2), "accumulation": a.accumulation,
                       "tokens_per_s": round(a.batch * a.seq * a.accumulation / median),
