@@ -28,21 +28,7 @@ class CrashResumeIT {
 
   @Test
   void train_killedTwentyTimesAndResumed_endsWithTheUninterruptedLosses() throws Exception {
-    Path config = dir.resolve("tiny.yaml");
-    Files.writeString(config, """
-        model:
-          hidden_size: 16
-          vocab_size: 256
-          blocks:
-            a: {kind: transformer, num_heads: 2, ffn_hidden_size: 32}
-            m: {kind: ssm, variant: discrete_mamba2, state_size: 4, n_qk_heads: 2, n_v_heads: 2, chunk_size: 8,
-                ffn_hidden_size: 32}
-          block_pattern: [a, m]
-          num_layers: 2
-        training: {steps: %d, batch_size: 2, sequence_length: 16, seed: 5, device: cpu, eval_interval: 0,
-                   log_interval: 1000}
-        checkpoint: {interval: 1, keep: 2}
-        """.formatted(STEPS));
+    Path config = TrainProcesses.tinyRun(dir.resolve("tiny.yaml"), STEPS, 2, "{interval: 1, keep: 2}");
     Path reference = dir.resolve("reference");
     Process uninterrupted = TrainProcesses.train(dir.resolve("reference.log"), null, "--config", config.toString(),
         "training.output_dir=" + reference);

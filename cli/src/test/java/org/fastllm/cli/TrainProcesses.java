@@ -20,6 +20,28 @@ final class TrainProcesses {
   private TrainProcesses() {}
 
   /**
+   * A CPU run of a two-layer attention and discrete Mamba 2 model small enough that a step takes milliseconds,
+   * written to {@code file}; {@code checkpoint} is the flow mapping of its {@code checkpoint} section.
+   */
+  static Path tinyRun(Path file, int steps, int batch, String checkpoint) throws IOException {
+    Files.writeString(file, """
+        model:
+          hidden_size: 16
+          vocab_size: 256
+          blocks:
+            a: {kind: transformer, num_heads: 2, ffn_hidden_size: 32}
+            m: {kind: ssm, variant: discrete_mamba2, state_size: 4, n_qk_heads: 2, n_v_heads: 2, chunk_size: 8,
+                ffn_hidden_size: 32}
+          block_pattern: [a, m]
+          num_layers: 2
+        training: {steps: %d, batch_size: %d, sequence_length: 16, seed: 5, device: cpu, eval_interval: 0,
+                   log_interval: 1000}
+        checkpoint: %s
+        """.formatted(steps, batch, checkpoint));
+    return file;
+  }
+
+  /**
    * {@code train args} with its output in {@code log}, on one OpenMP thread so that runs compute alike on any
    * machine; with a {@code fault} the child is {@link SaveFaults}, which installs that fault and then runs
    * {@link Main} alike.
