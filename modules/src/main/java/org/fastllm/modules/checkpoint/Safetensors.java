@@ -94,6 +94,15 @@ public final class Safetensors {
     return read(file, true);
   }
 
+  /**
+   * Reads a safetensors file written by any tool: no header checksum is required, and per-tensor CRC32s are
+   * checked only where the file carries them. The header's structure is verified as by {@link #read}; a dtype this
+   * reader does not know is an {@link IOException} naming the file, the tensor and the dtype.
+   */
+  public static Contents readExternal(Path file) throws IOException {
+    return read(file, false);
+  }
+
   /** {@code requireHeaderChecksum} false: files of checkpoint format 1, written before headers had checksums. */
   static Contents read(Path file, boolean requireHeaderChecksum) throws IOException {
     try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -176,6 +185,7 @@ public final class Safetensors {
       case Long -> "I64";
       case Int -> "I32";
       case Byte -> "U8";
+      case Bool -> "BOOL";
       default -> throw new IllegalArgumentException("no safetensors dtype for " + type);
     };
   }
@@ -190,6 +200,7 @@ public final class Safetensors {
       case "I64" -> ScalarType.Long;
       case "I32" -> ScalarType.Int;
       case "U8" -> ScalarType.Byte;
+      case "BOOL" -> ScalarType.Bool;
       default -> null;
     };
   }

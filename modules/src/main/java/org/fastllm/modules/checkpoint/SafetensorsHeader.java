@@ -164,7 +164,7 @@ final class SafetensorsHeader {
     ScalarType dtype = Safetensors.dtypeOf(dtypeName);
     if (dtype == null) {
       throw new IOException(where + ": unsupported dtype '" + dtypeName + "' (expected one of F32, BF16, F16, F64, "
-          + "I64, I32, U8)");
+          + "I64, I32, U8, BOOL)");
     }
     long[] shape = naturals(node.path("shape"), where + ": shape");
     long[] offsets = naturals(node.path("data_offsets"), where + ": data_offsets");

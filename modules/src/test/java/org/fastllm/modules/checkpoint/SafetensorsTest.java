@@ -178,7 +178,7 @@ class SafetensorsTest {
   static Stream<Arguments> damagedHeaders() {
     return Stream.of(
         Arguments.of("unknown dtype", (Consumer<ObjectNode>) h -> entry(h, "a.weight").put("dtype", "F33"),
-            "tensor 'a.weight': unsupported dtype 'F33' (expected one of F32, BF16, F16, F64, I64, I32, U8)"),
+            "tensor 'a.weight': unsupported dtype 'F33' (expected one of F32, BF16, F16, F64, I64, I32, U8, BOOL)"),
         Arguments.of("dtype of another size", (Consumer<ObjectNode>) h -> entry(h, "a.weight").put("dtype", "F64"),
             "tensor 'a.weight': shape [3, 4] of F64 needs 96 bytes, but data_offsets [0, 48] hold 48"),
         Arguments.of("shape of another size", (Consumer<ObjectNode>) h -> entry(h, "a.weight").set("shape",
@@ -256,6 +256,72 @@ class SafetensorsTest {
     assertThat(e.getMessage())
         .isEqualTo(file + ": the length prefix announces a " + announced + "-byte header, which does not fit a "
             + bytes.length + "-byte file (damaged, or not a safetensors file)");
+  }
+
+  /** A file as another tool writes it: no checksums, any metadata, data given as raw bytes. */
+  private Path foreignFile(String json, byte[] data) throws IOException {
+    Path file = dir.resolve("foreign.safetensors");
+    byte[] prefix = new byte[8];
+    writeWithHeader(file, json, concat(prefix, data), 8);
+    return file;
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  @Test
+  void readExternal_fileWithoutChecksums_givesItsTensorsOfEveryKnownDtype() throws IOException {
+    ByteBuffer data = ByteBuffer.allocate(8 + 8 + 3).order(ByteOrder.LITTLE_ENDIAN);
+    data.putInt(-7).putInt(40).putFloat(1.5f).putFloat(-2f).put((byte) 1).put((byte) 0).put((byte) 1);
+    Path file = foreignFile("{\"__metadata__\":{\"format\":\"pt\"},"
+        + "\"ids\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        + "\"w\":{\"dtype\":\"F32\",\"shape\":[1,2],\"data_offsets\":[8,16]},"
+        + "\"mask\":{\"dtype\":\"BOOL\",\"shape\":[3],\"data_offsets\":[16,19]}}", data.array());
+
+    Safetensors.Contents back = Safetensors.readExternal(file);
+
+    assertThat(back.metadata()).isEqualTo(Map.of("format", "pt"));
+    assertThat(new org.bytedeco.javacpp.IntPointer(back.tensors().get("ids").data_ptr()).get(1)).isEqualTo(40);
+    assertThat(new org.bytedeco.javacpp.IntPointer(back.tensors().get("ids").data_ptr()).get(0)).isEqualTo(-7);
+    assertThat(new org.bytedeco.javacpp.FloatPointer(back.tensors().get("w").data_ptr()).get(1)).isEqualTo(-2f);
+    assertThat(Shapes.of(back.tensors().get("w"))).containsExactly(1, 2);
+    assertThat(back.tensors().get("mask").scalar_type().intern()).isEqualTo(torch.ScalarType.Bool);
+    assertThat(back.tensors().get("mask").sum().item_long()).isEqualTo(2);
+  }
+
+  @Test
+  void readExternal_unknownDtype_namesFileTensorAndDtype() throws IOException {
+    Path file = foreignFile("{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}",
+        new byte[2]);
+
+    IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.readExternal(file));
+    assertThat(e).as("expected IOException to be thrown").isNotNull();
+
+    assertThat(e.getMessage()).isEqualTo(file + ": tensor 'w': unsupported dtype 'F8_E4M3' (expected one of F32, "
+        + "BF16, F16, F64, I64, I32, U8, BOOL)");
+  }
+
+  @Test
+  void readExternal_tensorChecksumsWithoutHeaderChecksum_areStillChecked() throws IOException {
+    Path file = written();
+    byte[] bytes = Files.readAllBytes(file);
+    int start = dataStart(bytes);
+    ObjectNode header = (ObjectNode) new ObjectMapper().readTree(new String(bytes, 8, start - 8,
+        StandardCharsets.UTF_8));
+    meta(header).remove("header_crc32");
+    writeWithHeader(file, new ObjectMapper().writeValueAsString(header), bytes, start);
+    assertThat(Safetensors.readExternal(file).tensors().keySet()).containsExactly("a.weight", "b.bias", "ids");
+    byte[] edited = Files.readAllBytes(file);
+    edited[edited.length - 1] ^= 1;
+    Files.write(file, edited);
+
+    IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.readExternal(file));
+    assertThat(e).as("expected IOException to be thrown").isNotNull();
+
+    assertThat(e.getMessage()).isEqualTo(file + ": tensor 'ids' fails its CRC32 check (the file is damaged)");
   }
 
   private static void writeWithHeader(Path file, String json, byte[] original, int dataStart) throws IOException {
