@@ -12,7 +12,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -45,11 +44,14 @@ public final class Safetensors {
 
   private Safetensors() {}
 
+  /**
+   * Writes {@code tensors} in map order with {@code metadata} and the checksums. Each tensor is copied from its own
+   * memory (made contiguous and brought to the CPU first, one tensor at a time), never through a Java array.
+   */
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
     if (metadata.containsKey(SafetensorsHeader.HEADER_CRC)) {
       throw new IllegalArgumentException("metadata key '" + SafetensorsHeader.HEADER_CRC + "' is reserved");
     }
-    Map<String, byte[]> data = new LinkedHashMap<>();
     ObjectNode header = JSON.createObjectNode();
     ObjectNode meta = header.putObject("__metadata__");
     metadata.forEach(meta::put);
@@ -57,9 +59,9 @@ public final class Safetensors {
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       Tensor t = e.getValue();
-      byte[] bytes = bytesOf(t);
-      data.put(e.getKey(), bytes);
-      meta.put(SafetensorsHeader.CRC + e.getKey(), crc(bytes));
+      long bytes = t.nbytes();
+      // Eight zeros now, the digits once the data is written: the header's length does not change.
+      meta.put(SafetensorsHeader.CRC + e.getKey(), SafetensorsHeader.PLACEHOLDER);
       ObjectNode entry = header.putObject(e.getKey());
       // intern(): JavaCPP returns native enums as a constant whose value field was overwritten.
       entry.put("dtype", dtypeName(t.scalar_type().intern()));
@@ -67,9 +69,29 @@ public final class Safetensors {
       for (int d = 0; d < t.dim(); d++) {
         shape.add(t.size(d));
       }
-      entry.putArray("data_offsets").add(offset).add(offset + bytes.length);
-      offset += bytes.length;
+      entry.putArray("data_offsets").add(offset).add(offset + bytes);
+      offset += bytes;
     }
+    int headLength = headBytes(header).length;
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      out.position(headLength);
+      for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        meta.put(SafetensorsHeader.CRC + e.getKey(), String.format("%08x", writeData(out, e.getValue())));
+      }
+      byte[] headBytes = headBytes(header);
+      if (headBytes.length != headLength) {
+        throw new IllegalStateException("header grew from " + headLength + " to " + headBytes.length + " bytes");
+      }
+      byte[] digits = crc(headBytes).getBytes(StandardCharsets.US_ASCII);
+      System.arraycopy(digits, 0, headBytes, SafetensorsHeader.crcPosition(headBytes), digits.length);
+      out.position(0);
+      writeFully(out, ByteBuffer.wrap(headBytes));
+      out.force(true);
+    }
+  }
+
+  /** The length prefix and the JSON header padded with spaces to a multiple of 8 bytes. */
+  private static byte[] headBytes(ObjectNode header) throws IOException {
     byte[] json = JSON.writeValueAsBytes(header);
     int padded = (json.length + 7) / 8 * 8;
     ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
@@ -77,16 +99,7 @@ public final class Safetensors {
     while (head.hasRemaining()) {
       head.put((byte) ' ');
     }
-    byte[] headBytes = head.array();
-    byte[] digits = crc(headBytes).getBytes(StandardCharsets.US_ASCII);
-    System.arraycopy(digits, 0, headBytes, SafetensorsHeader.crcPosition(headBytes), digits.length);
-    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      writeFully(out, ByteBuffer.wrap(headBytes));
-      for (byte[] bytes : data.values()) {
-        writeFully(out, ByteBuffer.wrap(bytes));
-      }
-      out.force(true);
-    }
+    return head.array();
   }
 
   /** Reads and verifies {@code file}; a file with per-tensor checksums must carry its header checksum too. */
@@ -115,12 +128,12 @@ public final class Safetensors {
       long base = header.dataStart();
       Map<String, Tensor> tensors = new LinkedHashMap<>();
       for (SafetensorsHeader.Entry entry : header.tensors()) {
-        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(entry.end() - entry.start()));
-        readFully(in, bytes, base + entry.start());
-        if (entry.crc() != null && !entry.crc().equals(crc(bytes.array()))) {
+        Tensor tensor = torch.empty(entry.shape(), new TensorOptions(entry.dtype()), new MemoryFormatOptional());
+        long crc = TensorBytes.read(in, base + entry.start(), tensor);
+        if (entry.crc() != null && !entry.crc().equals(String.format("%08x", crc))) {
           throw new IOException(file + ": tensor '" + entry.name() + "' fails its CRC32 check (the file is damaged)");
         }
-        tensors.put(entry.name(), tensorOf(bytes.array(), entry.shape(), entry.dtype()));
+        tensors.put(entry.name(), tensor);
       }
       return new Contents(tensors, header.metadata());
     }
@@ -145,29 +158,19 @@ public final class Safetensors {
   }
 
   /**
-   * The tensor's bytes. Each intermediate stays referenced until the copy is done: a no-op {@code cpu()} or
-   * {@code contiguous()} may hand back a handle to its receiver's native object, which the collector would free
-   * with the receiver.
+   * Writes the tensor's bytes at the channel's position and returns their CRC32. Each intermediate stays referenced
+   * until the copy is done: a no-op {@code cpu()} or {@code contiguous()} may hand back a handle to its receiver's
+   * native object, which the collector would free with the receiver.
    */
-  private static byte[] bytesOf(Tensor tensor) {
+  private static long writeData(FileChannel out, Tensor tensor) throws IOException {
     Tensor detached = tensor.detach();
     Tensor cpu = detached.cpu();
     Tensor dense = cpu.contiguous();
-    byte[] bytes = new byte[Math.toIntExact(dense.nbytes())];
-    if (bytes.length > 0) {
-      new BytePointer(dense.data_ptr()).capacity(bytes.length).get(bytes);
-    }
+    long crc = TensorBytes.write(out, dense);
     java.lang.ref.Reference.reachabilityFence(detached);
     java.lang.ref.Reference.reachabilityFence(cpu);
-    return bytes;
-  }
-
-  private static Tensor tensorOf(byte[] bytes, long[] shape, ScalarType type) {
-    Tensor tensor = torch.empty(shape, new TensorOptions(type), new MemoryFormatOptional());
-    if (bytes.length > 0) {
-      new BytePointer(tensor.data_ptr()).capacity(bytes.length).put(bytes);
-    }
-    return tensor;
+    java.lang.ref.Reference.reachabilityFence(dense);
+    return crc;
   }
 
   static String crc(byte[] bytes) {

@@ -20,6 +20,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.testing.Torch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -256,6 +259,68 @@ class SafetensorsTest {
     assertThat(e.getMessage())
         .isEqualTo(file + ": the length prefix announces a " + announced + "-byte header, which does not fit a "
             + bytes.length + "-byte file (damaged, or not a safetensors file)");
+  }
+
+  @Nested
+  class InSmallChunks {
+    private int saved;
+
+    @BeforeEach
+    void smallChunks() {
+      saved = TensorBytes.chunkBytes;
+      TensorBytes.chunkBytes = 7;
+    }
+
+    @AfterEach
+    void restore() {
+      TensorBytes.chunkBytes = saved;
+    }
+
+    @Test
+    void read_writtenAcrossManyChunks_givesBitEqualTensors() throws IOException {
+      Map<String, Tensor> written = tensors();
+      written.put("half", torch.randn(5, 3).to(torch.ScalarType.Half));
+      written.put("strided", torch.randn(6, 4).t());
+      Path file = dir.resolve("chunks.safetensors");
+      Safetensors.write(file, written, Map.of());
+      TensorBytes.chunkBytes = 1 << 20;
+
+      Safetensors.Contents back = Safetensors.read(file);
+
+      for (String name : written.keySet()) {
+        assertThat(torch.equal(written.get(name), back.tensors().get(name))).as(name).isTrue();
+      }
+    }
+
+    @Test
+    void read_everyFlippedDataByte_isFoundAcrossChunkBorders() throws IOException {
+      Path file = written();
+      byte[] original = Files.readAllBytes(file);
+      int start = dataStart(original);
+      for (int at = start; at < original.length; at++) {
+        byte[] bytes = original.clone();
+        bytes[at] ^= 0x04;
+        Files.write(file, bytes);
+        String tensor = at - start < 48 ? "a.weight" : at - start < 68 ? "b.bias" : "ids";
+
+        IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.read(file));
+        assertThat(e).as("expected IOException to be thrown").isNotNull();
+
+        assertThat(e.getMessage())
+            .isEqualTo(file + ": tensor '" + tensor + "' fails its CRC32 check (the file is damaged)");
+      }
+    }
+
+    @Test
+    void write_inChunks_givesTheSameFileAsInOneChunk() throws IOException {
+      Path small = dir.resolve("small.safetensors");
+      Safetensors.write(small, tensors(), Map.of("format_version", "2"));
+      TensorBytes.chunkBytes = 1 << 20;
+      Path whole = dir.resolve("whole.safetensors");
+      Safetensors.write(whole, tensors(), Map.of("format_version", "2"));
+
+      assertThat(Files.readAllBytes(small)).isEqualTo(Files.readAllBytes(whole));
+    }
   }
 
   /** A file as another tool writes it: no checksums, any metadata, data given as raw bytes. */
