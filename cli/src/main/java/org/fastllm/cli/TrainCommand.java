@@ -18,6 +18,7 @@ import org.fastllm.dsl.yaml.YamlTreeReader;
 import org.fastllm.validation.rules.ArchitectureCheck;
 import org.fastllm.modules.checkpoint.Checkpoint;
 import org.fastllm.modules.checkpoint.CheckpointException;
+import org.fastllm.modules.checkpoint.InitialWeights;
 import org.fastllm.modules.distributed.BatchShare;
 import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.kernel.KernelUnavailableException;
@@ -33,7 +34,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code train [--config RUN.yaml] [--resume DIR [--allow-changes]] [--overwrite] [--device auto|cpu|cuda] [--nproc N] [key=value ...]}:
+ * {@code train [--config RUN.yaml] [--resume DIR [--allow-changes] | --init-from DIR [--init-from-partial]] [--overwrite]
+ * [--device auto|cpu|cuda] [--nproc N] [key=value ...]}:
  * trains a model; with no arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
  *
  * <p>Data parallel: started by torchrun or SLURM with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
@@ -62,6 +64,17 @@ final class TrainCommand implements Callable<Integer> {
       description = "Continue from a checkpoint folder, a checkpoints folder (its 'latest') or a run folder.")
   Path resume;
 
+  @Option(names = "--init-from", paramLabel = "DIR",
+      description = "Start a fresh run (new optimizer, step 0) from the weights of a checkpoint folder, a run folder "
+          + "(its latest checkpoint) or an imported-model folder (config.yaml and model.safetensors); its config is "
+          + "the default config. A model that differs from the run's config is refused, the differences listed.")
+  Path initFrom;
+
+  @Option(names = "--init-from-partial",
+      description = "With --init-from: take every tensor whose name and shape match, initialise the others fresh "
+          + "and list them per layer (e.g. a pretrained model whose every other block became another kind).")
+  boolean initFromPartial;
+
   @Option(names = "--overwrite",
       description = "Replace the run in an explicitly named training.output_dir: its metrics.jsonl, loss.png and "
           + "checkpoints/ are deleted first (without it, such a folder is refused).")
@@ -88,6 +101,9 @@ final class TrainCommand implements Callable<Integer> {
 
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
+
+  /** The weights of {@code --init-from}, read before the config (which defaults to theirs). */
+  private Optional<InitialWeights> initial = Optional.empty();
 
   @Override
   public Integer call() throws Exception {
@@ -116,6 +132,12 @@ final class TrainCommand implements Callable<Integer> {
       checkpoint = Optional.ofNullable(resume).map(Checkpoint::load);
     } catch (CheckpointException e) {
       return RunReport.checkpointRefused(e, resume, err);
+    }
+    try {
+      initial = initialWeights();
+    } catch (CheckpointException | IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      return Main.INVALID;
     }
     if (launch.writesFiles()) {
       checkpoint.ifPresent(c -> err.println("resuming from " + c.folder() + " at step " + c.state().step()));
@@ -205,6 +227,11 @@ final class TrainCommand implements Callable<Integer> {
     try {
       data = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus);
       trainer = Trainer.create(run, yaml, data, checkpoint, launch);
+      if (initial.isPresent()
+          && !InitFrom.apply(initial.get(), trainer, run, loader, initFromPartial, launch.writesFiles(), err)) {
+        trainer.close();
+        return Main.INVALID;
+      }
     } catch (NoSuchFileException e) {
       err.println("error: " + e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason()
           + ")"));
@@ -301,6 +328,12 @@ final class TrainCommand implements Callable<Integer> {
     if (allowChanges) {
       args.add("--allow-changes");
     }
+    if (initFrom != null) {
+      args.addAll(List.of("--init-from", initFrom.toString()));
+    }
+    if (initFromPartial) {
+      args.add("--init-from-partial");
+    }
     if (device != null) {
       args.addAll(List.of("--device", device));
     }
@@ -310,6 +343,20 @@ final class TrainCommand implements Callable<Integer> {
   }
 
 
+  private Optional<InitialWeights> initialWeights() {
+    if (initFrom == null) {
+      if (initFromPartial) {
+        throw new IllegalArgumentException("--init-from-partial needs --init-from DIR");
+      }
+      return Optional.empty();
+    }
+    if (resume != null) {
+      throw new IllegalArgumentException("--init-from with --resume: a resumed run continues its checkpoint, "
+          + "--init-from starts a fresh run from one; give one of them");
+    }
+    return Optional.of(InitialWeights.read(initFrom));
+  }
+
   private YamlDocument source(Optional<Checkpoint.Loaded> checkpoint) {
     YamlTreeReader reader = new YamlTreeReader();
     if (config != null) {
@@ -317,6 +364,9 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (checkpoint.isPresent()) {
       return reader.read(checkpoint.get().folder().resolve("config.yaml").toString(), checkpoint.get().configYaml());
+    }
+    if (initial.isPresent()) {
+      return reader.read(initial.get().folder().resolve("config.yaml").toString(), initial.get().configYaml());
     }
     return reader.read("built-in run (" + BuiltInRun.CONFIG + ")", BuiltInRun.config());
   }

@@ -174,6 +174,14 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /**
+   * Tells the optimizer that the model's weights were copied in from elsewhere (a run started from another's
+   * weights) before the first step, so that copies it keeps of them follow.
+   */
+  public void weightsReplaced() {
+    optimizer.weightsChanged();
+  }
+
   public LanguageModel model() {
     return model;
   }
