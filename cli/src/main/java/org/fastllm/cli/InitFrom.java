@@ -18,7 +18,7 @@ import org.fastllm.validation.rules.ArchitectureCheck;
  *
  * <pre>{@code
  * // given InitialWeights weights, Trainer trainer, ConfigDocument run, ConfigLoader loader, PrintWriter err
- * boolean started = InitFrom.apply(weights, trainer, run, loader, false, err);   // false: refused, differences printed
+ * boolean started = InitFrom.apply(weights, trainer, run, loader, false, true, err);   // false: refused
  * }</pre>
  *
  * <p><b>Without the partial option, every tensor and every model key must match DIR's; with it, each tensor whose
@@ -29,7 +29,8 @@ final class InitFrom {
 
   /**
    * Copies the weights into the trainer's model, or prints why not and returns false: the model keys of DIR's config
-   * that differ from the run's and the tensors missing, extra or of another shape.
+   * that differ from the run's and the tensors missing, extra or of another shape. {@code report}: print what was
+   * taken (rank 0 only).
    */
   static boolean apply(InitialWeights weights, Trainer trainer, ConfigDocument run, ConfigLoader loader,
       boolean partial, boolean report, PrintWriter err) {
