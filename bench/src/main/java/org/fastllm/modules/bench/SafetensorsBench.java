@@ -39,6 +39,11 @@ public final class SafetensorsBench {
   private SafetensorsBench() {}
 
   public static void main(String[] args) throws IOException {
+    // As the command does: JavaCPP's physical-memory check (4 x -Xmx by default) would refuse a checkpoint's worth of
+    // native tensors; it must be set before any JavaCPP class loads.
+    if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
+      System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
+    }
     int layers = 32;
     Path parent = Path.of(System.getProperty("java.io.tmpdir"));
     long shardBytes = 5_000_000_000L;
