@@ -23,6 +23,7 @@ import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.kernel.KernelUnavailableException;
 import org.fastllm.modules.train.StopRequest;
 import org.fastllm.modules.train.Trainer;
+import org.fastllm.modules.data.TokenizationProgress;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.train.TrainingDivergedException;
 import org.fastllm.validation.load.ConfigLoader;
@@ -203,7 +204,8 @@ final class TrainCommand implements Callable<Integer> {
     Trainer trainer;
     TrainingData data;
     try {
-      data = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus);
+      data = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus, launch.writesFiles()
+          ? new TokenizationBar(err, System.console() != null) : TokenizationProgress.SILENT);
       trainer = Trainer.create(run, yaml, data, checkpoint, launch);
     } catch (NoSuchFileException e) {
       err.println("error: " + e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason()
