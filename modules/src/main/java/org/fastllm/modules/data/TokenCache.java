@@ -25,11 +25,10 @@ import java.util.zip.CRC32C;
  * tokenizing again: {@code .fastllm-cache/<file name>.<tokenizer hash>.tokens} beside the text, or, when that folder
  * cannot be written, the same name under {@code $XDG_CACHE_HOME/fastllm/tokens} ({@code ~/.cache/...}).
  *
- * <pre>{@code
- * // given Path text, Tokenizer tokenizer, Path tokenizerFile
- * Tokens ids = new TokenCache(TokenCache.userFolder()).tokens(text, tokenizer, "tokenizer.json",
- *     tokenizerFile, TokenizationProgress.SILENT);
- * }</pre>
+ * <pre class="text">
+ * data/corpus.txt
+ * data/.fastllm-cache/corpus.txt.a6ab54ba0a6c.tokens    64-byte header, then u16 (or u32) little-endian ids
+ * </pre>
  *
  * <p><b>A cache file is used only when its header's key is the SHA-256 of the text's bytes, the tokenizer's bytes and
  * {@link #VERSION}, and its ids match the header's count and CRC32C</b>; any other file is rebuilt, with a note.
