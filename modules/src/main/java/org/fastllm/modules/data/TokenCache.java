@@ -17,6 +17,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.zip.CRC32C;
 
@@ -44,11 +45,17 @@ final class TokenCache {
     this.fallback = fallback;
   }
 
-  /** {@code $XDG_CACHE_HOME/fastllm/tokens}, or {@code ~/.cache/fastllm/tokens}. */
-  static Path userFolder() {
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-    return base.resolve("fastllm").resolve("tokens");
+  /**
+   * {@code $XDG_CACHE_HOME/fastllm/tokens}, or {@code $HOME/.cache/fastllm/tokens}, from {@code env} (the process's
+   * environment, a map so that it can be tested); the working directory's {@code .fastllm-cache} when neither is set.
+   */
+  static Path userFolder(Map<String, String> env) {
+    String xdg = env.get("XDG_CACHE_HOME");
+    String home = env.get("HOME");
+    if (xdg != null && !xdg.isBlank()) {
+      return Path.of(xdg, "fastllm", "tokens");
+    }
+    return home != null && !home.isBlank() ? Path.of(home, ".cache", "fastllm", "tokens") : Path.of(".fastllm-cache");
   }
 
   /**

@@ -43,7 +43,7 @@ public record TrainingData(String source, Tokens train, Tokens validation, int v
    */
   public static TrainingData load(DataConfig data, int modelVocabSize, Supplier<String> builtIn,
       TokenizationProgress progress) throws IOException {
-    return load(data, modelVocabSize, builtIn, progress, TokenCache.userFolder());
+    return load(data, modelVocabSize, builtIn, progress, TokenCache.userFolder(System.getenv()));
   }
 
   static TrainingData load(DataConfig data, int modelVocabSize, Supplier<String> builtIn,

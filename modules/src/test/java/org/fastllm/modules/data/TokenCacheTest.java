@@ -163,6 +163,26 @@ class TokenCacheTest {
         .hasMessageContaining(String.format(java.util.Locale.ROOT, "the byte at offset %,d (0xe9)", good.length));
   }
 
+  @Test
+  void userFolder_xdgCacheHomeFirstThenHome() {
+    assertThat(TokenCache.userFolder(java.util.Map.of("XDG_CACHE_HOME", "/x", "HOME", "/h")))
+        .isEqualTo(Path.of("/x/fastllm/tokens"));
+    assertThat(TokenCache.userFolder(java.util.Map.of("HOME", "/h"))).isEqualTo(Path.of("/h/.cache/fastllm/tokens"));
+  }
+
+  @Test
+  void tokens_dataFolderNotWritable_cachesInTheUserFolderWithANote() throws IOException {
+    Path blocked = Files.writeString(dir.resolve(".fastllm-cache"), "a file where the cache folder would be");
+
+    Tokens ids = tokens();
+    Tokens again = tokens();
+
+    assertThat(notes.get(0)).startsWith("tokens: cannot write the cache beside the data (" + blocked + ": ")
+        .endsWith("); caching in " + dir.resolve("user-cache"));
+    assertThat(notes.get(notes.size() - 1)).startsWith("tokens: from cache " + dir.resolve("user-cache"));
+    assertThat(ids(again)).isEqualTo(ids(ids));
+  }
+
   private String cacheHash() throws IOException {
     try (var s = Files.list(dir.resolve(".fastllm-cache"))) {
       String name = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tokens")).findFirst()
