@@ -27,14 +27,17 @@ import java.util.zip.CRC32C;
  * sides are printable ASCII characters other than space (so no whitespace run, word or {@code \r\n} is split), and
  * only when the tokenizer gives the same ids for the two lines around that cut encoded apart as together (checked at
  * every cut, so a tokenizer that adds a prefix at the start of each input, like a SentencePiece {@code Metaspace},
- * is never cut). A stretch without such a point is read on until one comes, at worst the whole file in one piece.
+ * is cut nowhere after its third refusal, and the rest of the file is read in one piece, with a note). A stretch without such a point is read on until one comes, at worst the whole file in one piece.
  * Heap use is bounded by {@code threads + 2} pieces of at most {@link #PIECE} bytes (half that or more each), whatever the file's size.
  */
 final class StreamingTokenizer {
   static final int PIECE = 1 << 20;
   private static final int PROBE = 512;
+  /** Cuts refused before the tokenizer is taken to change its ids at every line break. */
+  private static final int REFUSALS = 3;
   private final Tokenizer tokenizer;
   private final int threads;
+  private int refusals;
 
   StreamingTokenizer(Tokenizer tokenizer, int threads) {
     this.tokenizer = tokenizer;
@@ -75,6 +78,11 @@ final class StreamingTokenizer {
         }
         int cut = eof ? filled : cut(buffer, filled);
         if (cut < 0) {
+          if (refusals == REFUSALS) {
+            refusals++;
+            progress.note("tokens: the tokenizer gives other ids when the text is cut at a line break, so the rest "
+                + "of " + file + " is tokenized in one piece");
+          }
           buffer = Arrays.copyOf(buffer, buffer.length * 2);
           continue;
         }
@@ -97,9 +105,12 @@ final class StreamingTokenizer {
 
   /** The last safe cut within the second half of the buffer's {@code filled} bytes, or -1. */
   private int cut(byte[] b, int filled) {
-    for (int i = filled - 2; i > filled / 2; i--) {
-      if (b[i] == '\n' && printable(b[i - 1]) && printable(b[i + 1]) && sameIdsApart(b, i + 1, filled)) {
-        return i + 1;
+    for (int i = filled - 2; i > filled / 2 && refusals < REFUSALS; i--) {
+      if (b[i] == '\n' && printable(b[i - 1]) && printable(b[i + 1])) {
+        if (sameIdsApart(b, i + 1, filled)) {
+          return i + 1;
+        }
+        refusals++;
       }
     }
     return -1;

@@ -164,6 +164,22 @@ class TokenCacheTest {
   }
 
   @Test
+  void tokens_aTokenizerThatMarksTheStartOfEachInput_isNotCutAndStillGivesTheIdsOfTheWholeText() throws IOException {
+    Files.writeString(tokenizerFile, BYTE_LEVEL_WORDS.replace("""
+        {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}""", """
+        {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": true}""")
+        .replace("\"the\": 1", "\"\u2581the\": 1"));
+    tokenizer = Tokenizer.named(tokenizerFile.toString());
+    int[] whole = tokenizer.encode(Files.readString(text));
+
+    Tokens streamed = tokens();
+
+    assertThat(notes).containsExactly("tokens: the tokenizer gives other ids when the text is cut at a line break, so "
+        + "the rest of " + text + " is tokenized in one piece");
+    assertThat(ids(streamed)).isEqualTo(whole);
+  }
+
+  @Test
   void userFolder_xdgCacheHomeFirstThenHome() {
     assertThat(TokenCache.userFolder(java.util.Map.of("XDG_CACHE_HOME", "/x", "HOME", "/h")))
         .isEqualTo(Path.of("/x/fastllm/tokens"));
