@@ -26,18 +26,25 @@ import java.util.zip.CRC32C;
  * <p><b>The text is cut only where the cut cannot change the ids</b>: just after a {@code \n} whose neighbours on both
  * sides are printable ASCII characters other than space (so no whitespace run, word or {@code \r\n} is split), and
  * only when the tokenizer gives the same ids for the two lines around that cut encoded apart as together (checked at
- * every cut, so a tokenizer that adds a prefix at the start of each input, like a SentencePiece {@code Metaspace},
- * is cut nowhere after its third refusal, and the rest of the file is read in one piece, with a note). A stretch without such a point is read on until one comes, at worst the whole file in one piece.
- * Heap use is bounded by {@code threads + 2} pieces of at most {@link #PIECE} bytes (half that or more each), whatever the file's size.
+ * every cut). A piece tries at most {@link #PROBES} line breaks from its end before it is read on; a tokenizer that
+ * refuses the first {@link #FIRST_PROBES} line breaks of the file, like a SentencePiece {@code Metaspace} that adds a
+ * prefix at the start of each input, is not cut at all, with a note, and the file is read in one piece. A tokenizer
+ * that refuses only some line breaks (a GPT-4-style pattern that keeps {@code .\n} together) is still cut at the
+ * others. A stretch without a safe cut is read on until one comes, at worst the whole file in one piece.
+ * Heap use is bounded by {@code threads + 2} pieces of at most {@link #PIECE} bytes (half that or more each), whatever
+ * the file's size.
  */
 final class StreamingTokenizer {
   static final int PIECE = 1 << 20;
   private static final int PROBE = 512;
-  /** Cuts refused before the tokenizer is taken to change its ids at every line break. */
-  private static final int REFUSALS = 3;
+  /** Line breaks tried in a piece once the file has been cut somewhere. */
+  static final int PROBES = 16;
+  /** Line breaks tried before the first cut; all refused, the tokenizer is taken to change its ids at every one. */
+  static final int FIRST_PROBES = 64;
   private final Tokenizer tokenizer;
   private final int threads;
-  private int refusals;
+  private boolean cutBefore;
+  private boolean uncut;
 
   StreamingTokenizer(Tokenizer tokenizer, int threads) {
     this.tokenizer = tokenizer;
@@ -76,10 +83,10 @@ final class StreamingTokenizer {
             filled += n;
           }
         }
+        boolean wasUncut = uncut;
         int cut = eof ? filled : cut(buffer, filled);
         if (cut < 0) {
-          if (refusals == REFUSALS) {
-            refusals++;
+          if (uncut && !wasUncut) {
             progress.note("tokens: the tokenizer gives other ids when the text is cut at a line break, so the rest "
                 + "of " + file + " is tokenized in one piece");
           }
@@ -92,6 +99,9 @@ final class StreamingTokenizer {
         ends.add(start);
         System.arraycopy(buffer, cut, buffer, 0, filled - cut);
         filled -= cut;
+        if (buffer.length > PIECE && filled < PIECE) {
+          buffer = Arrays.copyOf(buffer, PIECE);
+        }
         while (pending.size() > threads || (eof && filled == 0 && !pending.isEmpty())) {
           count += write(take(pending.remove()), width, out, crc);
           progress.tokenized(ends.remove(), total);
@@ -105,14 +115,17 @@ final class StreamingTokenizer {
 
   /** The last safe cut within the second half of the buffer's {@code filled} bytes, or -1. */
   private int cut(byte[] b, int filled) {
-    for (int i = filled - 2; i > filled / 2 && refusals < REFUSALS; i--) {
+    int probes = cutBefore ? PROBES : FIRST_PROBES;
+    for (int i = filled - 2; i > filled / 2 && probes > 0 && !uncut; i--) {
       if (b[i] == '\n' && printable(b[i - 1]) && printable(b[i + 1])) {
         if (sameIdsApart(b, i + 1, filled)) {
+          cutBefore = true;
           return i + 1;
         }
-        refusals++;
+        probes--;
       }
     }
+    uncut |= !cutBefore && probes == 0;
     return -1;
   }
 

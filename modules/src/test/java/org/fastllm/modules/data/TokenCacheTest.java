@@ -180,6 +180,40 @@ class TokenCacheTest {
   }
 
   @Test
+  void tokens_aTokenizerThatKeepsSomeLineBreaksWithTheNextLine_isStillCutAtTheOthers() throws IOException {
+    Tokenizer dotBreak = new Tokenizer() {
+      /** One id per character, but a {@code .\n} and the character after it are one id. */
+      @Override
+      public int[] encode(String s) {
+        int[] out = new int[s.length()];
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+          boolean merge = s.charAt(i) == '.' && i + 2 < s.length() && s.charAt(i + 1) == '\n';
+          out[n++] = merge ? 256 + s.charAt(i + 2) : s.charAt(i);
+          i += merge ? 2 : 0;
+        }
+        return java.util.Arrays.copyOf(out, n);
+      }
+
+      @Override
+      public int vocabSize() {
+        return 512;
+      }
+    };
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; b.length() < 3 * StreamingTokenizer.PIECE; i++) {
+      b.append(i % 6 == 5 ? "town\n" : "the river wakes.\n");
+    }
+    Files.writeString(text, b);
+
+    Tokens streamed = new TokenCache(dir.resolve("user-cache")).tokens(text, dotBreak, "dot-break", null, progress);
+
+    assertThat(notes).isEmpty();
+    assertThat(done).as("pieces written").hasSizeGreaterThan(2);
+    assertThat(ids(streamed)).isEqualTo(dotBreak.encode(b.toString())).contains(256 + 't');
+  }
+
+  @Test
   void userFolder_xdgCacheHomeFirstThenHome() {
     assertThat(TokenCache.userFolder(java.util.Map.of("XDG_CACHE_HOME", "/x", "HOME", "/h")))
         .isEqualTo(Path.of("/x/fastllm/tokens"));
