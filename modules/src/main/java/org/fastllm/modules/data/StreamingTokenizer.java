@@ -25,24 +25,27 @@ import java.util.zip.CRC32C;
  *
  * <p><b>The text is cut only where the cut cannot change the ids</b>: just after a {@code \n} whose neighbours on both
  * sides are printable ASCII characters other than space (so no whitespace run, word or {@code \r\n} is split), and
- * only when the tokenizer gives the same ids for the two lines around that cut encoded apart as together (checked at
- * every cut). A piece tries at most {@link #PROBES} line breaks from its end before it is read on; a tokenizer that
- * refuses the first {@link #FIRST_PROBES} line breaks of the file, like a SentencePiece {@code Metaspace} that adds a
- * prefix at the start of each input, is not cut at all, with a note, and the file is read in one piece. A tokenizer
- * that refuses only some line breaks (a GPT-4-style pattern that keeps {@code .\n} together) is still cut at the
- * others. A stretch without a safe cut is read on until one comes, at worst the whole file in one piece.
+ * only when the tokenizer gives the same ids for the text around that cut encoded apart as together (checked at every
+ * cut). A piece tries at most {@link #PROBES} line breaks from its end before it is read on, so a tokenizer that
+ * refuses only some line breaks (a GPT-4-style pattern that keeps {@code .\n} together) is still cut at the others.
+ * When the first {@link #FIRST_PROBES} line breaks of the file are all refused (a SentencePiece {@code Metaspace}
+ * marks the start of each input, which a line may not have), the cuts are tried just before a space between two
+ * printable characters instead, which such a tokenizer marks anyway; when those are refused too, the file is read in
+ * one piece, with a note. A stretch without a safe cut is read on until one comes.
  * Heap use is bounded by {@code threads + 2} pieces of at most {@link #PIECE} bytes (half that or more each), whatever
  * the file's size.
  */
 final class StreamingTokenizer {
   static final int PIECE = 1 << 20;
   private static final int PROBE = 512;
-  /** Line breaks tried in a piece once the file has been cut somewhere. */
+  /** Places tried in a piece once the file has been cut somewhere. */
   static final int PROBES = 16;
-  /** Line breaks tried before the first cut; all refused, the tokenizer is taken to change its ids at every one. */
+  /** Places of one kind tried before the first cut; all refused, the tokenizer changes its ids at every one. */
   static final int FIRST_PROBES = 64;
   private final Tokenizer tokenizer;
   private final int threads;
+  /** Cut just after a line break, or, once those are refused, just before a space. */
+  private byte mark = '\n';
   private boolean cutBefore;
   private boolean uncut;
 
@@ -87,8 +90,8 @@ final class StreamingTokenizer {
         int cut = eof ? filled : cut(buffer, filled);
         if (cut < 0) {
           if (uncut && !wasUncut) {
-            progress.note("tokens: the tokenizer gives other ids when the text is cut at a line break, so the rest "
-                + "of " + file + " is tokenized in one piece");
+            progress.note("tokens: the tokenizer gives other ids when the text is cut at a line break or a space, so "
+                + "the rest of " + file + " is tokenized in one piece");
           }
           buffer = Arrays.copyOf(buffer, buffer.length * 2);
           continue;
@@ -117,15 +120,19 @@ final class StreamingTokenizer {
   private int cut(byte[] b, int filled) {
     int probes = cutBefore ? PROBES : FIRST_PROBES;
     for (int i = filled - 2; i > filled / 2 && probes > 0 && !uncut; i--) {
-      if (b[i] == '\n' && printable(b[i - 1]) && printable(b[i + 1])) {
-        if (sameIdsApart(b, i + 1, filled)) {
+      if (b[i] == mark && printable(b[i - 1]) && printable(b[i + 1])) {
+        int at = mark == '\n' ? i + 1 : i;
+        if (sameIdsApart(b, at, filled)) {
           cutBefore = true;
-          return i + 1;
+          return at;
         }
         probes--;
       }
     }
-    uncut |= !cutBefore && probes == 0;
+    if (!cutBefore && probes == 0) {
+      uncut = mark == ' ';
+      mark = ' ';
+    }
     return -1;
   }
 
@@ -133,7 +140,7 @@ final class StreamingTokenizer {
     return b > ' ' && b < 0x7F;
   }
 
-  /** Whether the lines around {@code at} (up to {@link #PROBE} bytes each side) give the same ids apart as together. */
+  /** Whether the text around {@code at} (up to {@link #PROBE} bytes each side) gives the same ids apart as together. */
   private boolean sameIdsApart(byte[] b, int at, int filled) {
     int from = Math.max(0, at - PROBE);
     while (from < at && (b[from] & 0xC0) == 0x80) {

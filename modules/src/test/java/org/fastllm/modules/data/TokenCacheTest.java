@@ -164,19 +164,44 @@ class TokenCacheTest {
   }
 
   @Test
-  void tokens_aTokenizerThatMarksTheStartOfEachInput_isNotCutAndStillGivesTheIdsOfTheWholeText() throws IOException {
+  void tokens_aMetaspaceTokenizerThatMarksTheStartOfEachInput_isCutBeforeSpacesAndGivesTheIdsOfTheWholeText()
+      throws IOException {
     Files.writeString(tokenizerFile, BYTE_LEVEL_WORDS.replace("""
         {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}""", """
         {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": true}""")
-        .replace("\"the\": 1", "\"\u2581the\": 1"));
+        .replace("\"the\": 1", "\"\u2581the\": 1").replace("\"\u0120river\": 2", "\"\u2581river\": 2"));
     tokenizer = Tokenizer.named(tokenizerFile.toString());
     int[] whole = tokenizer.encode(Files.readString(text));
 
     Tokens streamed = tokens();
 
-    assertThat(notes).containsExactly("tokens: the tokenizer gives other ids when the text is cut at a line break, so "
-        + "the rest of " + text + " is tokenized in one piece");
-    assertThat(ids(streamed)).isEqualTo(whole);
+    assertThat(notes).isEmpty();
+    assertThat(done).as("pieces written").hasSizeGreaterThan(2);
+    assertThat(ids(streamed)).isEqualTo(whole).contains(1, 2);
+  }
+
+  @Test
+  void tokens_aTokenizerThatChangesItsIdsAtEveryCut_readsTheFileInOnePieceWithANote() throws IOException {
+    Tokenizer startMark = new Tokenizer() {
+      /** An id 300 that starts every input, then one id per character. */
+      @Override
+      public int[] encode(String s) {
+        return java.util.stream.IntStream.concat(java.util.stream.IntStream.of(300), s.chars().map(c -> c & 0xFF))
+            .toArray();
+      }
+
+      @Override
+      public int vocabSize() {
+        return 512;
+      }
+    };
+
+    Tokens streamed = new TokenCache(dir.resolve("user-cache")).tokens(text, startMark, "start-mark", null, progress);
+
+    assertThat(notes).containsExactly("tokens: the tokenizer gives other ids when the text is cut at a line break or "
+        + "a space, so the rest of " + text + " is tokenized in one piece");
+    assertThat(done).containsExactly(Files.size(text));
+    assertThat(ids(streamed)).isEqualTo(startMark.encode(Files.readString(text)));
   }
 
   @Test
