@@ -2,10 +2,13 @@
 # Tokenization of a generated text file of SIZE MB (default 1000) with a GPT-2-style (ByteLevel pre-tokenizer)
 # tokenizer.json: wall time, MB/s, peak RSS and CPU use of TokenizeBench, first tokenizing into the cache, then reading
 # the cache, then (WHOLE=1, and only for sizes the old path can hold) the whole file as one string as train did before.
-# Usage: bench/tokenize.sh [SIZE_MB]. SKIP_BUILD=1 reuses the last build; KEEP=1 keeps the files in bench/target.
+# Usage: bench/tokenize.sh [SIZE_MB]. SKIP_BUILD=1 reuses the last build; KEEP=1 keeps the files in bench/target;
+# CP and JAVA name a ready classpath and java (a machine without Maven); without /usr/bin/time the bench's own
+# figures (peak RSS from VmHWM, CPU from /proc/self/stat) are the only ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CP=$(bench/classpath.sh)
+CP=${CP:-$(bench/classpath.sh)}
+JAVA=${JAVA:-java}
 SIZE=${1:-1000}
 DIR=bench/target/tokenize
 rm -rf "$DIR" && mkdir -p "$DIR"
@@ -25,7 +28,12 @@ awk 'BEGIN { srand(7); w[0]="the"; w[1]="river"; w[2]="wakes"; w[3]="before"; w[
 for ((i = 0; i < SIZE; i++)); do cat "$DIR/block.txt"; done > "$DIR/corpus.txt"
 echo "text: $(du -m "$DIR/corpus.txt" | cut -f1) MB, $(nproc) cores"
 measure() {
-  /usr/bin/time -v java $HEAP -cp "$CP" org.fastllm.modules.bench.TokenizeBench "$DIR/corpus.txt" \
+  if [[ ! -x /usr/bin/time ]]; then
+    "$JAVA" $HEAP -cp "$CP" org.fastllm.modules.bench.TokenizeBench "$DIR/corpus.txt" "$DIR/tokenizer.json" "$@" \
+      2>&1 | sed 's/^/  /'
+    return
+  fi
+  /usr/bin/time -v "$JAVA" $HEAP -cp "$CP" org.fastllm.modules.bench.TokenizeBench "$DIR/corpus.txt" \
     "$DIR/tokenizer.json" "$@" 2> "$DIR/time.txt" | sed 's/^/  /'
   grep -E "^\s*tokens:" "$DIR/time.txt" | sed 's/^/  /' || true
   awk -F': ' '/Elapsed \(wall/ {w=$2} /Maximum resident/ {r=$2} /Percent of CPU/ {c=$2}

@@ -94,6 +94,7 @@ class DataChecksTest {
     assertThat(dir.resolve("run/metrics.jsonl")).doesNotExist();
   }
 
+  /** The row's 20 MB file, cut to 2.3 MB for a 2-core CI; the file is still many pieces of the tokenizer. */
   @Test
   void train_20MbTextWithTokenizerJson_tokenizesOnceWithAProgressBarAndReadsTheCacheOnResume() throws IOException {
     Path text = Files.writeString(dir.resolve("corpus.txt"), "the river wakes before the town does .\n"
@@ -111,6 +112,8 @@ class DataChecksTest {
     assertThat(first.exit()).as(first.err()).isEqualTo(Main.OK);
     assertThat(first.err()).containsPattern("(?m)^tokenizing 2\\.3/2\\.3 MB  [0-9.,]+ MB/s  ETA 0:00$")
         .doesNotContain("from cache");
+    assertThat(first.err().lines().filter(l -> l.startsWith("tokenizing 2.3/2.3 MB")))
+        .as("the file is tokenized once").hasSize(1);
     try (var files = Files.list(cache)) {
       assertThat(files).singleElement().asString().startsWith(cache.resolve("corpus.txt.").toString())
           .endsWith(".tokens");

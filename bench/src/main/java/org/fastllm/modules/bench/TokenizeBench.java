@@ -24,6 +24,7 @@ public final class TokenizeBench {
     String tokenizer = args[1];
     boolean whole = args.length > 2 && args[2].equals("whole");
     long start = System.nanoTime();
+    double cpuStart = cpuSeconds();
     long ids;
     if (whole) {
       ids = Tokenizer.named(tokenizer).encode(Files.readString(text)).length;
@@ -44,5 +45,25 @@ public final class TokenizeBench {
     double seconds = (System.nanoTime() - start) / 1e9;
     System.out.printf(Locale.ROOT, "%s: %,d ids from %,.1f MB in %.1f s: %.1f MB/s%n", whole ? "whole" : "stream",
         ids, Files.size(text) / 1e6, seconds, Files.size(text) / 1e6 / seconds);
+    double cpu = cpuSeconds() - cpuStart;
+    System.out.printf(Locale.ROOT, "  peak RSS %,d MB, CPU %.1f s in those %.1f s on %d cores (%.0f%% of one core)%n",
+        peakRssKb() / 1024, cpu, seconds, Runtime.getRuntime().availableProcessors(), 100 * cpu / seconds);
+  }
+
+  /** VmHWM of /proc/self/status: the most resident memory the process has had, in kB. */
+  private static long peakRssKb() throws java.io.IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new IllegalStateException("no VmHWM line in /proc/self/status");
+  }
+
+  /** User and system time of the whole process (every thread, the JVM's own included), from /proc/self/stat. */
+  private static double cpuSeconds() throws java.io.IOException {
+    String stat = Files.readString(Path.of("/proc/self/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
   }
 }
