@@ -24,6 +24,7 @@ import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.kernel.KernelUnavailableException;
 import org.fastllm.modules.train.StopRequest;
 import org.fastllm.modules.train.Trainer;
+import org.fastllm.modules.data.TokenizationProgress;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.train.TrainingDivergedException;
 import org.fastllm.validation.load.ConfigLoader;
@@ -225,7 +226,8 @@ final class TrainCommand implements Callable<Integer> {
     Trainer trainer;
     TrainingData data;
     try {
-      data = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus);
+      data = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus, launch.writesFiles()
+          ? new TokenizationBar(err, System.console() != null) : TokenizationProgress.SILENT);
       trainer = Trainer.create(run, yaml, data, checkpoint, launch);
       if (initial.isPresent()
           && !InitFrom.apply(initial.get(), trainer, run, loader, initFromPartial, launch.writesFiles(), err)) {

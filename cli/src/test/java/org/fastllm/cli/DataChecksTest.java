@@ -93,4 +93,33 @@ class DataChecksTest {
         + System.lineSeparator());
     assertThat(dir.resolve("run/metrics.jsonl")).doesNotExist();
   }
+
+  /** The row's 20 MB file, cut to 2.3 MB for a 2-core CI; the file is still many pieces of the tokenizer. */
+  @Test
+  void train_20MbTextWithTokenizerJson_tokenizesOnceWithAProgressBarAndReadsTheCacheOnResume() throws IOException {
+    Path text = Files.writeString(dir.resolve("corpus.txt"), "the river wakes before the town does .\n"
+        .repeat(60_000));
+    Path tokenizer = Files.writeString(dir.resolve("tokenizer.json"), """
+        {"added_tokens": [], "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null,
+         "decoder": null, "model": {"type": "WordLevel", "unk_token": "the",
+         "vocab": {"the": 0, "river": 1, "wakes": 2, "before": 3, "town": 4, "does": 5, ".": 6}}}
+        """);
+    Path cache = dir.resolve(".fastllm-cache");
+
+    MainTest.Run first = train("data.path=" + text, "data.tokenizer=" + tokenizer, "checkpoint.interval=10");
+    MainTest.Run resumed = MainTest.run("train", "--resume", dir.resolve("run").toString(), "training.steps=12");
+
+    assertThat(first.exit()).as(first.err()).isEqualTo(Main.OK);
+    assertThat(first.err()).containsPattern("(?m)^tokenizing 2\\.3/2\\.3 MB  [0-9.,]+ MB/s  ETA 0:00$")
+        .doesNotContain("from cache");
+    assertThat(first.err().lines().filter(l -> l.startsWith("tokenizing 2.3/2.3 MB")))
+        .as("the file is tokenized once").hasSize(1);
+    try (var files = Files.list(cache)) {
+      assertThat(files).singleElement().asString().startsWith(cache.resolve("corpus.txt.").toString())
+          .endsWith(".tokens");
+    }
+    assertThat(resumed.exit()).as(resumed.err()).isEqualTo(Main.OK);
+    assertThat(resumed.err()).containsPattern("(?m)^tokens: from cache " + java.util.regex.Pattern.quote(
+        cache.toString()) + "/corpus\\.txt\\.[0-9a-f]{12}\\.tokens$").doesNotContain("tokenizing");
+  }
 }

@@ -1,5 +1,6 @@
 package org.fastllm.modules.data;
 
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -84,7 +85,15 @@ final class HuggingFaceTokenizer implements Tokenizer {
 
   @Override
   public int[] encode(String text) {
-    long[] ids = tokenizer.encode(text, false, false).getIds();
+    // Ids only: the library's Encoding would also copy every token's string, offsets and masks into Java.
+    // The Rust tokenizer encodes through a shared reference and is Sync, so threads may share one handle.
+    long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, false);
+    long[] ids;
+    try {
+      ids = TokenizersLibrary.LIB.getTokenIds(encoding);
+    } finally {
+      TokenizersLibrary.LIB.deleteEncoding(encoding);
+    }
     int[] out = new int[ids.length];
     for (int i = 0; i < ids.length; i++) {
       out[i] = Math.toIntExact(ids[i]);

@@ -32,18 +32,23 @@ public final class TokenFile implements Tokens {
 
   /** Maps {@code file} as ids of {@code width} bytes (2 or 4). */
   public static TokenFile map(Path file, int width) throws IOException {
+    return map(file, width, 0);
+  }
+
+  /** Maps the ids of {@code width} bytes that follow a header of {@code skip} bytes. */
+  static TokenFile map(Path file, int width, long skip) throws IOException {
     if (width != 2 && width != 4) {
       throw new IllegalArgumentException("token width must be 2 or 4 bytes, got " + width);
     }
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      long bytes = channel.size();
+      long bytes = channel.size() - skip;
       if (bytes % width != 0) {
         throw new IOException(file + ": " + bytes + " bytes is not a whole number of " + (8 * width)
             + "-bit tokens");
       }
       List<MappedByteBuffer> pieces = new ArrayList<>();
       for (long at = 0; at < bytes; at += PIECE) {
-        MappedByteBuffer piece = channel.map(FileChannel.MapMode.READ_ONLY, at, Math.min(PIECE, bytes - at));
+        MappedByteBuffer piece = channel.map(FileChannel.MapMode.READ_ONLY, skip + at, Math.min(PIECE, bytes - at));
         piece.order(ByteOrder.LITTLE_ENDIAN);
         pieces.add(piece);
       }

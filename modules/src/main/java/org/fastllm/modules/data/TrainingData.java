@@ -1,12 +1,6 @@
 package org.fastllm.modules.data;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -39,13 +33,38 @@ public record TrainingData(String source, Tokens train, Tokens validation, int v
    * file, held-out part included, must be below {@code modelVocabSize} ({@code model.vocab_size}).
    */
   public static TrainingData load(DataConfig data, int modelVocabSize, Supplier<String> builtIn) throws IOException {
+    return load(data, modelVocabSize, builtIn, TokenizationProgress.SILENT);
+  }
+
+  /**
+   * As {@link #load(DataConfig, int, Supplier)}, with the progress of tokenizing a text file: its ids come from the
+   * cache beside it ({@code .fastllm-cache/}) when that holds them, else the file is tokenized on every core in
+   * bounded memory and cached for the next run and every resume.
+   */
+  public static TrainingData load(DataConfig data, int modelVocabSize, Supplier<String> builtIn,
+      TokenizationProgress progress) throws IOException {
+    return load(data, modelVocabSize, builtIn, progress, TokenCache.userFolder(System.getenv()));
+  }
+
+  static TrainingData load(DataConfig data, int modelVocabSize, Supplier<String> builtIn,
+      TokenizationProgress progress, Path fallbackCache) throws IOException {
     Tokens all;
     int vocab = 0;
     String source;
     if (data.format() == DataFormat.TEXT) {
       Tokenizer tokenizer = Tokenizer.named(data.tokenizer());
-      String text = data.path() == null ? builtIn.get() : text(Path.of(data.path()));
-      all = Tokens.of(tokenizer.encode(text));
+      if (data.path() == null) {
+        all = Tokens.of(tokenizer.encode(builtIn.get()));
+      } else {
+        Path file = Path.of(data.path());
+        requireFile(file);
+        Path tokenizerFile = data.tokenizer().equals(DataConfig.BYTES) ? null : Path.of(data.tokenizer());
+        try {
+          all = new TokenCache(fallbackCache).tokens(file, tokenizer, data.tokenizer(), tokenizerFile, progress);
+        } catch (NoSuchFileException | AccessDeniedException e) {
+          throw unreadable(file, e);
+        }
+      }
       vocab = tokenizer.vocabSize();
       source = (data.path() == null ? "built-in corpus" : data.path()) + " (" + data.tokenizer() + " tokens)";
     } else {
@@ -86,21 +105,7 @@ public record TrainingData(String source, Tokens train, Tokens validation, int v
     } catch (IOException e) {
       throw unreadable(file, e);
     }
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-    ByteBuffer in = ByteBuffer.wrap(bytes);
-    CharBuffer out = CharBuffer.allocate(bytes.length);
-    CoderResult result = decoder.decode(in, out, true);
-    if (result.isUnderflow()) {
-      result = decoder.flush(out);
-    }
-    if (result.isError()) {
-      int at = in.position();
-      throw new DataException(String.format(Locale.ROOT, "%s: %s: not valid UTF-8 text: the byte at offset %,d "
-          + "(0x%02x) starts a malformed sequence — format: text needs UTF-8; pre-tokenized ids use format "
-          + "tokens_u16 or tokens_u32", PATH, file, at, bytes[at] & 0xFF));
-    }
-    return out.flip().toString();
+    return StreamingTokenizer.decode(bytes, bytes.length, 0, file);
   }
 
   private static void requireFile(Path file) {
