@@ -52,7 +52,8 @@ final class HfImport {
     }
     HfConfigReader.Model model = HfConfigReader.read(configFile.toString(), json);
     boolean tokenizer = Files.isRegularFile(hf.resolve("tokenizer.json"));
-    String yaml = model.yaml() + "data:\n  tokenizer: " + (tokenizer ? "tokenizer.json" : "bytes") + "\n";
+    // data.tokenizer is read relative to the working directory: the carried copy is named by its absolute path.
+    String yaml = model.yaml() + (tokenizer ? "data:\n  tokenizer: " + out.toAbsolutePath().resolve("tokenizer.json") + "\n" : "");
     LoadedConfig loaded = ConfigLoader.standard().load(out.resolve("config.yaml").toString(), yaml);
     Map<String, Tensor> theirs = ShardedSafetensors.read(hf).tensors();
     Map<String, Tensor> ours = convert(hf, model, loaded, theirs);
