@@ -9,7 +9,7 @@ import java.util.List;
  * has the same number of rows.
  *
  * <pre>{@code
- * TensorRule.forLayers(HfFormat.LLAMA, 2)   // layers.0.mixer.key_value.weight <- layers.0.self_attn.k_proj.weight, ...
+ * TensorRule.forModel(HfFormat.LLAMA, 2, false, false)  // key_value <- k_proj, v_proj; layer_1 <- gate_proj, up_proj
  * }</pre>
  */
 record TensorRule(String ours, List<String> theirs) {
