@@ -199,4 +199,38 @@ class HfInteropTest {
     assertThat(m.exit()).as(m.err()).isEqualTo(Main.OK);
     assertThat(JSON.readTree(dir.resolve("m/config.json").toFile()).get("sliding_window").asInt()).isEqualTo(8);
   }
+
+  @Test
+  void export_aboveTheShardLimit_writesShardsAndAnIndexThatImportsBack() throws Exception {
+    Map<String, Tensor> tensors = llamaTensors("model.", true);
+    hfFolder("hf", llamaConfig(), tensors);
+    assertThat(cli("import", dir.resolve("hf").toString(), "-o", dir.resolve("imp").toString()).exit()).isZero();
+    Result r = cli("export", dir.resolve("imp").toString(), "--format", "llama", "--max-shard-bytes", "20000", "-o",
+        dir.resolve("out").toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(dir.resolve("out").resolve(ShardedSafetensors.INDEX)).exists();
+    assertThat(cli("import", dir.resolve("out").toString(), "-o", dir.resolve("again").toString()).exit()).isZero();
+    assertSameTensors(Safetensors.read(dir.resolve("imp/model.safetensors")).tensors(),
+        Safetensors.read(dir.resolve("again/model.safetensors")).tensors());
+  }
+
+  @Test
+  void export_refusesAnUnknownFormatAndATransformerStackAsMamba() throws Exception {
+    hfFolder("hf", llamaConfig(), llamaTensors("model.", true));
+    assertThat(cli("import", dir.resolve("hf").toString(), "-o", dir.resolve("imp").toString()).exit()).isZero();
+    Result bad = cli("export", dir.resolve("imp").toString(), "--format", "gpt2", "-o", dir.resolve("o").toString());
+    assertThat(bad.exit()).isEqualTo(Main.INVALID);
+    assertThat(bad.err()).contains("--format: 'gpt2' is not a format — allowed: llama, mistral, qwen2, mamba, mamba2");
+    Result mamba = cli("export", dir.resolve("imp").toString(), "--format", "mamba", "-o", dir.resolve("o").toString());
+    assertThat(mamba.exit()).isEqualTo(Main.INVALID);
+    assertThat(mamba.err()).contains("model.blocks.attention.kind: transformer — --format mamba holds ssm mamba1 "
+        + "blocks only (transformer blocks: --format llama)");
+  }
+
+  @Test
+  void import_refusesAFolderWithoutConfigJson() {
+    Result r = cli("import", dir.toString(), "-o", dir.resolve("imp").toString());
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).contains(dir + ": no config.json (expected a Hugging Face model folder)");
+  }
 }
