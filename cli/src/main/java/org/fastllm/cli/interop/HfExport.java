@@ -42,6 +42,7 @@ final class HfExport {
 
   /** Returns the lines to print: warnings, then a summary. */
   static List<String> run(Path given, HfFormat format, Path out, long maxShardBytes) throws IOException {
+    HfImport.refuseNonEmpty(out);
     Path folder = Files.isRegularFile(given.resolve("config.yaml")) ? given : Checkpoint.locate(given);
     String yaml = Files.readString(folder.resolve("config.yaml"), StandardCharsets.UTF_8);
     LoadedConfig loaded = ConfigLoader.standard().load(folder.resolve("config.yaml").toString(), yaml);

@@ -40,6 +40,7 @@ final class HfImport {
 
   /** Returns a one-line summary of what was written. */
   static String run(Path hf, Path out) throws IOException {
+    refuseNonEmpty(out);
     Path configFile = hf.resolve("config.json");
     if (!Files.isRegularFile(configFile)) {
       throw new InteropException(hf + ": no config.json (expected a Hugging Face model folder)");
@@ -126,6 +127,19 @@ final class HfImport {
       throw new InteropException(hf + ": " + String.join("; ", problems));
     }
     return ours;
+  }
+
+  /** Nothing is overwritten: the output folder must be new or empty. */
+  static void refuseNonEmpty(Path out) throws IOException {
+    if (Files.isDirectory(out)) {
+      try (var entries = Files.list(out)) {
+        if (entries.findAny().isPresent()) {
+          throw new InteropException(out + ": exists and is not empty — give a new or empty folder");
+        }
+      }
+    } else if (Files.exists(out)) {
+      throw new InteropException(out + ": is a file — give a new or empty folder");
+    }
   }
 
   private static String prefix(String name, String prefix) {

@@ -228,9 +228,40 @@ class HfInteropTest {
   }
 
   @Test
+  void importAndExport_refuseAnOutputFolderThatIsNotEmpty() throws Exception {
+    hfFolder("hf", llamaConfig(), llamaTensors("model.", true));
+    assertThat(cli("import", dir.resolve("hf").toString(), "-o", dir.resolve("imp").toString()).exit()).isZero();
+    Result again = cli("import", dir.resolve("hf").toString(), "-o", dir.resolve("imp").toString());
+    assertThat(again.exit()).isEqualTo(Main.INVALID);
+    assertThat(again.err()).contains(dir.resolve("imp") + ": exists and is not empty — give a new or empty folder");
+    Result export = cli("export", dir.resolve("imp").toString(), "--format", "llama", "-o", dir.resolve("hf").toString());
+    assertThat(export.exit()).isEqualTo(Main.INVALID);
+    assertThat(export.err()).contains(dir.resolve("hf") + ": exists and is not empty");
+  }
+
+  @Test
   void import_refusesAFolderWithoutConfigJson() {
-    Result r = cli("import", dir.toString(), "-o", dir.resolve("imp").toString());
+    Result r = cli("import", dir.resolve("nothing").toString(), "-o", dir.resolve("imp").toString());
     assertThat(r.exit()).isEqualTo(Main.INVALID);
-    assertThat(r.err()).contains(dir + ": no config.json (expected a Hugging Face model folder)");
+    assertThat(r.err()).contains(dir.resolve("nothing") + ": no config.json (expected a Hugging Face model folder)");
+  }
+
+  @Test
+  void export_ofASharedBlock_writesACopyAtEveryUseWithAWarning() throws Exception {
+    hfFolder("hf", llamaConfig(), llamaTensors("model.", true));
+    Path imp = dir.resolve("imp");
+    assertThat(cli("import", dir.resolve("hf").toString(), "-o", imp.toString()).exit()).isZero();
+    Files.writeString(imp.resolve("config.yaml"), Files.readString(imp.resolve("config.yaml"))
+        .replace("{kind: transformer,", "{kind: transformer, shared_weights: true,"));
+    Map<String, Tensor> stored = new LinkedHashMap<>(Safetensors.read(imp.resolve("model.safetensors")).tensors());
+    stored.keySet().removeIf(n -> n.startsWith("layers.1."));
+    Files.delete(imp.resolve("model.safetensors"));
+    Safetensors.write(imp.resolve("model.safetensors"), stored, Map.of("format", "fastllm-checkpoint"));
+    Result r = cli("export", imp.toString(), "--format", "llama", "-o", dir.resolve("out").toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("warning: layer 1 shares block 'attention' with layer 0; written as a copy at every use");
+    Map<String, Tensor> out = ShardedSafetensors.read(dir.resolve("out")).tensors();
+    assertThat(torch.equal(out.get("model.layers.1.self_attn.k_proj.weight"),
+        out.get("model.layers.0.self_attn.k_proj.weight"))).isTrue();
   }
 }
