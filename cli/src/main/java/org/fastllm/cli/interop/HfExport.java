@@ -77,11 +77,14 @@ final class HfExport {
     Files.createDirectories(out);
     List<Path> files = ShardedSafetensors.write(out, theirs, Map.of("format", "pt"), maxShardBytes);
     Files.writeString(out.resolve("config.json"), JSON.writeValueAsString(HfConfigWriter.write(format, model, first)));
-    ObjectNode generation = JSON.createObjectNode();
-    generation.put("_from_model_config", true);
-    Files.writeString(out.resolve("generation_config.json"), JSON.writeValueAsString(generation));
+    // An imported model's own generation_config.json (its bos/eos ids) is carried; otherwise a minimal one.
+    if (!Files.isRegularFile(folder.resolve("generation_config.json"))) {
+      ObjectNode generation = JSON.createObjectNode();
+      generation.put("_from_model_config", true);
+      Files.writeString(out.resolve("generation_config.json"), JSON.writeValueAsString(generation));
+    }
     for (String name : HfImport.TOKENIZER_FILES) {
-      if (!name.equals("generation_config.json") && Files.isRegularFile(folder.resolve(name))) {
+      if (Files.isRegularFile(folder.resolve(name))) {
         Files.copy(folder.resolve(name), out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
       }
     }

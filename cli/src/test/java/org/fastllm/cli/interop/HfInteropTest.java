@@ -114,6 +114,8 @@ class HfInteropTest {
   void llama_importThenExport_givesTheSameTensorsBitForBit() throws Exception {
     Map<String, Tensor> tensors = llamaTensors("model.", true);
     Path hf = hfFolder("hf", llamaConfig(), tensors);
+    Files.writeString(hf.resolve("tokenizer_config.json"), "{\"model_max_length\": 64}");
+    Files.writeString(hf.resolve("generation_config.json"), "{\"bos_token_id\": 1, \"eos_token_id\": 2}");
     Result imported = cli("import", hf.toString(), "-o", dir.resolve("imp").toString());
     assertThat(imported.err()).isEmpty();
     assertThat(imported.exit()).isEqualTo(Main.OK);
@@ -124,6 +126,8 @@ class HfInteropTest {
     assertThat(exported.exit()).as(exported.err()).isEqualTo(Main.OK);
     assertSameTensors(tensors, ShardedSafetensors.read(dir.resolve("out")).tensors());
     assertThat(JSON.readTree(dir.resolve("out/config.json").toFile()).get("num_key_value_heads").asInt()).isEqualTo(2);
+    assertThat(dir.resolve("out/tokenizer_config.json")).hasSameTextualContentAs(hf.resolve("tokenizer_config.json"));
+    assertThat(dir.resolve("out/generation_config.json")).hasSameTextualContentAs(hf.resolve("generation_config.json"));
   }
 
   @Test
