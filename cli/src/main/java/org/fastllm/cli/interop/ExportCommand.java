@@ -35,6 +35,9 @@ public final class ExportCommand implements Callable<Integer> {
       description = "Largest safetensors file before the weights are sharded (default: ${DEFAULT-VALUE}).")
   long maxShardBytes;
 
+  @Option(names = "--merge-lora", description = "Fold LoRA adapters into their base weights (W + alpha/rank B A).")
+  boolean mergeLora;
+
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
 
@@ -48,7 +51,7 @@ public final class ExportCommand implements Callable<Integer> {
         throw new InteropException("--format " + format + ": not in this build yet (it needs the qkv_biases key or "
             + "the mamba2_standard ssm variant)");
       }
-      HfExport.run(checkpoint, chosen, output, maxShardBytes).forEach(spec.commandLine().getOut()::println);
+      HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora).forEach(spec.commandLine().getOut()::println);
       return Main.OK;
     } catch (InteropException | CheckpointException | java.nio.file.NoSuchFileException e) {
       spec.commandLine().getErr().println("error: " + e.getMessage());

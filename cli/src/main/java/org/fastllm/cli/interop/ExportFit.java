@@ -18,7 +18,7 @@ import org.fastllm.dsl.config.TransformerBlockConfig;
 final class ExportFit {
   private ExportFit() {}
 
-  static void check(Path folder, ModelConfig model, HfFormat format) {
+  static void check(Path folder, ModelConfig model, HfFormat format, boolean mergeLora) {
     List<String> problems = new ArrayList<>();
     if (Boolean.TRUE.equals(model.positionEmbeddings())) {
       problems.add("model.position_embeddings: true — no Hugging Face format here has learned positions");
@@ -34,8 +34,8 @@ final class ExportFit {
       String where = "model.blocks." + e.getKey();
       BlockConfig block = e.getValue();
       CommonBlockKeys common = block.common();
-      if (common.lora() != null) {
-        problems.add(where + ".lora: adapters are not exported yet — export a checkpoint without lora");
+      if (common.lora() != null && !mergeLora) {
+        problems.add(where + ".lora: adapters are written only merged for now — add --merge-lora");
       }
       if (!common.normalization().equals(model.normalization())) {
         problems.add(where + ".normalization differs from the model's — " + format.option() + " has one norm setting");
@@ -103,7 +103,7 @@ final class ExportFit {
   private static BlockConfig withoutTraining(BlockConfig block) {
     CommonBlockKeys c = block.common();
     CommonBlockKeys plain = new CommonBlockKeys(null, c.hiddenSize(), c.normalization(), c.ffnHiddenSize(), c.gated(),
-        c.activation(), null, null, c.lora(), c.addLinearBiases());
+        c.activation(), null, null, null, c.addLinearBiases());
     if (block instanceof TransformerBlockConfig t) {
       return new TransformerBlockConfig(plain, t.attentionType(), t.numHeads(), t.headGroups(), t.headSize(),
           t.slidingWindow(), t.windowSize(), null, t.rotary(), t.causal());

@@ -32,7 +32,7 @@ import org.fastllm.validation.load.LoadedConfig;
  *
  * <pre>{@code
  * // given Path checkpoint, Path out
- * HfExport.run(checkpoint, HfFormat.LLAMA, out, 5_000_000_000L);
+ * HfExport.run(checkpoint, HfFormat.LLAMA, out, 5_000_000_000L, false);
  * }</pre>
  */
 final class HfExport {
@@ -41,14 +41,15 @@ final class HfExport {
   private HfExport() {}
 
   /** Returns the lines to print: warnings, then a summary. */
-  static List<String> run(Path given, HfFormat format, Path out, long maxShardBytes) throws IOException {
+  static List<String> run(Path given, HfFormat format, Path out, long maxShardBytes, boolean mergeLora)
+      throws IOException {
     HfImport.refuseNonEmpty(out);
     Path folder = Files.isRegularFile(given.resolve("config.yaml")) ? given : Checkpoint.locate(given);
     String yaml = Files.readString(folder.resolve("config.yaml"), StandardCharsets.UTF_8);
     LoadedConfig loaded = ConfigLoader.standard().load(folder.resolve("config.yaml").toString(), yaml);
     ModelConfig model = loaded.model();
     List<String> lines = new ArrayList<>();
-    ExportFit.check(folder, model, format);
+    ExportFit.check(folder, model, format, mergeLora);
     Map<String, Tensor> ours = ShardedSafetensors.read(folder).tensors();
     Map<String, Tensor> theirs = new LinkedHashMap<>();
     Map<String, Integer> firstUse = new LinkedHashMap<>();
@@ -59,11 +60,13 @@ final class HfExport {
             + firstUse.get(layer.blockName()) + "; written as a copy at every use");
       }
     }
+    Map<String, Tensor> merged = mergeLora ? LoraMerge.merged(layers, firstUse, ours) : Map.of();
     BlockConfig first = model.blocks().get(layers.get(0).blockName());
     boolean qkvBiases = false;
     boolean tied = Boolean.TRUE.equals(model.tiedEmbeddingWeight());
     for (TensorRule rule : TensorRule.forModel(format, layers.size(), tied, qkvBiases)) {
-      Tensor tensor = ours.get(stored(rule.ours(), layers, firstUse));
+      Tensor tensor = merged.containsKey(rule.ours()) ? merged.get(rule.ours())
+          : ours.get(stored(rule.ours(), layers, firstUse));
       if (tensor == null) {
         throw new InteropException(folder + ": tensor '" + rule.ours() + "' is missing from the weights");
       }

@@ -268,4 +268,42 @@ class HfInteropTest {
     assertThat(torch.equal(out.get("model.layers.1.self_attn.k_proj.weight"),
         out.get("model.layers.0.self_attn.k_proj.weight"))).isTrue();
   }
+
+  @Test
+  void export_withLora_isRefusedUnlessMergedAndMergesAsWPlusScaledBA() throws Exception {
+    Map<String, Tensor> original = llamaTensors("model.", true);
+    hfFolder("hf", llamaConfig(), original);
+    Path imp = dir.resolve("imp");
+    assertThat(cli("import", dir.resolve("hf").toString(), "-o", imp.toString()).exit()).isZero();
+    Files.writeString(imp.resolve("config.yaml"), Files.readString(imp.resolve("config.yaml"))
+        .replace("{kind: transformer,", "{kind: transformer, lora: {rank: 2, alpha: 6.0},"));
+    Map<String, Tensor> stored = new LinkedHashMap<>(Safetensors.read(imp.resolve("model.safetensors")).tensors());
+    Map<String, Tensor> withAdapters = new LinkedHashMap<>();
+    stored.forEach((name, t) -> {
+      withAdapters.put(name, t);
+      if (name.endsWith("mixer.query.weight") || name.endsWith("mixer.key_value.weight")) {
+        String adapter = name.replace("mixer.", "lora.").replace(".weight", "");
+        withAdapters.put(adapter + ".a", random(2, H));
+        withAdapters.put(adapter + ".b", random(t.size(0), 2));
+      }
+    });
+    Files.delete(imp.resolve("model.safetensors"));
+    Safetensors.write(imp.resolve("model.safetensors"), withAdapters, Map.of("format", "fastllm-checkpoint"));
+    Result refused = cli("export", imp.toString(), "--format", "llama", "-o", dir.resolve("o").toString());
+    assertThat(refused.exit()).isEqualTo(Main.INVALID);
+    assertThat(refused.err()).contains("model.blocks.attention.lora: adapters are written only merged for now — add "
+        + "--merge-lora");
+    Result r = cli("export", imp.toString(), "--format", "llama", "--merge-lora", "-o", dir.resolve("m").toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    Map<String, Tensor> out = ShardedSafetensors.read(dir.resolve("m")).tensors();
+    Tensor a = withAdapters.get("layers.1.lora.key_value.a").to(torch.ScalarType.Double);
+    Tensor b = withAdapters.get("layers.1.lora.key_value.b").to(torch.ScalarType.Double);
+    Tensor v = original.get("model.layers.1.self_attn.v_proj.weight").to(torch.ScalarType.Double);
+    Tensor expected = v.add(b.matmul(a).narrow(0, 8, 8).mul(new org.bytedeco.pytorch.Scalar(3.0)));
+    double diff = out.get("model.layers.1.self_attn.v_proj.weight").to(torch.ScalarType.Double).sub(expected).abs()
+        .max().item_double();
+    assertThat(diff).isLessThan(1e-5);
+    assertThat(torch.equal(out.get("model.layers.1.mlp.down_proj.weight"),
+        original.get("model.layers.1.mlp.down_proj.weight"))).isTrue();
+  }
 }
