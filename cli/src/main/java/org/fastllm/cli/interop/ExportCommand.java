@@ -47,6 +47,9 @@ public final class ExportCommand implements Callable<Integer> {
       HfFormat chosen = java.util.Arrays.stream(HfFormat.values()).filter(f -> f.option().equals(format)).findFirst()
           .orElseThrow(() -> new InteropException("--format: '" + format + "' is not a format — allowed: llama, "
               + "mistral, qwen2, mamba, mamba2"));
+      if (maxShardBytes <= 0) {
+        throw new InteropException("--max-shard-bytes: " + maxShardBytes + " — must be at least 1");
+      }
       if (chosen == HfFormat.QWEN2 || chosen == HfFormat.MAMBA2) {
         throw new InteropException("--format " + format + ": not in this build yet (it needs the qkv_biases key or "
             + "the mamba2_standard ssm variant)");

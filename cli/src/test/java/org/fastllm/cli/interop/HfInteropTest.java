@@ -306,4 +306,25 @@ class HfInteropTest {
     assertThat(torch.equal(out.get("model.layers.1.mlp.down_proj.weight"),
         original.get("model.layers.1.mlp.down_proj.weight"))).isTrue();
   }
+
+  @Test
+  void import_ofBf16Weights_givesTheirFloat32Values() throws Exception {
+    Map<String, Tensor> bf16 = new LinkedHashMap<>();
+    llamaTensors("model.", true).forEach((name, t) -> bf16.put(name, t.to(torch.ScalarType.BFloat16)));
+    hfFolder("hf", llamaConfig(), bf16);
+    assertThat(cli("import", dir.resolve("hf").toString(), "-o", dir.resolve("imp").toString()).exit()).isZero();
+    Map<String, Tensor> imported = Safetensors.read(dir.resolve("imp/model.safetensors")).tensors();
+    Tensor query = imported.get("layers.0.mixer.query.weight");
+    assertThat(query.scalar_type().intern()).isEqualTo(torch.ScalarType.Float);
+    assertThat(torch.equal(query, bf16.get("model.layers.0.self_attn.q_proj.weight").to(torch.ScalarType.Float)))
+        .isTrue();
+  }
+
+  @Test
+  void export_refusesAShardLimitBelowOne() throws Exception {
+    Result r = cli("export", dir.toString(), "--format", "llama", "--max-shard-bytes", "0", "-o",
+        dir.resolve("o").toString());
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).contains("--max-shard-bytes: 0 — must be at least 1");
+  }
 }
