@@ -44,7 +44,10 @@ final class HfExport {
   static List<String> run(Path given, HfFormat format, Path out, long maxShardBytes, boolean mergeLora)
       throws IOException {
     HfImport.refuseNonEmpty(out);
-    Path folder = Files.isRegularFile(given.resolve("config.yaml")) ? given : Checkpoint.locate(given);
+    // An imported-model or checkpoint folder holds its weights; a run folder names its latest checkpoint.
+    boolean weightsHere = Files.isRegularFile(given.resolve(ShardedSafetensors.SINGLE))
+        || Files.isRegularFile(given.resolve(ShardedSafetensors.INDEX));
+    Path folder = Files.isRegularFile(given.resolve("config.yaml")) && weightsHere ? given : Checkpoint.locate(given);
     String yaml = Files.readString(folder.resolve("config.yaml"), StandardCharsets.UTF_8);
     LoadedConfig loaded = ConfigLoader.standard().load(folder.resolve("config.yaml").toString(), yaml);
     ModelConfig model = loaded.model();
