@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
     versionProvider = BuildVersion.class,
     description = "Declare language models as stacks of named blocks, check them, look at them, train them.",
     subcommands = {TrainCommand.class, ValidateCommand.class, DescribeCommand.class, MigrateCommand.class, SchemaCommand.class,
+        org.fastllm.cli.interop.ImportCommand.class, org.fastllm.cli.interop.ExportCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:internal failure (a bug: please report it with --debug output), train could "

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# On the GPU host, in one call, for each format (llama, mistral, mamba): transformers builds a small model from a random
+# init and saves it; `fastllm-cli import` reads it, `fastllm-cli export --format F` writes it back; transformers loads
+# the export and its logits are compared with the original's on the same tokens (max abs difference per format).
+# Not yet here: the comparison with this tool's own logits (needs a logits dump on the Java side) and PEFT folders.
+# Usage: bench/gpu/interop.sh [format ...]   (default: llama mistral mamba)
+# Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out)/interop.txt.
+set -uo pipefail
+out=${OUT:-out}; mkdir -p "$out"
+work=$(mktemp -d)
+formats=("$@"); [[ ${#formats[@]} -gt 0 ]] || formats=(llama mistral mamba)
+python3 -c "import transformers, torch; print('transformers', transformers.__version__, 'torch', torch.__version__)" \
+  | tee "$out/interop.txt"
+for f in "${formats[@]}"; do
+  python3 bench/gpu/interop_check.py make "$f" "$work/hf-$f" > "$work/$f-make.log" 2>&1 || { echo "$f: make failed"; tail -5 "$work/$f-make.log"; continue; }
+  b/run-gpu.sh org.fastllm.cli.Main import "$work/hf-$f" -o "$work/imp-$f" > "$work/$f-java.log" 2>&1 \
+    && b/run-gpu.sh org.fastllm.cli.Main export "$work/imp-$f" --format "$f" -o "$work/exp-$f" >> "$work/$f-java.log" 2>&1
+  status=$?
+  if [[ $status -ne 0 ]]; then echo "$f: java exit $status" | tee -a "$out/interop.txt"; tail -5 "$work/$f-java.log"; continue; fi
+  echo "$f (transformers -> import -> export -> transformers): $(python3 bench/gpu/interop_check.py compare \
+    "$work/hf-$f" "$work/exp-$f" 2>&1 | tail -1)" | tee -a "$out/interop.txt"
+done

@@ -1,0 +1,64 @@
+package org.fastllm.cli.interop;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.fastllm.cli.Main;
+import org.fastllm.modules.checkpoint.CheckpointException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code export CHECKPOINT --format llama|mistral|mamba -o DIR}: a folder {@code AutoModelForCausalLM.from_pretrained}
+ * loads.
+ *
+ * <pre>{@code java -jar fastllm-cli.jar export runs/tiny --format llama -o exported/tiny}</pre>
+ */
+@Command(name = "export", mixinStandardHelpOptions = true,
+    description = {"Write a checkpoint, run folder or imported-model folder as a Hugging Face model folder: "
+        + "config.json, safetensors ({\"format\": \"pt\"}, sharded above --max-shard-bytes), tokenizer files, "
+        + "generation_config.json.",
+        "A stack the format cannot hold is refused naming the block, the key and the format that takes it."})
+public final class ExportCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "CHECKPOINT", description = "Checkpoint folder, run folder or imported-model folder.")
+  Path checkpoint;
+
+  @Option(names = "--format", required = true, paramLabel = "FORMAT",
+      description = "llama, mistral, qwen2, mamba or mamba2.")
+  String format;
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Folder to write.")
+  Path output;
+
+  @Option(names = "--max-shard-bytes", defaultValue = "5000000000", paramLabel = "BYTES",
+      description = "Largest safetensors file before the weights are sharded (default: ${DEFAULT-VALUE}).")
+  long maxShardBytes;
+
+  @Option(names = "--merge-lora", description = "Fold LoRA adapters into their base weights (W + alpha/rank B A).")
+  boolean mergeLora;
+
+  @Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    try {
+      HfFormat chosen = java.util.Arrays.stream(HfFormat.values()).filter(f -> f.option().equals(format)).findFirst()
+          .orElseThrow(() -> new InteropException("--format: '" + format + "' is not a format — allowed: llama, "
+              + "mistral, qwen2, mamba, mamba2"));
+      if (maxShardBytes <= 0) {
+        throw new InteropException("--max-shard-bytes: " + maxShardBytes + " — must be at least 1");
+      }
+      if (chosen == HfFormat.QWEN2 || chosen == HfFormat.MAMBA2) {
+        throw new InteropException("--format " + format + ": not in this build yet (it needs the qkv_biases key or "
+            + "the mamba2_standard ssm variant)");
+      }
+      HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora).forEach(spec.commandLine().getOut()::println);
+      return Main.OK;
+    } catch (InteropException | CheckpointException | java.nio.file.NoSuchFileException e) {
+      spec.commandLine().getErr().println("error: " + e.getMessage());
+      return Main.INVALID;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package org.fastllm.cli.interop;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.fastllm.dsl.config.Activation;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.CommonBlockKeys;
+import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.dsl.config.RotaryType;
+import org.fastllm.dsl.config.TransformerBlockConfig;
+
+/**
+ * Whether a resolved model fits one Hugging Face format: every block, key by key; each misfit names the block, the
+ * key, and the format that would take it.
+ */
+final class ExportFit {
+  private ExportFit() {}
+
+  static void check(Path folder, ModelConfig model, HfFormat format, boolean mergeLora) {
+    List<String> problems = new ArrayList<>();
+    if (Boolean.TRUE.equals(model.positionEmbeddings())) {
+      problems.add("model.position_embeddings: true — no Hugging Face format here has learned positions");
+    }
+    if (!HfExport.isRms(model)) {
+      problems.add("model.normalization.type: layer_norm — " + format.option() + " uses rms_norm");
+    }
+    BlockConfig reference = null;
+    for (Map.Entry<String, BlockConfig> e : model.blocks().entrySet()) {
+      if (!model.blockPattern().contains(e.getKey())) {
+        continue;
+      }
+      String where = "model.blocks." + e.getKey();
+      BlockConfig block = e.getValue();
+      CommonBlockKeys common = block.common();
+      if (common.lora() != null && !mergeLora) {
+        problems.add(where + ".lora: adapters are written only merged for now — add --merge-lora");
+      }
+      if (!common.normalization().equals(model.normalization())) {
+        problems.add(where + ".normalization differs from the model's — " + format.option() + " has one norm setting");
+      }
+      if (format.ssm) {
+        fitSsm(where, block, format, problems);
+      } else {
+        fitTransformer(where, block, format, problems);
+      }
+      BlockConfig comparable = withoutTraining(block);
+      if (reference == null) {
+        reference = comparable;
+      } else if (!reference.equals(comparable)) {
+        problems.add(where + " differs from the stack's first block — " + format.option() + " repeats one layer "
+            + "(mixed stacks: none yet, a fastllm-hf format is a later issue)");
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new InteropException(folder + ": does not fit --format " + format.option() + ": "
+          + String.join("; ", problems));
+    }
+  }
+
+  private static void fitTransformer(String where, BlockConfig block, HfFormat format, List<String> problems) {
+    if (!HfExport.isTransformer(block)) {
+      problems.add(where + ".kind: " + block.kind() + " — " + format.option() + " holds transformer blocks only "
+          + (HfExport.isMamba1(block) ? "(ssm mamba1 blocks: --format mamba)" : "(mixed stacks: none yet)"));
+      return;
+    }
+    TransformerBlockConfig t = (TransformerBlockConfig) block;
+    CommonBlockKeys c = t.common();
+    if (!Boolean.TRUE.equals(c.gated()) || c.activation() != Activation.SILU || c.ffnHiddenSize() == 0) {
+      problems.add(where + ": the MLP must be gated with activation silu and ffn_hidden_size > 0");
+    }
+    if (Boolean.TRUE.equals(c.addLinearBiases())) {
+      problems.add(where + ".add_linear_biases: true — " + format.option() + " has no linear biases");
+    }
+    if (t.rotary().type() != RotaryType.DEFAULT) {
+      problems.add(where + ".rotary.type: none — " + format.option() + " uses rotary embeddings");
+    }
+    if (!Boolean.TRUE.equals(t.causal())) {
+      problems.add(where + ".causal: false — causal language models only");
+    }
+    if (Boolean.TRUE.equals(t.slidingWindow()) && format != HfFormat.MISTRAL) {
+      problems.add(where + ".sliding_window: true — --format mistral takes it");
+    }
+  }
+
+  private static void fitSsm(String where, BlockConfig block, HfFormat format, List<String> problems) {
+    if (format == HfFormat.MAMBA2 || !HfExport.isMamba1(block)) {
+      problems.add(where + ".kind: " + block.kind() + " — --format " + format.option() + " holds ssm mamba1 blocks"
+          + " only" + (HfExport.isTransformer(block) ? " (transformer blocks: --format llama)" : ""));
+      return;
+    }
+    CommonBlockKeys c = block.common();
+    if (c.ffnHiddenSize() != 0) {
+      problems.add(where + ".ffn_hidden_size: " + c.ffnHiddenSize() + " — Mamba blocks have no MLP (0)");
+    }
+    if (Boolean.TRUE.equals(c.addLinearBiases())) {
+      problems.add(where + ".add_linear_biases: true — mamba has no linear biases");
+    }
+  }
+
+  /** The block without keys that only training reads (sharing, learning rate, dropout, flash attention). */
+  private static BlockConfig withoutTraining(BlockConfig block) {
+    CommonBlockKeys c = block.common();
+    CommonBlockKeys plain = new CommonBlockKeys(null, c.hiddenSize(), c.normalization(), c.ffnHiddenSize(), c.gated(),
+        c.activation(), null, null, null, c.addLinearBiases());
+    if (block instanceof TransformerBlockConfig t) {
+      return new TransformerBlockConfig(plain, t.attentionType(), t.numHeads(), t.headGroups(), t.headSize(),
+          t.slidingWindow(), t.windowSize(), null, t.rotary(), t.causal());
+    }
+    return block;
+  }
+}
