@@ -178,7 +178,7 @@ public final class ConfigGenerators {
     RotaryConfig rotary = d.maybe(30, () -> new RotaryConfig(d.maybe(70, () -> d.pick(List.of(RotaryType.values()))),
         d.maybe(50, () -> d.pick(List.of(10000.0, 500000.0)))));
     return new TransformerBlockConfig(c, type, numHeads, groups, headSize, sliding, window, d.maybeBool(), rotary,
-        d.maybeBool());
+        d.maybeBool(), d.maybeBool());
   }
 
   /** The state size written (or null for the default 16) and the one in effect. */

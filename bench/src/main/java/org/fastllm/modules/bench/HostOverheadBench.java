@@ -38,7 +38,7 @@ public final class HostOverheadBench {
     torch.manual_seed(1);
     int hidden = 48;
     TransformerBlockConfig block = new TransformerBlockConfig(new CommonBlockKeys(null, null, null, 4 * hidden, null,
-        null, null, null, null, true), null, 12, null, null, null, null, true, null, null);
+        null, null, null, null, true), null, 12, null, null, null, null, true, null, null, null);
     ResolvedModel config = new ModelConfig(hidden, 512, false, null, Map.of("gpt", block), List.of("gpt"), 12, 16,
         false).withDefaults();
     LanguageModel model = StackBuilder.installed().build(config);

@@ -122,7 +122,7 @@ public final class LayerBench {
     ModelDefaults defaults = new ModelDefaults(hidden, NormalizationConfig.DEFAULT);
     return switch (kind) {
       case "attention" -> Attention.of(new TransformerBlockConfig(CommonBlockKeys.NONE, null, 8, 2, null, null, null,
-          true, null, null).withDefaults(defaults), LayerContext.defaults());
+          true, null, null, null).withDefaults(defaults), LayerContext.defaults());
       case "mamba1", "mamba1-tensor-scan" -> Mamba1Mixer.of(SsmBlockConfig.of(SsmVariant.MAMBA1)
           .withDefaults(defaults), scan(kind, scanChunk));
       case "mamba2", "mamba2-tensor-scan" -> Mamba2Mixer.of(new SsmBlockConfig(CommonBlockKeys.NONE,

@@ -82,12 +82,12 @@ public final class NativeMemoryBench {
   /** The blocks alice (attention, window 16), mia (mamba2) and sam (shared, per-use LoRA), in {@code pattern}. */
   public static ResolvedModel config(List<String> pattern) {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
-    blocks.put("alice", new TransformerBlockConfig(CommonBlockKeys.NONE, null, 4, 2, null, true, 16, true, null, null));
+    blocks.put("alice", new TransformerBlockConfig(CommonBlockKeys.NONE, null, 4, 2, null, true, 16, true, null, null, null));
     blocks.put("mia", new SsmBlockConfig(CommonBlockKeys.NONE, SsmVariant.MAMBA2, 8, null, null, null, null, 16, null,
         null, null, null));
     blocks.put("sam", new TransformerBlockConfig(new CommonBlockKeys(true, null, null, null, null, null, null, null,
         new LoraConfig(2, null, null, List.of("query", "dense"), null, true), null), null, 4, 1, null, null, null,
-        true, null, null));
+        true, null, null, null));
     return new ModelConfig(32, 64, false, null, blocks, pattern, pattern.size(), 64, false)
         .withDefaults();
   }

@@ -17,7 +17,8 @@ import org.fastllm.dsl.config.rules.ValidAttention;
  * <p>Shapes: query {@code [num_heads*head_size, H]}, key_value {@code [2*head_groups*head_size, H]}, dense
  * {@code [H, num_heads*head_size]}. {@code attention_type} defaults to mqa when neither it nor {@code head_groups}
  * is given; gqa without {@code head_groups} means {@code num_heads / 4} when that is a whole number above 1.
- * {@code sliding_window: true} without {@code window_size} means a window of 4096.
+ * {@code sliding_window: true} without {@code window_size} means a window of 4096. {@code qkv_biases} puts
+ * biases on query and key_value alone, whatever {@code add_linear_biases} says for dense and the MLP.
  */
 @Doc(rules = {
     "num_heads is a multiple of head_groups",
@@ -46,7 +47,9 @@ public record TransformerBlockConfig(
     @Doc("rotary position embedding of queries and keys")
     @Valid RotaryConfig rotary,
     @Doc("no position attends to a later one")
-    Boolean causal)
+    Boolean causal,
+    @Doc(value = "biases on the query and key_value projections only (Qwen2's q/k/v biases); dense and the MLP follow add_linear_biases", defaultValue = "add_linear_biases")
+    Boolean qkvBiases)
     implements BlockConfig {
 
   public static final int DEFAULT_NUM_HEADS = 8;
@@ -57,7 +60,7 @@ public record TransformerBlockConfig(
 
   /** A block with every key absent, to be resolved by {@link #withDefaults}. */
   public static TransformerBlockConfig empty() {
-    return new TransformerBlockConfig(CommonBlockKeys.NONE, null, null, null, null, null, null, null, null, null);
+    return new TransformerBlockConfig(CommonBlockKeys.NONE, null, null, null, null, null, null, null, null, null, null);
   }
 
   @Override
@@ -80,7 +83,13 @@ public record TransformerBlockConfig(
         window,
         useFlashAttention == null || useFlashAttention,
         rotary == null ? RotaryConfig.DEFAULT : rotary.withDefaults(),
-        causal == null || causal);
+        causal == null || causal,
+        qkvBiases != null ? qkvBiases : keys.addLinearBiases());
+  }
+
+  /** Whether the query and key_value projections carry biases; resolved blocks only. */
+  public boolean queryKeyValueBiases() {
+    return qkvBiases != null ? qkvBiases : addLinearBiases();
   }
 
   private static AttentionType inferType(int heads, Integer groups) {

@@ -87,7 +87,7 @@ class ConfigMapperTest {
     assertThat(e.problems().stream().map(Problem::render).toList())
         .isEqualTo(List.of("a.yaml:3:28: model.blocks.a.common: unknown key 'common' (allowed: activation,"
             + " add_linear_biases, attention_type, causal, dropout, ffn_hidden_size, gated, head_groups, head_size,"
-            + " hidden_size, lora, lr_scale, normalization, num_heads, rotary, shared_weights, sliding_window,"
+            + " hidden_size, lora, lr_scale, normalization, num_heads, qkv_biases, rotary, shared_weights, sliding_window,"
             + " use_flash_attention, window_size)"));
   }
 

@@ -16,6 +16,8 @@ import org.fastllm.modules.layer.SequenceLayer;
  * Multi-head, multi-query or grouped-query self-attention with Fast-LLM's parameters: {@code query}
  * {@code [heads*head_size, H]}, fused {@code key_value} {@code [2*groups*head_size, H]} (keys first), {@code dense}
  * {@code [H, heads*head_size]}. Query head {@code h} reads key/value group {@code h / (heads/groups)}.
+ * {@code query.bias} and {@code key_value.bias} ({@code [k_bias; v_bias]}) exist when {@code qkv_biases},
+ * {@code dense.bias} when {@code add_linear_biases}.
  *
  * <pre>{@code
  * // given TransformerBlockConfig resolvedTransformerBlock, LayerContext context, Tensor x
@@ -43,9 +45,10 @@ public final class Attention extends SequenceLayer {
     this.headSize = c.headSize();
     long hidden = c.hiddenSize();
     boolean biases = c.addLinearBiases();
+    boolean qkv = c.queryKeyValueBiases();
     // Fast-LLM initialises attention weights with std hidden^-1/2.
-    this.query = linear("query", Linear.kaiming("query", (long) heads * headSize, hidden, biases));
-    this.keyValue = linear("key_value", Linear.kaiming("key_value", 2L * groups * headSize, hidden, biases));
+    this.query = linear("query", Linear.kaiming("query", (long) heads * headSize, hidden, qkv));
+    this.keyValue = linear("key_value", Linear.kaiming("key_value", 2L * groups * headSize, hidden, qkv));
     this.dense = linear("dense", Linear.kaiming("dense", hidden, (long) heads * headSize, biases));
     this.rotary = c.rotary().enabled() ? new Rotary(c.rotary().theta(), context) : null;
     this.mask = new AttentionMask(c.causal(), c.slidingWindow() ? c.windowSize() : 0);

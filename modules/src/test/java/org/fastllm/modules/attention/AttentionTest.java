@@ -32,7 +32,7 @@ class AttentionTest {
       int hidden = 8;
       return new TransformerBlockConfig(new CommonBlockKeys(null, hidden, null, 0, null, null, null, null, null,
           biases), null, heads, groups, headSize, window > 0, window > 0 ? window : null, fused,
-          new RotaryConfig(rotary ? RotaryType.DEFAULT : RotaryType.NONE, 100.0), causal)
+          new RotaryConfig(rotary ? RotaryType.DEFAULT : RotaryType.NONE, 100.0), causal, null)
           .withDefaults(new ModelDefaults(hidden, NormalizationConfig.DEFAULT));
     }
   }

@@ -27,7 +27,7 @@ class LoraTest {
   static ResolvedModel model(LoraConfig lora, boolean shared) {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     blocks.put("bob", new TransformerBlockConfig(new CommonBlockKeys(shared, null, null, 32, null, null, null, null,
-        lora, null), null, 4, 2, null, null, null, true, null, null));
+        lora, null), null, 4, 2, null, null, null, true, null, null, null));
     return new ModelConfig(16, 32, false, null, blocks, List.of("bob"), 3, 64, false).withDefaults();
   }
 

@@ -47,7 +47,7 @@ class StackBuilderTest {
       boolean biases, int ffn, LoraConfig lora, Double lrScale) {
     return new TransformerBlockConfig(new CommonBlockKeys(shared, null, null, ffn, null, null, lrScale, null, lora,
         biases), org.fastllm.dsl.config.AttentionType.valueOf(type), heads, groups, null, window != null, window, true,
-        null, null);
+        null, null, null);
   }
 
   static SsmBlockConfig ssm(SsmVariant variant, boolean shared, boolean gated, int ffn) {
