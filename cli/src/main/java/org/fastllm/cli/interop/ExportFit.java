@@ -106,7 +106,7 @@ final class ExportFit {
         c.activation(), null, null, null, c.addLinearBiases());
     if (block instanceof TransformerBlockConfig t) {
       return new TransformerBlockConfig(plain, t.attentionType(), t.numHeads(), t.headGroups(), t.headSize(),
-          t.slidingWindow(), t.windowSize(), null, t.rotary(), t.causal());
+          t.slidingWindow(), t.windowSize(), null, t.rotary(), t.causal(), t.qkvBiases());
     }
     return block;
   }
