@@ -36,13 +36,13 @@ final class InitFrom {
       boolean partial, boolean report, PrintWriter err) {
     LoadedConfig then = loader.load(weights.folder().resolve("config.yaml").toString(), weights.configYaml());
     List<String> differences = new ArrayList<>(ArchitectureCheck.differences(then.model(), run.model(),
-        loader.kinds()));
+        loader.kinds(), weights.folder().toString()));
     differences.addAll(weights.differences(trainer.model()));
     if (!partial) {
       if (!differences.isEmpty()) {
         err.println("error: --init-from " + weights.folder() + ": its model differs from the run's config (give "
             + "--init-from-partial to take the tensors whose name and shape match):");
-        differences.forEach(d -> err.println("  " + d.replace("in the checkpoint", "in " + weights.folder())));
+        differences.forEach(d -> err.println("  " + d));
         return false;
       }
       weights.copyInto(trainer.model());

@@ -90,20 +90,7 @@ public final class InitialWeights {
 
   /** Each tensor of the model that the weights lack or hold in another shape, then each they hold beyond it. */
   public List<String> differences(LanguageModel model) {
-    Map<String, Tensor> wanted = ModelTensors.weights(model);
-    List<String> problems = new ArrayList<>();
-    wanted.forEach((name, tensor) -> {
-      Tensor saved = tensors.get(name);
-      if (saved == null) {
-        problems.add("'" + name + "' " + Shapes.text(tensor) + " is missing from " + folder);
-      } else if (!Arrays.equals(Shapes.of(saved), Shapes.of(tensor))) {
-        problems.add("'" + name + "' has shape " + Shapes.text(saved) + " in " + folder + ", " + Shapes.text(tensor)
-            + " in the model");
-      }
-    });
-    tensors.keySet().stream().filter(n -> !wanted.containsKey(n))
-        .forEach(n -> problems.add("'" + n + "' is in " + folder + " but not in the model"));
-    return problems;
+    return ModelTensors.differences(tensors, ModelTensors.weights(model), folder.toString());
   }
 
   /** Copies every tensor; the caller has checked that {@link #differences} is empty. */

@@ -50,23 +50,32 @@ final class ModelTensors {
    * message lists the first five differences. {@code what} names the receiver, e.g. "the model".
    */
   static void checkFits(Path file, Map<String, Tensor> saved, Map<String, Tensor> wanted, String what) {
-    List<String> problems = new ArrayList<>();
-    wanted.forEach((name, tensor) -> {
-      Tensor s = saved.get(name);
-      if (s == null) {
-        problems.add("'" + name + "' is missing from the checkpoint");
-      } else if (!Arrays.equals(Shapes.of(s), Shapes.of(tensor))) {
-        problems.add("'" + name + "' has shape " + Shapes.text(s) + " in the checkpoint, " + Shapes.text(tensor)
-            + " in the model");
-      }
-    });
-    saved.keySet().stream().filter(n -> !wanted.containsKey(n))
-        .forEach(n -> problems.add("'" + n + "' is in the checkpoint but not in the model"));
+    List<String> problems = differences(saved, wanted, "the checkpoint");
     if (!problems.isEmpty()) {
       throw new CheckpointException(file + ": does not fit " + what + " of the config: " + String.join("; ",
           problems.subList(0, Math.min(LISTED_PROBLEMS, problems.size())))
           + (problems.size() > LISTED_PROBLEMS ? "; and " + (problems.size() - LISTED_PROBLEMS) + " more" : ""));
     }
+  }
+
+  /**
+   * Each tensor of {@code wanted} that {@code saved} lacks or holds in another shape, then each it holds beyond
+   * {@code wanted}; {@code source} names where {@code saved} came from ("the checkpoint", a folder).
+   */
+  static List<String> differences(Map<String, Tensor> saved, Map<String, Tensor> wanted, String source) {
+    List<String> problems = new ArrayList<>();
+    wanted.forEach((name, tensor) -> {
+      Tensor s = saved.get(name);
+      if (s == null) {
+        problems.add("'" + name + "' " + Shapes.text(tensor) + " is missing from " + source);
+      } else if (!Arrays.equals(Shapes.of(s), Shapes.of(tensor))) {
+        problems.add("'" + name + "' has shape " + Shapes.text(s) + " in " + source + ", " + Shapes.text(tensor)
+            + " in the model");
+      }
+    });
+    saved.keySet().stream().filter(n -> !wanted.containsKey(n))
+        .forEach(n -> problems.add("'" + n + "' is in " + source + " but not in the model"));
+    return problems;
   }
 
   /** Copies each saved tensor into the target of the same name, outside autograd. */

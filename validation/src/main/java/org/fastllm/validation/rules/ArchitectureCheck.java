@@ -29,13 +29,19 @@ public final class ArchitectureCheck {
 
   /** Each difference as one sentence, in path order; empty when the architectures agree. */
   public static List<String> differences(ModelConfig checkpoint, ModelConfig config, BlockKindRegistry kinds) {
+    return differences(checkpoint, config, kinds, "the checkpoint");
+  }
+
+  /** As the three-argument form; {@code source} names where {@code saved} comes from (a folder). */
+  public static List<String> differences(ModelConfig saved, ModelConfig config, BlockKindRegistry kinds,
+      String source) {
     ObjectMapper json = ConfigMapper.json(kinds);
     List<String> out = new ArrayList<>();
-    compare("model", json.valueToTree(checkpoint), json.valueToTree(config), out);
+    compare("model", json.valueToTree(saved), json.valueToTree(config), " in " + source + ", ", out);
     return out;
   }
 
-  private static void compare(String path, JsonNode saved, JsonNode wanted, List<String> out) {
+  private static void compare(String path, JsonNode saved, JsonNode wanted, String in, List<String> out) {
     if (saved != null && wanted != null && saved.isObject() && wanted.isObject()) {
       Set<String> keys = new TreeSet<>();
       saved.fieldNames().forEachRemaining(keys::add);
@@ -47,13 +53,13 @@ public final class ArchitectureCheck {
       keys.stream().filter(k -> !ordered.contains(k)).forEach(ordered::add);
       for (String key : ordered) {
         if (!TRAINING_ONLY.contains(key)) {
-          compare(ConfigPath.key(path, key), saved.get(key), wanted.get(key), out);
+          compare(ConfigPath.key(path, key), saved.get(key), wanted.get(key), in, out);
         }
       }
       return;
     }
     if (saved == null || wanted == null || !saved.equals(wanted)) {
-      out.add(path + " is " + text(saved) + " in the checkpoint, " + text(wanted) + " in the config");
+      out.add(path + " is " + text(saved) + in + text(wanted) + " in the config");
     }
   }
 
