@@ -96,18 +96,6 @@ public record TrainingData(String source, Tokens train, Tokens validation, int v
     });
   }
 
-  /** The file as UTF-8 text; the first malformed sequence is reported with its byte offset. */
-  static String text(Path file) {
-    requireFile(file);
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (IOException e) {
-      throw unreadable(file, e);
-    }
-    return StreamingTokenizer.decode(bytes, bytes.length, 0, file);
-  }
-
   private static void requireFile(Path file) {
     if (Files.isDirectory(file)) {
       throw new DataException(PATH + ": " + file + " is a directory — data.path names one file (text, or token ids "
