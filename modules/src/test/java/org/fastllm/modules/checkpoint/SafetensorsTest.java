@@ -136,12 +136,16 @@ class SafetensorsTest {
 
   @Test
   void read_everyFlippedDataByte_failsTheCrcOfTheTensorHoldingIt() throws IOException {
-    Path file = written();
+    assertEveryFlippedDataByteFailsTheCrcOfItsTensor(written(), 0x10);
+  }
+
+  /** Flips {@code mask} in each data byte of {@code file} in turn; each read must name the tensor holding it. */
+  private static void assertEveryFlippedDataByteFailsTheCrcOfItsTensor(Path file, int mask) throws IOException {
     byte[] original = Files.readAllBytes(file);
     int start = dataStart(original);
     for (int at = start; at < original.length; at++) {
       byte[] bytes = original.clone();
-      bytes[at] ^= 0x10;
+      bytes[at] ^= (byte) mask;
       Files.write(file, bytes);
       String tensor = at - start < 48 ? "a.weight" : at - start < 68 ? "b.bias" : "ids";
 
@@ -294,21 +298,7 @@ class SafetensorsTest {
 
     @Test
     void read_everyFlippedDataByte_isFoundAcrossChunkBorders() throws IOException {
-      Path file = written();
-      byte[] original = Files.readAllBytes(file);
-      int start = dataStart(original);
-      for (int at = start; at < original.length; at++) {
-        byte[] bytes = original.clone();
-        bytes[at] ^= 0x04;
-        Files.write(file, bytes);
-        String tensor = at - start < 48 ? "a.weight" : at - start < 68 ? "b.bias" : "ids";
-
-        IOException e = catchThrowableOfType(IOException.class, () -> Safetensors.read(file));
-        assertThat(e).as("expected IOException to be thrown").isNotNull();
-
-        assertThat(e.getMessage())
-            .isEqualTo(file + ": tensor '" + tensor + "' fails its CRC32 check (the file is damaged)");
-      }
+      assertEveryFlippedDataByteFailsTheCrcOfItsTensor(written(), 0x04);
     }
 
     @Test
