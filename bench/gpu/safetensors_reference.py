@@ -68,9 +68,11 @@ def write(folder, tensors, limit):
 
 
 def read(folder, names):
+    """load_file maps the file and hands out tensors over the mapping, copying nothing; each is cloned into its own
+    memory here, the copy the Java reader makes, and the mapping is let go shard by shard."""
     tensors = {}
     for name in names:
-        tensors.update(load_file(os.path.join(folder, name)))
+        tensors.update({k: v.clone() for k, v in load_file(os.path.join(folder, name)).items()})
     return tensors
 
 

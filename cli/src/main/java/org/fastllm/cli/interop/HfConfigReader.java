@@ -22,7 +22,8 @@ final class HfConfigReader {
       "transformers_version", "bos_token_id", "eos_token_id", "pad_token_id", "initializer_range", "use_cache",
       "_name_or_path", "return_dict", "output_attentions", "output_hidden_states", "tie_encoder_decoder",
       "is_encoder_decoder", "time_step_scale", "time_step_min", "time_step_max", "time_step_init_scheme",
-      "time_step_floor", "rescale_prenorm_residual", "residual_in_fp32", "use_mambapy", "max_window_layers",
+      "time_step_floor", "rescale_prenorm_residual", "residual_in_fp32", "use_mambapy", "use_associative_scan",
+      "max_window_layers",
       "attention_dropout");
 
   /** The model section (YAML, two-space indented under {@code model:}), the format, and the layer count. */
