@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.DecodeState;
 import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.SequenceLayer;
@@ -66,6 +67,29 @@ public final class Block extends SequenceLayer {
     Adapters adapters = ownAdapters != Adapters.NONE ? ownAdapters : useAdapters;
     Tensor x = input.add(dropped(mixer.forward(norm1.forward(input), adapters)));
     return mlp == null ? x : x.add(dropped(mlp.forward(norm2.forward(x), adapters)));
+  }
+
+  @Override
+  public DecodeState startDecoding(long batch) {
+    return mixer.startDecoding(batch);
+  }
+
+  /** {@link #forward} for the positions after those {@code state} has seen, without dropout. */
+  @Override
+  public Tensor decode(Tensor input, Adapters useAdapters, DecodeState state) {
+    Adapters adapters = ownAdapters != Adapters.NONE ? ownAdapters : useAdapters;
+    Tensor x = input.add(mixer.decode(norm1.forward(input), adapters, state));
+    return mlp == null ? x : x.add(mlp.forward(norm2.forward(x), adapters));
+  }
+
+  @Override
+  public boolean decodesIncrementally() {
+    return mixer.decodesIncrementally();
+  }
+
+  /** The block's mixer, as its kind's factory made it. */
+  public SequenceLayer mixer() {
+    return mixer;
   }
 
   /** The mixer's linear layers, then the MLP's. */

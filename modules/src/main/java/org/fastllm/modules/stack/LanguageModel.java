@@ -91,6 +91,40 @@ public final class LanguageModel extends Module {
     return torch.linear(hidden(tokens), output == null ? word.weight : output.weight);
   }
 
+  /** A decoding state for {@code batch} sequences, before their first token: one state per layer. */
+  public Decoding startDecoding(long batch) {
+    List<org.fastllm.modules.layer.DecodeState> states = new ArrayList<>();
+    for (Block block : layers) {
+      states.add(block.startDecoding(batch));
+    }
+    return new Decoding(states, batch);
+  }
+
+  /**
+   * Next-token logits {@code [b, t, vocab]} for {@code tokens} {@code [b, t]}, the positions that follow those
+   * {@code decoding} has seen; equal to the last {@code t} positions of {@link #logits} over the whole sequence.
+   * Called without gradients; the model is in eval mode.
+   */
+  public Tensor decodeLogits(Tensor tokens, Decoding decoding) {
+    long time = tokens.size(1);
+    Tensor x = torch.embedding(word.weight, tokens);
+    if (position != null) {
+      x = x.add(position.weight.narrow(0, decoding.position(), time));
+    }
+    for (int i = 0; i < layers.size(); i++) {
+      Tensor in = x;
+      int layer = i;
+      x = Scopes.scoped(() -> layers.get(layer).decode(in, useAdapters.get(layer), decoding.layer(layer)));
+    }
+    decoding.advance(time);
+    return torch.linear(finalNorm.forward(x), output == null ? word.weight : output.weight);
+  }
+
+  /** True when every layer decodes from a cache of its own; false when some layer recomputes its sequence. */
+  public boolean decodesIncrementally() {
+    return layers.stream().allMatch(Block::decodesIncrementally);
+  }
+
   /** Mean cross-entropy of {@code targets} under the logits of {@code tokens}. */
   public Tensor loss(Tensor tokens, Tensor targets) {
     Tensor logits = logits(tokens);

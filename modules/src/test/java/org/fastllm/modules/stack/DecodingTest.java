@@ -1,0 +1,49 @@
+package org.fastllm.modules.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.NormType;
+import org.fastllm.dsl.config.ResolvedModel;
+import org.fastllm.dsl.config.SsmVariant;
+import org.fastllm.modules.testing.Torch;
+import org.junit.jupiter.api.Test;
+
+/** Decoding a sequence in pieces gives the logits of the full forward at every position. */
+class DecodingTest {
+  private static ResolvedModel hybrid() {
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    blocks.put("a", StackBuilderTest.attention("GQA", 4, 2, false, null, true, 24, null));
+    blocks.put("m1", StackBuilderTest.ssm(SsmVariant.MAMBA1, false, false, 24));
+    return StackBuilderTest.model(blocks, List.of("a", "m1"), 3, false, false, NormType.RMS_NORM);
+  }
+
+  @Test
+  void decodeLogits_promptThenOneTokenAtATime_equalsTheFullForwardAtEveryPosition() {
+    Torch.seed(5);
+    LanguageModel model = StackBuilder.installed().build(hybrid());
+    model.eval();
+    Tensor tokens = torch.randint(32, new long[] {2, 9}, new TensorOptions(torch.ScalarType.Long));
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(2)) {
+      Tensor full = model.logits(tokens);
+      Tensor prompt = model.decodeLogits(tokens.narrow(1, 0, 5), decoding);
+      assertThat(maxDifference(prompt, full.narrow(1, 0, 5))).as("prompt positions").isLessThan(1e-5);
+      for (long t = 5; t < 9; t++) {
+        Tensor step = model.decodeLogits(tokens.narrow(1, t, 1), decoding);
+        assertThat(maxDifference(step, full.narrow(1, t, 1))).as("position %d", t).isLessThan(1e-5);
+      }
+      assertThat(decoding.position()).isEqualTo(9);
+    }
+  }
+
+  private static double maxDifference(Tensor a, Tensor b) {
+    return a.sub(b).abs().max().item_double();
+  }
+}
