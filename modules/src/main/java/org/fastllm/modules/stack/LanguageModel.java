@@ -42,24 +42,29 @@ public final class LanguageModel extends Module {
   private final Map<String, ParameterRole> roles;
   private final LayerContext context;
   private final CrossEntropy crossEntropy;
+  // Held for the model's lifetime: the native side calls back into every registered Java module (train(),
+  // eval()), and one that only native code refers to may have been collected by then.
+  private final Module embeddings;
+  private final Module stack;
+  private final Module adapterHolder;
+  private final List<Module> adapterModules;
 
   LanguageModel(TableModule word, TableModule position, List<Block> layers, List<Adapters> useAdapters,
       List<Module> adapterModules, Normalization finalNorm, TableModule output, Map<String, ParameterRole> roles,
       LayerContext context) {
-    Module embeddings = register_module("embeddings", new Module());
+    this.embeddings = register_module("embeddings", new Module());
     this.word = embeddings.register_module("word", word);
     this.position = position == null ? null : embeddings.register_module("position", position);
-    Module stack = register_module("layers", new Module());
+    this.stack = register_module("layers", new Module());
     for (int i = 0; i < layers.size(); i++) {
       stack.register_module(Integer.toString(i), layers.get(i));
     }
     this.layers = List.copyOf(layers);
-    if (adapterModules.stream().anyMatch(m -> m != null)) {
-      Module holder = register_module("adapters", new Module());
-      for (int i = 0; i < adapterModules.size(); i++) {
-        if (adapterModules.get(i) != null) {
-          holder.register_module(Integer.toString(i), adapterModules.get(i));
-        }
+    this.adapterModules = adapterModules.stream().filter(m -> m != null).toList();
+    this.adapterHolder = this.adapterModules.isEmpty() ? null : register_module("adapters", new Module());
+    for (int i = 0; i < adapterModules.size(); i++) {
+      if (adapterModules.get(i) != null) {
+        adapterHolder.register_module(Integer.toString(i), adapterModules.get(i));
       }
     }
     this.useAdapters = List.copyOf(useAdapters);
