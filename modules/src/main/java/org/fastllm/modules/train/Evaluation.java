@@ -13,7 +13,8 @@ import org.fastllm.modules.stack.LanguageModel;
 
 /**
  * The held-out loss, when it is due: every {@code training.eval_interval} steps and at the last step, over the same
- * {@code eval_batches} batches each time; never where the held-out split is shorter than one sequence.
+ * {@code eval_batches} batches each time; never where the held-out split is shorter than one sequence. The model
+ * is evaluated in eval mode (dropout off) and without gradients, then is back in the mode it was in.
  *
  * <pre>{@code
  * // given Evaluation evaluation, int done
@@ -46,7 +47,10 @@ final class Evaluation {
     return due ? evaluate(held.get()) : null;
   }
 
+  /** The mean loss over the held-out batches in eval mode (no dropout), without gradients; the mode comes back. */
   private double evaluate(BatchSampler sampler) {
+    boolean training = model.is_training();
+    model.eval();
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
       Tensor sum = null;
       for (int b = 0; b < batches; b++) {
@@ -55,6 +59,8 @@ final class Evaluation {
         sum = sum == null ? loss : sum.add(loss);
       }
       return sync.meanOverProcesses(sum.div(new Scalar((double) batches))).item_double();
+    } finally {
+      model.train(training);
     }
   }
 }
