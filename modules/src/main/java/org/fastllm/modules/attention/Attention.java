@@ -29,7 +29,7 @@ import org.fastllm.modules.layer.SequenceLayer;
  * <p>With {@code use_flash_attention} it calls torch's fused {@code scaled_dot_product_attention}; otherwise it
  * computes the masked softmax explicitly. Both give the same values.
  *
- * <p>A causal layer decodes from a {@link KeyValueCache}: keys and values once per group, rotated at their own
+ * <p>A causal layer decodes from a key/value cache: keys and values once per group, rotated at their own
  * positions, and with a sliding window only the last {@code window_size - 1} of them, so memory stays bounded.
  */
 public final class Attention extends SequenceLayer {
