@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.DecodeState;
 import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.SequenceLayer;
@@ -27,6 +28,9 @@ import org.fastllm.modules.layer.SequenceLayer;
  *
  * <p>With {@code use_flash_attention} it calls torch's fused {@code scaled_dot_product_attention}; otherwise it
  * computes the masked softmax explicitly. Both give the same values.
+ *
+ * <p>A causal layer decodes from a key/value cache: keys and values once per group, rotated at their own
+ * positions, and with a sliding window only the last {@code window_size - 1} of them, so memory stays bounded.
  */
 public final class Attention extends SequenceLayer {
   private final Linear query;
@@ -68,6 +72,47 @@ public final class Attention extends SequenceLayer {
 
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
+    long time = input.size(1);
+    Tensor[] qkv = project(input, adapters);
+    Tensor q = qkv[0];
+    Tensor k = qkv[1];
+    if (rotary != null) {
+      q = rotary.apply(q);
+      k = rotary.apply(k);
+    }
+    Tensor context = fused ? fused(q, k, qkv[2], time) : explicit(q, k, qkv[2], time);
+    return output(context, adapters);
+  }
+
+  /** A key/value cache for a causal layer; a non-causal one recomputes, its outputs depending on later positions. */
+  @Override
+  public DecodeState startDecoding(long batch) {
+    return mask.causal() ? new KeyValueCache(mask.window()) : super.startDecoding(batch);
+  }
+
+  @Override
+  public Tensor decode(Tensor input, Adapters adapters, DecodeState state) {
+    if (!(state instanceof KeyValueCache cache)) {
+      return super.decode(input, adapters, state);
+    }
+    Tensor[] qkv = project(input, adapters);
+    Tensor q = qkv[0];
+    Tensor k = qkv[1];
+    if (rotary != null) {
+      q = rotary.apply(q, cache.seen());
+      k = rotary.apply(k, cache.seen());
+    }
+    Tensor[] visible = cache.extend(k, qkv[2]);
+    return output(cached(q, visible[0], visible[1]), adapters);
+  }
+
+  @Override
+  public boolean decodesIncrementally() {
+    return mask.causal();
+  }
+
+  /** Queries {@code [b, heads, t, head_size]}, keys and values {@code [b, groups, t, head_size]}, not rotated. */
+  private Tensor[] project(Tensor input, Adapters adapters) {
     long batch = input.size(0);
     long time = input.size(1);
     Tensor q = query.forward(input, adapters).view(batch, time, heads, headSize).transpose(1, 2);
@@ -76,11 +121,12 @@ public final class Attention extends SequenceLayer {
     Tensor[] keysValues = Split.parts(kv, 2, kvWidth, kvWidth);
     Tensor k = keysValues[0].reshape(batch, time, groups, headSize).transpose(1, 2);
     Tensor v = keysValues[1].reshape(batch, time, groups, headSize).transpose(1, 2);
-    if (rotary != null) {
-      q = rotary.apply(q);
-      k = rotary.apply(k);
-    }
-    Tensor context = fused ? fused(q, k, v, time) : explicit(q, k, v, time);
+    return new Tensor[] {q, k, v};
+  }
+
+  private Tensor output(Tensor context, Adapters adapters) {
+    long batch = context.size(0);
+    long time = context.size(2);
     Tensor merged = context.transpose(1, 2).reshape(batch, time, (long) heads * headSize);
     return dense.forward(merged, adapters);
   }
@@ -110,5 +156,19 @@ public final class Attention extends SequenceLayer {
       scores = scores.masked_fill(mask.allowed(time, q.device()).logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
     }
     return torch.softmax(scores, -1).matmul(v);
+  }
+
+  /**
+   * The attention of {@code t} new queries to {@code keys} and {@code values} {@code [b, groups, n, head_size]}
+   * whose last {@code t} positions are theirs: each group's entries broadcast to its query heads, not repeated.
+   */
+  private Tensor cached(Tensor q, Tensor keys, Tensor values) {
+    long batch = q.size(0);
+    long time = q.size(2);
+    Tensor grouped = q.reshape(batch, groups, heads / groups, time, headSize);
+    Tensor scores = grouped.matmul(keys.unsqueeze(2).transpose(3, 4)).mul(new Scalar(1.0 / Math.sqrt(headSize)));
+    Tensor allowed = mask.allowed(time, keys.size(2), q.device());
+    scores = scores.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+    return torch.softmax(scores, -1).matmul(values.unsqueeze(2)).reshape(batch, heads, time, headSize);
   }
 }

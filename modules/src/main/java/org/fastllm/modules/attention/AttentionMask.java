@@ -35,9 +35,17 @@ public record AttentionMask(boolean causal, int window) {
 
   /** {@code [time, time]} booleans on {@code device}: entry {@code (i, j)} is true when query i may see key j. */
   public Tensor allowed(long time, Device device) {
+    return allowed(time, time, device);
+  }
+
+  /**
+   * {@code [queries, keys]} booleans on {@code device} for queries at the last {@code queries} of {@code keys}
+   * consecutive positions (a decoding step after its cache): entry {@code (i, j)} is true when query i may see key j.
+   */
+  public Tensor allowed(long queries, long keys, Device device) {
     TensorOptions longs = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(device));
-    Tensor i = torch.arange(new Scalar(time), longs).unsqueeze(1);
-    Tensor j = torch.arange(new Scalar(time), longs).unsqueeze(0);
+    Tensor i = torch.arange(new Scalar(queries), longs).add(new Scalar(keys - queries)).unsqueeze(1);
+    Tensor j = torch.arange(new Scalar(keys), longs).unsqueeze(0);
     Tensor back = i.sub(j);
     Tensor allowed = causal ? back.ge(new Scalar(0)) : torch.ones_like(back).to(torch.ScalarType.Bool);
     if (window > 0) {

@@ -47,16 +47,28 @@ public final class Rotary {
 
   /** Rotates queries or keys laid out {@code [b, heads, t, head_size]}; head_size must be even. */
   public Tensor apply(Tensor x) {
-    return feature.runs(() -> kernels.unavailable(x)) ? fused(x) : rotate(x);
+    return apply(x, 0);
+  }
+
+  /**
+   * Rotates queries or keys {@code [b, heads, t, head_size]} that stand at positions {@code offset} to
+   * {@code offset + t - 1} of their sequence: a decoding step continuing after {@code offset} positions.
+   */
+  public Tensor apply(Tensor x, long offset) {
+    return feature.runs(() -> kernels.unavailable(x)) ? fused(x, offset) : rotate(x, offset);
   }
 
   /** The rotation as tensor operations, on any device and type. */
   Tensor rotate(Tensor x) {
+    return rotate(x, 0);
+  }
+
+  private Tensor rotate(Tensor x, long offset) {
     long time = x.size(2);
     long half = x.size(3) / 2;
-    Tensor[] table = tables(time, x.size(3), x.scalar_type(), x);
-    Tensor cos = table[0].narrow(0, 0, time);
-    Tensor sin = table[1].narrow(0, 0, time);
+    Tensor[] table = tables(offset + time, x.size(3), x.scalar_type(), x);
+    Tensor cos = table[0].narrow(0, offset, time);
+    Tensor sin = table[1].narrow(0, offset, time);
     Tensor re = x.narrow(3, 0, half);
     Tensor im = x.narrow(3, half, half);
     Tensor newRe = re.mul(cos).sub(im.mul(sin));
@@ -64,8 +76,11 @@ public final class Rotary {
     return torch.cat(new TensorVector(newRe, newIm), 3);
   }
 
-  private Tensor fused(Tensor x) {
-    Tensor[] table = tables(x.size(2), x.size(3), torch.ScalarType.Float, x);
+  private Tensor fused(Tensor x, long offset) {
+    Tensor[] whole = tables(offset + x.size(2), x.size(3), torch.ScalarType.Float, x);
+    // the kernel reads row t of the tables for position t of x: rows from offset on, through the data pointer
+    Tensor[] table = offset == 0 ? whole
+        : new Tensor[] {whole[0].narrow(0, offset, x.size(2)), whole[1].narrow(0, offset, x.size(2))};
     Tensor out;
     try (NoGradGuard noGrad = new NoGradGuard()) {
       out = turn(x, table, 1.0f);
@@ -92,11 +107,13 @@ public final class Rotary {
       if (old != null && old[0].size(0) >= time) {
         return old;
       }
+      // doubled at least, so that decoding one position at a time recomputes them a logarithmic number of times
+      long length = old == null ? time : Math.max(time, 2 * old[0].size(0));
       if (old != null) {   // graphs that still use the shorter tables hold references of their own
         old[0].close();
         old[1].close();
       }
-      return compute(time, size, type, x);
+      return compute(length, size, type, x);
     });
   }
 

@@ -95,6 +95,23 @@ class RotaryTest {
     assertThat(context.report().snapshot()).isEqualTo(Map.of("rotary", KernelReport.KERNEL));
   }
 
+  /** Positions rotated after an offset turn as the same positions of the whole sequence, by either path. */
+  @Test
+  void apply_withOffset_equalsThoseSamePositionsOfTheWholeSequence() {
+    LayerContext twinContext = LayerContext.of(KernelsConfig.DEFAULTS.withDefaults(),
+        TensorRotaryKernels.in(KernelImplementations.STANDARD));
+    for (Rotary rotary : new Rotary[] {new Rotary(300.0, LayerContext.tensorOperations()),
+        new Rotary(300.0, twinContext)}) {
+      Torch.seed(4);
+      Tensor x = Torch.randn(torch.ScalarType.Float, 2, 3, 23, 8);
+      Tensor whole = slow(x, 300.0);
+      for (long offset : new long[] {0, 5, 20}) {
+        Tensor part = rotary.apply(x.narrow(2, offset, 3), offset);
+        assertThat(Torch.relativeError(part, whole.narrow(2, offset, 3))).as("offset " + offset).isLessThan(1e-6);
+      }
+    }
+  }
+
   /** The launch the CUDA kernel makes, built from a CPU tensor seen transposed, matches rotary.cu's parameters. */
   @Test
   void cudaKernel_launch_matchesTheKernelsParametersInTheSource() {

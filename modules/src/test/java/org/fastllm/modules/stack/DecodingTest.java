@@ -43,6 +43,27 @@ class DecodingTest {
     }
   }
 
+  @Test
+  void decodeLogits_windowedAttentionInChunksOfThree_equalsTheFullForwardFromItsCache() {
+    Torch.seed(6);
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    blocks.put("mqa", StackBuilderTest.attention("MQA", 4, null, false, 3, true, 24, null));
+    blocks.put("mha", StackBuilderTest.attention("MHA", 2, null, false, null, false, 0, null));
+    LanguageModel model = StackBuilder.installed()
+        .build(StackBuilderTest.model(blocks, List.of("mqa", "mha"), 2, true, false, NormType.LAYER_NORM));
+    model.eval();
+    assertThat(model.decodesIncrementally()).isTrue();
+    Tensor tokens = torch.randint(32, new long[] {2, 10}, new TensorOptions(torch.ScalarType.Long));
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(2)) {
+      Tensor full = model.logits(tokens);
+      for (long t = 0; t < 10; t += 3) {
+        long length = Math.min(3, 10 - t);
+        Tensor chunk = model.decodeLogits(tokens.narrow(1, t, length), decoding);
+        assertThat(maxDifference(chunk, full.narrow(1, t, length))).as("positions from %d", t).isLessThan(1e-5);
+      }
+    }
+  }
+
   private static double maxDifference(Tensor a, Tensor b) {
     return a.sub(b).abs().max().item_double();
   }
