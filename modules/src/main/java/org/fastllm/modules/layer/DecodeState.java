@@ -6,10 +6,10 @@ package org.fastllm.modules.layer;
  * block has one state per use); {@link #close()} frees its tensors.
  *
  * <pre>{@code
- * // given SequenceLayer mixer, Tensor prompt, Tensor next
+ * // given SequenceLayer mixer, org.bytedeco.pytorch.Tensor prompt, org.bytedeco.pytorch.Tensor next
  * try (DecodeState state = mixer.startDecoding(prompt.size(0))) {
- *   Tensor first = mixer.decode(prompt, Adapters.NONE, state);   // every prompt position
- *   Tensor second = mixer.decode(next, Adapters.NONE, state);    // the positions after the prompt
+ *   var first = mixer.decode(prompt, Adapters.NONE, state);   // every prompt position
+ *   var second = mixer.decode(next, Adapters.NONE, state);    // the positions after the prompt
  * }
  * }</pre>
  */

@@ -9,10 +9,10 @@ import org.fastllm.modules.layer.DecodeState;
  * {@link LanguageModel#startDecoding}; {@link #close()} frees every layer's cache.
  *
  * <pre>{@code
- * // given LanguageModel model, Tensor prompt, Tensor nextTokens
+ * // given LanguageModel model, org.bytedeco.pytorch.Tensor prompt, org.bytedeco.pytorch.Tensor nextTokens
  * try (Decoding decoding = model.startDecoding(prompt.size(0))) {
- *   Tensor logits = model.decodeLogits(prompt, decoding);   // [b, prompt length, vocab]
- *   Tensor next = model.decodeLogits(nextTokens, decoding);  // [b, 1, vocab] for one new token per sequence
+ *   var logits = model.decodeLogits(prompt, decoding);   // [b, prompt length, vocab]
+ *   var next = model.decodeLogits(nextTokens, decoding);  // [b, 1, vocab] for one new token per sequence
  * }
  * }</pre>
  */
