@@ -37,7 +37,8 @@ record MemoryEstimate(double parameters, double gradients, double optimizer, dou
   /**
    * Why the run cannot fit, before any tensor or file exists: on the CPU its estimate times the {@code local}
    * processes of this host exceeds the machine's memory; on CUDA one process's estimate exceeds the device's free
-   * memory. Empty where the memory cannot be read or the CUDA device is missing (training reports that).
+   * memory (checked by each process of {@code --nproc}, not by its launcher). Empty where the memory cannot be read
+   * or the CUDA device is missing (training reports that).
    *
    * @param processes the processes sharing every batch (each holds a full replica)
    * @param local those of them on this host that this command starts ({@code --nproc}), 1 otherwise
@@ -52,7 +53,9 @@ record MemoryEstimate(double parameters, double gradients, double optimizer, dou
       return Optional.empty();
     }
     if (device.is_cuda()) {
-      return DeviceMemory.cuda(Math.max(device.index(), 0))
+      // Asking CUDA makes a context that holds GPU memory until the process ends: the --nproc launcher leaves the
+      // check to its processes, which train on that device anyway.
+      return local > 1 ? Optional.empty() : DeviceMemory.cuda(Math.max(device.index(), 0))
           .flatMap(m -> estimate.refusalOnCuda(m.free(), m.total()));
     }
     OptionalLong physical = physicalBytes();

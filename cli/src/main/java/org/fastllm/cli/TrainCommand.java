@@ -44,8 +44,8 @@ import picocli.CommandLine.Spec;
  * {@code MASTER_ADDR} and {@code MASTER_PORT} set, each process trains on its share of every batch; {@code --nproc N}
  * starts N such processes on this host itself.
  *
- * <p>About 300 lines on purpose: the options and the order of the checks before a run (launch, checkpoint,
- * config, memory, output folder, data, model) read best in one place; what it prints is {@link RunReport}'s, the
+ * <p>About 400 lines on purpose: the options and the order of the checks before a run (launch, checkpoint,
+ * config, memory, {@code --dry-run}'s stop, output folder, data, model) read best in one place; what it prints is {@link RunReport}'s, the
  * folder {@link RunFolder}'s, the launcher {@link LocalProcesses}'.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
