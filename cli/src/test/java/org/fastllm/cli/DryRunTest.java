@@ -63,4 +63,20 @@ class DryRunTest {
       assertThat(files).containsExactly(run.resolve("metrics.jsonl"));
     }
   }
+
+  @Test
+  void dryRun_nproc_estimatesOneProcessWithItsShareOfTheBatchAndRefusesABatchItCannotShare() {
+    Path run = dir.resolve("run");
+
+    MainTest.Run two = MainTest.run("train", "--dry-run", "--nproc", "2", "--device", "cpu",
+        "training.output_dir=" + run, "training.batch_size=8");
+    MainTest.Run three = MainTest.run("train", "--dry-run", "--nproc", "3", "--device", "cpu",
+        "training.output_dir=" + run, "training.batch_size=8");
+
+    assertThat(two.exit()).as(two.err()).isZero();
+    assertThat(two.out()).containsPattern("at batch 4 x sequence \\d+ per process").contains("2 processes");
+    assertThat(three.exit()).isEqualTo(Main.INVALID);
+    assertThat(three.err()).contains("training.batch_size is 8, which 3 processes cannot share");
+    assertThat(run).doesNotExist();
+  }
 }
