@@ -13,10 +13,10 @@ import org.fastllm.dsl.count.ModelCount;
  *
  * <pre class="text">
  * dry run: nothing was allocated or written
- * training memory: about 0.05 GiB (a rough estimate): parameters ...
+ * training memory: about ... GiB (a rough estimate): parameters ... at batch 8 x sequence 128
  * device: cpu (training.device auto), 1 process
- * steps: 200 (from step 0), batch 8 x sequence 128
- * output folder: runs/default
+ * steps: 300 (from step 0), batch 8 x sequence 128
+ * output folder: fastllm-run
  * </pre>
  */
 final class DryRun {
@@ -40,7 +40,8 @@ final class DryRun {
     out.println("dry run: nothing was allocated or written");
     out.println("training memory: " + MemoryEstimate.of(count, run, processes).render()
         + (processes > 1 ? " per process" : ""));
-    out.println("device: " + device + " (training.device " + training.device().yamlName() + "), " + processes + (processes == 1 ? " process" : " processes"));
+    out.println("device: " + device + " (training.device " + training.device().yamlName() + "), " + processes
+        + (processes == 1 ? " process" : " processes"));
     out.println("steps: " + training.steps() + " (from step " + fromStep + "), batch " + training.batchSize()
         + " x sequence " + training.sequenceLength());
     out.println("output folder: " + folder + (there.isEmpty() ? ""

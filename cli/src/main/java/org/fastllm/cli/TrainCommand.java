@@ -45,8 +45,8 @@ import picocli.CommandLine.Spec;
  * starts N such processes on this host itself.
  *
  * <p>About 400 lines on purpose: the options and the order of the checks before a run (launch, checkpoint,
- * config, memory, {@code --dry-run}'s stop, output folder, data, model) read best in one place; what it prints is {@link RunReport}'s, the
- * folder {@link RunFolder}'s, the launcher {@link LocalProcesses}'.
+ * config, memory, {@code --dry-run}'s stop, output folder, data, model) read best in one place; what it prints is
+ * {@link RunReport}'s and {@link DryRun}'s, the folder {@link RunFolder}'s, the launcher {@link LocalProcesses}'.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Train a model. With no arguments: a small built-in hybrid model on a built-in corpus (CPU).",

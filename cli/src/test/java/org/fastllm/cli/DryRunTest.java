@@ -42,7 +42,8 @@ class DryRunTest {
 
     MainTest.Run dry = MainTest.run("train", "--dry-run", "--config", huge.toString(),
         "training.output_dir=" + dir.resolve("run"));
-    MainTest.Run train = MainTest.run("train", "--config", huge.toString(), "training.output_dir=" + dir.resolve("run"));
+    MainTest.Run train = MainTest.run("train", "--config", huge.toString(),
+        "training.output_dir=" + dir.resolve("run"));
 
     assertThat(dry.exit()).as(dry.err()).isEqualTo(Main.INVALID);
     assertThat(dry.err()).startsWith("error: the run needs about ").isEqualTo(train.err());
