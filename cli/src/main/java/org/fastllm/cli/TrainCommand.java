@@ -24,6 +24,7 @@ import org.fastllm.modules.distributed.DistributedLaunch;
 import org.fastllm.modules.kernel.KernelUnavailableException;
 import org.fastllm.modules.train.StopRequest;
 import org.fastllm.modules.train.Trainer;
+import org.fastllm.modules.train.TrainingDevice;
 import org.fastllm.modules.data.TokenizationProgress;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.train.TrainingDivergedException;
@@ -36,16 +37,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code train [--config RUN.yaml] [--resume DIR [--allow-changes] | --init-from DIR [--init-from-partial]] [--overwrite]
- * [--device auto|cpu|cuda] [--nproc N] [key=value ...]}:
+ * [--device auto|cpu|cuda] [--nproc N] [--dry-run] [key=value ...]}:
  * trains a model; with no arguments, a small built-in hybrid model on a built-in corpus, on the CPU, in about a minute.
  *
  * <p>Data parallel: started by torchrun or SLURM with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
  * {@code MASTER_ADDR} and {@code MASTER_PORT} set, each process trains on its share of every batch; {@code --nproc N}
  * starts N such processes on this host itself.
  *
- * <p>About 300 lines on purpose: the options and the order of the checks before a run (launch, checkpoint,
- * config, memory, output folder, data, model) read best in one place; what it prints is {@link RunReport}'s, the
- * folder {@link RunFolder}'s, the launcher {@link LocalProcesses}'.
+ * <p>About 400 lines on purpose: the options and the order of the checks before a run (launch, checkpoint,
+ * config, memory, {@code --dry-run}'s stop, output folder, data, model) read best in one place; what it prints is
+ * {@link RunReport}'s and {@link DryRun}'s, the folder {@link RunFolder}'s, the launcher {@link LocalProcesses}'.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Train a model. With no arguments: a small built-in hybrid model on a built-in corpus (CPU).",
@@ -95,6 +96,12 @@ final class TrainCommand implements Callable<Integer> {
           + "training.batch_size / N sequences of every batch (default 1). Rank 0 writes the files; the others log to "
           + "rank-<r>.log in training.output_dir.")
   Integer nproc;
+
+  @Option(names = "--dry-run",
+      description = "Check the config, the checkpoint and the memory estimate, print the estimate and what the run "
+          + "would do (device, steps, output folder), and exit without building the model or writing any file. "
+          + "The data files are not read.")
+  boolean dryRun;
 
   @Parameters(paramLabel = "KEY=VALUE", arity = "0..*",
       description = "Dotted settings applied over the config, e.g. training.steps=200 optimizer.learning_rate=1e-3")
@@ -147,10 +154,15 @@ final class TrainCommand implements Callable<Integer> {
     ConfigDocument run = loaded.resolved().withRunDefaults();
     // a run section the file leaves out gets its defaults only here: the rules that span sections see them too
     loader.check(run);
-    Optional<String> tooLarge = MemoryEstimate.refusal(loaded.count(), run);
+    int local = nproc != null && nproc > 1 ? nproc : 1;
+    int processes = local > 1 ? local : launch.worldSize();
+    Optional<String> tooLarge = MemoryEstimate.refusal(loaded.count(), run, processes, local, launch.localRank());
     if (tooLarge.isPresent()) {
       err.println("error: " + tooLarge.get());
       return Main.INVALID;
+    }
+    if (dryRun) {
+      return dryRun(checkpoint, loader, loaded, run, overrides, launch, processes, out, err);
     }
     RunFolder folder;
     try {
@@ -186,34 +198,55 @@ final class TrainCommand implements Callable<Integer> {
     if (overwrite && resume != null) {
       throw new RunFolderException("--overwrite with --resume: a resumed run continues its folder; give one of them");
     }
-    boolean named = overrides.sets("training.output_dir")
+    return RunFolder.claim(Path.of(loaded.resolved().withRunDefaults().training().outputDir()),
+        namedFolder(loaded, overrides), reuse(), err);
+  }
+
+  private boolean namedFolder(LoadedConfig loaded, ConfigOverrides overrides) {
+    return overrides.sets("training.output_dir")
         || (config != null && loaded.written().training() != null && loaded.written().training().outputDir() != null);
-    RunFolder.Reuse reuse = resume != null ? RunFolder.Reuse.RESUME
-        : overwrite ? RunFolder.Reuse.OVERWRITE : RunFolder.Reuse.REFUSE;
-    return RunFolder.claim(Path.of(loaded.resolved().withRunDefaults().training().outputDir()), named, reuse, err);
+  }
+
+  private RunFolder.Reuse reuse() {
+    return resume != null ? RunFolder.Reuse.RESUME : overwrite ? RunFolder.Reuse.OVERWRITE : RunFolder.Reuse.REFUSE;
+  }
+
+  /** {@code --dry-run}: the checks of {@link #start} that need no model, then {@link DryRun}'s report. */
+  private int dryRun(Optional<Checkpoint.Loaded> checkpoint, ConfigLoader loader, LoadedConfig loaded,
+      ConfigDocument run, ConfigOverrides overrides, DistributedLaunch launch, int processes, PrintWriter out,
+      PrintWriter err) {
+    loaded.warnings().stream().map(Problem::render).forEach(err::println);
+    if (overwrite && resume != null) {
+      err.println("error: --overwrite with --resume: a resumed run continues its folder; give one of them");
+      return Main.INVALID;
+    }
+    Optional<Integer> refused = resumeRefused(checkpoint, loader, run, launch, err);
+    if (refused.isPresent()) {
+      return refused.get();
+    }
+    Optional<String> unshareable = BatchShare.problem(run.training().batchSize(), processes);
+    if (unshareable.isPresent()) {
+      err.println("error: " + unshareable.get());
+      return Main.INVALID;
+    }
+    String device;
+    try {
+      device = TrainingDevice.of(run.training().device(), launch.localRank()).str().getString();
+    } catch (IllegalStateException e) {
+      err.println("error: " + e.getMessage());
+      return Main.INVALID;
+    }
+    long fromStep = checkpoint.map(c -> c.state().step()).orElse(0L);
+    return DryRun.print(loaded.count(), run, device, processes, fromStep, namedFolder(loaded, overrides), reuse(),
+        out, err);
   }
 
   private int start(Optional<Checkpoint.Loaded> checkpoint, ConfigLoader loader,
       ConfigDocument run, DistributedLaunch launch, PrintWriter out, PrintWriter err) throws Exception {
     String yaml = ConfigMapper.yaml(loader.kinds()).writeValueAsString(run);
-    if (checkpoint.isPresent()) {
-      Checkpoint.Loaded saved = checkpoint.get();
-      LoadedConfig then = loader.load(saved.folder().resolve("config.yaml").toString(), saved.configYaml());
-      List<String> differences = ArchitectureCheck.differences(then.model(), run.model(), loader.kinds());
-      if (!differences.isEmpty()) {
-        err.println("error: checkpoint " + saved.folder() + " holds a different model than the config:");
-        differences.forEach(d -> err.println("  " + d));
-        return Main.INVALID;
-      }
-      Optional<String> nothingLeft = ResumeChanges.nothingLeft(run.training().steps(), saved.state().step(),
-          saved.folder());
-      if (nothingLeft.isPresent()) {
-        err.println("error: " + nothingLeft.get());
-        return Main.INVALID;
-      }
-      if (refusedChanges(then.resolved().withRunDefaults(), run, loader, launch, err)) {
-        return Main.INVALID;
-      }
+    Optional<Integer> refused = resumeRefused(checkpoint, loader, run, launch, err);
+    if (refused.isPresent()) {
+      return refused.get();
     }
     if (nproc != null && nproc > 1) {
       Optional<String> unshareable = BatchShare.problem(run.training().batchSize(), nproc);
@@ -254,6 +287,30 @@ final class TrainCommand implements Callable<Integer> {
       }
       return exit;
     }
+  }
+
+  /** The exit code where a resumed checkpoint holds another model, has no step left or changes are refused. */
+  private Optional<Integer> resumeRefused(Optional<Checkpoint.Loaded> checkpoint, ConfigLoader loader,
+      ConfigDocument run, DistributedLaunch launch, PrintWriter err) {
+    if (checkpoint.isEmpty()) {
+      return Optional.empty();
+    }
+    Checkpoint.Loaded saved = checkpoint.get();
+    LoadedConfig then = loader.load(saved.folder().resolve("config.yaml").toString(), saved.configYaml());
+    List<String> differences = ArchitectureCheck.differences(then.model(), run.model(), loader.kinds());
+    if (!differences.isEmpty()) {
+      err.println("error: checkpoint " + saved.folder() + " holds a different model than the config:");
+      differences.forEach(d -> err.println("  " + d));
+      return Optional.of(Main.INVALID);
+    }
+    Optional<String> nothingLeft = ResumeChanges.nothingLeft(run.training().steps(), saved.state().step(),
+        saved.folder());
+    if (nothingLeft.isPresent()) {
+      err.println("error: " + nothingLeft.get());
+      return Optional.of(Main.INVALID);
+    }
+    return refusedChanges(then.resolved().withRunDefaults(), run, loader, launch, err)
+        ? Optional.of(Main.INVALID) : Optional.empty();
   }
 
   /**
