@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.modules.data.TrainingData;
+import org.fastllm.modules.optim.ScheduleSegment;
 import org.fastllm.modules.testing.Torch;
 import org.fastllm.modules.train.Trainer;
 import org.fastllm.validation.load.ConfigLoader;
@@ -42,7 +43,7 @@ class CheckpointTest {
   }
 
   private static TrainState state(long step) {
-    return new TrainState(Checkpoint.FORMAT_VERSION, step, 2 * step, 3, "cng=", 4.5, 1);
+    return new TrainState(Checkpoint.FORMAT_VERSION, step, 2 * step, 3, "cng=", 4.5, 1, ScheduleSegment.whole(100));
   }
 
   @Test
