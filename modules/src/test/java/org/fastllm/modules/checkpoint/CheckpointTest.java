@@ -58,7 +58,8 @@ class CheckpointTest {
       assertThat(Files.readString(folder.resolve("config.yaml"))).isEqualTo("model: {}\n");
       assertThat(Files.readString(folder.resolve("state.json")))
           .isEqualTo("{\"format_version\":2,\"step\":2,\"micro_batches\":4,\"seed\":3,\"torch_rng\":\"cng=\","
-              + "\"best_validation_loss\":4.5,\"world_size\":1}");
+              + "\"best_validation_loss\":4.5,\"world_size\":1,"
+              + "\"lr_schedule\":{\"start_step\":0,\"start_rate\":0.0,\"total_steps\":100}}");
       Map<String, String> model = Safetensors.read(folder.resolve("model.safetensors")).metadata();
       assertThat(List.copyOf(model.keySet())).isEqualTo(List.of("format", "format_version", "shared"));
       assertThat(model.get("format")).isEqualTo("fastllm-checkpoint");
@@ -67,6 +68,15 @@ class CheckpointTest {
       assertThat(List.copyOf(optimizer.keySet())).isEqualTo(List.of("format_version", "steps"));
       assertThat(Files.readString(dir.resolve("latest"))).isEqualTo("step-000002\n");
     }
+  }
+
+  @Test
+  void stateJson_ofAnOlderRun_readsWithoutAScheduleSegment() throws IOException {
+    TrainState older = Checkpoint.JSON.readValue("{\"format_version\":2,\"step\":2,\"micro_batches\":4,"
+        + "\"seed\":3,\"torch_rng\":\"cng=\",\"best_validation_loss\":4.5,\"world_size\":1}", TrainState.class);
+
+    assertThat(older.lrSchedule()).isNull();
+    assertThat(older.step()).isEqualTo(2);
   }
 
   @Test
