@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
-import java.util.Locale;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.Optional;
 import org.fastllm.dsl.config.LrSchedule;
 import org.fastllm.dsl.config.OptimizerConfig;
@@ -62,7 +63,7 @@ public record ScheduleContinuation(ScheduleSegment segment, int savedSteps, long
   }
 
   private static String rate(double value) {
-    return String.format(Locale.ROOT, "%.3g", value);
+    return new BigDecimal(value).round(new MathContext(3)).stripTrailingZeros().toString();
   }
 
   private static Optional<Integer> savedSteps(String yaml) {
