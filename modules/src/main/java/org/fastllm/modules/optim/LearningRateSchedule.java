@@ -11,8 +11,8 @@ import org.fastllm.dsl.config.OptimizerConfig;
  *
  * <pre>{@code
  * // given OptimizerConfig optimizer
- * new LearningRateSchedule(optimizer, 300).at(0)  // learning_rate / warmup_steps, or learning_rate
- * new LearningRateSchedule(optimizer, 300).resumedWith(200, 600)  // the segment of the longer run
+ * double first = new LearningRateSchedule(optimizer, 300).at(0);  // learning_rate / warmup_steps, or learning_rate
+ * ScheduleSegment longer = new LearningRateSchedule(optimizer, 300).resumedWith(200, 600);  // of a longer run
  * }</pre>
  *
  * @param segment the segment in effect; null or {@link ScheduleSegment#fromStart()} for the configured schedule
