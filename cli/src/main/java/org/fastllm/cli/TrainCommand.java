@@ -338,6 +338,7 @@ final class TrainCommand implements Callable<Integer> {
       PrintWriter out, PrintWriter err) {
     if (launch.writesFiles()) {
       RunReport.banner(err, trainer, data, launch);
+      trainer.scheduleChange().ifPresent(err::println);
     }
     Trainer.Listener progress = launch.writesFiles()
         ? new ProgressBar(err, System.console() != null, run.training().logInterval()) : report -> { };

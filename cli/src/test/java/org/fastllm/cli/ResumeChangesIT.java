@@ -1,8 +1,14 @@
 package org.fastllm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,5 +79,40 @@ class ResumeChangesIT {
     assertThat(r.err()).contains("warning: training.steps is 3, the checkpoint's run used 2\n")
         .doesNotContain("error:");
     assertThat(r.out()).contains("trained steps 3-3 of 3");
+  }
+
+  @Test
+  void train_resumeWithMoreSteps_continuesTheScheduleWithoutAJump() throws IOException {
+    Path output = dir.resolve("first");
+    String[] schedule = {"optimizer.warmup_steps=2", "optimizer.min_learning_rate=0.0003", "checkpoint.interval=4",
+        "checkpoint.keep=3"};
+    MainTest.Run first = TrainCommandIT.train(output, Stream.of(TINY, schedule, new String[] {"training.steps=8"})
+        .flatMap(Stream::of).toArray(String[]::new));
+    assertThat(first.exit()).as(first.err()).isZero();
+    List<Double> before = learningRates(output);
+
+    MainTest.Run resumed = MainTest.run("train", "--resume", output.resolve("checkpoints/step-000004").toString(),
+        "training.steps=16");
+
+    assertThat(resumed.exit()).as(resumed.err()).isZero();
+    List<Double> after = learningRates(output);
+    assertThat(after).hasSize(16);
+    assertThat(after.get(4)).as("the rate of step 5, the first after the checkpoint")
+        .isCloseTo(before.get(4), within(1e-12));
+    for (int i = 5; i < after.size(); i++) {
+      assertThat(after.get(i)).as("step " + (i + 1)).isLessThanOrEqualTo(after.get(i - 1));
+    }
+    assertThat(after.get(15)).isCloseTo(0.0003, within(1e-12));
+    assertThat(resumed.err()).contains("resume: training.steps 8 -> 16; the learning rate continues from ")
+        .contains(" at step 4 and decays to 0.0003 by step 16\n");
+  }
+
+  private static List<Double> learningRates(Path output) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<Double> rates = new ArrayList<>();
+    for (String line : Files.readAllLines(output.resolve("metrics.jsonl"))) {
+      rates.add(json.readTree(line).path("lr").asDouble());
+    }
+    return rates;
   }
 }

@@ -14,6 +14,7 @@ import org.fastllm.modules.optim.AdamW;
 import org.fastllm.modules.optim.AdamWBuilder;
 import org.fastllm.modules.optim.CopyConditions;
 import org.fastllm.modules.optim.LearningRateSchedule;
+import org.fastllm.modules.optim.ScheduleSegment;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,6 +65,8 @@ public final class Trainer implements AutoCloseable {
   private long microBatches;
   private int firstStep;
   private Double bestValidationLoss;
+  private ScheduleSegment lrSegment;
+  private Optional<String> scheduleChange = Optional.empty();
 
   /** What a finished run did: steps {@code firstStep + 1} to {@code lastStep} of {@code steps}. */
   public record Result(int firstStep, int lastStep, int steps, long tokens, double seconds, double firstLoss,
@@ -169,6 +172,10 @@ public final class Trainer implements AutoCloseable {
     microBatches = state.microBatches();
     firstStep = Math.toIntExact(state.step());
     bestValidationLoss = state.bestValidationLoss();
+    ScheduleContinuation continuation = ScheduleContinuation.of(config.optimizer(), state, loaded.configYaml(),
+        config.training().steps());
+    lrSegment = continuation.segment();
+    scheduleChange = continuation.changed();
     if (state.torchRng() != null) {
       RngState.restore(state.torchRng(), loaded.folder().resolve("state.json"));
     }
@@ -196,6 +203,14 @@ public final class Trainer implements AutoCloseable {
 
   public Device deviceUsed() {
     return device;
+  }
+
+  /**
+   * The line saying how the learning rate continues when this run resumed a checkpoint with another
+   * {@code training.steps}; empty otherwise.
+   */
+  public Optional<String> scheduleChange() {
+    return scheduleChange;
   }
 
   public DistributedLaunch launch() {
@@ -235,7 +250,10 @@ public final class Trainer implements AutoCloseable {
         device, sync, training.gradientAccumulation(), config.optimizer().gradClip());
     Evaluation evaluation = new Evaluation(heldOut(), training.evalInterval(), training.evalBatches(), total, model,
         device, sync);
-    LearningRateSchedule schedule = new LearningRateSchedule(config.optimizer(), total);
+    if (lrSegment == null) {
+      lrSegment = ScheduleSegment.whole(total);
+    }
+    LearningRateSchedule schedule = new LearningRateSchedule(config.optimizer(), lrSegment);
     Optional<Path> lastCheckpoint = Optional.empty();
     StepClock clock = new StepClock(firstStep, total, global.tokensPerBatch() * training.gradientAccumulation(),
         device);
@@ -303,7 +321,7 @@ public final class Trainer implements AutoCloseable {
       return Optional.empty();
     }
     TrainState state = new TrainState(Checkpoint.FORMAT_VERSION, done, microBatches, config.training().seed(),
-        RngState.capture(), bestValidationLoss, launch.worldSize());
+        RngState.capture(), bestValidationLoss, launch.worldSize(), lrSegment);
     return Optional.of(Checkpoint.save(output.resolve("checkpoints"), configYaml, model, optimizer, state,
         config.checkpoint().keep()));
   }

@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.modules.data.TrainingData;
+import org.fastllm.modules.optim.ScheduleSegment;
 import org.fastllm.modules.testing.Torch;
 import org.fastllm.modules.train.Trainer;
 import org.fastllm.validation.load.ConfigLoader;
@@ -42,7 +43,7 @@ class CheckpointTest {
   }
 
   private static TrainState state(long step) {
-    return new TrainState(Checkpoint.FORMAT_VERSION, step, 2 * step, 3, "cng=", 4.5, 1);
+    return new TrainState(Checkpoint.FORMAT_VERSION, step, 2 * step, 3, "cng=", 4.5, 1, ScheduleSegment.whole(100));
   }
 
   @Test
@@ -57,7 +58,8 @@ class CheckpointTest {
       assertThat(Files.readString(folder.resolve("config.yaml"))).isEqualTo("model: {}\n");
       assertThat(Files.readString(folder.resolve("state.json")))
           .isEqualTo("{\"format_version\":2,\"step\":2,\"micro_batches\":4,\"seed\":3,\"torch_rng\":\"cng=\","
-              + "\"best_validation_loss\":4.5,\"world_size\":1}");
+              + "\"best_validation_loss\":4.5,\"world_size\":1,"
+              + "\"lr_schedule\":{\"start_step\":0,\"start_rate\":0.0,\"total_steps\":100}}");
       Map<String, String> model = Safetensors.read(folder.resolve("model.safetensors")).metadata();
       assertThat(List.copyOf(model.keySet())).isEqualTo(List.of("format", "format_version", "shared"));
       assertThat(model.get("format")).isEqualTo("fastllm-checkpoint");
@@ -66,6 +68,15 @@ class CheckpointTest {
       assertThat(List.copyOf(optimizer.keySet())).isEqualTo(List.of("format_version", "steps"));
       assertThat(Files.readString(dir.resolve("latest"))).isEqualTo("step-000002\n");
     }
+  }
+
+  @Test
+  void stateJson_ofAnOlderRun_readsWithoutAScheduleSegment() throws IOException {
+    TrainState older = Checkpoint.JSON.readValue("{\"format_version\":2,\"step\":2,\"micro_batches\":4,"
+        + "\"seed\":3,\"torch_rng\":\"cng=\",\"best_validation_loss\":4.5,\"world_size\":1}", TrainState.class);
+
+    assertThat(older.lrSchedule()).isNull();
+    assertThat(older.step()).isEqualTo(2);
   }
 
   @Test
