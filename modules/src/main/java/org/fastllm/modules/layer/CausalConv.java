@@ -1,8 +1,10 @@
 package org.fastllm.modules.layer;
 
 import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -52,8 +54,8 @@ public final class CausalConv extends Module {
       return forward(input);
     }
     Tensor all = window.isSet()
-        ? torch.cat(new org.bytedeco.pytorch.TensorVector(window.get(), input), 1)
-        : torch.constant_pad_nd(input, new long[] {0, 0, kernel - 1, 0}, new org.bytedeco.pytorch.Scalar(0.0));
+        ? torch.cat(new TensorVector(window.get(), input), 1)
+        : torch.constant_pad_nd(input, new long[] {0, 0, kernel - 1, 0}, new Scalar(0.0));
     window.set(all.narrow(1, all.size(1) - (kernel - 1), kernel - 1).contiguous());
     Tensor y = forward(all);
     return y.narrow(1, y.size(1) - time, time);

@@ -87,11 +87,11 @@ public final class DiscreteMamba2Mixer extends SequenceLayer {
   }
 
   /** The recurrence {@link ScalarDecayScan#scan} computes, as forward or decode runs it. */
-  private interface Scan {
+  private interface DecayScan {
     Tensor scan(Tensor x, Tensor logDecay, Tensor b, Tensor c);
   }
 
-  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan scalarDecay) {
+  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, DecayScan scalarDecay) {
     long batch = input.size(0);
     long time = input.size(1);
     Tensor[] projected = Split.parts(inProj.forward(input, adapters), 2, inner + 2 * bc, inner, vHeads);
