@@ -1,8 +1,10 @@
 package org.fastllm.modules.layer;
 
 import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -40,6 +42,23 @@ public final class CausalConv extends Module {
     Tensor y = torch.conv1d(channelsFirst, weight, b, new long[] {1}, new long[] {kernel - 1}, new long[] {1},
         weight.size(0));
     return y.narrow(2, 0, time).transpose(1, 2);
+  }
+
+  /**
+   * The outputs for {@code input} {@code [b, t, c]} following the inputs {@code window} holds (its last
+   * {@code kernel - 1}, zeros before the first call); {@code window} then holds the last {@code kernel - 1} inputs.
+   */
+  public Tensor decode(Tensor input, KeptTensor window) {
+    long time = input.size(1);
+    if (kernel == 1) {
+      return forward(input);
+    }
+    Tensor all = window.isSet()
+        ? torch.cat(new TensorVector(window.get(), input), 1)
+        : torch.constant_pad_nd(input, new long[] {0, 0, kernel - 1, 0}, new Scalar(0.0));
+    window.set(all.narrow(1, all.size(1) - (kernel - 1), kernel - 1).contiguous());
+    Tensor y = forward(all);
+    return y.narrow(1, y.size(1) - time, time);
   }
 
   public Tensor weight() {

@@ -11,6 +11,8 @@ import org.fastllm.modules.layer.CausalConv;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.ParameterInit;
 import org.fastllm.modules.layer.SequenceLayer;
+import org.fastllm.modules.layer.DecodeState;
+import java.util.function.UnaryOperator;
 
 /**
  * Fast-LLM's discrete Mamba 2 mixer (Llamba): {@code [xBC, z, a] = in_proj(h)}, {@code xBC = silu(causal_conv(xBC))}
@@ -65,16 +67,41 @@ public final class DiscreteMamba2Mixer extends SequenceLayer {
 
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
+    return mix(input, adapters, conv::forward, scan::scan);
+  }
+
+  @Override
+  public DecodeState startDecoding(long batch) {
+    return new SsmDecodeState();
+  }
+
+  @Override
+  public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
+    SsmDecodeState s = (SsmDecodeState) decoding;
+    return mix(input, adapters, x -> conv.decode(x, s.window), (x, a, b, c) -> RecurrentSteps.scalarDecay(x, a, b, c, s.recurrent));
+  }
+
+  @Override
+  public boolean decodesIncrementally() {
+    return true;
+  }
+
+  /** The recurrence {@link ScalarDecayScan#scan} computes, as forward or decode runs it. */
+  private interface DecayScan {
+    Tensor scan(Tensor x, Tensor logDecay, Tensor b, Tensor c);
+  }
+
+  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, DecayScan scalarDecay) {
     long batch = input.size(0);
     long time = input.size(1);
     Tensor[] projected = Split.parts(inProj.forward(input, adapters), 2, inner + 2 * bc, inner, vHeads);
-    Tensor[] xbc = Split.parts(torch.silu(conv.forward(projected[0])), 2, inner, bc, bc);
+    Tensor[] xbc = Split.parts(torch.silu(convolution.apply(projected[0])), 2, inner, bc, bc);
     Tensor z = projected[1];
     Tensor a = projected[2];
     Tensor x = xbc[0].reshape(batch, time, vHeads, inner / vHeads);
     Tensor b = toVHeads(xbc[1].reshape(batch, time, qkHeads, state));
     Tensor c = toVHeads(xbc[2].reshape(batch, time, qkHeads, state));
-    Tensor y = scan.scan(x, torch.softplus(a).neg(), b, c).add(x.mul(skip.view(1, 1, vHeads, 1)));
+    Tensor y = scalarDecay.scan(x, torch.softplus(a).neg(), b, c).add(x.mul(skip.view(1, 1, vHeads, 1)));
     Tensor gate = zBias == null ? z : z.add(zBias);
     return outProj.forward(y.reshape(batch, time, inner).mul(torch.silu(gate)), adapters);
   }

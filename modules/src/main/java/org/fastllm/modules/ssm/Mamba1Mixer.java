@@ -11,6 +11,8 @@ import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.ParameterInit;
 import org.fastllm.modules.layer.SequenceLayer;
+import org.fastllm.modules.layer.DecodeState;
+import java.util.function.UnaryOperator;
 
 /**
  * Fast-LLM's Mamba 1 mixer: {@code [x, z] = in_proj(h)}, {@code u = silu(causal_conv(x))},
@@ -70,16 +72,36 @@ public final class Mamba1Mixer extends SequenceLayer {
 
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
+    return mix(input, adapters, conv::forward, scan::scan);
+  }
+
+  @Override
+  public DecodeState startDecoding(long batch) {
+    return new SsmDecodeState();
+  }
+
+  @Override
+  public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
+    SsmDecodeState s = (SsmDecodeState) decoding;
+    return mix(input, adapters, x -> conv.decode(x, s.window), (u, delta, a, b, c) -> RecurrentSteps.selective(u, delta, a, b, c, s.recurrent));
+  }
+
+  @Override
+  public boolean decodesIncrementally() {
+    return true;
+  }
+
+  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective) {
     Tensor xz = inProj.forward(input, adapters);
     Tensor[] xAndZ = Split.parts(xz, 2, inner, inner);
-    Tensor u = torch.silu(conv.forward(xAndZ[0]));
+    Tensor u = torch.silu(convolution.apply(xAndZ[0]));
     Tensor z = xAndZ[1];
     Tensor[] projected = Split.parts(xProj.forward(u, adapters), 2, rank, state, state);
     Tensor delta = torch.softplus(dtProj.forward(projected[0], adapters));
     Tensor b = projected[1].unsqueeze(2);
     Tensor c = projected[2].unsqueeze(2);
     Tensor a = aLog.exp().neg();
-    Tensor y = scan.scan(u, delta, a, b, c).add(u.mul(skip));
+    Tensor y = selective.scan(u, delta, a, b, c).add(u.mul(skip));
     return outProj.forward(y.mul(torch.silu(z)), adapters);
   }
 }

@@ -12,6 +12,8 @@ import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.ParameterInit;
 import org.fastllm.modules.layer.SequenceLayer;
+import org.fastllm.modules.layer.DecodeState;
+import java.util.function.UnaryOperator;
 
 /**
  * Fast-LLM's Mamba 2 mixer (after M1's hybrid layer): {@code [z, x, B, C] = in_proj(h)} with x and B
@@ -85,6 +87,26 @@ public final class Mamba2Mixer extends SequenceLayer {
 
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
+    return mix(input, adapters, conv::forward, scan::scan);
+  }
+
+  @Override
+  public DecodeState startDecoding(long batch) {
+    return new SsmDecodeState();
+  }
+
+  @Override
+  public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
+    SsmDecodeState s = (SsmDecodeState) decoding;
+    return mix(input, adapters, x -> conv.decode(x, s.window), (u, delta, a, b, c) -> RecurrentSteps.selective(u, delta, a, b, c, s.recurrent));
+  }
+
+  @Override
+  public boolean decodesIncrementally() {
+    return true;
+  }
+
+  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective) {
     Tensor[] projected = Split.parts(inProj.forward(input, adapters), 2, inner, xb, xb, inner);
     Tensor z = projected[0];
     Tensor x = projected[1];
@@ -92,13 +114,13 @@ public final class Mamba2Mixer extends SequenceLayer {
     Tensor c = projected[3];
     Tensor delta = torch.softplus(dtProj.forward(dtInProj.forward(input, adapters), adapters));
     Tensor u = repeatBeforeConv
-        ? torch.silu(conv.forward(toHeads(x)))
-        : toHeads(torch.silu(conv.forward(x)));
+        ? torch.silu(convolution.apply(toHeads(x)))
+        : toHeads(torch.silu(convolution.apply(x)));
     long batch = input.size(0);
     long time = input.size(1);
     Tensor bHeads = repeat(b.reshape(batch, time, groups, state), heads / groups);   // [b, t, heads, N]
     Tensor cHeads = c.reshape(batch, time, heads, state);
-    Tensor y = scan.scan(u, delta, aLog.exp().neg(), bHeads, cHeads).add(u.mul(skip));
+    Tensor y = selective.scan(u, delta, aLog.exp().neg(), bHeads, cHeads).add(u.mul(skip));
     return outProj.forward(y.mul(torch.silu(z)), adapters);
   }
 

@@ -1,0 +1,24 @@
+package org.fastllm.modules.ssm;
+
+import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.KeptTensor;
+
+/**
+ * The decoding state of an SSM mixer: the convolution's window (its last {@code kernel - 1} inputs) and the
+ * recurrent state; both have a fixed size, however many positions have been decoded.
+ */
+final class SsmDecodeState implements DecodeState {
+  final KeptTensor window = new KeptTensor();
+  final KeptTensor recurrent = new KeptTensor();
+
+  /** The number of values the state holds (for checks that it does not grow). */
+  long elements() {
+    return (window.isSet() ? window.get().numel() : 0) + (recurrent.isSet() ? recurrent.get().numel() : 0);
+  }
+
+  @Override
+  public void close() {
+    window.close();
+    recurrent.close();
+  }
+}
