@@ -78,7 +78,8 @@ public final class DiscreteMamba2Mixer extends SequenceLayer {
   @Override
   public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
     SsmDecodeState s = (SsmDecodeState) decoding;
-    return mix(input, adapters, x -> conv.decode(x, s.window), (x, a, b, c) -> RecurrentSteps.scalarDecay(x, a, b, c, s.recurrent));
+    return mix(input, adapters, x -> conv.decode(x, s.window),
+        (x, a, b, c) -> RecurrentSteps.scalarDecay(x, a, b, c, s.recurrent));
   }
 
   @Override

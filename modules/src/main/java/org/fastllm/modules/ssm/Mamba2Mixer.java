@@ -98,7 +98,8 @@ public final class Mamba2Mixer extends SequenceLayer {
   @Override
   public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
     SsmDecodeState s = (SsmDecodeState) decoding;
-    return mix(input, adapters, x -> conv.decode(x, s.window), (u, delta, a, b, c) -> RecurrentSteps.selective(u, delta, a, b, c, s.recurrent));
+    return mix(input, adapters, x -> conv.decode(x, s.window),
+        (u, delta, a, b, c) -> RecurrentSteps.selective(u, delta, a, b, c, s.recurrent));
   }
 
   @Override

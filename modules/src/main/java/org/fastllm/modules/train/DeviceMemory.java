@@ -1,12 +1,10 @@
 package org.fastllm.modules.train;
 
 import java.util.Optional;
-import org.bytedeco.cuda.global.cudart;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch_cuda;
+import org.fastllm.modules.cuda.CudaMemory;
 
 /**
  * GPU memory held in tensors, as PyTorch's caching allocator counts it ({@code torch.cuda.max_memory_allocated}),
@@ -26,19 +24,7 @@ public final class DeviceMemory {
 
   /** The free and total memory of CUDA device {@code index}; empty where CUDA cannot answer (no driver, no device). */
   public static Optional<Free> cuda(int index) {
-    try (PointerScope scope = new PointerScope()) {
-      int[] previous = new int[1];
-      if (cudart.cudaGetDevice(previous) != cudart.cudaSuccess || cudart.cudaSetDevice(index) != cudart.cudaSuccess) {
-        return Optional.empty();
-      }
-      SizeTPointer free = new SizeTPointer(1);
-      SizeTPointer total = new SizeTPointer(1);
-      int status = cudart.cudaMemGetInfo(free, total);
-      cudart.cudaSetDevice(previous[0]);
-      return status == cudart.cudaSuccess ? Optional.of(new Free(free.get(), total.get())) : Optional.empty();
-    } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-      return Optional.empty();
-    }
+    return CudaMemory.of(index).map(info -> new Free(info.free(), info.total()));
   }
 
   /** The most bytes in tensors on {@code device} at once since the previous call (or the start); null off CUDA. */
