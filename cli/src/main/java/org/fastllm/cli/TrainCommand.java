@@ -151,6 +151,12 @@ final class TrainCommand implements Callable<Integer> {
       checkpoint.ifPresent(c -> err.println("resuming from " + c.folder() + " at step " + c.state().step()));
     }
     LoadedConfig loaded = loader.load(source(checkpoint), overrides);
+    List<String> absolute = DataPaths.absolute(loaded.resolved().withRunDefaults().data());
+    if (!absolute.isEmpty()) {
+      all.addAll(absolute);
+      overrides = ConfigOverrides.parse(all);
+      loaded = loader.load(source(checkpoint), overrides);
+    }
     ConfigDocument run = loaded.resolved().withRunDefaults();
     // a run section the file leaves out gets its defaults only here: the rules that span sections see them too
     loader.check(run);
@@ -297,6 +303,12 @@ final class TrainCommand implements Callable<Integer> {
     }
     Checkpoint.Loaded saved = checkpoint.get();
     LoadedConfig then = loader.load(saved.folder().resolve("config.yaml").toString(), saved.configYaml());
+    List<String> thenAbsolute = DataPaths.absolute(then.resolved().withRunDefaults().data());
+    if (!thenAbsolute.isEmpty()) {
+      // a checkpoint written before data paths were stored absolute: its relative paths, resolved as this run's
+      then = loader.load(new YamlTreeReader().read(saved.folder().resolve("config.yaml").toString(),
+          saved.configYaml()), ConfigOverrides.parse(thenAbsolute));
+    }
     List<String> differences = ArchitectureCheck.differences(then.model(), run.model(), loader.kinds());
     if (!differences.isEmpty()) {
       err.println("error: checkpoint " + saved.folder() + " holds a different model than the config:");
