@@ -15,6 +15,15 @@ public final class ByteTokenizer implements Tokenizer {
   }
 
   @Override
+  public String decode(int[] ids) {
+    byte[] bytes = new byte[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      bytes[i] = (byte) ids[i];
+    }
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  @Override
   public int vocabSize() {
     return 256;
   }

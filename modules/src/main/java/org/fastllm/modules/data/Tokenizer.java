@@ -12,6 +12,9 @@ import org.fastllm.dsl.config.DataConfig;
 public interface Tokenizer {
   int[] encode(String text);
 
+  /** The text of {@code ids}; ids that end inside a multi-byte character decode to U+FFFD there. */
+  String decode(int[] ids);
+
   /** How many ids it can produce; the model's {@code vocab_size} must be at least this. */
   int vocabSize();
 

@@ -191,6 +191,11 @@ class TokenCacheTest {
       }
 
       @Override
+      public String decode(int[] ids) {
+        throw new UnsupportedOperationException("not decoded in this test");
+      }
+
+      @Override
       public int vocabSize() {
         return 512;
       }
@@ -218,6 +223,11 @@ class TokenCacheTest {
           i += merge ? 2 : 0;
         }
         return java.util.Arrays.copyOf(out, n);
+      }
+
+      @Override
+      public String decode(int[] ids) {
+        throw new UnsupportedOperationException("not decoded in this test");
       }
 
       @Override

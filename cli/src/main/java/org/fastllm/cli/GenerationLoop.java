@@ -1,0 +1,66 @@
+package org.fastllm.cli;
+
+import java.util.function.IntConsumer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.stack.Decoding;
+import org.fastllm.modules.stack.LanguageModel;
+
+/**
+ * Continues one prompt: the prompt is decoded once, then one token per step from the model's decoding caches.
+ *
+ * <pre>{@code
+ * // given LanguageModel model, Device device, int[] prompt, TokenSampler sampler
+ * int[] more = GenerationLoop.continuation(model, device, prompt, 16, sampler, id -> {});
+ * }</pre>
+ *
+ * <p><b>Runs without gradients and with the model in eval mode; each step's tensors are freed by its own scope.</b>
+ */
+final class GenerationLoop {
+  private GenerationLoop() {}
+
+  /** Up to {@code maxNew} tokens after {@code prompt}, each handed to {@code onToken} as soon as it is chosen. */
+  static int[] continuation(LanguageModel model, Device device, int[] prompt, int maxNew, TokenSampler sampler,
+      IntConsumer onToken) {
+    int[] made = new int[maxNew];
+    model.eval();
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(1)) {
+      int[] feed = prompt;
+      for (int i = 0; i < maxNew; i++) {
+        try (PointerScope step = new PointerScope()) {
+          Tensor logits = model.decodeLogits(tokens(feed, device), decoding);
+          made[i] = sampler.next(lastPosition(logits));
+        }
+        onToken.accept(made[i]);
+        feed = new int[] {made[i]};
+      }
+    }
+    return made;
+  }
+
+  /** The logits of the last position of the first sequence, as floats. */
+  static float[] lastPosition(Tensor logits) {
+    Tensor last = logits.select(0, 0).select(0, logits.size(1) - 1).to(torch.ScalarType.Float).cpu().contiguous();
+    float[] values = new float[(int) last.numel()];
+    new FloatPointer(last.data_ptr()).capacity(values.length).get(values);
+    return values;
+  }
+
+  static Tensor tokens(int[] ids, Device device) {
+    long[] wide = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      wide[i] = ids[i];
+    }
+    try (LongPointer pointer = new LongPointer(wide)) {
+      Tensor cpu = torch.from_blob(pointer, new long[] {1, ids.length}, new TensorOptions(torch.ScalarType.Long))
+          .clone();
+      return device.is_cpu() ? cpu : cpu.to(device, torch.ScalarType.Long);
+    }
+  }
+}
