@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
  * <pre class="text">fastllm-cli generate runs/tiny --prompt "Once upon a time" --temperature 0</pre>
  *
  * <p><b>The prompts of a file, one a line, are continued one after another, each printed before its
- * continuation.</b> The tokenizer is the run's ({@code data.tokenizer}); generation stops after N new tokens.
+ * continuation.</b> The tokenizer is the run's ({@code data.tokenizer}); generation stops after N new
+ * tokens or at the tokenizer's end-of-text token.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
     description = "Continue a prompt with the model of a checkpoint, a run folder or an imported-model folder.")
@@ -131,7 +132,8 @@ final class GenerateCommand implements Callable<Integer> {
     for (int p = 0; p < prompts.size(); p++) {
       out.print(prompts.get(p));
       IncrementalText text = new IncrementalText(tokenizer, out);
-      GenerationLoop.continuation(model, on, encoded.get(p), maxNewTokens, sampler, text::add);
+      GenerationLoop.continuation(model, on, encoded.get(p), maxNewTokens, tokenizer.endOfText(), sampler,
+          text::add);
       text.finish();
     }
     out.flush();

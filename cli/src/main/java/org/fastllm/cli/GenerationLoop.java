@@ -1,5 +1,6 @@
 package org.fastllm.cli;
 
+import java.util.OptionalInt;
 import java.util.function.IntConsumer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -16,8 +17,8 @@ import org.fastllm.modules.stack.LanguageModel;
  * Continues one prompt: the prompt is decoded once, then one token per step from the model's decoding caches.
  *
  * <pre>{@code
- * // given LanguageModel model, Device device, int[] prompt, TokenSampler sampler
- * int[] more = GenerationLoop.continuation(model, device, prompt, 16, sampler, id -> {});
+ * // given LanguageModel model, Device device, int[] prompt, TokenSampler sampler, OptionalInt none
+ * int[] more = GenerationLoop.continuation(model, device, prompt, 16, none, sampler, id -> {});
  * }</pre>
  *
  * <p><b>Runs without gradients and with the model in eval mode; each step's tensors are freed by its own scope.</b>
@@ -25,9 +26,12 @@ import org.fastllm.modules.stack.LanguageModel;
 final class GenerationLoop {
   private GenerationLoop() {}
 
-  /** Up to {@code maxNew} tokens after {@code prompt}, each handed to {@code onToken} as soon as it is chosen. */
-  static int[] continuation(LanguageModel model, Device device, int[] prompt, int maxNew, TokenSampler sampler,
-      IntConsumer onToken) {
+  /**
+   * Up to {@code maxNew} tokens after {@code prompt}, each handed to {@code onToken} as soon as it is chosen; the
+   * {@code endOfText} id, where chosen, ends them and is neither returned nor handed on.
+   */
+  static int[] continuation(LanguageModel model, Device device, int[] prompt, int maxNew, OptionalInt endOfText,
+      TokenSampler sampler, IntConsumer onToken) {
     int[] made = new int[maxNew];
     model.eval();
     try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(1)) {
@@ -36,6 +40,9 @@ final class GenerationLoop {
         try (PointerScope step = new PointerScope()) {
           Tensor logits = model.decodeLogits(tokens(feed, device), decoding);
           made[i] = sampler.next(lastPosition(logits));
+        }
+        if (endOfText.isPresent() && made[i] == endOfText.getAsInt()) {
+          return java.util.Arrays.copyOf(made, i);
         }
         onToken.accept(made[i]);
         feed = new int[] {made[i]};

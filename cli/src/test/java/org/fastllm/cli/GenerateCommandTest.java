@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -62,7 +63,8 @@ class GenerateCommandTest {
     int[] prompt = new ByteTokenizer().encode("once upon");
     Device cpu = new Device("cpu");
 
-    int[] decoded = GenerationLoop.continuation(model, cpu, prompt, 8, new TokenSampler(0, 0, 1, 0), id -> {});
+    int[] decoded = GenerationLoop.continuation(model, cpu, prompt, 8, OptionalInt.empty(), new TokenSampler(0, 0, 1,
+        0), id -> {});
 
     int[] sequence = prompt;
     try (NoGradGuard noGrad = new NoGradGuard()) {
@@ -75,6 +77,10 @@ class GenerateCommandTest {
       }
     }
     assertThat(decoded).containsExactly(Arrays.copyOfRange(sequence, prompt.length, sequence.length));
+    int[] stopped = GenerationLoop.continuation(model, cpu, prompt, 8, OptionalInt.of(decoded[2]),
+        new TokenSampler(0, 0, 1, 0), id -> {});
+    int firstStop = Arrays.stream(decoded).boxed().toList().indexOf(decoded[2]);
+    assertThat(stopped).as("ends before the end-of-text id").containsExactly(Arrays.copyOf(decoded, firstStop));
   }
 
   @Test

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * A Hugging Face {@code tokenizer.json} run by the Rust {@code tokenizers} library through DJL's binding, whose
@@ -16,12 +18,16 @@ import java.nio.file.Path;
 final class HuggingFaceTokenizer implements Tokenizer {
   private static final String KEY = "data.tokenizer";
   private static final String ALLOWED = KEY + " is 'bytes' or the path of a Hugging Face tokenizer.json";
+  private static final List<String> END_OF_TEXT = List.of("<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>");
   private final ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer;
   private final int vocabSize;
+  private final OptionalInt endOfText;
 
-  private HuggingFaceTokenizer(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer, int vocabSize) {
+  private HuggingFaceTokenizer(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer, int vocabSize,
+      OptionalInt endOfText) {
     this.tokenizer = tokenizer;
     this.vocabSize = vocabSize;
+    this.endOfText = endOfText;
   }
 
   static HuggingFaceTokenizer load(Path file) throws IOException {
@@ -30,8 +36,11 @@ final class HuggingFaceTokenizer implements Tokenizer {
           + " — " + ALLOWED);
     }
     int vocabSize;
+    OptionalInt endOfText;
     try {
-      vocabSize = vocabSizeOf(file);
+      var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+      vocabSize = vocabSizeOf(root);
+      endOfText = endOfTextOf(root);
     } catch (JsonProcessingException e) {
       throw malformed(file, jsonProblem(e));
     } catch (AccessDeniedException e) {
@@ -46,7 +55,7 @@ final class HuggingFaceTokenizer implements Tokenizer {
           .optTruncation(false)
           .optPadding(false)
           .build();
-      return new HuggingFaceTokenizer(tokenizer, vocabSize);
+      return new HuggingFaceTokenizer(tokenizer, vocabSize, endOfText);
     } catch (RuntimeException e) {
       // The Rust library's own reading of the file: an unknown model type, a missing field, a wrong value.
       throw malformed(file, e.getMessage() == null ? e.toString() : e.getMessage());
@@ -66,8 +75,7 @@ final class HuggingFaceTokenizer implements Tokenizer {
   }
 
   /** The largest id in the file's vocabulary and added tokens, plus one. */
-  private static int vocabSizeOf(Path file) throws IOException {
-    var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+  private static int vocabSizeOf(com.fasterxml.jackson.databind.JsonNode root) {
     int max = -1;
     var vocab = root.path("model").path("vocab");
     if (vocab.isObject()) {
@@ -81,6 +89,23 @@ final class HuggingFaceTokenizer implements Tokenizer {
       max = Math.max(max, added.path("id").asInt());
     }
     return max + 1;
+  }
+
+  /** The id of the first special added token that names an end of text. */
+  private static OptionalInt endOfTextOf(com.fasterxml.jackson.databind.JsonNode root) {
+    for (String name : END_OF_TEXT) {
+      for (var added : root.path("added_tokens")) {
+        if (added.path("special").asBoolean() && name.equals(added.path("content").asText())) {
+          return OptionalInt.of(added.path("id").asInt());
+        }
+      }
+    }
+    return OptionalInt.empty();
+  }
+
+  @Override
+  public OptionalInt endOfText() {
+    return endOfText;
   }
 
   @Override

@@ -42,6 +42,28 @@ class TokenizerTest {
   }
 
   @Test
+  void decode_bytes_givesBackTheText() throws IOException {
+    Tokenizer bytes = Tokenizer.named("bytes");
+
+    assertThat(bytes.decode(bytes.encode("hé river"))).isEqualTo("hé river");
+    assertThat(bytes.endOfText()).isEmpty();
+  }
+
+  @Test
+  void decode_tokenizerJson_givesTheWords_andItsEndOfTextTokenIsFound() throws IOException {
+    Path file = Files.writeString(dir.resolve("tokenizer.json"), WORD_LEVEL.replace("\"special\": true}]",
+        "\"special\": true}, {\"id\": 8, \"content\": \"</s>\", \"single_word\": false, \"lstrip\": false, "
+        + "\"rstrip\": false, \"normalized\": false, \"special\": true}]"));
+
+    Tokenizer words = Tokenizer.named(file.toString());
+
+    assertThat(words.decode(new int[] {1, 2, 3})).isEqualTo("the river wakes");
+    assertThat(words.endOfText()).hasValue(8);
+    assertThat(Tokenizer.named(Files.writeString(dir.resolve("plain.json"), WORD_LEVEL).toString()).endOfText())
+        .isEmpty();
+  }
+
+  @Test
   void named_malformedTokenizerJson_namesTheFileAndWhereTheJsonBreaks() throws IOException {
     Path file = Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"vocab\": {\"a\": 0,}}");
 
