@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.bytedeco.pytorch.Device;
 import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.config.Precision;
 import org.fastllm.dsl.yaml.ConfigOverrides;
 import org.fastllm.dsl.yaml.YamlTreeReader;
 import org.fastllm.modules.checkpoint.CheckpointException;
@@ -16,6 +17,7 @@ import org.fastllm.modules.data.TokenizationProgress;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.stack.LanguageModel;
 import org.fastllm.modules.stack.StackBuilder;
+import org.fastllm.modules.train.Autocast;
 import org.fastllm.modules.train.TrainingDevice;
 import org.fastllm.modules.train.WindowedLoss;
 import org.fastllm.validation.load.ConfigLoader;
@@ -96,8 +98,13 @@ final class EvalCommand implements Callable<Integer> {
         return Main.INVALID;
       }
       weights.copyInto(model);
-      result = WindowedLoss.over(model, tokens.train(), run.training().sequenceLength(), run.training().batchSize(),
-          run.model().vocabSize(), on);
+      // the precision train ran at, which its validation loss was computed at
+      boolean bf16 = run.training().precision() == Precision.BF16
+          || (run.training().precision() == Precision.AUTO && on.is_cuda());
+      try (Autocast autocast = Autocast.bf16(on, bf16)) {
+        result = WindowedLoss.over(model, tokens.train(), run.training().sequenceLength(),
+            run.training().batchSize(), run.model().vocabSize(), on);
+      }
     } catch (IllegalArgumentException | IllegalStateException e) {
       err.println("error: " + data + ": " + e.getMessage().replace("data.path: " + data + ": ", ""));
       return Main.INVALID;
