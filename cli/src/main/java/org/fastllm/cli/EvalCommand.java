@@ -82,11 +82,17 @@ final class EvalCommand implements Callable<Integer> {
     ConfigLoader loader = ConfigLoader.standard();
     ConfigDocument run = loader.load(new YamlTreeReader().read(weights.folder().resolve("config.yaml").toString(),
         weights.configYaml()), ConfigOverrides.parse(overrides())).resolved().withRunDefaults();
+    Device on;
+    try {
+      on = TrainingDevice.of(run.training().device());
+    } catch (IllegalStateException e) {
+      err.println("error: " + e.getMessage());
+      return Main.INVALID;
+    }
     WindowedLoss.Result result;
     try {
       TrainingData tokens = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus,
           TokenizationProgress.SILENT);
-      Device on = TrainingDevice.of(run.training().device());
       LanguageModel model = StackBuilder.installed().build(run.model().withDefaults(), run.training().kernels());
       if (!on.is_cpu()) {
         model.to(on, false);

@@ -92,4 +92,13 @@ class EvalCommandTest {
     assertThat(r.exit()).isEqualTo(Main.INVALID);
     assertThat(r.err()).startsWith("error: " + dir + ": no model here");
   }
+
+  @Test
+  void eval_textReadAsTokenIds_exitsTwoAsTrainReportsIt() {
+    MainTest.Run r = MainTest.run("eval", run.toString(), "--data", text.toString(), "--format", "tokens_u16");
+
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).startsWith("error: " + text + ": token id ").contains("is outside the model's vocabulary "
+        + "(model.vocab_size 256)");
+  }
 }
