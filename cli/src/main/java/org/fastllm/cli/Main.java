@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code fastllm-cli} command: train, validate, describe, migrate and export the schema of block-modular configs.
+ * The {@code fastllm-cli} command: train, evaluate, validate, describe, migrate and export the schema of block-modular configs.
  *
  * <pre>{@code java -jar fastllm-cli.jar describe model.yaml}</pre>
  *
@@ -24,8 +24,10 @@ import picocli.CommandLine.Option;
     name = "fastllm-cli",
     mixinStandardHelpOptions = true,
     versionProvider = BuildVersion.class,
-    description = "Declare language models as stacks of named blocks, check them, look at them, train them, generate text.",
-    subcommands = {TrainCommand.class, GenerateCommand.class, ValidateCommand.class, DescribeCommand.class, MigrateCommand.class, SchemaCommand.class,
+    description = "Declare language models as stacks of named blocks, check them, look at them, train them, "
+        + "evaluate them, generate text.",
+    subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, ValidateCommand.class,
+        DescribeCommand.class, MigrateCommand.class, SchemaCommand.class,
         org.fastllm.cli.interop.ImportCommand.class, org.fastllm.cli.interop.ExportCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
