@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.bytedeco.pytorch.Device;
 import org.fastllm.dsl.config.ConfigDocument;
@@ -16,7 +17,6 @@ import org.fastllm.modules.checkpoint.InitialWeights;
 import org.fastllm.modules.data.TokenizationProgress;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.stack.LanguageModel;
-import org.fastllm.modules.stack.StackBuilder;
 import org.fastllm.modules.train.Autocast;
 import org.fastllm.modules.train.TrainingDevice;
 import org.fastllm.modules.train.WindowedLoss;
@@ -93,17 +93,11 @@ final class EvalCommand implements Callable<Integer> {
     try {
       TrainingData tokens = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus,
           TokenizationProgress.SILENT);
-      LanguageModel model = StackBuilder.installed().build(run.model().withDefaults(), run.training().kernels());
-      if (!on.is_cpu()) {
-        model.to(on, false);
-      }
-      List<String> differences = weights.differences(model);
-      if (!differences.isEmpty()) {
-        err.println("error: " + weights.folder() + ": its weights do not fit the model of its config.yaml:");
-        differences.forEach(d -> err.println("  " + d));
+      Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, err);
+      if (restored.isEmpty()) {
         return Main.INVALID;
       }
-      weights.copyInto(model);
+      LanguageModel model = restored.get();
       // the precision train ran at, which its validation loss was computed at
       boolean bf16 = run.training().precision() == Precision.BF16
           || (run.training().precision() == Precision.AUTO && on.is_cuda());

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.bytedeco.pytorch.Device;
 import org.fastllm.dsl.config.ConfigDocument;
@@ -17,7 +18,6 @@ import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.checkpoint.InitialWeights;
 import org.fastllm.modules.data.Tokenizer;
 import org.fastllm.modules.stack.LanguageModel;
-import org.fastllm.modules.stack.StackBuilder;
 import org.fastllm.modules.train.TrainingDevice;
 import org.fastllm.validation.load.ConfigLoader;
 import picocli.CommandLine.ArgGroup;
@@ -117,17 +117,11 @@ final class GenerateCommand implements Callable<Integer> {
     }
     Device on = TrainingDevice.of(device == null ? run.training().device()
         : DeviceChoice.valueOf(device.toUpperCase(Locale.ROOT)));
-    LanguageModel model = StackBuilder.installed().build(run.model().withDefaults(), run.training().kernels());
-    List<String> differences = weights.differences(model);
-    if (!differences.isEmpty()) {
-      err.println("error: " + weights.folder() + ": its weights do not fit its config.yaml:");
-      differences.forEach(d -> err.println("  " + d));
+    Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, err);
+    if (restored.isEmpty()) {
       return Main.INVALID;
     }
-    weights.copyInto(model);
-    if (!on.is_cpu()) {
-      model.to(on, false);
-    }
+    LanguageModel model = restored.get();
     TokenSampler sampler = new TokenSampler(temperature, topK, topP, seed);
     for (int p = 0; p < prompts.size(); p++) {
       out.print(prompts.get(p));
