@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.modules.stack.Decoding;
@@ -20,11 +21,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * For generated models of every built-in mixer: the logits of decoding a sequence, one token at a time or in pieces
- * after a prompt, are those of the full forward at every position (float32, relative {@value #TOLERANCE}).
+ * after a prompt, are those of the full forward at every position, in float32.
+ *
+ * <p><b>Tolerance: at each position, the largest difference over the batch and the vocabulary is at most
+ * {@value #TOLERANCE} of the largest logit of the full forward, plus {@value #ROUNDING_FACTOR} times the full
+ * forward's own float32 error there</b> (measured against the same model in float64). The second term matters only
+ * where a drawn model is ill-conditioned (a layer norm over a few features of nearly equal values, say): there the
+ * full forward alone is off by about 1e-5 and the two float32 computations cannot agree more closely, while in
+ * float64 they agree to 1e-14. A decoding bug (a cache, window, adapter or state left out) is off by 1e-3 or more.
  */
 class DecodingPropertyTest {
   /** The largest difference allowed, relative to the largest logit of the full forward. */
   static final double TOLERANCE = 1e-5;
+  /** How many times the full forward's own float32 rounding error a position may differ by, on top. */
+  static final int ROUNDING_FACTOR = 4;
   /** The standard deviation of the LoRA B weights drawn for a case. */
   private static final double LORA_B_SCALE = 0.2;
 
@@ -65,27 +75,41 @@ class DecodingPropertyTest {
         Tensor tokens = torch.randint(c.model().model().withDefaults().config().vocabSize(),
             new long[] {c.batch(), c.length()}, new TensorOptions(torch.ScalarType.Long));
         Tensor full = model.logits(tokens);
+        Tensor oneByOne = decoded(model, tokens, java.util.Collections.nCopies(c.length(), 1));
+        Tensor inPieces = decoded(model, tokens, c.pieces());
+        model.to(torch.ScalarType.Double, false);
+        Tensor exact = model.logits(tokens);
         double scale = full.abs().max().item_double();
-        List<Integer> ones = java.util.Collections.nCopies(c.length(), 1);
-        assertDecodes(model, tokens, full, scale, ones, "token by token");
-        assertDecodes(model, tokens, full, scale, c.pieces(), "in pieces " + c.pieces());
+        for (long t = 0; t < c.length(); t++) {
+          double rounding = largestDifference(full, exact, t);
+          double allowed = TOLERANCE * scale + ROUNDING_FACTOR * rounding;
+          String where = "position %d (largest logit %.4g, the full forward's own float32 error there %.3g)";
+          assertThat(largestDifference(oneByOne, full, t)).as("token by token: " + where, t, scale, rounding)
+              .isLessThanOrEqualTo(allowed);
+          assertThat(largestDifference(inPieces, full, t)).as("in pieces " + c.pieces() + ": " + where, t, scale,
+              rounding).isLessThanOrEqualTo(allowed);
+        }
       }
     });
   }
 
-  private static void assertDecodes(LanguageModel model, Tensor tokens, Tensor full, double scale,
-      List<Integer> pieces, String how) {
+  /** The logits of {@code tokens} decoded in pieces of the given lengths, put back together along time. */
+  private static Tensor decoded(LanguageModel model, Tensor tokens, List<Integer> pieces) {
+    TensorVector logits = new TensorVector();
     try (Decoding decoding = model.startDecoding(tokens.size(0))) {
       long at = 0;
       for (int piece : pieces) {
-        Tensor decoded = model.decodeLogits(tokens.narrow(1, at, piece), decoding);
-        double difference = decoded.sub(full.narrow(1, at, piece)).abs().max().item_double();
-        assertThat(difference / scale)
-            .as("%s: positions %d to %d differ by %g with logits up to %g", how, at, at + piece - 1, difference, scale)
-            .isLessThanOrEqualTo(TOLERANCE);
+        logits.push_back(model.decodeLogits(tokens.narrow(1, at, piece), decoding));
         at += piece;
       }
+      assertThat(decoding.position()).isEqualTo(at);
     }
+    return torch.cat(logits, 1);
+  }
+
+  private static double largestDifference(Tensor a, Tensor b, long position) {
+    return a.narrow(1, position, 1).to(torch.ScalarType.Double).sub(b.narrow(1, position, 1)).abs().max()
+        .item_double();
   }
 
   /** The model in eval mode, its weights drawn from the case's seed, every LoRA update made to matter. */
