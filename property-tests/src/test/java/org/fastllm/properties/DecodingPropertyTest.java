@@ -71,6 +71,7 @@ class DecodingPropertyTest {
   void decodeLogits_tokenByTokenAndInPieces_equalTheFullForwardAtEveryPosition() {
     Properties.check("decoding equals the full forward", 50, cases().describedAs(Case::describe), c -> {
       LanguageModel model = build(c);
+      assertThat(model.recomputingBlocks()).as("every built-in mixer continues from a cache").isEmpty();
       try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
         Tensor tokens = torch.randint(c.model().model().withDefaults().config().vocabSize(),
             new long[] {c.batch(), c.length()}, new TensorOptions(torch.ScalarType.Long));
