@@ -3,6 +3,7 @@ package org.fastllm.modules.stack;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +37,7 @@ public final class LanguageModel extends Module {
   private final TableModule word;
   private final TableModule position;
   private final List<Block> layers;
+  private final List<String> blockNames;
   private final List<Adapters> useAdapters;
   private final Normalization finalNorm;
   private final TableModule output;
@@ -49,8 +51,8 @@ public final class LanguageModel extends Module {
   private final Module adapterHolder;
   private final List<Module> adapterModules;
 
-  LanguageModel(TableModule word, TableModule position, List<Block> layers, List<Adapters> useAdapters,
-      List<Module> adapterModules, Normalization finalNorm, TableModule output, Map<String, ParameterRole> roles,
+  LanguageModel(TableModule word, TableModule position, List<Block> layers, List<String> blockNames,
+      List<Adapters> useAdapters, List<Module> adapterModules, Normalization finalNorm, TableModule output, Map<String, ParameterRole> roles,
       LayerContext context) {
     this.embeddings = register_module("embeddings", new Module());
     this.word = embeddings.register_module("word", word);
@@ -60,6 +62,7 @@ public final class LanguageModel extends Module {
       stack.register_module(Integer.toString(i), layers.get(i));
     }
     this.layers = List.copyOf(layers);
+    this.blockNames = List.copyOf(blockNames);
     this.adapterModules = adapterModules.stream().filter(m -> m != null).toList();
     this.adapterHolder = this.adapterModules.isEmpty() ? null : register_module("adapters", new Module());
     for (int i = 0; i < adapterModules.size(); i++) {
@@ -128,6 +131,21 @@ public final class LanguageModel extends Module {
   /** True when every layer decodes from a cache of its own; false when some layer recomputes its sequence. */
   public boolean decodesIncrementally() {
     return layers.stream().allMatch(Block::decodesIncrementally);
+  }
+
+  /**
+   * The names of the blocks whose mixer has no step function, each once, in the order of their first layer: at
+   * every {@link #decodeLogits} call their layers run the whole sequence so far again, so each new token costs more
+   * than the one before. Empty when {@link #decodesIncrementally()}.
+   */
+  public List<String> recomputingBlocks() {
+    Set<String> names = new LinkedHashSet<>();
+    for (int i = 0; i < layers.size(); i++) {
+      if (!layers.get(i).decodesIncrementally()) {
+        names.add(blockNames.get(i));
+      }
+    }
+    return List.copyOf(names);
   }
 
   /** Mean cross-entropy of {@code targets} under the logits of {@code tokens}. */
