@@ -102,6 +102,9 @@ public final class DecodeBench {
           + " decodes incrementally: %s%n", o.name(), model.parameterCount(), model.numLayers(), o.device(),
           torch.get_num_threads(), model.decodesIncrementally());
       long vocab = config.model().vocabSize();
+      if (!o.memoryAt().isEmpty()) {
+        new DecodeStateMemory(model, config.plan(), device).print(o.name(), o.memoryAt(), vocab);
+      }
       for (int batch : o.batch()) {
         DecodeRun run = new DecodeRun(model, device, prompt(batch, o.prompt(), vocab));
         run.cached(Math.min(4, o.newTokens()));  // warm-up: kernels compiled, allocator and libraries ready
@@ -116,9 +119,6 @@ public final class DecodeBench {
               t.totalTokensPerSecond(batch, o.newTokens()) / r.totalTokensPerSecond(batch, o.recomputeNew()),
               o.newTokens(), o.recomputeNew());
         }
-      }
-      if (!o.memoryAt().isEmpty()) {
-        new DecodeStateMemory(model, config.plan(), device).print(o.name(), o.memoryAt(), vocab);
       }
     }
   }
