@@ -14,6 +14,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.TrainingConfig;
 import org.fastllm.dsl.problem.InvalidConfigException;
 import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.checkpoint.InitialWeights;
@@ -144,8 +145,10 @@ public final class DecodeBench {
       return LogitsDump.load(Path.of(o.model()));
     }
     torch.manual_seed(o.seed());
-    LanguageModel model = StackBuilder.installed().build(config.model().withDefaults(),
-        config.resolved().training().kernels());
+    // training.kernels, where the file gives a training section, chooses the kernels as it does for train
+    TrainingConfig training = config.resolved().training();
+    LanguageModel model = training == null ? StackBuilder.installed().build(config.model().withDefaults())
+        : StackBuilder.installed().build(config.model().withDefaults(), training.kernels());
     if (o.save() != null) {
       ModelFolderWriter.write(Path.of(o.save()), Files.readString(Path.of(o.config()), StandardCharsets.UTF_8),
           model);

@@ -3,6 +3,7 @@ package org.fastllm.modules.bench;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -11,6 +12,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.problem.InvalidConfigException;
+import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.checkpoint.InitialWeights;
 import org.fastllm.modules.checkpoint.Safetensors;
 import org.fastllm.modules.stack.LanguageModel;
@@ -37,9 +40,18 @@ public final class LogitsDump {
       System.err.println("usage: LogitsDump MODEL_DIR TOKENS.txt LOGITS.safetensors");
       System.exit(2);
     }
-    long[][] tokens = readTokens(Path.of(args[1]));
-    write(Path.of(args[0]), tokens, Path.of(args[2]));
-    System.out.println(args[2] + ": logits of " + tokens.length + " x " + tokens[0].length + " tokens");
+    try {
+      long[][] tokens = readTokens(Path.of(args[1]));
+      write(Path.of(args[0]), tokens, Path.of(args[2]));
+      System.out.println(args[2] + ": logits of " + tokens.length + " x " + tokens[0].length + " tokens");
+    } catch (IllegalArgumentException | IllegalStateException | InvalidConfigException | CheckpointException e) {
+      // a bad token file, a folder whose weights do not fit its config, a config that does not validate
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+    } catch (NoSuchFileException e) {
+      System.err.println("error: " + e.getFile() + ": no such file");
+      System.exit(2);
+    }
   }
 
   /** The logits of {@code folder}'s model for {@code tokens}, written to {@code out}. */
