@@ -14,10 +14,12 @@ work=$(mktemp -d)
 [[ -f .carry/jni.tar.xz && -d b/native ]] && tar -C b/native -xJf .carry/jni.tar.xz
 export TORCH_LIB=${TORCH_LIB:-$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')}
 failures=0
+declare -A exit_of
 check() {  # name expected-exit limit-seconds command...: its output in $work/name.txt, a line in the report
   local name=$1 expected=$2 limit=$3; shift 3
   timeout -k 5 "$limit" "$@" > "$work/$name.txt" 2>&1
   local status=$?
+  exit_of[$name]=$status
   local verdict=ok; [[ $status == "$expected" ]] || { verdict=FAILED; failures=$((failures + 1)); }
   echo "$name: exit $status (expected $expected) $verdict" | tee -a "$report"
   grep -a -v '^\s*at \|^INFO: \|Hibernate Validator\|^\s*$' "$work/$name.txt" | tail -"${SHOW:-6}" | sed 's/^/    /' \
@@ -49,7 +51,8 @@ for i in 1 2; do
   check "generate-$i" 0 60 $cli generate --device "$device" --temperature 0 --max-new-tokens 48 \
     --prompt "The block pattern" "$run"
 done
-if cmp -s "$work/generate-1.txt" "$work/generate-2.txt"; then echo "generate: greedy, the two runs gave the same text ok" \
+if [[ ${exit_of[generate-1]} == 0 && ${exit_of[generate-2]} == 0 ]] \
+  && cmp -s "$work/generate-1.txt" "$work/generate-2.txt"; then echo "generate: greedy, the two runs gave the same text ok" \
   | tee -a "$report"
 else echo "generate: greedy, the two runs differ FAILED" | tee -a "$report"; failures=$((failures + 1)); fi
 echo "checks: $failures failed" | tee -a "$report"
