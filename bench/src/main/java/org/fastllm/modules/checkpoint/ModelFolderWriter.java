@@ -13,10 +13,11 @@ import org.fastllm.modules.stack.LanguageModel;
  * A model as a model folder: its config file and its weights written as a checkpoint's model file, which
  * {@link InitialWeights#read}, {@code fastllm-cli export} and the bench runners read like an imported model.
  *
- * <pre>{@code
- * // given java.nio.file.Path folder, String configYaml, LanguageModel model
+ * <pre class="text">{@code
  * ModelFolderWriter.write(folder, configYaml, model);   // folder/config.yaml, folder/model.safetensors
  * }</pre>
+ *
+ * <p>(In the bench module, which the docs' example compiler does not see: hence a text block.)
  */
 public final class ModelFolderWriter {
   private ModelFolderWriter() {}
