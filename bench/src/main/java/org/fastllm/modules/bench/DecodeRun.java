@@ -15,7 +15,8 @@ import org.fastllm.modules.stack.LanguageModel;
 
 /**
  * One batch of prompts decoded greedily, timed: with the decoding caches, or by a full forward over the growing
- * sequence for every new token. The generated ids stay on the device until the end, so no step waits for the host
+ * sequence for every new token; either way the output head runs at the last position only, as transformers'
+ * {@code generate()} does. The generated ids stay on the device until the end, so no step waits for the host
  * except the first, whose end is the prefill time. Called without gradients, the model in eval mode.
  */
 final class DecodeRun {
@@ -51,7 +52,7 @@ final class DecodeRun {
       for (int i = 0; i < newTokens; i++) {
         try (PointerScope step = new PointerScope()) {
           Tensor feed = i == 0 ? ids : made.narrow(1, i - 1, 1);
-          made.narrow(1, i, 1).copy_(greedy(model.decodeLogits(feed, decoding)));
+          made.narrow(1, i, 1).copy_(greedy(model.decodeNextLogits(feed, decoding)));
         }
         if (i == 0) {
           made.select(0, 0).select(0, 0).item_long();  // waits for the device
@@ -72,7 +73,7 @@ final class DecodeRun {
       double prefill = 0;
       for (int i = 0; i < newTokens; i++) {
         try (PointerScope step = new PointerScope()) {
-          Tensor next = greedy(model.logits(sequence.get()));
+          Tensor next = greedy(model.nextLogits(sequence.get()));
           made.narrow(1, i, 1).copy_(next);
           sequence.set(torch.cat(new TensorVector(sequence.get(), next), 1));
         }

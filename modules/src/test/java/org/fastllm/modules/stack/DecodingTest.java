@@ -65,6 +65,23 @@ class DecodingTest {
   }
 
   @Test
+  void decodeNextLogits_promptThenOneToken_equalsTheLastPositionOfTheFullForward() {
+    Torch.seed(8);
+    LanguageModel model = StackBuilder.installed().build(hybrid());
+    model.eval();
+    Tensor tokens = torch.randint(32, new long[] {2, 7}, new TensorOptions(torch.ScalarType.Long));
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(2)) {
+      Tensor full = model.logits(tokens);
+      Tensor prompt = model.decodeNextLogits(tokens.narrow(1, 0, 6), decoding);
+      assertThat(prompt.sizes().vec().get()).containsExactly(2, 1, 32);
+      assertThat(maxDifference(prompt, full.narrow(1, 5, 1))).as("after the prompt").isLessThan(1e-5);
+      Tensor next = model.decodeNextLogits(tokens.narrow(1, 6, 1), decoding);
+      assertThat(maxDifference(next, full.narrow(1, 6, 1))).as("after one more").isLessThan(1e-5);
+      assertThat(maxDifference(model.nextLogits(tokens), full.narrow(1, 6, 1))).as("nextLogits").isLessThan(1e-5);
+    }
+  }
+
+  @Test
   void bytes_aKeyValueCacheGrowsWithTheContextUpToItsWindow_anSsmStateDoesNot() {
     Torch.seed(7);
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
