@@ -24,7 +24,10 @@ done
 # random-init folder) and through LogitsDump on the imported model (float32, CPU); the max abs difference.
 own_logits() {  # format
   local f=$1
-  python3 bench/gpu/interop_check.py tokens "$work/hf-$f" "$work/$f-tokens.txt" > "$work/$f-own.log" 2>&1 \
+  # two sequences of 32 ids below the model's vocab_size (plain Python: no torch to import)
+  python3 -c "import json, random, sys; v = json.load(open(sys.argv[1]))['vocab_size']; r = random.Random(2)
+print('\n'.join(' '.join(str(r.randrange(v)) for _ in range(32)) for _ in range(2)))" "$work/hf-$f/config.json" \
+    > "$work/$f-tokens.txt" 2> "$work/$f-own.log" \
     && b/run-gpu.sh org.fastllm.modules.bench.LogitsDump "$work/imp-$f" "$work/$f-tokens.txt" \
       "$work/$f-logits.safetensors" >> "$work/$f-own.log" 2>&1
   local status=$?

@@ -3,7 +3,6 @@
 make FORMAT DIR: a small model of FORMAT built by transformers from a random init, saved to DIR.
 compare ORIGINAL EXPORTED: logits of both folders (AutoModelForCausalLM, float32, CPU) on the same tokens; prints
 the max abs difference.
-tokens FOLDER FILE: random token ids below FOLDER's vocab_size, one sequence a line, for LogitsDump.
 compare-logits ORIGINAL TOKENS LOGITS: transformers' logits of ORIGINAL for the ids of TOKENS against this tool's,
 written by LogitsDump to the safetensors file LOGITS; prints the max abs difference.
 """
@@ -43,13 +42,6 @@ def compare(original, exported):
     print(f"max abs difference {diff:.3e}")
 
 
-def write_tokens(folder, path):
-    vocab = t.AutoConfig.from_pretrained(folder).vocab_size
-    tokens = torch.randint(0, vocab, (2, 32), generator=torch.Generator().manual_seed(2))
-    with open(path, "w") as f:
-        f.writelines(" ".join(str(v) for v in row) + "\n" for row in tokens.tolist())
-
-
 def compare_logits(original, tokens_file, logits_file):
     from safetensors.torch import load_file
     with open(tokens_file) as f:
@@ -62,9 +54,8 @@ def compare_logits(original, tokens_file, logits_file):
     print(f"max abs difference {(ours - theirs).abs().max().item():.3e} (logits' std {theirs.std().item():.3f})")
 
 
-if __name__ == "__main__" and sys.argv[1] in ("tokens", "compare-logits"):
-    {"tokens": lambda: write_tokens(sys.argv[2], sys.argv[3]),
-     "compare-logits": lambda: compare_logits(sys.argv[2], sys.argv[3], sys.argv[4])}[sys.argv[1]]()
+if __name__ == "__main__" and sys.argv[1] == "compare-logits":
+    compare_logits(sys.argv[2], sys.argv[3], sys.argv[4])
     sys.exit(0)
 
 if __name__ == "__main__":
