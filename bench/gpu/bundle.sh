@@ -4,7 +4,12 @@
 # Usage: bench/gpu/bundle.sh [path/to/make-bundle.sh]   M2: the local Maven repository (default ~/.m2/repository)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-maker=${1:-../shared/gpu/make-bundle.sh}
+# make-bundle.sh: given, or in the shared folder beside the repository (../shared) or beside a worktree's folder
+maker=${1:-}
+for m in ../shared/gpu/make-bundle.sh ../../shared/gpu/make-bundle.sh; do
+  [[ -z $maker && -f $m ]] && maker=$m
+done
+[[ -n $maker && -f $maker ]] || { echo "bundle: no make-bundle.sh at '${maker:-../shared/gpu}' (give its path)" >&2; exit 1; }
 pytorch=2.10.0-1.5.13 javacpp=1.5.13
 # One local repository for Maven and for the unzips here and in make-bundle.sh, which look for the jars under M2: every
 # mvn call below is told it, so that what one downloads is where the next looks.
