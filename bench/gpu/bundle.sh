@@ -51,6 +51,11 @@ unzip -j -o -q "$gpu_jar" \
 tar -C .carry/jni -cJf .carry/jni.tar.xz . && rm -rf .carry/jni
 rm -f .carry/cuda-*-linux-x86_64.jar
 rm -f .carry/libs/fastllm-*-0.1.0-SNAPSHOT.jar.original
+# the tokenizer library's jar holds its native library for five platforms (19 MB); the GPU host needs linux-x86_64's
+# only (5 MB), and the call carries at most 64 MiB
+for jar in .carry/libs/tokenizers-*.jar; do
+  [[ -f $jar ]] && zip -q -d "$jar" 'native/lib/linux-aarch64/*' 'native/lib/win-*' 'native/lib/osx-*' || true
+done
 "$maker" .carry/bundle.tar.xz .carry/libs cli/target/fastllm-cli-0.1.0-SNAPSHOT.jar \
   bench/target/fastllm-bench-0.1.0-SNAPSHOT.jar | tee .carry/bundle.log
 grep -q java.desktop .carry/bundle.log || { echo "the runtime image lacks java.desktop: jdeps failed" >&2; exit 1; }
