@@ -60,7 +60,7 @@ step 60 "java cpu hybrid-120m" b/run-gpu.sh $bench --config "$hybrid" --device c
   java=$(grep -a '^decode java  .* cuda .*llama-120m .*batch  1 ' "$log" | sed 's/.*first tokens //')
   python=$(grep -a '^decode python-fp32 .* cuda .*llama-120m .*batch  1 ' "$log" | sed 's/.*first tokens //')
   echo "# llama-120m cuda batch 1, first 8 greedy tokens: java $java, python fp32 $python:" \
-    "$([[ -n $java && $java == "$python" ]] && echo same || echo differ)"
+    "$([[ -z $java || -z $python ]] && echo 'not both measured' || { [[ $java == "$python" ]] && echo same || echo differ; })"
   grep -a '^# step ' "$log"
 } > "$out/decode.txt"
 cat "$out/decode.txt"
