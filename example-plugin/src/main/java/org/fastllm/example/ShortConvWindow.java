@@ -19,6 +19,11 @@ final class ShortConvWindow implements DecodeState {
   final KeptTensor inputs = new KeptTensor();
 
   @Override
+  public long bytes() {
+    return inputs.isSet() ? inputs.get().nbytes() : 0;
+  }
+
+  @Override
   public void close() {
     inputs.close();
   }

@@ -96,7 +96,7 @@ public final class LanguageModel extends Module {
 
   /** Next-token logits {@code [b, t, vocab]}. */
   public Tensor logits(Tensor tokens) {
-    return torch.linear(hidden(tokens), output == null ? word.weight : output.weight);
+    return head(hidden(tokens));
   }
 
   /** A decoding state for {@code batch} sequences, before their first token: one state per layer. */
@@ -114,6 +114,25 @@ public final class LanguageModel extends Module {
    * Called without gradients; the model is in eval mode.
    */
   public Tensor decodeLogits(Tensor tokens, Decoding decoding) {
+    return head(decodeHidden(tokens, decoding));
+  }
+
+  /**
+   * {@link #decodeLogits} of the last position only, {@code [b, 1, vocab]}: what choosing the next token needs,
+   * without the output head's work (and a {@code [b, t, vocab]} tensor) at the prompt's other positions.
+   */
+  public Tensor decodeNextLogits(Tensor tokens, Decoding decoding) {
+    Tensor hidden = decodeHidden(tokens, decoding);
+    return head(hidden.narrow(1, hidden.size(1) - 1, 1));
+  }
+
+  /** {@link #logits} of the last position only, {@code [b, 1, vocab]}, from a forward over the whole sequence. */
+  public Tensor nextLogits(Tensor tokens) {
+    Tensor hidden = hidden(tokens);
+    return head(hidden.narrow(1, hidden.size(1) - 1, 1));
+  }
+
+  private Tensor decodeHidden(Tensor tokens, Decoding decoding) {
     long time = tokens.size(1);
     Tensor x = torch.embedding(word.weight, tokens);
     if (position != null) {
@@ -125,7 +144,11 @@ public final class LanguageModel extends Module {
       x = Scopes.scoped(() -> layers.get(layer).decode(in, useAdapters.get(layer), decoding.layer(layer)));
     }
     decoding.advance(time);
-    return torch.linear(finalNorm.forward(x), output == null ? word.weight : output.weight);
+    return finalNorm.forward(x);
+  }
+
+  private Tensor head(Tensor hidden) {
+    return torch.linear(hidden, output == null ? word.weight : output.weight);
   }
 
   /** True when every layer decodes from a cache of its own; false when some layer recomputes its sequence. */

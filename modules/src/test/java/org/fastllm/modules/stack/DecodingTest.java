@@ -104,6 +104,49 @@ class DecodingTest {
     }
   }
 
+  @Test
+  void decodeNextLogits_promptThenOneToken_equalsTheLastPositionOfTheFullForward() {
+    Torch.seed(8);
+    LanguageModel model = StackBuilder.installed().build(hybrid());
+    model.eval();
+    Tensor tokens = torch.randint(32, new long[] {2, 7}, new TensorOptions(torch.ScalarType.Long));
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(2)) {
+      Tensor full = model.logits(tokens);
+      Tensor prompt = model.decodeNextLogits(tokens.narrow(1, 0, 6), decoding);
+      assertThat(prompt.sizes().vec().get()).containsExactly(2, 1, 32);
+      assertThat(maxDifference(prompt, full.narrow(1, 5, 1))).as("after the prompt").isLessThan(1e-5);
+      Tensor next = model.decodeNextLogits(tokens.narrow(1, 6, 1), decoding);
+      assertThat(maxDifference(next, full.narrow(1, 6, 1))).as("after one more").isLessThan(1e-5);
+      assertThat(maxDifference(model.nextLogits(tokens), full.narrow(1, 6, 1))).as("nextLogits").isLessThan(1e-5);
+    }
+  }
+
+  @Test
+  void bytes_aKeyValueCacheGrowsWithTheContextUpToItsWindow_anSsmStateDoesNot() {
+    Torch.seed(7);
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    blocks.put("full", StackBuilderTest.attention("GQA", 4, 2, false, null, false, 24, null));
+    blocks.put("local", StackBuilderTest.attention("MQA", 4, null, false, 3, false, 24, null));
+    blocks.put("m1", StackBuilderTest.ssm(SsmVariant.MAMBA1, false, false, 24));
+    LanguageModel model = StackBuilder.installed()
+        .build(StackBuilderTest.model(blocks, List.of("full", "local", "m1"), 3, false, false, NormType.RMS_NORM));
+    model.eval();
+    long keyValueFloats = 2L * 2 * StackBuilderTest.HIDDEN / 4;  // keys and values of 2 sequences, one head wide
+    Tensor tokens = torch.randint(32, new long[] {2, 9}, new TensorOptions(torch.ScalarType.Long));
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(2)) {
+      assertThat(decoding.bytes(0)).as("before the prompt").isZero();
+      model.decodeLogits(tokens.narrow(1, 0, 5), decoding);
+      long ssm = decoding.bytes(2);
+      assertThat(ssm).isPositive();
+      for (long t = 5; t < 9; t++) {
+        model.decodeLogits(tokens.narrow(1, t, 1), decoding);
+        assertThat(decoding.bytes(0)).as("2 groups, %d positions", t + 1).isEqualTo(4 * keyValueFloats * 2 * (t + 1));
+        assertThat(decoding.bytes(1)).as("1 group, window 3: 2 positions").isEqualTo(4 * keyValueFloats * 2);
+        assertThat(decoding.bytes(2)).as("ssm state at %d positions", t + 1).isEqualTo(ssm);
+      }
+    }
+  }
+
   /** The installed layers, but the transformer kind's attention without its step function. */
   private static StackBuilder withoutAttentionSteps() {
     LayerFactory attention = LayerFactories.installed().factory("transformer");
