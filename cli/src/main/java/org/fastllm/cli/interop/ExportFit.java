@@ -71,7 +71,12 @@ final class ExportFit {
       problems.add(where + ": the MLP must be gated with activation silu and ffn_hidden_size > 0");
     }
     if (Boolean.TRUE.equals(c.addLinearBiases())) {
-      problems.add(where + ".add_linear_biases: true — " + format.option() + " has no linear biases");
+      problems.add(where + ".add_linear_biases: true — " + format.option() + " has no linear biases"
+          + (format == HfFormat.QWEN2 ? " besides q/k/v (qkv_biases: true, add_linear_biases: false)" : ""));
+    } else if (t.queryKeyValueBiases() && format != HfFormat.QWEN2) {
+      problems.add(where + ".qkv_biases: true — --format qwen2 takes it");
+    } else if (!t.queryKeyValueBiases() && format == HfFormat.QWEN2) {
+      problems.add(where + ".qkv_biases: false — qwen2 has q/k/v biases; --format llama takes a stack without them");
     }
     if (t.rotary().type() != RotaryType.DEFAULT) {
       problems.add(where + ".rotary.type: none — " + format.option() + " uses rotary embeddings");

@@ -65,7 +65,7 @@ final class HfExport {
     }
     Map<String, Tensor> merged = mergeLora ? LoraMerge.merged(layers, firstUse, ours) : Map.of();
     BlockConfig first = model.blocks().get(layers.get(0).blockName());
-    boolean qkvBiases = false;
+    boolean qkvBiases = format == HfFormat.QWEN2;
     boolean tied = Boolean.TRUE.equals(model.tiedEmbeddingWeight());
     for (TensorRule rule : TensorRule.forModel(format, layers.size(), tied, qkvBiases)) {
       Tensor tensor = merged.containsKey(rule.ours()) ? merged.get(rule.ours())
