@@ -19,7 +19,9 @@ import picocli.CommandLine.Spec;
     description = {"Write a checkpoint, run folder or imported-model folder as a Hugging Face model folder: "
         + "config.json, safetensors ({\"format\": \"pt\"}, sharded above --max-shard-bytes), tokenizer files, "
         + "generation_config.json.",
-        "A stack the format cannot hold is refused naming the block, the key and the format that takes it."})
+        "A stack the format cannot hold is refused naming the block, the key and the format that takes it.",
+        "LoRA adapters: merged with --merge-lora, else a PEFT adapter folder (DIR/adapter unless --adapter-dir) that "
+        + "peft.PeftModel.from_pretrained(base, folder) loads over the exported base."})
 public final class ExportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "CHECKPOINT", description = "Checkpoint folder, run folder or imported-model folder.")
   Path checkpoint;
@@ -35,8 +37,14 @@ public final class ExportCommand implements Callable<Integer> {
       description = "Largest safetensors file before the weights are sharded (default: ${DEFAULT-VALUE}).")
   long maxShardBytes;
 
-  @Option(names = "--merge-lora", description = "Fold LoRA adapters into their base weights (W + alpha/rank B A).")
+  @Option(names = "--merge-lora", description = "Fold LoRA adapters into their base weights (W + alpha/rank B A). "
+      + "Without it, a checkpoint with adapters is written as its base weights plus a PEFT adapter folder "
+      + "(adapter_config.json, adapter_model.safetensors) in DIR/adapter, or --adapter-dir.")
   boolean mergeLora;
+
+  @Option(names = "--adapter-dir", paramLabel = "ADAPTER_DIR",
+      description = "Where the PEFT adapter folder goes without --merge-lora (default: DIR/adapter); new or empty.")
+  Path adapterDir;
 
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -54,7 +62,7 @@ public final class ExportCommand implements Callable<Integer> {
         throw new InteropException("--format " + format + ": not in this build yet (it needs the mamba2_standard ssm "
             + "variant)");
       }
-      HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora).forEach(spec.commandLine().getOut()::println);
+      HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora, adapterDir).forEach(spec.commandLine().getOut()::println);
       return Main.OK;
     } catch (InteropException | CheckpointException | java.nio.file.NoSuchFileException e) {
       spec.commandLine().getErr().println("error: " + e.getMessage());

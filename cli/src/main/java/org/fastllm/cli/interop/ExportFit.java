@@ -18,7 +18,7 @@ import org.fastllm.dsl.config.TransformerBlockConfig;
 final class ExportFit {
   private ExportFit() {}
 
-  static void check(Path folder, ModelConfig model, HfFormat format, boolean mergeLora) {
+  static void check(Path folder, ModelConfig model, HfFormat format) {
     List<String> problems = new ArrayList<>();
     if (Boolean.TRUE.equals(model.positionEmbeddings())) {
       problems.add("model.position_embeddings: true — no Hugging Face format here has learned positions");
@@ -34,9 +34,6 @@ final class ExportFit {
       String where = "model.blocks." + e.getKey();
       BlockConfig block = e.getValue();
       CommonBlockKeys common = block.common();
-      if (common.lora() != null && !mergeLora) {
-        problems.add(where + ".lora: adapters are written only merged for now — add --merge-lora");
-      }
       if (!common.normalization().equals(model.normalization())) {
         problems.add(where + ".normalization differs from the model's — " + format.option() + " has one norm setting");
       }

@@ -39,7 +39,7 @@ class HfInteropTest {
     return torch.randn(shape);
   }
 
-  private ObjectNode llamaConfig() {
+  static ObjectNode llamaConfig() {
     ObjectNode c = JSON.createObjectNode();
     c.putArray("architectures").add("LlamaForCausalLM");
     c.put("model_type", "llama");
@@ -55,7 +55,7 @@ class HfInteropTest {
     return c;
   }
 
-  private Map<String, Tensor> llamaTensors(String prefix, boolean head) {
+  static Map<String, Tensor> llamaTensors(String prefix, boolean head) {
     Map<String, Tensor> t = new LinkedHashMap<>();
     t.put(prefix + "embed_tokens.weight", random(V, H));
     for (int i = 0; i < 2; i++) {
@@ -354,7 +354,7 @@ class HfInteropTest {
   }
 
   @Test
-  void export_withLora_isRefusedUnlessMergedAndMergesAsWPlusScaledBA() throws Exception {
+  void export_withLoraMerged_writesWPlusScaledBA() throws Exception {
     Map<String, Tensor> original = llamaTensors("model.", true);
     hfFolder("hf", llamaConfig(), original);
     Path imp = dir.resolve("imp");
@@ -373,10 +373,6 @@ class HfInteropTest {
     });
     Files.delete(imp.resolve("model.safetensors"));
     Safetensors.write(imp.resolve("model.safetensors"), withAdapters, Map.of("format", "fastllm-checkpoint"));
-    Result refused = cli("export", imp.toString(), "--format", "llama", "-o", dir.resolve("o").toString());
-    assertThat(refused.exit()).isEqualTo(Main.INVALID);
-    assertThat(refused.err()).contains("model.blocks.attention.lora: adapters are written only merged for now — add "
-        + "--merge-lora");
     Result r = cli("export", imp.toString(), "--format", "llama", "--merge-lora", "-o", dir.resolve("m").toString());
     assertThat(r.exit()).as(r.err()).isZero();
     Map<String, Tensor> out = ShardedSafetensors.read(dir.resolve("m")).tensors();
