@@ -4,11 +4,13 @@
 # the export and its logits are compared with the original's on the same tokens (max abs difference per format).
 # Not yet here: the comparison with this tool's own logits (needs a logits dump on the Java side) and PEFT folders.
 # Usage: bench/gpu/interop.sh [format ...]   (default: llama mistral mamba)
+# Without arguments qwen2 is added to the formats, and peft_check (at the end) checks PEFT adapter folders.
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out)/interop.txt.
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"
 work=$(mktemp -d)
 formats=("$@"); [[ ${#formats[@]} -gt 0 ]] || formats=(llama mistral mamba)
+[[ $# -gt 0 ]] || formats+=(qwen2)
 python3 -c "import transformers, torch; print('transformers', transformers.__version__, 'torch', torch.__version__)" \
   | tee "$out/interop.txt"
 for f in "${formats[@]}"; do
@@ -20,3 +22,32 @@ for f in "${formats[@]}"; do
   echo "$f (transformers -> import -> export -> transformers): $(python3 bench/gpu/interop_check.py compare \
     "$work/hf-$f" "$work/exp-$f" 2>&1 | tail -1)" | tee -a "$out/interop.txt"
 done
+
+# PEFT: a tiny Qwen2-shaped stack with LoRA on every linear layer, trained a few steps by this tool on the CPU,
+# exported without --merge-lora (base + DIR/adapter) and with it; PeftModel(base, adapter) against the merged folder.
+peft_check() {
+  python3 -c "import peft" 2>/dev/null || { echo "peft: not installed, skipped" | tee -a "$out/interop.txt"; return; }
+  cat > "$work/lora.yaml" <<'YAML'
+model:
+  hidden_size: 64
+  vocab_size: 256
+  tied_embedding_weight: false
+  normalization: {type: rms_norm, epsilon: 1.0e-6}
+  max_sequence_length: 128
+  blocks:
+    attention: {kind: transformer, attention_type: gqa, num_heads: 4, head_groups: 2, ffn_hidden_size: 96,
+                gated: true, activation: silu, add_linear_biases: false, qkv_biases: true,
+                lora: {rank: 4, alpha: 16.0, targets: [query, key_value, dense, layer_1, layer_2]}}
+  block_pattern: [attention]
+  num_layers: 2
+training: {steps: 20, sequence_length: 64, batch_size: 4, eval_batches: 1}
+optimizer: {learning_rate: 0.01}
+YAML
+  { b/run-gpu.sh org.fastllm.cli.Main train --config "$work/lora.yaml" --device cpu training.output_dir="$work/lora-run" \
+      && b/run-gpu.sh org.fastllm.cli.Main export "$work/lora-run" --format qwen2 -o "$work/lora-base" \
+      && b/run-gpu.sh org.fastllm.cli.Main export "$work/lora-run" --format qwen2 --merge-lora -o "$work/lora-merged"
+  } > "$work/peft-java.log" 2>&1 || { echo "peft: java failed" | tee -a "$out/interop.txt"; tail -5 "$work/peft-java.log"; return; }
+  echo "peft (train -> export -> PeftModel vs --merge-lora): $(python3 bench/gpu/interop_check.py peft \
+    "$work/lora-base" "$work/lora-base/adapter" "$work/lora-merged" 2>&1 | tail -1)" | tee -a "$out/interop.txt"
+}
+peft_check

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * For generated Llama, Mistral, Qwen2 and Mamba shapes: import, export, import again gives the same config and bit-identical
- * weights, and the exported tensors are the Hugging Face ones that went in.
+ * For generated Llama, Mistral, Qwen2 and Mamba shapes: import, export, import again gives the same config and
+ * bit-identical weights, and the exported tensors are the Hugging Face ones that went in.
  */
 class HfRoundTripPropertyTest {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -62,7 +62,8 @@ public final class ExportCommand implements Callable<Integer> {
         throw new InteropException("--format " + format + ": not in this build yet (it needs the mamba2_standard ssm "
             + "variant)");
       }
-      HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora, adapterDir).forEach(spec.commandLine().getOut()::println);
+      HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora, adapterDir)
+          .forEach(spec.commandLine().getOut()::println);
       return Main.OK;
     } catch (InteropException | CheckpointException | java.nio.file.NoSuchFileException e) {
       spec.commandLine().getErr().println("error: " + e.getMessage());

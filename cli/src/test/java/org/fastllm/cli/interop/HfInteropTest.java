@@ -200,7 +200,8 @@ class HfInteropTest {
     hfFolder("llama", llamaConfig(), llamaTensors("model.", true));
     assertThat(cli("import", dir.resolve("qwen").toString(), "-o", dir.resolve("q").toString()).exit()).isZero();
     assertThat(cli("import", dir.resolve("llama").toString(), "-o", dir.resolve("l").toString()).exit()).isZero();
-    Result asLlama = cli("export", dir.resolve("q").toString(), "--format", "llama", "-o", dir.resolve("o1").toString());
+    Result asLlama = cli("export", dir.resolve("q").toString(), "--format", "llama", "-o",
+        dir.resolve("o1").toString());
     assertThat(asLlama.exit()).isEqualTo(Main.INVALID);
     assertThat(asLlama.err()).contains("model.blocks.attention.qkv_biases: true — --format qwen2 takes it");
     Result asQwen = cli("export", dir.resolve("l").toString(), "--format", "qwen2", "-o", dir.resolve("o2").toString());

@@ -136,7 +136,8 @@ class PeftExportTest {
     assertThat(lora.get(PEFT + "model.layers.0.mlp.up_proj.lora_B.weight").sizes().vec().get()).containsExactly(24, 2);
     assertThat(config.get("peft_type").asText()).isEqualTo("LORA");
     assertThat(config.get("task_type").asText()).isEqualTo("CAUSAL_LM");
-    assertThat(config.get("base_model_name_or_path").asText()).isEqualTo(dir.resolve("out").toAbsolutePath().toString());
+    assertThat(config.get("base_model_name_or_path").asText())
+        .isEqualTo(dir.resolve("out").toAbsolutePath().toString());
     assertThat(config.get("r").asInt()).isEqualTo(2);
     assertThat(config.get("lora_alpha").asDouble()).isEqualTo(6.0);
     assertThat(config.get("rank_pattern").toString()).isEqualTo("{\"layers.1.self_attn.q_proj\":4}");

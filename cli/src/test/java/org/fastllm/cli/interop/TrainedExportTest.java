@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A run folder written by a real {@code train} (a tiny Qwen2-shaped stack with LoRA on query, key_value and layer_1,
- * two steps) exported and imported back: the base weights come back bit for bit, the adapters as a PEFT folder.
+ * A run folder written by a real {@code train} (a tiny Qwen2-shaped stack with LoRA on every linear layer, two
+ * steps) exported and imported back: the base weights come back bit for bit, the adapters as a PEFT folder.
  */
 class TrainedExportTest {
   @TempDir static Path shared;
@@ -38,7 +38,7 @@ class TrainedExportTest {
             attention: {kind: transformer, attention_type: gqa, num_heads: 4, head_groups: 2, ffn_hidden_size: 48,
                         gated: true, activation: silu, add_linear_biases: false, qkv_biases: true,
                         rotary: {type: default, theta: 1000000.0},
-                        lora: {rank: 2, alpha: 8.0, targets: [query, key_value, layer_1]}}
+                        lora: {rank: 2, alpha: 8.0, targets: [query, key_value, dense, layer_1, layer_2]}}
           block_pattern: [attention]
           num_layers: 2
         training: {steps: 2, sequence_length: 32, batch_size: 2, eval_batches: 1, device: cpu}
