@@ -77,7 +77,7 @@ class HfInteropTest {
     return t;
   }
 
-  private Map<String, Tensor> mambaTensors() {
+  static Map<String, Tensor> mambaTensors() {
     Map<String, Tensor> t = new LinkedHashMap<>();
     t.put("backbone.embeddings.weight", random(V, H));
     for (int i = 0; i < 2; i++) {
