@@ -10,8 +10,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code export CHECKPOINT --format llama|mistral|mamba -o DIR}: a folder {@code AutoModelForCausalLM.from_pretrained}
- * loads.
+ * {@code export CHECKPOINT --format llama|mistral|qwen2|mamba -o DIR}: a folder
+ * {@code AutoModelForCausalLM.from_pretrained} loads; LoRA adapters merged, or as a PEFT adapter folder beside it.
  *
  * <pre>{@code java -jar fastllm-cli.jar export runs/tiny --format llama -o exported/tiny}</pre>
  */
