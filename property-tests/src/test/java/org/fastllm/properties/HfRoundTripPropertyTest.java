@@ -88,6 +88,8 @@ class HfRoundTripPropertyTest {
         if (format.equals("qwen2") && draw.bool()) {
           c.put("use_sliding_window", false);
           c.put("max_window_layers", layers);
+          var types = c.putArray("layer_types");
+          java.util.stream.IntStream.range(0, layers).forEach(i -> types.add("full_attention"));
         }
         if (format.equals("mistral")) {
           if (draw.bool()) {
