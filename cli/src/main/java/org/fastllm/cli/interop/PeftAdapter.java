@@ -41,7 +41,7 @@ final class PeftAdapter {
   private PeftAdapter() {}
 
   /** One adapted Hugging Face module: its full name in the base model, rank, alpha and dropout. */
-  private record Module(String name, int rank, double alpha, double dropout) {}
+  private record HfModule(String name, int rank, double alpha, double dropout) {}
 
   /** Refuses, before anything is written, an adapted tensor that has no Hugging Face module in the format. */
   static void refuseUnmapped(HfFormat format, List<TensorRule> rules, List<LoraMerge.Adapted> adapted) {
@@ -58,7 +58,7 @@ final class PeftAdapter {
       int layers) throws IOException {
     Map<String, TensorRule> byOurs = rules.stream().collect(Collectors.toMap(TensorRule::ours, Function.identity()));
     Map<String, Tensor> tensors = new LinkedHashMap<>();
-    List<Module> modules = new ArrayList<>();
+    List<HfModule> modules = new ArrayList<>();
     for (LoraMerge.Adapted a : adapted) {
       TensorRule rule = byOurs.get(a.name());
       long rows = a.b().size(0) / rule.theirs().size();
@@ -68,7 +68,7 @@ final class PeftAdapter {
         tensors.put(PREFIX + module + ".lora_A.weight", a.a().contiguous());
         tensors.put(PREFIX + module + ".lora_B.weight",
             rule.theirs().size() == 1 ? a.b().contiguous() : a.b().narrow(0, i * rows, rows).contiguous());
-        modules.add(new Module(module, a.lora().rank(), a.scale() * a.lora().rank(),
+        modules.add(new HfModule(module, a.lora().rank(), a.scale() * a.lora().rank(),
             a.lora().dropout() == null ? 0.0 : a.lora().dropout()));
       }
     }
@@ -80,9 +80,9 @@ final class PeftAdapter {
         + config.get("lora_alpha") + ") for the base " + base;
   }
 
-  private static ObjectNode config(Path base, HfFormat format, List<Module> modules, int layers) {
-    int rank = mostCommon(modules.stream().map(Module::rank).toList());
-    double alpha = mostCommon(modules.stream().map(Module::alpha).toList());
+  private static ObjectNode config(Path base, HfFormat format, List<HfModule> modules, int layers) {
+    int rank = mostCommon(modules.stream().map(HfModule::rank).toList());
+    double alpha = mostCommon(modules.stream().map(HfModule::alpha).toList());
     ObjectNode json = JSON.createObjectNode();
     json.put("peft_type", "LORA");
     json.put("task_type", "CAUSAL_LM");
@@ -101,7 +101,7 @@ final class PeftAdapter {
     json.putNull("layers_pattern");
     ObjectNode ranks = json.putObject("rank_pattern");
     ObjectNode alphas = json.putObject("alpha_pattern");
-    for (Module m : modules) {
+    for (HfModule m : modules) {
       // A key matches a module whose name ends with ".<key>" (PEFT's rule); without the backbone prefix it matches
       // in every PEFT version, and the layer index keeps it to one module.
       String key = m.name().substring(format.prefix.length());
@@ -119,11 +119,11 @@ final class PeftAdapter {
    * {@code target_modules}: the modules' short names when every layer adapts the same ones, else a regular expression
    * that matches exactly the adapted modules' full names (PEFT matches a string in full against each name).
    */
-  private static void targets(ObjectNode json, HfFormat format, List<Module> modules, int layerCount) {
+  private static void targets(ObjectNode json, HfFormat format, List<HfModule> modules, int layerCount) {
     Set<String> names = new TreeSet<>();
     Set<String> inLayer = new TreeSet<>();
     Set<String> layers = new TreeSet<>();
-    for (Module m : modules) {
+    for (HfModule m : modules) {
       names.add(m.name());
       String rest = m.name().substring((format.prefix + "layers.").length());
       layers.add(rest.substring(0, rest.indexOf('.')));
