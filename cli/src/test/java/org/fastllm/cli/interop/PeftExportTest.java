@@ -193,6 +193,20 @@ class PeftExportTest {
   }
 
   @Test
+  void export_ofASharedBlockWithOneAdapter_writesThatAdapterAtEveryUse() throws Exception {
+    Map<String, Tensor> extra = new LinkedHashMap<>();
+    adapter(extra, "layers.0.lora.", "query", 2, H);
+    Path imp = checkpoint(yaml -> yaml.replace("{kind: transformer,",
+        "{kind: transformer, shared_weights: true, lora: {rank: 2, alpha: 4.0, targets: [query]},"), extra,
+        n -> n.startsWith("layers.1."));
+    exportBothWays(imp, dir.resolve("out/adapter"));
+    Map<String, Tensor> lora = Safetensors.read(dir.resolve("out/adapter").resolve(PeftAdapter.WEIGHTS)).tensors();
+    assertThat(lora).hasSize(4);
+    assertThat(torch.equal(lora.get(PEFT + "model.layers.0.self_attn.q_proj.lora_B.weight"),
+        lora.get(PEFT + "model.layers.1.self_attn.q_proj.lora_B.weight"))).isTrue();
+  }
+
+  @Test
   void export_ofMambaWithAdaptersOnInAndOutProj_writesThemUnderTheBackbonesNames() throws Exception {
     var config = JSON.createObjectNode().put("model_type", "mamba").put("vocab_size", 256).put("hidden_size", H)
         .put("state_size", 8).put("num_hidden_layers", 2).put("intermediate_size", 32).put("time_step_rank", 1);
