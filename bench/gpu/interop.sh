@@ -23,11 +23,28 @@ for f in "${formats[@]}"; do
     "$work/hf-$f" "$work/exp-$f" 2>&1 | tail -1)" | tee -a "$out/interop.txt"
 done
 
-# PEFT: a tiny Qwen2-shaped stack with LoRA on every linear layer, trained a few steps by this tool on the CPU,
-# exported without --merge-lora (base + DIR/adapter) and with it; PeftModel(base, adapter) against the merged folder.
+# PEFT: tiny Qwen2-shaped stacks with LoRA, trained a few steps by this tool on the CPU, exported without --merge-lora
+# (base + DIR/adapter) and with it; PeftModel(base, adapter) logits against the merged folder's. "uniform": every layer
+# adapts every linear layer (target_modules as short names); "mixed": a second block with another rank and fewer
+# targets (target_modules as a regular expression, rank_pattern and alpha_pattern).
+peft_one() {
+  local name=$1
+  { b/run-gpu.sh org.fastllm.cli.Main train --config "$work/lora-$name.yaml" --device cpu \
+      training.output_dir="$work/lora-$name-run" \
+      && b/run-gpu.sh org.fastllm.cli.Main export "$work/lora-$name-run" --format qwen2 -o "$work/lora-$name-base" \
+      && b/run-gpu.sh org.fastllm.cli.Main export "$work/lora-$name-run" --format qwen2 --merge-lora \
+        -o "$work/lora-$name-merged"
+  } > "$work/peft-$name-java.log" 2>&1 \
+    || { echo "peft $name: java failed" | tee -a "$out/interop.txt"; tail -5 "$work/peft-$name-java.log"; return; }
+  echo "peft $name (train -> export -> PeftModel vs --merge-lora): $(python3 bench/gpu/interop_check.py peft \
+    "$work/lora-$name-base" "$work/lora-$name-base/adapter" "$work/lora-$name-merged" 2>&1 | tail -1)" \
+    | tee -a "$out/interop.txt"
+}
 peft_check() {
   python3 -c "import peft" 2>/dev/null || { echo "peft: not installed, skipped" | tee -a "$out/interop.txt"; return; }
-  cat > "$work/lora.yaml" <<'YAML'
+  local block='kind: transformer, attention_type: gqa, num_heads: 4, head_groups: 2, ffn_hidden_size: 96, gated: true,
+                activation: silu, add_linear_biases: false, qkv_biases: true'
+  cat > "$work/lora-uniform.yaml" <<YAML
 model:
   hidden_size: 64
   vocab_size: 256
@@ -35,19 +52,17 @@ model:
   normalization: {type: rms_norm, epsilon: 1.0e-6}
   max_sequence_length: 128
   blocks:
-    attention: {kind: transformer, attention_type: gqa, num_heads: 4, head_groups: 2, ffn_hidden_size: 96,
-                gated: true, activation: silu, add_linear_biases: false, qkv_biases: true,
+    attention: {$block,
                 lora: {rank: 4, alpha: 16.0, targets: [query, key_value, dense, layer_1, layer_2]}}
   block_pattern: [attention]
   num_layers: 2
 training: {steps: 20, sequence_length: 64, batch_size: 4, eval_batches: 1}
 optimizer: {learning_rate: 0.01}
 YAML
-  { b/run-gpu.sh org.fastllm.cli.Main train --config "$work/lora.yaml" --device cpu training.output_dir="$work/lora-run" \
-      && b/run-gpu.sh org.fastllm.cli.Main export "$work/lora-run" --format qwen2 -o "$work/lora-base" \
-      && b/run-gpu.sh org.fastllm.cli.Main export "$work/lora-run" --format qwen2 --merge-lora -o "$work/lora-merged"
-  } > "$work/peft-java.log" 2>&1 || { echo "peft: java failed" | tee -a "$out/interop.txt"; tail -5 "$work/peft-java.log"; return; }
-  echo "peft (train -> export -> PeftModel vs --merge-lora): $(python3 bench/gpu/interop_check.py peft \
-    "$work/lora-base" "$work/lora-base/adapter" "$work/lora-merged" 2>&1 | tail -1)" | tee -a "$out/interop.txt"
+  sed -e 's/  block_pattern: \[attention\]/  block_pattern: [attention, other]/' -e 's/num_layers: 2/num_layers: 4/' \
+    -e "/^  block_pattern/i\\    other: {$(echo $block), lora: {rank: 2, alpha: 4.0, targets: [query, layer_1]}}" \
+    "$work/lora-uniform.yaml" > "$work/lora-mixed.yaml"
+  peft_one uniform
+  peft_one mixed
 }
 peft_check
