@@ -5,6 +5,8 @@ compare ORIGINAL EXPORTED: logits of both folders (AutoModelForCausalLM, float32
 the max abs difference.
 compare-logits ORIGINAL TOKENS LOGITS: transformers' logits of ORIGINAL for the ids of TOKENS against this tool's,
 written by LogitsDump to the safetensors file LOGITS; prints the max abs difference.
+peft BASE ADAPTER MERGED: logits of PeftModel.from_pretrained(BASE, ADAPTER) against those of the MERGED folder (an
+export with --merge-lora); prints their max abs difference, and how far the base alone is (the adapter's effect).
 """
 import sys
 
@@ -18,6 +20,9 @@ CONFIGS = {
     "mistral": lambda: t.MistralConfig(vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                                        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
                                        sliding_window=8),
+    "qwen2": lambda: t.Qwen2Config(vocab_size=512, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
+                                   rope_theta=1000000.0, tie_word_embeddings=False, use_sliding_window=False),
     "mamba": lambda: t.MambaConfig(vocab_size=512, hidden_size=64, state_size=8, num_hidden_layers=2,
                                    use_conv_bias=False),
 }
@@ -27,6 +32,10 @@ def make(fmt, folder):
     torch.manual_seed(0)
     config = CONFIGS[fmt]()
     model = t.AutoModelForCausalLM.from_config(config)
+    if fmt == "qwen2":  # the init leaves biases at zero; random ones check that q/k/v biases map
+        for name, p in model.named_parameters():
+            if name.endswith(("q_proj.bias", "k_proj.bias", "v_proj.bias")):
+                torch.nn.init.normal_(p, std=0.5)
     model.save_pretrained(folder, safe_serialization=True)
 
 
@@ -54,9 +63,21 @@ def compare_logits(original, tokens_file, logits_file):
     print(f"max abs difference {(ours - theirs).abs().max().item():.3e} (logits' std {theirs.std().item():.3f})")
 
 
-if __name__ == "__main__" and sys.argv[1] == "compare-logits":
-    compare_logits(sys.argv[2], sys.argv[3], sys.argv[4])
-    sys.exit(0)
+def peft_compare(base, adapter, merged):
+    from peft import PeftModel
+    model = t.AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float32).eval()
+    tokens = torch.randint(0, model.config.vocab_size, (2, 32), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        alone = model(tokens).logits
+        adapted = PeftModel.from_pretrained(model, adapter).eval()(tokens).logits
+    want = logits(merged, tokens)
+    effect = (alone - want).abs().max().item()
+    diff = (adapted - want).abs().max().item()
+    print(f"base alone differs by {effect:.3e}; max abs difference {diff:.3e}")
+
 
 if __name__ == "__main__":
-    {"make": lambda: make(sys.argv[2], sys.argv[3]), "compare": lambda: compare(sys.argv[2], sys.argv[3])}[sys.argv[1]]()
+    {"make": lambda: make(sys.argv[2], sys.argv[3]),
+     "compare": lambda: compare(sys.argv[2], sys.argv[3]),
+     "compare-logits": lambda: compare_logits(sys.argv[2], sys.argv[3], sys.argv[4]),
+     "peft": lambda: peft_compare(sys.argv[2], sys.argv[3], sys.argv[4])}[sys.argv[1]]()

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * For generated Llama, Mistral and Mamba shapes: import, export, import again gives the same config and bit-identical
- * weights, and the exported tensors are the Hugging Face ones that went in.
+ * For generated Llama, Mistral, Qwen2 and Mamba shapes: import, export, import again gives the same config and
+ * bit-identical weights, and the exported tensors are the Hugging Face ones that went in.
  */
 class HfRoundTripPropertyTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,7 +34,7 @@ class HfRoundTripPropertyTest {
 
   static Arbitrary<HfModel> models() {
     return draw -> {
-      String format = draw.pick(java.util.List.of("llama", "mistral", "mamba"));
+      String format = draw.pick(java.util.List.of("llama", "mistral", "qwen2", "mamba"));
       int hidden = 8 * draw.between(1, 3);
       int layers = draw.between(1, 3);
       int vocab = 256 + draw.between(0, 40);
@@ -85,6 +85,12 @@ class HfRoundTripPropertyTest {
         } else {
           c.putObject("rope_parameters").put("rope_type", "default").put("rope_theta", 10000.0);
         }
+        if (format.equals("qwen2") && draw.bool()) {
+          c.put("use_sliding_window", false);
+          c.put("max_window_layers", layers);
+          var types = c.putArray("layer_types");
+          java.util.stream.IntStream.range(0, layers).forEach(i -> types.add("full_attention"));
+        }
         if (format.equals("mistral")) {
           if (draw.bool()) {
             c.put("sliding_window", draw.between(1, 64));
@@ -99,6 +105,11 @@ class HfRoundTripPropertyTest {
           s.put(l + "self_attn.q_proj.weight", new long[] {(long) heads * head, hidden});
           s.put(l + "self_attn.k_proj.weight", new long[] {(long) groups * head, hidden});
           s.put(l + "self_attn.v_proj.weight", new long[] {(long) groups * head, hidden});
+          if (format.equals("qwen2")) {
+            s.put(l + "self_attn.q_proj.bias", new long[] {(long) heads * head});
+            s.put(l + "self_attn.k_proj.bias", new long[] {(long) groups * head});
+            s.put(l + "self_attn.v_proj.bias", new long[] {(long) groups * head});
+          }
           s.put(l + "self_attn.o_proj.weight", new long[] {hidden, (long) heads * head});
           s.put(l + "post_attention_layernorm.weight", new long[] {hidden});
           s.put(l + "mlp.gate_proj.weight", new long[] {ffn, hidden});

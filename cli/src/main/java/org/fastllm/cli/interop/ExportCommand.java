@@ -10,8 +10,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code export CHECKPOINT --format llama|mistral|mamba -o DIR}: a folder {@code AutoModelForCausalLM.from_pretrained}
- * loads.
+ * {@code export CHECKPOINT --format llama|mistral|qwen2|mamba -o DIR}: a folder
+ * {@code AutoModelForCausalLM.from_pretrained} loads; LoRA adapters merged, or as a PEFT adapter folder beside it.
  *
  * <pre>{@code java -jar fastllm-cli.jar export runs/tiny --format llama -o exported/tiny}</pre>
  */
@@ -19,7 +19,9 @@ import picocli.CommandLine.Spec;
     description = {"Write a checkpoint, run folder or imported-model folder as a Hugging Face model folder: "
         + "config.json, safetensors ({\"format\": \"pt\"}, sharded above --max-shard-bytes), tokenizer files, "
         + "generation_config.json.",
-        "A stack the format cannot hold is refused naming the block, the key and the format that takes it."})
+        "A stack the format cannot hold is refused naming the block, the key and the format that takes it.",
+        "LoRA adapters: merged with --merge-lora, else a PEFT adapter folder (DIR/adapter unless --adapter-dir) that "
+        + "peft.PeftModel.from_pretrained(base, folder) loads over the exported base."})
 public final class ExportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "CHECKPOINT", description = "Checkpoint folder, run folder or imported-model folder.")
   Path checkpoint;
@@ -35,8 +37,14 @@ public final class ExportCommand implements Callable<Integer> {
       description = "Largest safetensors file before the weights are sharded (default: ${DEFAULT-VALUE}).")
   long maxShardBytes;
 
-  @Option(names = "--merge-lora", description = "Fold LoRA adapters into their base weights (W + alpha/rank B A).")
+  @Option(names = "--merge-lora", description = "Fold LoRA adapters into their base weights (W + alpha/rank B A). "
+      + "Without it, a checkpoint with adapters is written as its base weights plus a PEFT adapter folder "
+      + "(adapter_config.json, adapter_model.safetensors) in DIR/adapter, or --adapter-dir.")
   boolean mergeLora;
+
+  @Option(names = "--adapter-dir", paramLabel = "ADAPTER_DIR",
+      description = "Where the PEFT adapter folder goes without --merge-lora (default: DIR/adapter); new or empty.")
+  Path adapterDir;
 
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -50,11 +58,12 @@ public final class ExportCommand implements Callable<Integer> {
       if (maxShardBytes <= 0) {
         throw new InteropException("--max-shard-bytes: " + maxShardBytes + " — must be at least 1");
       }
-      if (chosen == HfFormat.QWEN2 || chosen == HfFormat.MAMBA2) {
-        throw new InteropException("--format " + format + ": not in this build yet (" + (chosen == HfFormat.QWEN2
-            ? "the q/k/v biases are not mapped to it" : "it needs the mamba2_standard ssm variant") + ")");
+      if (chosen == HfFormat.MAMBA2) {
+        throw new InteropException("--format " + format + ": not in this build yet (it needs the mamba2_standard ssm "
+            + "variant)");
       }
-      HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora).forEach(spec.commandLine().getOut()::println);
+      HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora, adapterDir)
+          .forEach(spec.commandLine().getOut()::println);
       return Main.OK;
     } catch (InteropException | CheckpointException | java.nio.file.NoSuchFileException e) {
       spec.commandLine().getErr().println("error: " + e.getMessage());

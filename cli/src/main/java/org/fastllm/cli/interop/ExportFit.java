@@ -18,7 +18,7 @@ import org.fastllm.dsl.config.TransformerBlockConfig;
 final class ExportFit {
   private ExportFit() {}
 
-  static void check(Path folder, ModelConfig model, HfFormat format, boolean mergeLora) {
+  static void check(Path folder, ModelConfig model, HfFormat format) {
     List<String> problems = new ArrayList<>();
     if (Boolean.TRUE.equals(model.positionEmbeddings())) {
       problems.add("model.position_embeddings: true — no Hugging Face format here has learned positions");
@@ -34,9 +34,6 @@ final class ExportFit {
       String where = "model.blocks." + e.getKey();
       BlockConfig block = e.getValue();
       CommonBlockKeys common = block.common();
-      if (common.lora() != null && !mergeLora) {
-        problems.add(where + ".lora: adapters are written only merged for now — add --merge-lora");
-      }
       if (!common.normalization().equals(model.normalization())) {
         problems.add(where + ".normalization differs from the model's — " + format.option() + " has one norm setting");
       }
@@ -71,7 +68,12 @@ final class ExportFit {
       problems.add(where + ": the MLP must be gated with activation silu and ffn_hidden_size > 0");
     }
     if (Boolean.TRUE.equals(c.addLinearBiases())) {
-      problems.add(where + ".add_linear_biases: true — " + format.option() + " has no linear biases");
+      problems.add(where + ".add_linear_biases: true — " + format.option() + " has no linear biases"
+          + (format == HfFormat.QWEN2 ? " besides q/k/v (qkv_biases: true, add_linear_biases: false)" : ""));
+    } else if (t.queryKeyValueBiases() && format != HfFormat.QWEN2) {
+      problems.add(where + ".qkv_biases: true — --format qwen2 takes it");
+    } else if (!t.queryKeyValueBiases() && format == HfFormat.QWEN2) {
+      problems.add(where + ".qkv_biases: false — qwen2 has q/k/v biases; --format llama takes a stack without them");
     }
     if (t.rotary().type() != RotaryType.DEFAULT) {
       problems.add(where + ".rotary.type: none — " + format.option() + " uses rotary embeddings");

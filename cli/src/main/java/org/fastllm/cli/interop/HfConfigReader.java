@@ -101,6 +101,9 @@ final class HfConfigReader {
         expect("pretraining_tp", 1);
       }
       qkvBiases = format == HfFormat.QWEN2;
+      if (format == HfFormat.QWEN2) {
+        layerTypes(layers);
+      }
       String window = window(format);
       String type = groups == heads ? "mha" : groups == 1 ? "mqa" : "gqa";
       yaml.append("  normalization: {type: rms_norm, epsilon: ").append(eps).append("}\n")
@@ -155,6 +158,7 @@ final class HfConfigReader {
       return "";
     }
     if (format == HfFormat.QWEN2) {
+      // Qwen2 slides only from layer max_window_layers on, a per-layer split this tool does not build.
       expect("use_sliding_window", false);
       return "";
     }
@@ -164,6 +168,25 @@ final class HfConfigReader {
     }
     int size = window == null ? 4096 : window.asInt();
     return ", sliding_window: true, window_size: " + size;
+  }
+
+  /** transformers' per-layer {@code layer_types}: full attention at every layer is the only kind imported. */
+  private void layerTypes(int layers) {
+    claimed.add("layer_types");
+    JsonNode types = json.get("layer_types");
+    if (types == null || types.isNull()) {
+      return;
+    }
+    List<String> other = new ArrayList<>();
+    types.forEach(t -> {
+      if (!t.asText().equals("full_attention")) {
+        other.add(t.asText());
+      }
+    });
+    if (!types.isArray() || types.size() != layers || !other.isEmpty()) {
+      problems.add("layer_types: " + types + " is not supported — allowed: full_attention at each of the " + layers
+          + " layers");
+    }
   }
 
   /** {@code rope_theta} with {@code rope_scaling}, or transformers 5's {@code rope_parameters}. */

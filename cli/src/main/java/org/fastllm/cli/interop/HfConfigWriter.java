@@ -42,6 +42,14 @@ final class HfConfigWriter {
         json.put("attention_bias", false);
         json.put("mlp_bias", false);
       }
+      if (format == HfFormat.QWEN2) {
+        json.put("use_sliding_window", false);
+        json.putNull("sliding_window");
+        json.put("max_window_layers", model.numLayers());
+        json.put("attention_dropout", 0.0);
+        json.putArray("layer_types").addAll(java.util.Collections.nCopies(model.numLayers(),
+            JSON.getNodeFactory().textNode("full_attention")));
+      }
       if (format == HfFormat.MISTRAL) {
         if (Boolean.TRUE.equals(t.slidingWindow())) {
           json.put("sliding_window", t.windowSize());

@@ -32,18 +32,23 @@ import org.fastllm.validation.load.LoadedConfig;
  *
  * <pre>{@code
  * // given Path checkpoint, Path out
- * HfExport.run(checkpoint, HfFormat.LLAMA, out, 5_000_000_000L, false);
+ * HfExport.run(checkpoint, HfFormat.LLAMA, out, 5_000_000_000L, false, null);  // adapters, if any: out/adapter
  * }</pre>
  */
 final class HfExport {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** Where the PEFT adapter folder goes without {@code --adapter-dir}: inside the exported base. */
+  static final String ADAPTER = "adapter";
 
   private HfExport() {}
 
   /** Returns the lines to print: warnings, then a summary. */
-  static List<String> run(Path given, HfFormat format, Path out, long maxShardBytes, boolean mergeLora)
-      throws IOException {
+  static List<String> run(Path given, HfFormat format, Path out, long maxShardBytes, boolean mergeLora,
+      Path adapterDir) throws IOException {
     HfImport.refuseNonEmpty(out);
+    if (adapterDir != null) {
+      HfImport.refuseNonEmpty(adapterDir);
+    }
     // An imported-model or checkpoint folder holds its weights; a run folder names its latest checkpoint.
     boolean weightsHere = Files.isRegularFile(given.resolve(ShardedSafetensors.SINGLE))
         || Files.isRegularFile(given.resolve(ShardedSafetensors.INDEX));
@@ -52,7 +57,7 @@ final class HfExport {
     LoadedConfig loaded = ConfigLoader.standard().load(folder.resolve("config.yaml").toString(), yaml);
     ModelConfig model = loaded.model();
     List<String> lines = new ArrayList<>();
-    ExportFit.check(folder, model, format, mergeLora);
+    ExportFit.check(folder, model, format);
     Map<String, Tensor> ours = ShardedSafetensors.read(folder).tensors();
     Map<String, Tensor> theirs = new LinkedHashMap<>();
     Map<String, Integer> firstUse = new LinkedHashMap<>();
@@ -63,11 +68,17 @@ final class HfExport {
             + firstUse.get(layer.blockName()) + "; written as a copy at every use");
       }
     }
-    Map<String, Tensor> merged = mergeLora ? LoraMerge.merged(layers, firstUse, ours) : Map.of();
+    List<LoraMerge.Adapted> adapted = LoraMerge.adapted(layers, firstUse, ours);
+    if (adapterDir != null && (mergeLora || adapted.isEmpty())) {
+      throw new InteropException("--adapter-dir: nothing goes there — " + (mergeLora
+          ? "--merge-lora folds the adapters into the weights" : folder + " has no LoRA adapters"));
+    }
+    Map<String, Tensor> merged = mergeLora ? LoraMerge.merged(adapted) : Map.of();
     BlockConfig first = model.blocks().get(layers.get(0).blockName());
-    boolean qkvBiases = false;
+    boolean qkvBiases = format == HfFormat.QWEN2;
     boolean tied = Boolean.TRUE.equals(model.tiedEmbeddingWeight());
-    for (TensorRule rule : TensorRule.forModel(format, layers.size(), tied, qkvBiases)) {
+    List<TensorRule> rules = TensorRule.forModel(format, layers.size(), tied, qkvBiases);
+    for (TensorRule rule : rules) {
       Tensor tensor = merged.containsKey(rule.ours()) ? merged.get(rule.ours())
           : ours.get(stored(rule.ours(), layers, firstUse));
       if (tensor == null) {
@@ -79,6 +90,9 @@ final class HfExport {
         theirs.put(name.startsWith("lm_head") ? name : format.prefix + name,
             rule.theirs().size() == 1 ? tensor : tensor.narrow(0, i * rows, rows).contiguous());
       }
+    }
+    if (!mergeLora) {
+      PeftAdapter.refuseUnmapped(format, rules, adapted);
     }
     Files.createDirectories(out);
     List<Path> files = ShardedSafetensors.write(out, theirs, Map.of("format", "pt"), maxShardBytes);
@@ -93,6 +107,10 @@ final class HfExport {
       if (Files.isRegularFile(folder.resolve(name))) {
         Files.copy(folder.resolve(name), out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
       }
+    }
+    if (!mergeLora && !adapted.isEmpty()) {
+      Path adapter = adapterDir != null ? adapterDir : out.resolve(ADAPTER);
+      lines.add(PeftAdapter.write(adapter, out, format, rules, adapted, layers.size()));
     }
     lines.add(out + ": " + format.architecture + ", " + layers.size() + " layers, " + theirs.size() + " tensors in "
         + (files.size() == 1 ? "1 file" : (files.size() - 1) + " shards"));

@@ -39,7 +39,7 @@ class HfInteropTest {
     return torch.randn(shape);
   }
 
-  private ObjectNode llamaConfig() {
+  static ObjectNode llamaConfig() {
     ObjectNode c = JSON.createObjectNode();
     c.putArray("architectures").add("LlamaForCausalLM");
     c.put("model_type", "llama");
@@ -55,7 +55,7 @@ class HfInteropTest {
     return c;
   }
 
-  private Map<String, Tensor> llamaTensors(String prefix, boolean head) {
+  static Map<String, Tensor> llamaTensors(String prefix, boolean head) {
     Map<String, Tensor> t = new LinkedHashMap<>();
     t.put(prefix + "embed_tokens.weight", random(V, H));
     for (int i = 0; i < 2; i++) {
@@ -77,7 +77,7 @@ class HfInteropTest {
     return t;
   }
 
-  private Map<String, Tensor> mambaTensors() {
+  static Map<String, Tensor> mambaTensors() {
     Map<String, Tensor> t = new LinkedHashMap<>();
     t.put("backbone.embeddings.weight", random(V, H));
     for (int i = 0; i < 2; i++) {
@@ -142,6 +142,91 @@ class HfInteropTest {
     assertThat(Files.readString(dir.resolve("imp/config.yaml"))).contains("theta: 1234.0",
         "tied_embedding_weight: true");
     assertThat(Safetensors.read(dir.resolve("imp/model.safetensors")).tensors()).doesNotContainKey("output.weight");
+  }
+
+  private ObjectNode qwen2Config() {
+    ObjectNode c = llamaConfig();
+    c.putArray("architectures").add("Qwen2ForCausalLM");
+    c.put("model_type", "qwen2");
+    c.remove("rope_theta");
+    c.put("use_sliding_window", false);
+    c.put("sliding_window", 4096);
+    c.put("max_window_layers", 2);
+    c.put("attention_dropout", 0.0);
+    return c;
+  }
+
+  private Map<String, Tensor> qwen2Tensors() {
+    Map<String, Tensor> t = llamaTensors("model.", true);
+    for (int i = 0; i < 2; i++) {
+      String l = "model.layers." + i + ".self_attn.";
+      t.put(l + "q_proj.bias", random(H));
+      t.put(l + "k_proj.bias", random(8));
+      t.put(l + "v_proj.bias", random(8));
+    }
+    return t;
+  }
+
+  @Test
+  void qwen2_importThenExport_givesTheSameTensorsWithTheQkvBiasesAndItsOwnDefaults() throws Exception {
+    Map<String, Tensor> tensors = qwen2Tensors();
+    Path hf = hfFolder("hf", qwen2Config(), tensors);
+    Result imported = cli("import", hf.toString(), "-o", dir.resolve("imp").toString());
+    assertThat(imported.exit()).as(imported.err()).isEqualTo(Main.OK);
+    assertThat(Files.readString(dir.resolve("imp/config.yaml"))).contains("qkv_biases: true",
+        "add_linear_biases: false", "theta: 10000.0", "tied_embedding_weight: false");
+    assertThat(Safetensors.read(dir.resolve("imp/model.safetensors")).tensors()).containsKeys(
+        "layers.0.mixer.query.bias", "layers.1.mixer.key_value.bias").doesNotContainKey("layers.0.mixer.dense.bias");
+    Result exported = cli("export", dir.resolve("imp").toString(), "--format", "qwen2", "-o",
+        dir.resolve("out").toString());
+    assertThat(exported.exit()).as(exported.err()).isEqualTo(Main.OK);
+    assertSameTensors(tensors, ShardedSafetensors.read(dir.resolve("out")).tensors());
+    var json = JSON.readTree(dir.resolve("out/config.json").toFile());
+    assertThat(json.get("architectures").get(0).asText()).isEqualTo("Qwen2ForCausalLM");
+    assertThat(json.get("use_sliding_window").asBoolean()).isFalse();
+    assertThat(json.get("tie_word_embeddings").asBoolean()).isFalse();
+    assertThat(json.get("rope_parameters").get("rope_theta").asDouble()).isEqualTo(10000.0);
+    assertThat(json.get("layer_types").toString()).isEqualTo("[\"full_attention\",\"full_attention\"]");
+    Result again = cli("import", dir.resolve("out").toString(), "-o", dir.resolve("again").toString());
+    assertThat(again.exit()).as(again.err()).isEqualTo(Main.OK);
+    assertThat(Files.readString(dir.resolve("again/config.yaml")))
+        .isEqualTo(Files.readString(dir.resolve("imp/config.yaml")).replace(dir.resolve("imp").toString(),
+            dir.resolve("again").toString()));
+  }
+
+  @Test
+  void qwen2_exportAsLlamaAndLlamaAsQwen2_areRefusedNamingTheBiases() throws Exception {
+    hfFolder("qwen", qwen2Config(), qwen2Tensors());
+    hfFolder("llama", llamaConfig(), llamaTensors("model.", true));
+    assertThat(cli("import", dir.resolve("qwen").toString(), "-o", dir.resolve("q").toString()).exit()).isZero();
+    assertThat(cli("import", dir.resolve("llama").toString(), "-o", dir.resolve("l").toString()).exit()).isZero();
+    Result asLlama = cli("export", dir.resolve("q").toString(), "--format", "llama", "-o",
+        dir.resolve("o1").toString());
+    assertThat(asLlama.exit()).isEqualTo(Main.INVALID);
+    assertThat(asLlama.err()).contains("model.blocks.attention.qkv_biases: true — --format qwen2 takes it");
+    Result asQwen = cli("export", dir.resolve("l").toString(), "--format", "qwen2", "-o", dir.resolve("o2").toString());
+    assertThat(asQwen.exit()).isEqualTo(Main.INVALID);
+    assertThat(asQwen.err()).contains("model.blocks.attention.qkv_biases: false — qwen2 has q/k/v biases; --format "
+        + "llama takes a stack without them");
+  }
+
+  @Test
+  void qwen2_import_refusesSlidingLayersAndMissingBiases() throws Exception {
+    ObjectNode sliding = qwen2Config();
+    sliding.put("use_sliding_window", true);
+    sliding.putArray("layer_types").add("full_attention").add("sliding_attention");
+    hfFolder("sliding", sliding, qwen2Tensors());
+    Result r = cli("import", dir.resolve("sliding").toString(), "-o", dir.resolve("imp").toString());
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).contains("use_sliding_window: true is not supported — allowed: false",
+        "layer_types: [\"full_attention\",\"sliding_attention\"] is not supported — allowed: full_attention at each "
+            + "of the 2 layers");
+    Map<String, Tensor> noBias = qwen2Tensors();
+    noBias.remove("model.layers.1.self_attn.v_proj.bias");
+    hfFolder("nobias", qwen2Config(), noBias);
+    Result m = cli("import", dir.resolve("nobias").toString(), "-o", dir.resolve("imp2").toString());
+    assertThat(m.exit()).isEqualTo(Main.INVALID);
+    assertThat(m.err()).contains("model.layers.1.self_attn.v_proj.bias is missing");
   }
 
   @Test
@@ -270,7 +355,7 @@ class HfInteropTest {
   }
 
   @Test
-  void export_withLora_isRefusedUnlessMergedAndMergesAsWPlusScaledBA() throws Exception {
+  void export_withLoraMerged_writesWPlusScaledBA() throws Exception {
     Map<String, Tensor> original = llamaTensors("model.", true);
     hfFolder("hf", llamaConfig(), original);
     Path imp = dir.resolve("imp");
@@ -289,10 +374,6 @@ class HfInteropTest {
     });
     Files.delete(imp.resolve("model.safetensors"));
     Safetensors.write(imp.resolve("model.safetensors"), withAdapters, Map.of("format", "fastllm-checkpoint"));
-    Result refused = cli("export", imp.toString(), "--format", "llama", "-o", dir.resolve("o").toString());
-    assertThat(refused.exit()).isEqualTo(Main.INVALID);
-    assertThat(refused.err()).contains("model.blocks.attention.lora: adapters are written only merged for now — add "
-        + "--merge-lora");
     Result r = cli("export", imp.toString(), "--format", "llama", "--merge-lora", "-o", dir.resolve("m").toString());
     assertThat(r.exit()).as(r.err()).isZero();
     Map<String, Tensor> out = ShardedSafetensors.read(dir.resolve("m")).tensors();
