@@ -50,9 +50,9 @@ public final class ExportCommand implements Callable<Integer> {
       if (maxShardBytes <= 0) {
         throw new InteropException("--max-shard-bytes: " + maxShardBytes + " — must be at least 1");
       }
-      if (chosen == HfFormat.QWEN2 || chosen == HfFormat.MAMBA2) {
-        throw new InteropException("--format " + format + ": not in this build yet (" + (chosen == HfFormat.QWEN2
-            ? "the q/k/v biases are not mapped to it" : "it needs the mamba2_standard ssm variant") + ")");
+      if (chosen == HfFormat.QWEN2) {
+        throw new InteropException("--format " + format + ": not in this build yet (the q/k/v biases are not mapped "
+            + "to it)");
       }
       HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora).forEach(spec.commandLine().getOut()::println);
       return Main.OK;
