@@ -57,7 +57,8 @@ class HfRoundTripPropertyTest {
         c.put("expand", inner / hidden);
         c.put("state_size", state);
         c.put("conv_kernel", kernel);
-        c.put("use_conv_bias", false);
+        boolean convBias = draw.bool();
+        c.put("use_conv_bias", convBias);
         int rank = (hidden + 15) / 16;
         s.put(p + "embeddings.weight", new long[] {vocab, hidden});
         for (int i = 0; i < layers; i++) {
@@ -65,6 +66,9 @@ class HfRoundTripPropertyTest {
           s.put(l + "norm.weight", new long[] {hidden});
           s.put(l + "mixer.in_proj.weight", new long[] {2L * inner, hidden});
           s.put(l + "mixer.conv1d.weight", new long[] {inner, 1, kernel});
+          if (convBias) {
+            s.put(l + "mixer.conv1d.bias", new long[] {inner});
+          }
           s.put(l + "mixer.x_proj.weight", new long[] {rank + 2L * state, inner});
           s.put(l + "mixer.dt_proj.weight", new long[] {inner, rank});
           s.put(l + "mixer.dt_proj.bias", new long[] {inner});

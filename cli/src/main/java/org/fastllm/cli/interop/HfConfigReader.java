@@ -75,6 +75,7 @@ final class HfConfigReader {
           .append("  max_sequence_length: 2048\n  blocks:\n    mamba: {kind: ssm, variant: mamba1, state_size: ")
           .append(integer("state_size", 16)).append(", d_inner: ").append(inner).append(", dt_rank: ").append(rank)
           .append(", conv_kernel_size: ").append(integer("conv_kernel", 4))
+          .append(", conv_bias: ").append(convBias)
           .append(", ffn_hidden_size: 0, add_linear_biases: false}\n  block_pattern: [mamba]\n");
     } else {
       int heads = integer("num_attention_heads", 32);

@@ -72,7 +72,7 @@ final class HfConfigWriter {
       json.put("time_step_rank", s.dtRank().resolve(hidden));
       json.put("layer_norm_epsilon", model.normalization().epsilon());
       json.put("use_bias", false);
-      json.put("use_conv_bias", false);
+      json.put("use_conv_bias", s.convBias());
       json.put("hidden_act", "silu");
     }
     return json;

@@ -89,13 +89,6 @@ final class HfImport {
         problems.add("lm_head.weight differs from the embeddings, but tie_word_embeddings is true");
       }
     }
-    for (int i = 0; i < model.layers() && model.format() == HfFormat.MAMBA; i++) {
-      Tensor bias = theirs.remove("layers." + i + ".mixer.conv1d.bias");
-      if (bias != null && bias.abs().max().item_double() != 0) {
-        problems.add(prefix + "layers." + i + ".mixer.conv1d.bias is not all zeros: this tool's Mamba 1 "
-            + "convolution has no bias");
-      }
-    }
     Map<String, long[]> wanted = new LinkedHashMap<>();
     for (TensorSpec spec : org.fastllm.dsl.count.ModelTensors.of(loaded.model(), ConfigLoader.standard().kinds())) {
       wanted.put(spec.name(), spec.shape().stream().mapToLong(Long::longValue).toArray());

@@ -22,7 +22,7 @@ import org.fastllm.dsl.config.rules.ValidSsm;
  * discrete_mamba2, ...) are errors on another.
  */
 @Doc(rules = {
-    "keys of another variant are errors: d_xb and repeat_kv_before_conv are mamba2 only; n_qk_heads and n_v_heads discrete_mamba2 only; chunk_size discrete_mamba2 and mamba2_standard only; head_size, n_groups and conv_bias mamba2_standard only; dt_rank mamba1 and mamba2 only",
+    "keys of another variant are errors: d_xb and repeat_kv_before_conv are mamba2 only; n_qk_heads and n_v_heads discrete_mamba2 only; chunk_size discrete_mamba2 and mamba2_standard only; head_size and n_groups mamba2_standard only; conv_bias mamba1 and mamba2_standard only; dt_rank mamba1 and mamba2 only",
     "d_inner equals expansion_factor x hidden_size when both are given",
     "mamba1 and mamba2: d_inner is a multiple of state_size; mamba2: d_xb too, and d_inner / state_size is a multiple of d_xb / state_size",
     "discrete_mamba2: d_inner is a multiple of n_v_heads, and n_v_heads of n_qk_heads",
@@ -57,7 +57,8 @@ public record SsmBlockConfig(
     @Min(value = 1, message = "must be at least 1") Integer headSize,
     @Doc("groups of heads sharing one B and one C (mamba2_standard only)")
     @Min(value = 1, message = "must be at least 1") Integer nGroups,
-    @Doc("the causal convolution carries a bias (mamba2_standard only)")
+    @Doc(value = "the causal convolution carries a bias (mamba1 and mamba2_standard)",
+        defaultValue = "false for mamba1, true for mamba2_standard")
     Boolean convBias)
     implements BlockConfig {
 
@@ -123,7 +124,7 @@ public record SsmBlockConfig(
         variantDefault(chunkSize, discrete || standard, DEFAULT_CHUNK_SIZE),
         variantDefault(headSize, standard, DEFAULT_HEAD_SIZE),
         variantDefault(nGroups, standard, DEFAULT_GROUPS),
-        variantDefault(convBias, standard, Boolean.TRUE));
+        variantDefault(convBias, standard || variant == SsmVariant.MAMBA1, standard));
   }
 
   /** The heads of a resolved mamba2_standard block: {@code d_inner / head_size}. */

@@ -8,7 +8,7 @@ import org.fastllm.dsl.config.SsmBlockConfig;
  * Parameters of an ssm block, per variant, as Fast-LLM defines its mixers.
  *
  * <ul>
- *   <li>mamba1: in_proj {@code [2*d_inner, H]}, conv1d {@code [d_inner, 1, k]} (no bias), x_proj
+ *   <li>mamba1: in_proj {@code [2*d_inner, H]}, conv1d {@code [d_inner, 1, k]} (a bias when conv_bias), x_proj
  *       {@code [dt_rank + 2*state, d_inner]}, dt_proj {@code [d_inner, dt_rank]} + bias, A_log
  *       {@code [d_inner, state]}, D {@code [d_inner]}, out_proj {@code [H, d_inner]}; no linear biases.
  *   <li>mamba2: in_proj {@code [2*d_inner + 2*d_xb, H]}, dt_in_proj {@code [dt_rank, H]}, dt_proj
@@ -44,6 +44,9 @@ public final class SsmLayout implements ParameterLayout<SsmBlockConfig> {
     List<TensorSpec> t = new ArrayList<>();
     t.add(TensorSpec.weight("mixer.in_proj", Math.multiplyExact(2L, inner), hidden));
     t.add(TensorSpec.other("mixer.conv1d.weight", true, inner, 1, c.convKernelSize()));
+    if (Boolean.TRUE.equals(c.convBias())) {
+      t.add(TensorSpec.bias("mixer.conv1d", inner));
+    }
     t.add(TensorSpec.weight("mixer.x_proj", Math.addExact(rank, 2 * state), inner));
     t.add(TensorSpec.weight("mixer.dt_proj", inner, rank));
     t.add(TensorSpec.bias("mixer.dt_proj", inner));

@@ -30,7 +30,7 @@ public final class SsmValidator implements ConstraintValidator<ValidSsm, SsmBloc
     onlyFor(v, variant, "chunk_size", b.chunkSize(), EnumSet.of(SsmVariant.DISCRETE_MAMBA2, SsmVariant.MAMBA2_STANDARD));
     onlyFor(v, variant, "head_size", b.headSize(), EnumSet.of(SsmVariant.MAMBA2_STANDARD));
     onlyFor(v, variant, "n_groups", b.nGroups(), EnumSet.of(SsmVariant.MAMBA2_STANDARD));
-    onlyFor(v, variant, "conv_bias", b.convBias(), EnumSet.of(SsmVariant.MAMBA2_STANDARD));
+    onlyFor(v, variant, "conv_bias", b.convBias(), EnumSet.of(SsmVariant.MAMBA1, SsmVariant.MAMBA2_STANDARD));
     onlyFor(v, variant, "dt_rank", b.dtRank(), DT_RANK);
     if (b.dtRank() != null && !b.dtRank().isAuto() && b.dtRank().value() < 1) {
       v.add("dt_rank", "must be 'auto' or at least 1, got " + b.dtRank().value());

@@ -62,7 +62,7 @@ class ValidationRulesTest {
         Arguments.of("kind: ssm, variant: mamba1, n_groups: 2",
             "m.yaml:4:37: model.blocks.a.n_groups: applies only to variant mamba2_standard (this block is mamba1)"),
         Arguments.of("kind: ssm, variant: mamba2, conv_bias: false",
-            "m.yaml:4:37: model.blocks.a.conv_bias: applies only to variant mamba2_standard (this block is mamba2)"),
+            "m.yaml:4:37: model.blocks.a.conv_bias: applies only to variant mamba1 and mamba2_standard (this block is mamba2)"),
         Arguments.of("kind: ssm, variant: mamba2_standard, dt_rank: 4",
             "m.yaml:4:46: model.blocks.a.dt_rank: applies only to variant mamba1 and mamba2 (this block is mamba2_standard)"),
         Arguments.of("kind: ssm, variant: mamba2_standard, head_size: 0",
