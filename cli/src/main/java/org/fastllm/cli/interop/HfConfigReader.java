@@ -149,7 +149,7 @@ final class HfConfigReader {
     claimed.add("time_step_limit");
     JsonNode limit = json.get("time_step_limit");
     if (limit != null && !limit.isNull() && !(limit.isArray() && limit.size() == 2 && limit.get(0).asDouble() == 0
-        && limit.get(1).asDouble() == Double.POSITIVE_INFINITY)) {
+        && isInfinity(limit.get(1)))) {
       problems.add("time_step_limit: " + limit + " is not supported — allowed: [0.0, Infinity] (dt not clamped)");
     }
     yaml.append("  normalization: {type: rms_norm, epsilon: ").append(eps).append("}\n")
@@ -159,6 +159,15 @@ final class HfConfigReader {
         .append(integer("chunk_size", 256)).append(", conv_kernel_size: ").append(integer("conv_kernel", 4))
         .append(", conv_bias: ").append(bool("use_conv_bias", true)).append(", ffn_hidden_size: 0, add_linear_biases: ")
         .append(bool("use_bias", false)).append("}\n  block_pattern: [mamba]\n");
+  }
+
+  /**
+   * Infinity as Python's json writes it ({@code Infinity}) or as transformers 5.x's config writer does
+   * ({@code {"__float__": "Infinity"}}).
+   */
+  private static boolean isInfinity(JsonNode value) {
+    JsonNode plain = value.isObject() && value.size() == 1 && value.has("__float__") ? value.get("__float__") : value;
+    return plain.isNumber() ? plain.asDouble() == Double.POSITIVE_INFINITY : plain.asText().equals("Infinity");
   }
 
   private HfFormat format() {

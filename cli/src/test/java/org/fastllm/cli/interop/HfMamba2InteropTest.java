@@ -79,6 +79,14 @@ class HfMamba2InteropTest {
     return folder;
   }
 
+  @Test
+  void import_timeStepLimitAsTransformers5WritesIt_isTheUnclampedDefault() throws Exception {
+    String config = config(false, true, "").replace("[0.0, Infinity]", "[0.0, {\"__float__\": \"Infinity\"}]");
+    HfInteropTest.Result r = cli("import", hfFolder(config, tensors(false, true)).toString(), "-o",
+        dir.resolve("imp").toString());
+    assertThat(r.exit()).as(r.err()).isEqualTo(Main.OK);
+  }
+
   @ParameterizedTest
   @CsvSource({"false, true", "true, false"})
   void mamba2_importThenExport_givesTheSameTensorsAndSizes(boolean useBias, boolean convBias) throws Exception {

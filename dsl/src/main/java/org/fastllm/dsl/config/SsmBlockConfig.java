@@ -75,7 +75,7 @@ public record SsmBlockConfig(
   private static final CommonBlockKeys.KindDefaults KIND_DEFAULTS =
       new CommonBlockKeys.KindDefaults(false, List.of("in_proj", "out_proj"));
 
-  /** A block of the three variants before mamba2_standard: its keys head_size, n_groups and conv_bias absent. */
+  /** A block written without the keys head_size, n_groups and conv_bias (their defaults apply where they belong). */
   public SsmBlockConfig(CommonBlockKeys common, SsmVariant variant, Integer stateSize, Integer expansionFactor,
       Integer dInner, DtRank dtRank, Integer convKernelSize, Integer dXb, Boolean repeatKvBeforeConv, Integer nQkHeads,
       Integer nVHeads, Integer chunkSize) {
@@ -87,16 +87,6 @@ public record SsmBlockConfig(
   public static SsmBlockConfig of(SsmVariant variant) {
     return new SsmBlockConfig(CommonBlockKeys.NONE, variant, null, null, null, null, null, null, null, null, null,
         null, null, null, null);
-  }
-
-  /**
-   * A mamba2_standard block with the given sizes and every other key absent.
-   *
-   * <pre>{@code SsmBlockConfig.mamba2Standard(16, 128, 32, 2, 64)  // 4 heads of 32 channels, 2 groups}</pre>
-   */
-  public static SsmBlockConfig mamba2Standard(int stateSize, int dInner, int headSize, int nGroups, int chunkSize) {
-    return new SsmBlockConfig(CommonBlockKeys.NONE, SsmVariant.MAMBA2_STANDARD, stateSize, null, dInner, null, null,
-        null, null, null, null, chunkSize, headSize, nGroups, null);
   }
 
   @Override
