@@ -25,6 +25,8 @@ CONFIGS = {
                                    rope_theta=1000000.0, tie_word_embeddings=False, use_sliding_window=False),
     "mamba": lambda: t.MambaConfig(vocab_size=512, hidden_size=64, state_size=8, num_hidden_layers=2,
                                    use_conv_bias=False),
+    "mamba2": lambda: t.Mamba2Config(vocab_size=512, hidden_size=64, num_hidden_layers=2, expand=2, num_heads=8,
+                                     head_dim=16, n_groups=2, state_size=16, chunk_size=8, conv_kernel=4),
 }
 
 

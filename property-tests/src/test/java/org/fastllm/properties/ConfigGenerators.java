@@ -96,10 +96,11 @@ public final class ConfigGenerators {
 
   /** A valid block of a random kind for a model of residual width {@code hidden}. */
   public static BlockConfig block(Draw d, int hidden, boolean givesHidden) {
-    return switch (d.between(0, 3)) {
+    return switch (d.between(0, 4)) {
       case 0 -> mamba1(d, hidden, givesHidden);
       case 1 -> mamba2(d, hidden, givesHidden);
       case 2 -> discreteMamba2(d, hidden, givesHidden);
+      case 3 -> mamba2Standard(d, hidden, givesHidden);
       default -> transformer(d, hidden, givesHidden);
     };
   }
@@ -239,6 +240,21 @@ public final class ConfigGenerators {
     }
     return ssm(c, SsmVariant.DISCRETE_MAMBA2, d.maybe(50, () -> d.between(1, 16)), inner, null,
         d.maybe(30, () -> d.between(1, 8)), null, null, qkWritten, vWritten, d.maybe(30, () -> d.pick(List.of(64, 256))));
+  }
+
+  public static SsmBlockConfig mamba2Standard(Draw d, int hidden, boolean givesHidden) {
+    CommonBlockKeys c = common(d, hidden, givesHidden, SSM_LINEARS);
+    Integer sizeWritten = d.maybe(70, () -> d.pick(List.of(8, 16, 32, 64)));
+    int size = sizeWritten != null ? sizeWritten : SsmBlockConfig.DEFAULT_HEAD_SIZE;
+    Inner inner = innerFromExpansion(d, hidden);
+    if (inner.size() % size != 0 || d.chance(30)) {
+      inner = explicitInner(size * d.between(1, 8));
+    }
+    int heads = inner.size() / size;
+    return new SsmBlockConfig(c, SsmVariant.MAMBA2_STANDARD, d.maybe(50, () -> d.between(1, 16)),
+        inner.expansionFactor(), inner.dInner(), null, d.maybe(30, () -> d.between(1, 8)), null, null, null, null,
+        d.maybe(30, () -> d.pick(List.of(64, 256))), sizeWritten, d.maybe(60, () -> d.pick(divisors(heads))),
+        d.maybeBool());
   }
 
   private static Inner explicitInner(int size) {

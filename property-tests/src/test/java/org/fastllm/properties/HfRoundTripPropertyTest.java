@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * For generated Llama, Mistral, Qwen2 and Mamba shapes: import, export, import again gives the same config and
- * bit-identical weights, and the exported tensors are the Hugging Face ones that went in.
+ * For generated Llama, Mistral, Qwen2, Mamba and Mamba 2 shapes: import, export, import again gives the same
+ * config and bit-identical weights, and the exported tensors are the Hugging Face ones that went in.
  */
 class HfRoundTripPropertyTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,7 +34,7 @@ class HfRoundTripPropertyTest {
 
   static Arbitrary<HfModel> models() {
     return draw -> {
-      String format = draw.pick(java.util.List.of("llama", "mistral", "qwen2", "mamba"));
+      String format = draw.pick(java.util.List.of("llama", "mistral", "qwen2", "mamba", "mamba2"));
       int hidden = 8 * draw.between(1, 3);
       int layers = draw.between(1, 3);
       int vocab = 256 + draw.between(0, 40);
@@ -46,8 +46,10 @@ class HfRoundTripPropertyTest {
       c.put("num_hidden_layers", layers);
       c.put("tie_word_embeddings", tied);
       Map<String, long[]> s = new LinkedHashMap<>();
-      String p = format.equals("mamba") ? "backbone." : "model.";
-      if (format.equals("mamba")) {
+      String p = format.startsWith("mamba") ? "backbone." : "model.";
+      if (format.equals("mamba2")) {
+        mamba2(draw, c, s, hidden, layers);
+      } else if (format.equals("mamba")) {
         int inner = hidden * draw.between(1, 2);
         int state = draw.pick(java.util.List.of(1, 2, 4, 8)); // this tool asks d_inner to be a multiple of it
         int kernel = draw.between(2, 4);
@@ -55,7 +57,8 @@ class HfRoundTripPropertyTest {
         c.put("expand", inner / hidden);
         c.put("state_size", state);
         c.put("conv_kernel", kernel);
-        c.put("use_conv_bias", false);
+        boolean convBias = draw.bool();
+        c.put("use_conv_bias", convBias);
         int rank = (hidden + 15) / 16;
         s.put(p + "embeddings.weight", new long[] {vocab, hidden});
         for (int i = 0; i < layers; i++) {
@@ -63,6 +66,9 @@ class HfRoundTripPropertyTest {
           s.put(l + "norm.weight", new long[] {hidden});
           s.put(l + "mixer.in_proj.weight", new long[] {2L * inner, hidden});
           s.put(l + "mixer.conv1d.weight", new long[] {inner, 1, kernel});
+          if (convBias) {
+            s.put(l + "mixer.conv1d.bias", new long[] {inner});
+          }
           s.put(l + "mixer.x_proj.weight", new long[] {rank + 2L * state, inner});
           s.put(l + "mixer.dt_proj.weight", new long[] {inner, rank});
           s.put(l + "mixer.dt_proj.bias", new long[] {inner});
@@ -123,6 +129,50 @@ class HfRoundTripPropertyTest {
       }
       return new HfModel(format, c, s);
     };
+  }
+
+  /** Mamba2Config keys and transformers' Mamba2 tensors: heads of 2 to 8 channels in 1 or 2 groups, biases or not. */
+  private static void mamba2(Draw draw, ObjectNode c, Map<String, long[]> s, int hidden, int layers) {
+    int expand = draw.between(1, 2);
+    int inner = hidden * expand;
+    int headDim = draw.pick(java.util.List.of(2, 4, 8));
+    int heads = inner / headDim;
+    int groups = heads % 2 == 0 ? draw.pick(java.util.List.of(1, 2)) : 1;
+    int state = draw.pick(java.util.List.of(1, 2, 4, 8));
+    int kernel = draw.between(2, 4);
+    boolean bias = draw.bool();
+    boolean convBias = draw.bool();
+    c.put("expand", expand);
+    c.put("num_heads", heads);
+    c.put("head_dim", headDim);
+    c.put("n_groups", groups);
+    c.put("state_size", state);
+    c.put("conv_kernel", kernel);
+    c.put("chunk_size", draw.pick(java.util.List.of(4, 256)));
+    c.put("use_bias", bias);
+    c.put("use_conv_bias", convBias);
+    c.put("layer_norm_epsilon", draw.pick(java.util.List.of(1e-5, 1e-6)));
+    long conv = inner + 2L * groups * state;
+    s.put("backbone.embeddings.weight", new long[] {c.get("vocab_size").asInt(), hidden});
+    for (int i = 0; i < layers; i++) {
+      String l = "backbone.layers." + i + ".";
+      s.put(l + "norm.weight", new long[] {hidden});
+      s.put(l + "mixer.in_proj.weight", new long[] {inner + conv + heads, hidden});
+      s.put(l + "mixer.conv1d.weight", new long[] {conv, 1, kernel});
+      if (convBias) {
+        s.put(l + "mixer.conv1d.bias", new long[] {conv});
+      }
+      if (bias) {
+        s.put(l + "mixer.in_proj.bias", new long[] {inner + conv + heads});
+        s.put(l + "mixer.out_proj.bias", new long[] {hidden});
+      }
+      for (String perHead : java.util.List.of("dt_bias", "A_log", "D")) {
+        s.put(l + "mixer." + perHead, new long[] {heads});
+      }
+      s.put(l + "mixer.norm.weight", new long[] {inner});
+      s.put(l + "mixer.out_proj.weight", new long[] {hidden, inner});
+    }
+    s.put("backbone.norm_f.weight", new long[] {hidden});
   }
 
   private static int cli(String... args) {

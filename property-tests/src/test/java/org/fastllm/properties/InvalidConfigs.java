@@ -141,10 +141,11 @@ public final class InvalidConfigs {
       String key = switch (variant) {
         case MAMBA1 -> d.pick(List.of("d_xb", "n_qk_heads", "chunk_size"));
         case MAMBA2 -> d.pick(List.of("n_qk_heads", "n_v_heads", "chunk_size"));
-        case DISCRETE_MAMBA2 -> d.pick(List.of("d_xb", "dt_rank"));
+        case DISCRETE_MAMBA2 -> d.pick(List.of("d_xb", "dt_rank", "n_groups"));
+        case MAMBA2_STANDARD -> d.pick(List.of("d_xb", "dt_rank", "n_qk_heads"));
       };
       ObjectNode b = (ObjectNode) node(blockPath(block));
-      b.remove(List.of("d_xb", "n_qk_heads", "n_v_heads", "chunk_size", "dt_rank")); // keep others' own keys valid
+      b.remove(List.of("d_xb", "n_qk_heads", "n_v_heads", "chunk_size", "dt_rank", "n_groups")); // keep others' own keys valid
       return set(blockPath(block) + "." + key, NODES.numberNode(4));
     }
 

@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code export CHECKPOINT --format llama|mistral|qwen2|mamba -o DIR}: a folder
+ * {@code export CHECKPOINT --format llama|mistral|qwen2|mamba|mamba2 -o DIR}: a folder
  * {@code AutoModelForCausalLM.from_pretrained} loads; LoRA adapters merged, or as a PEFT adapter folder beside it.
  *
  * <pre>{@code java -jar fastllm-cli.jar export runs/tiny --format llama -o exported/tiny}</pre>
@@ -57,10 +57,6 @@ public final class ExportCommand implements Callable<Integer> {
               + "mistral, qwen2, mamba, mamba2"));
       if (maxShardBytes <= 0) {
         throw new InteropException("--max-shard-bytes: " + maxShardBytes + " — must be at least 1");
-      }
-      if (chosen == HfFormat.MAMBA2) {
-        throw new InteropException("--format " + format + ": not in this build yet (it needs the mamba2_standard ssm "
-            + "variant)");
       }
       HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora, adapterDir)
           .forEach(spec.commandLine().getOut()::println);

@@ -87,7 +87,11 @@ final class ExportFit {
   }
 
   private static void fitSsm(String where, BlockConfig block, HfFormat format, List<String> problems) {
-    if (format == HfFormat.MAMBA2 || !HfExport.isMamba1(block)) {
+    if (format == HfFormat.MAMBA2) {
+      fitMamba2(where, block, problems);
+      return;
+    }
+    if (!HfExport.isMamba1(block)) {
       problems.add(where + ".kind: " + block.kind() + " — --format " + format.option() + " holds ssm mamba1 blocks"
           + " only" + (HfExport.isTransformer(block) ? " (transformer blocks: --format llama)" : ""));
       return;
@@ -98,6 +102,24 @@ final class ExportFit {
     }
     if (Boolean.TRUE.equals(c.addLinearBiases())) {
       problems.add(where + ".add_linear_biases: true — mamba has no linear biases");
+    }
+  }
+
+  /** Mamba2Config derives d_inner as expand x hidden_size: an integer expand, and no MLP. */
+  private static void fitMamba2(String where, BlockConfig block, List<String> problems) {
+    if (!HfExport.isMamba2Standard(block)) {
+      problems.add(where + ".kind: " + block.kind() + " — --format mamba2 holds ssm mamba2_standard blocks only"
+          + (HfExport.isMamba1(block) ? " (ssm mamba1 blocks: --format mamba)"
+              : HfExport.isTransformer(block) ? " (transformer blocks: --format llama)" : ""));
+      return;
+    }
+    org.fastllm.dsl.config.SsmBlockConfig s = (org.fastllm.dsl.config.SsmBlockConfig) block;
+    if (s.common().ffnHiddenSize() != 0) {
+      problems.add(where + ".ffn_hidden_size: " + s.common().ffnHiddenSize() + " — Mamba 2 blocks have no MLP (0)");
+    }
+    if (s.dInner() % s.hiddenSize() != 0) {
+      problems.add(where + ".d_inner: " + s.dInner() + " — mamba2 needs a multiple of hidden_size ("
+          + s.hiddenSize() + "), its expand being an integer");
     }
   }
 

@@ -59,11 +59,9 @@ final class HfConfigReader {
         .append("\n  tied_embedding_weight: ").append(tied).append('\n');
     boolean qkvBiases = false;
     boolean convBias = false;
-    if (format.ssm) {
-      if (format == HfFormat.MAMBA2) {
-        throw new InteropException(file + ": model_type 'mamba2' needs the ssm variant mamba2_standard, which this "
-            + "build lacks");
-      }
+    if (format == HfFormat.MAMBA2) {
+      mamba2(yaml, hidden);
+    } else if (format.ssm) {
       double eps = number("layer_norm_epsilon", 1e-5);
       convBias = bool("use_conv_bias", true);
       expect("use_bias", false);
@@ -77,6 +75,7 @@ final class HfConfigReader {
           .append("  max_sequence_length: 2048\n  blocks:\n    mamba: {kind: ssm, variant: mamba1, state_size: ")
           .append(integer("state_size", 16)).append(", d_inner: ").append(inner).append(", dt_rank: ").append(rank)
           .append(", conv_kernel_size: ").append(integer("conv_kernel", 4))
+          .append(", conv_bias: ").append(convBias)
           .append(", ffn_hidden_size: 0, add_linear_biases: false}\n  block_pattern: [mamba]\n");
     } else {
       int heads = integer("num_attention_heads", 32);
@@ -130,6 +129,48 @@ final class HfConfigReader {
       throw new InteropException(file + ": " + String.join("; ", problems));
     }
     return new Model(format, yaml.toString(), layers, tied, qkvBiases, convBias);
+  }
+
+  /**
+   * Mamba2Config's keys: {@code num_heads x head_dim} must be {@code expand x hidden_size}; {@code rms_norm},
+   * {@code time_step_rank} and {@code chunk_size} change nothing Mamba2Mixer computes (it always ends in the gated RMS
+   * norm, takes dt from in_proj, and any chunk gives the same values), the latter kept as the block's chunk_size.
+   */
+  private void mamba2(StringBuilder yaml, int hidden) {
+    double eps = number("layer_norm_epsilon", 1e-5);
+    int expand = integer("expand", 2);
+    int heads = integer("num_heads", 128);
+    int headDim = integer("head_dim", 64);
+    if ((long) heads * headDim != (long) expand * hidden) {
+      problems.add("num_heads x head_dim (" + heads + " x " + headDim + ") must equal expand x hidden_size ("
+          + expand + " x " + hidden + ")");
+    }
+    expect("hidden_act", "silu");
+    expect("norm_before_gate", false);
+    claimed.add("rms_norm");
+    claimed.add("time_step_rank");
+    claimed.add("time_step_limit");
+    JsonNode limit = json.get("time_step_limit");
+    if (limit != null && !limit.isNull() && !(limit.isArray() && limit.size() == 2 && limit.get(0).asDouble() == 0
+        && isInfinity(limit.get(1)))) {
+      problems.add("time_step_limit: " + limit + " is not supported — allowed: [0.0, Infinity] (dt not clamped)");
+    }
+    yaml.append("  normalization: {type: rms_norm, epsilon: ").append(eps).append("}\n")
+        .append("  max_sequence_length: 2048\n  blocks:\n    mamba: {kind: ssm, variant: mamba2_standard, state_size: ")
+        .append(integer("state_size", 128)).append(", d_inner: ").append(expand * hidden).append(", head_size: ")
+        .append(headDim).append(", n_groups: ").append(integer("n_groups", 8)).append(", chunk_size: ")
+        .append(integer("chunk_size", 256)).append(", conv_kernel_size: ").append(integer("conv_kernel", 4))
+        .append(", conv_bias: ").append(bool("use_conv_bias", true)).append(", ffn_hidden_size: 0, add_linear_biases: ")
+        .append(bool("use_bias", false)).append("}\n  block_pattern: [mamba]\n");
+  }
+
+  /**
+   * Infinity as Python's json writes it ({@code Infinity}) or as transformers 5.x's config writer does
+   * ({@code {"__float__": "Infinity"}}).
+   */
+  private static boolean isInfinity(JsonNode value) {
+    JsonNode plain = value.isObject() && value.size() == 1 && value.has("__float__") ? value.get("__float__") : value;
+    return plain.isNumber() ? plain.asDouble() == Double.POSITIVE_INFINITY : plain.asText().equals("Infinity");
   }
 
   private HfFormat format() {

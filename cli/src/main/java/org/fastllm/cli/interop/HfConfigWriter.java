@@ -57,6 +57,20 @@ final class HfConfigWriter {
           json.putNull("sliding_window");
         }
       }
+    } else if (block instanceof SsmBlockConfig s && s.variant() == org.fastllm.dsl.config.SsmVariant.MAMBA2_STANDARD) {
+      // time_step_limit stays at the class default (0, inf): JSON has no infinity.
+      json.put("state_size", s.stateSize());
+      json.put("expand", s.dInner() / model.hiddenSize());
+      json.put("num_heads", s.numHeads());
+      json.put("head_dim", s.headSize());
+      json.put("n_groups", s.nGroups());
+      json.put("conv_kernel", s.convKernelSize());
+      json.put("chunk_size", s.chunkSize());
+      json.put("layer_norm_epsilon", model.normalization().epsilon());
+      json.put("use_bias", s.addLinearBiases());
+      json.put("use_conv_bias", s.convBias());
+      json.put("rms_norm", true);
+      json.put("hidden_act", "silu");
     } else if (block instanceof SsmBlockConfig s) {
       int hidden = model.hiddenSize();
       json.put("state_size", s.stateSize());
@@ -66,7 +80,7 @@ final class HfConfigWriter {
       json.put("time_step_rank", s.dtRank().resolve(hidden));
       json.put("layer_norm_epsilon", model.normalization().epsilon());
       json.put("use_bias", false);
-      json.put("use_conv_bias", false);
+      json.put("use_conv_bias", s.convBias());
       json.put("hidden_act", "silu");
     }
     return json;

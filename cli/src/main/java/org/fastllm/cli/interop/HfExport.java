@@ -77,8 +77,13 @@ final class HfExport {
     BlockConfig first = model.blocks().get(layers.get(0).blockName());
     boolean qkvBiases = format == HfFormat.QWEN2;
     boolean tied = Boolean.TRUE.equals(model.tiedEmbeddingWeight());
+    java.util.Set<String> layout = new java.util.HashSet<>();
+    org.fastllm.dsl.count.ModelTensors.of(model, ConfigLoader.standard().kinds()).forEach(t -> layout.add(t.name()));
     List<TensorRule> rules = TensorRule.forModel(format, layers.size(), tied, qkvBiases);
     for (TensorRule rule : rules) {
+      if (!rule.inLayout(format, layout)) {
+        continue;
+      }
       Tensor tensor = merged.containsKey(rule.ours()) ? merged.get(rule.ours())
           : ours.get(stored(rule.ours(), layers, firstUse));
       if (tensor == null) {
@@ -134,6 +139,10 @@ final class HfExport {
 
   static boolean isMamba1(BlockConfig block) {
     return block instanceof SsmBlockConfig ssm && ssm.variant() == SsmVariant.MAMBA1;
+  }
+
+  static boolean isMamba2Standard(BlockConfig block) {
+    return block instanceof SsmBlockConfig ssm && ssm.variant() == SsmVariant.MAMBA2_STANDARD;
   }
 
   static boolean isTransformer(BlockConfig block) {

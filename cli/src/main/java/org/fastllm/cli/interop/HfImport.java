@@ -34,7 +34,9 @@ import org.fastllm.validation.load.LoadedConfig;
 final class HfImport {
   static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
       "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt", "generation_config.json");
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Python's json writes Mamba 2's {@code time_step_limit} as {@code [0.0, Infinity]}. */
+  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
   private HfImport() {}
 
@@ -87,19 +89,15 @@ final class HfImport {
         problems.add("lm_head.weight differs from the embeddings, but tie_word_embeddings is true");
       }
     }
-    for (int i = 0; i < model.layers() && model.format().ssm; i++) {
-      Tensor bias = theirs.remove("layers." + i + ".mixer.conv1d.bias");
-      if (bias != null && bias.abs().max().item_double() != 0) {
-        problems.add(prefix + "layers." + i + ".mixer.conv1d.bias is not all zeros: this tool's Mamba 1 "
-            + "convolution has no bias");
-      }
-    }
     Map<String, long[]> wanted = new LinkedHashMap<>();
     for (TensorSpec spec : org.fastllm.dsl.count.ModelTensors.of(loaded.model(), ConfigLoader.standard().kinds())) {
       wanted.put(spec.name(), spec.shape().stream().mapToLong(Long::longValue).toArray());
     }
     Map<String, Tensor> ours = new LinkedHashMap<>();
     for (TensorRule rule : TensorRule.forModel(model.format(), model.layers(), model.tied(), model.qkvBiases())) {
+      if (!rule.inLayout(model.format(), wanted.keySet())) {
+        continue;
+      }
       List<Tensor> parts = new ArrayList<>();
       for (String name : rule.theirs()) {
         Tensor part = theirs.remove(name);

@@ -40,6 +40,11 @@ record TensorRule(String ours, List<String> theirs) {
     return List.copyOf(rules);
   }
 
+  /** Whether the rule applies to a model whose layout has {@code names}: an SSM's optional biases may be absent. */
+  boolean inLayout(HfFormat format, java.util.Set<String> names) {
+    return !format.ssm || names.contains(ours);
+  }
+
   private static List<TensorRule> transformerLayer(String ours, String theirs, boolean qkvBiases) {
     List<TensorRule> rules = new ArrayList<>();
     rules.add(of(ours + "norm_1.weight", theirs + "input_layernorm.weight"));
@@ -59,15 +64,16 @@ record TensorRule(String ours, List<String> theirs) {
   }
 
   /**
-   * The mixer's tensors keep Hugging Face's own names; the block's one norm is {@code norm_1}. This tool's Mamba 1
-   * convolution has no bias: {@code conv1d.bias} is handled by {@link HfImport} (claimed only when all zeros).
+   * The mixer's tensors keep Hugging Face's own names; the block's one norm is {@code norm_1}. The optional biases
+   * (the convolution's; Mamba 2's linear ones) are listed too: a rule for a tensor the block's layout lacks is skipped
+   * ({@link #inLayout}).
    */
   private static List<TensorRule> ssmLayer(HfFormat format, String ours, String theirs) {
     List<String> mixer = format == HfFormat.MAMBA
-        ? List.of("in_proj.weight", "conv1d.weight", "x_proj.weight", "dt_proj.weight", "dt_proj.bias", "A_log", "D",
+        ? List.of("in_proj.weight", "conv1d.weight", "conv1d.bias", "x_proj.weight", "dt_proj.weight", "dt_proj.bias", "A_log", "D",
             "out_proj.weight")
-        : List.of("in_proj.weight", "conv1d.weight", "conv1d.bias", "dt_bias", "A_log", "D", "norm.weight",
-            "out_proj.weight");
+        : List.of("in_proj.weight", "in_proj.bias", "conv1d.weight", "conv1d.bias", "dt_bias", "A_log", "D",
+            "norm.weight", "out_proj.weight", "out_proj.bias");
     List<TensorRule> rules = new ArrayList<>();
     rules.add(of(ours + "norm_1.weight", theirs + "norm.weight"));
     mixer.forEach(name -> rules.add(of(ours + "mixer." + name, theirs + "mixer." + name)));

@@ -8,7 +8,7 @@ import org.fastllm.dsl.config.SsmBlockConfig;
  * Parameters of an ssm block, per variant, as Fast-LLM defines its mixers.
  *
  * <ul>
- *   <li>mamba1: in_proj {@code [2*d_inner, H]}, conv1d {@code [d_inner, 1, k]} (no bias), x_proj
+ *   <li>mamba1: in_proj {@code [2*d_inner, H]}, conv1d {@code [d_inner, 1, k]} (a bias when conv_bias), x_proj
  *       {@code [dt_rank + 2*state, d_inner]}, dt_proj {@code [d_inner, dt_rank]} + bias, A_log
  *       {@code [d_inner, state]}, D {@code [d_inner]}, out_proj {@code [H, d_inner]}; no linear biases.
  *   <li>mamba2: in_proj {@code [2*d_inner + 2*d_xb, H]}, dt_in_proj {@code [dt_rank, H]}, dt_proj
@@ -17,6 +17,10 @@ import org.fastllm.dsl.config.SsmBlockConfig;
  *   <li>discrete_mamba2: in_proj {@code [2*d_inner + 2*n_qk_heads*state + n_v_heads, H]}, z_bias {@code [d_inner]}
  *       when the linears have no bias, conv1d over {@code d_inner + 2*n_qk_heads*state} with bias, D
  *       {@code [n_v_heads]}, out_proj.
+ *   <li>mamba2_standard, named as transformers' {@code Mamba2Mixer} names them, with {@code H = d_inner / head_size}
+ *       heads and {@code G = n_groups}: in_proj {@code [2*d_inner + 2*G*state + H, hidden]}, conv1d over
+ *       {@code d_inner + 2*G*state} (bias when conv_bias), dt_bias, A_log and D {@code [H]}, norm.weight
+ *       {@code [d_inner]}, out_proj; the linears' biases when add_linear_biases.
  * </ul>
  */
 public final class SsmLayout implements ParameterLayout<SsmBlockConfig> {
@@ -27,6 +31,7 @@ public final class SsmLayout implements ParameterLayout<SsmBlockConfig> {
       case MAMBA1 -> mamba1(c);
       case MAMBA2 -> mamba2(c);
       case DISCRETE_MAMBA2 -> discreteMamba2(c);
+      case MAMBA2_STANDARD -> mamba2Standard(c);
     };
     return BlockTensors.around(c, mixer);
   }
@@ -39,6 +44,9 @@ public final class SsmLayout implements ParameterLayout<SsmBlockConfig> {
     List<TensorSpec> t = new ArrayList<>();
     t.add(TensorSpec.weight("mixer.in_proj", Math.multiplyExact(2L, inner), hidden));
     t.add(TensorSpec.other("mixer.conv1d.weight", true, inner, 1, c.convKernelSize()));
+    if (Boolean.TRUE.equals(c.convBias())) {
+      t.add(TensorSpec.bias("mixer.conv1d", inner));
+    }
     t.add(TensorSpec.weight("mixer.x_proj", Math.addExact(rank, 2 * state), inner));
     t.add(TensorSpec.weight("mixer.dt_proj", inner, rank));
     t.add(TensorSpec.bias("mixer.dt_proj", inner));
@@ -66,6 +74,27 @@ public final class SsmLayout implements ParameterLayout<SsmBlockConfig> {
     t.add(TensorSpec.bias("mixer.conv1d", conv));
     t.add(TensorSpec.other("mixer.A_log", false, inner, state));
     t.add(TensorSpec.other("mixer.D", false, inner));
+    t.addAll(BlockTensors.linear("mixer.out_proj", hidden, inner, biases));
+    return t;
+  }
+
+  private static List<TensorSpec> mamba2Standard(SsmBlockConfig c) {
+    long hidden = c.hiddenSize();
+    long inner = c.dInner();
+    long heads = c.numHeads();
+    long bc = Math.multiplyExact((long) c.nGroups(), c.stateSize());
+    long conv = Math.addExact(inner, Math.multiplyExact(2L, bc));
+    boolean biases = c.addLinearBiases();
+    List<TensorSpec> t = new ArrayList<>();
+    t.addAll(BlockTensors.linear("mixer.in_proj", Math.addExact(Math.addExact(inner, conv), heads), hidden, biases));
+    t.add(TensorSpec.other("mixer.conv1d.weight", true, conv, 1, c.convKernelSize()));
+    if (c.convBias()) {
+      t.add(TensorSpec.bias("mixer.conv1d", conv));
+    }
+    t.add(TensorSpec.other("mixer.dt_bias", false, heads));
+    t.add(TensorSpec.other("mixer.A_log", false, heads));
+    t.add(TensorSpec.other("mixer.D", false, heads));
+    t.add(TensorSpec.other("mixer.norm.weight", false, inner));
     t.addAll(BlockTensors.linear("mixer.out_proj", hidden, inner, biases));
     return t;
   }

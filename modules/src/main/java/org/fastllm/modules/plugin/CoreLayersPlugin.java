@@ -6,9 +6,10 @@ import org.fastllm.modules.attention.Attention;
 import org.fastllm.modules.ssm.DiscreteMamba2Mixer;
 import org.fastllm.modules.ssm.Mamba1Mixer;
 import org.fastllm.modules.ssm.Mamba2Mixer;
+import org.fastllm.modules.ssm.StandardMamba2Mixer;
 
 /**
- * The factories of the shipped kinds: {@code transformer} (attention) and {@code ssm} (three variants).
+ * The factories of the shipped kinds: {@code transformer} (attention) and {@code ssm} (four variants).
  *
  * <pre>{@code LayerFactories.fromPlugins(List.of(new CoreLayersPlugin())).factory("ssm")}</pre>
  */
@@ -22,6 +23,7 @@ public final class CoreLayersPlugin extends LayerPlugin {
         case MAMBA1 -> Mamba1Mixer.of(ssm, context);
         case MAMBA2 -> Mamba2Mixer.of(ssm, context);
         case DISCRETE_MAMBA2 -> DiscreteMamba2Mixer.of(ssm);
+        case MAMBA2_STANDARD -> StandardMamba2Mixer.of(ssm);
       };
     });
   }

@@ -24,7 +24,8 @@ import java.util.function.UnaryOperator;
  * Mamba1Mixer mixer = Mamba1Mixer.of(resolvedSsmBlock, context);  // variant: mamba1
  * }</pre>
  *
- * <p>No linear biases but dt_proj's, no conv bias, as in Fast-LLM.
+ * <p>No linear biases but dt_proj's, no conv bias unless {@code conv_bias: true} (transformers' Mamba has one), as in
+ * Fast-LLM.
  */
 public final class Mamba1Mixer extends SequenceLayer {
   private final Linear inProj;
@@ -47,7 +48,8 @@ public final class Mamba1Mixer extends SequenceLayer {
     this.scan = scan;
     this.inProj = linear("in_proj", Linear.kaiming("in_proj", 2 * inner, hidden, false));
     this.conv = register_module("conv1d",
-        new CausalConv(ParameterInit.kaiming(inner, inner, 1, c.convKernelSize()), null));
+        new CausalConv(ParameterInit.kaiming(inner, inner, 1, c.convKernelSize()),
+            Boolean.TRUE.equals(c.convBias()) ? ParameterInit.zeros(inner) : null));
     this.xProj = linear("x_proj", Linear.kaiming("x_proj", rank + 2 * state, inner, false));
     this.dtProj = linear("dt_proj",
         new Linear("dt_proj", ParameterInit.kaiming(rank, inner, rank), SsmInit.dtBias(inner)));

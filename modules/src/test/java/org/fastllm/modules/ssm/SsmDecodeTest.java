@@ -42,6 +42,7 @@ class SsmDecodeTest {
       case MAMBA1 -> Mamba1Mixer.of(c.config(), SelectiveScan.tensorOperations(c.chunk()));
       case MAMBA2 -> Mamba2Mixer.of(c.config(), SelectiveScan.tensorOperations(c.chunk()));
       case DISCRETE_MAMBA2 -> DiscreteMamba2Mixer.of(c.config());
+      case MAMBA2_STANDARD -> StandardMamba2Mixer.of(c.config());
     };
   }
 

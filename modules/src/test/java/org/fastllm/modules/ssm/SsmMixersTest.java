@@ -25,6 +25,11 @@ class SsmMixersTest {
 
     SsmBlockConfig config() {
       int inner = heads * state;  // mamba2: heads of `state` channels; discrete: v heads of `state` channels
+      if (variant == SsmVariant.MAMBA2_STANDARD) {  // heads of `state` channels in `groups` groups
+        return new SsmBlockConfig(new CommonBlockKeys(null, HIDDEN, null, 0, null, null, null, null, null, biases),
+            variant, state, null, inner, null, kernel, null, null, null, null, chunk, state, groups, biases)
+            .withDefaults(new ModelDefaults(HIDDEN, NormalizationConfig.DEFAULT));
+      }
       return new SsmBlockConfig(new CommonBlockKeys(null, HIDDEN, null, 0, null, null, null, null, null, biases),
           variant, state, null, inner, variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(3), kernel,
           variant == SsmVariant.MAMBA2 ? Integer.valueOf(groups * state) : null,
@@ -84,6 +89,7 @@ class SsmMixersTest {
         case MAMBA1 -> Mamba1Mixer.of(c.config(), SelectiveScan.of(4, LayerContext.defaults()));
         case MAMBA2 -> Mamba2Mixer.of(c.config(), SelectiveScan.of(4, LayerContext.defaults()));
         case DISCRETE_MAMBA2 -> DiscreteMamba2Mixer.of(c.config());
+        case MAMBA2_STANDARD -> StandardMamba2Mixer.of(c.config());
       };
       org.fastllm.modules.testing.Causality.assertPrefixUnaffected(layer, 6, 13);
     }

@@ -56,10 +56,12 @@ class StackBuilderTest {
 
   static SsmBlockConfig ssm(SsmVariant variant, boolean shared, boolean gated, int ffn, LoraConfig lora,
       Double lrScale) {
+    boolean standard = variant == SsmVariant.MAMBA2_STANDARD;
     return new SsmBlockConfig(new CommonBlockKeys(shared, null, null, ffn, gated, null, lrScale, null, lora, null),
-        variant, 4, null, 16, variant == SsmVariant.DISCRETE_MAMBA2 ? null : new DtRank(4), null,
+        variant, 4, null, 16, variant == SsmVariant.DISCRETE_MAMBA2 || standard ? null : new DtRank(4), null,
         variant == SsmVariant.MAMBA2 ? 8 : null, null, variant == SsmVariant.DISCRETE_MAMBA2 ? 2 : null,
-        variant == SsmVariant.DISCRETE_MAMBA2 ? 4 : null, variant == SsmVariant.DISCRETE_MAMBA2 ? 8 : null);
+        variant == SsmVariant.DISCRETE_MAMBA2 ? 4 : null, variant == SsmVariant.DISCRETE_MAMBA2 || standard ? 8 : null,
+        standard ? 4 : null, standard ? 2 : null, standard ? Boolean.valueOf(!gated) : null);
   }
 
   static ResolvedModel model(Map<String, BlockConfig> blocks, List<String> pattern, int layers, boolean tied,
@@ -82,7 +84,7 @@ class StackBuilderTest {
   /** The linear layers of each generated kind's mixer: transformer, then the ssm variants in declaration order. */
   static final List<List<String>> MIXER_LINEARS = List.of(List.of("query", "key_value", "dense"),
       List.of("in_proj", "x_proj", "dt_proj", "out_proj"), List.of("in_proj", "dt_in_proj", "dt_proj", "out_proj"),
-      List.of("in_proj", "out_proj"));
+      List.of("in_proj", "out_proj"), List.of("in_proj", "out_proj"));
 
   /** Configs of 1 to 3 blocks of every kind, shared or not, half of them with LoRA (per use on shared blocks). */
   static final Gen<ResolvedModel> MODELS = in -> {
@@ -91,7 +93,7 @@ class StackBuilderTest {
     for (int i = 0; i < count; i++) {
       boolean shared = in.next(Constraint.between(0, 1)) == 1;
       int ffn = (int) in.next(Constraint.between(0, 1)) * 24;
-      int kind = (int) in.next(Constraint.between(0, 3));
+      int kind = (int) in.next(Constraint.between(0, 4));
       LoraConfig lora = in.next(Constraint.between(0, 1)) == 1 ? lora(in, kind, ffn > 0, shared) : null;
       Double lrScale = in.next(Constraint.between(0, 3)) == 0 ? 0.0 : null;
       blocks.put("b" + i, kind == 0

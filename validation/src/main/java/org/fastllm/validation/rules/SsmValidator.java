@@ -11,7 +11,7 @@ import org.fastllm.dsl.config.rules.ValidSsm;
 /**
  * The per-variant rules of a resolved ssm block: keys of other variants are errors, and the sizes divide as the
  * variant's mixer needs (heads of {@code state_size} for Mamba 1 and 2, v-heads in qk-head groups for discrete
- * Mamba 2).
+ * Mamba 2, heads of {@code head_size} in {@code n_groups} groups for standard Mamba 2).
  */
 public final class SsmValidator implements ConstraintValidator<ValidSsm, SsmBlockConfig> {
   private static final Set<SsmVariant> DT_RANK = EnumSet.of(SsmVariant.MAMBA1, SsmVariant.MAMBA2);
@@ -27,7 +27,10 @@ public final class SsmValidator implements ConstraintValidator<ValidSsm, SsmBloc
     onlyFor(v, variant, "repeat_kv_before_conv", b.repeatKvBeforeConv(), EnumSet.of(SsmVariant.MAMBA2));
     onlyFor(v, variant, "n_qk_heads", b.nQkHeads(), EnumSet.of(SsmVariant.DISCRETE_MAMBA2));
     onlyFor(v, variant, "n_v_heads", b.nVHeads(), EnumSet.of(SsmVariant.DISCRETE_MAMBA2));
-    onlyFor(v, variant, "chunk_size", b.chunkSize(), EnumSet.of(SsmVariant.DISCRETE_MAMBA2));
+    onlyFor(v, variant, "chunk_size", b.chunkSize(), EnumSet.of(SsmVariant.DISCRETE_MAMBA2, SsmVariant.MAMBA2_STANDARD));
+    onlyFor(v, variant, "head_size", b.headSize(), EnumSet.of(SsmVariant.MAMBA2_STANDARD));
+    onlyFor(v, variant, "n_groups", b.nGroups(), EnumSet.of(SsmVariant.MAMBA2_STANDARD));
+    onlyFor(v, variant, "conv_bias", b.convBias(), EnumSet.of(SsmVariant.MAMBA1, SsmVariant.MAMBA2_STANDARD));
     onlyFor(v, variant, "dt_rank", b.dtRank(), DT_RANK);
     if (b.dtRank() != null && !b.dtRank().isAuto() && b.dtRank().value() < 1) {
       v.add("dt_rank", "must be 'auto' or at least 1, got " + b.dtRank().value());
@@ -61,6 +64,7 @@ public final class SsmValidator implements ConstraintValidator<ValidSsm, SsmBloc
           }
         }
       }
+      case MAMBA2_STANDARD -> standardHeads(b, v);
       case DISCRETE_MAMBA2 -> {
         if (positive(b.nVHeads())) {
           divides(v, "d_inner", inner, "n_v_heads", b.nVHeads());
@@ -69,6 +73,18 @@ public final class SsmValidator implements ConstraintValidator<ValidSsm, SsmBloc
           }
         }
       }
+    }
+  }
+
+  /** Heads of head_size channels, and whole groups of them sharing B and C. */
+  private static void standardHeads(SsmBlockConfig b, Violations v) {
+    if (!positive(b.headSize()) || !divides(v, "d_inner", b.dInner(), "head_size", b.headSize())
+        || !positive(b.nGroups())) {
+      return;
+    }
+    int heads = b.dInner() / b.headSize();
+    if (heads % b.nGroups() != 0) {
+      v.add("n_groups", "must divide the d_inner / head_size = " + heads + " heads, got " + b.nGroups());
     }
   }
 

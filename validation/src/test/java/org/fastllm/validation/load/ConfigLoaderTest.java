@@ -89,6 +89,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void load_standardMamba2_countsEveryTensorByHand() {
+      LoadedConfig config = LOADER.load("t.yaml", """
+          model:
+            hidden_size: 8
+            vocab_size: 10
+            normalization: {type: rms_norm}
+            blocks:
+              m: {kind: ssm, variant: mamba2_standard, d_inner: 16, head_size: 4, n_groups: 2, state_size: 3,
+                  ffn_hidden_size: 0}
+            block_pattern: [m]
+            num_layers: 2
+          """);
+      // 4 heads, conv over 16 + 2x2x3 = 28 channels: norm_1 8; in_proj (16 + 28 + 4) x 8; conv1d 28x4 + 28;
+      // dt_bias, A_log, D 3x4; norm.weight 16; out_proj 8x16
+      long perLayer = 8 + 48 * 8 + 28 * 4 + 28 + 3 * 4 + 16 + 8 * 16;
+      assertThat(config.count().blocks().get(0).perUse()).isEqualTo(perLayer);
+      assertThat(config.count().total()).isEqualTo(10 * 8 + 2 * perLayer + 8 + 10 * 8);
+    }
+
+    @Test
     void load_tiedAndLora_countsLoraApartAndHeadOnce() {
       LoadedConfig config = LOADER.load("t.yaml", """
           model:
