@@ -30,7 +30,8 @@ import org.fastllm.modules.layer.SequenceLayer;
  * computes the masked softmax explicitly. Both give the same values.
  *
  * <p>A causal layer decodes from a key/value cache: keys and values once per group, rotated at their own
- * positions, and with a sliding window only the last {@code window_size - 1} of them, so memory stays bounded.
+ * positions, written in place, and with a sliding window a ring of the last {@code window_size} of them, so memory
+ * stays bounded.
  */
 public final class Attention extends SequenceLayer {
   private final Linear query;
@@ -102,8 +103,7 @@ public final class Attention extends SequenceLayer {
       q = rotary.apply(q, cache.seen());
       k = rotary.apply(k, cache.seen());
     }
-    Tensor[] visible = cache.extend(k, qkv[2]);
-    return output(cached(q, visible[0], visible[1]), adapters);
+    return output(cached(q, cache.extend(k, qkv[2])), adapters);
   }
 
   @Override
@@ -159,16 +159,21 @@ public final class Attention extends SequenceLayer {
   }
 
   /**
-   * The attention of {@code t} new queries to {@code keys} and {@code values} {@code [b, groups, n, head_size]}
-   * whose last {@code t} positions are theirs: each group's entries broadcast to its query heads, not repeated.
+   * The attention of {@code t} new queries to what the cache lets them see: each group's entries broadcast to its
+   * query heads, not repeated; masked only when the step has more than one query.
    */
-  private Tensor cached(Tensor q, Tensor keys, Tensor values) {
+  private Tensor cached(Tensor q, KeyValueCache.Visible visible) {
     long batch = q.size(0);
     long time = q.size(2);
-    Tensor grouped = q.reshape(batch, groups, heads / groups, time, headSize);
-    Tensor scores = grouped.matmul(keys.unsqueeze(2).transpose(3, 4)).mul(new Scalar(1.0 / Math.sqrt(headSize)));
-    Tensor allowed = mask.allowed(time, keys.size(2), q.device());
-    scores = scores.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
-    return torch.softmax(scores, -1).matmul(values.unsqueeze(2)).reshape(batch, heads, time, headSize);
+    Tensor keys = visible.keys();
+    // scaling the queries costs t x head_size products, scaling the scores t x n
+    Tensor grouped = q.reshape(batch, groups, heads / groups, time, headSize)
+        .mul(new Scalar(1.0 / Math.sqrt(headSize)));
+    Tensor scores = grouped.matmul(keys.unsqueeze(2).transpose(3, 4));
+    if (!visible.unmasked()) {
+      Tensor allowed = mask.allowed(time, keys.size(2), q.device());
+      scores = scores.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+    }
+    return torch.softmax(scores, -1).matmul(visible.values().unsqueeze(2)).reshape(batch, heads, time, headSize);
   }
 }
