@@ -49,7 +49,6 @@ public final class CausalConv extends Module {
    * {@code kernel - 1}, zeros before the first call); {@code window} then holds the last {@code kernel - 1} inputs.
    */
   public Tensor decode(Tensor input, KeptTensor window) {
-    long time = input.size(1);
     if (kernel == 1) {
       return forward(input);
     }
@@ -57,8 +56,11 @@ public final class CausalConv extends Module {
         ? torch.cat(new TensorVector(window.get(), input), 1)
         : torch.constant_pad_nd(input, new long[] {0, 0, kernel - 1, 0}, new Scalar(0.0));
     window.set(all.narrow(1, all.size(1) - (kernel - 1), kernel - 1).contiguous());
-    Tensor y = forward(all);
-    return y.narrow(1, y.size(1) - time, time);
+    // every output's inputs are in `all`: no padding, exactly one output per new position
+    TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
+    Tensor y = torch.conv1d(all.transpose(1, 2), weight, b, new long[] {1}, new long[] {0}, new long[] {1},
+        weight.size(0));
+    return y.transpose(1, 2);
   }
 
   public Tensor weight() {

@@ -84,7 +84,7 @@ public final class Mamba1Mixer extends SequenceLayer {
   public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
     SsmDecodeState s = (SsmDecodeState) decoding;
     return mix(input, adapters, x -> conv.decode(x, s.window),
-        (u, delta, a, b, c) -> RecurrentSteps.selective(u, delta, a, b, c, s.recurrent));
+        (u, delta, a, b, c) -> scan.decode(u, delta, a, b, c, s.recurrent));
   }
 
   @Override
