@@ -94,14 +94,18 @@ public final class SelectiveScan {
 
   /**
    * Continues a decoded sequence from the state {@code kept} holds ({@code [b, G, D/G, N]}, zero before the first
-   * call) and leaves the state after the last position in it: one position is one step of the recurrence, several
-   * (a prompt) the chunked tensor-operation scan, also on CUDA, whose kernels start from a zero state.
+   * call) and leaves the state after the last position in it: one position is one step of the recurrence; several
+   * from a zero state (a prompt) go through the kernels where {@link #scan} would; several from a kept state go
+   * through the chunked tensor-operation scan, also on CUDA, since the kernels start from a zero state.
    */
   Tensor decode(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, KeptTensor kept) {
     if (u.size(1) == 1) {
       return RecurrentSteps.selective(u, delta, a, b, c, kept);
     }
-    Tensor[] scanned = tensorScan(u, delta, a, b, c, kept.isSet() ? kept.get() : null);
+    boolean fromZero = !kept.isSet();
+    Tensor[] scanned = fromZero && fused != null && feature.runs(() -> fused.unavailable(u, a, b))
+        ? fused.decode(u, delta, a, b, c)
+        : tensorScan(u, delta, a, b, c, fromZero ? null : kept.get());
     long perGroup = u.size(2) / b.size(2);
     kept.set(scanned[1].reshape(u.size(0), b.size(2), perGroup, a.size(1)));
     return scanned[0];

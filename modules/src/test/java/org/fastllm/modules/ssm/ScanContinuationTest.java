@@ -11,7 +11,12 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.dsl.config.KernelChoice;
+import org.fastllm.dsl.config.KernelsConfig;
+import org.fastllm.modules.kernel.KernelImplementations;
+import org.fastllm.modules.kernel.KernelReport;
 import org.fastllm.modules.layer.KeptTensor;
+import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.testing.Torch;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -47,6 +52,38 @@ class ScanContinuationTest {
     try (NoGradGuard noGrad = new NoGradGuard(); KeptTensor kept = new KeptTensor()) {
       kept.set(f(initial).reshape(batch, groups, channels / groups, state));
       Tensor y = SelectiveScan.tensorOperations(chunk).decode(f(u), f(delta), f(a), f(b), f(c), kept);
+      assertThat(Torch.relativeError(y, expected[0])).as("outputs").isLessThan(1e-5);
+      assertThat(Torch.relativeError(kept.get().reshape(batch, channels, state), expected[1]))
+          .as("final state").isLessThan(1e-5);
+    }
+  }
+
+  /** A prompt from a zero state through the kernels (their CPU twin): outputs and the state after it. */
+  @ParameterizedTest(name = "chunk {0}, t {1}, groups {2}")
+  @CsvSource(textBlock = """
+      4, 2, 1
+      4, 8, 2
+      4, 11, 1
+      8, 5, 4
+      """)
+  void selectiveDecode_promptThroughTheKernels_matchesTheSteppedRecurrence(int chunk, int time, int groups) {
+    Torch.seed(7L * chunk + time);
+    long batch = 2;
+    long channels = 8;
+    long state = 4;
+    Tensor u = Torch.randn(torch.ScalarType.Double, batch, time, channels);
+    Tensor delta = torch.rand(new long[] {batch, time, channels}, new TensorOptions(torch.ScalarType.Double))
+        .mul(new Scalar(2.0)).add(new Scalar(1e-3));
+    Tensor a = SsmInit.aLog(channels, state).to(torch.ScalarType.Double).exp().neg();
+    Tensor b = Torch.randn(torch.ScalarType.Double, batch, time, groups, state);
+    Tensor c = Torch.randn(torch.ScalarType.Double, batch, time, groups, state);
+    Tensor[] expected = steppedSelective(u, delta, a, b, c,
+        torch.zeros(new long[] {batch, channels, state}, new TensorOptions(torch.ScalarType.Double)));
+    KernelsConfig scanOn = new KernelsConfig(null, null, KernelChoice.ON, null, null, null, null).withDefaults();
+    LayerContext context = LayerContext.of(scanOn, JavaScanKernels.in(KernelImplementations.STANDARD, chunk));
+    try (NoGradGuard noGrad = new NoGradGuard(); KeptTensor kept = new KeptTensor()) {
+      Tensor y = SelectiveScan.of(chunk, context).decode(f(u), f(delta), f(a), f(b), f(c), kept);
+      assertThat(context.report().snapshot()).containsEntry("scan", KernelReport.KERNEL);
       assertThat(Torch.relativeError(y, expected[0])).as("outputs").isLessThan(1e-5);
       assertThat(Torch.relativeError(kept.get().reshape(batch, channels, state), expected[1]))
           .as("final state").isLessThan(1e-5);
