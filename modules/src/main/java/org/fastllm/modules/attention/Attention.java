@@ -159,21 +159,25 @@ public final class Attention extends SequenceLayer {
   }
 
   /**
-   * The attention of {@code t} new queries to what the cache lets them see: each group's entries broadcast to its
-   * query heads, not repeated; masked only when the step has more than one query.
+   * The attention of {@code t} new queries to what the cache lets them see; masked only when the step has more than
+   * one query. The query heads of a group are stacked as rows of one product with the group's keys: a product that
+   * broadcast the keys to every head would copy the whole cache at every step.
    */
   private Tensor cached(Tensor q, KeyValueCache.Visible visible) {
     long batch = q.size(0);
     long time = q.size(2);
+    long perGroup = heads / groups;
     Tensor keys = visible.keys();
+    long seen = keys.size(2);
     // scaling the queries costs t x head_size products, scaling the scores t x n
-    Tensor grouped = q.reshape(batch, groups, heads / groups, time, headSize)
-        .mul(new Scalar(1.0 / Math.sqrt(headSize)));
-    Tensor scores = grouped.matmul(keys.unsqueeze(2).transpose(3, 4));
+    Tensor rows = q.reshape(batch, groups, perGroup * time, headSize).mul(new Scalar(1.0 / Math.sqrt(headSize)));
+    Tensor scores = rows.matmul(keys.transpose(2, 3));                       // [b, groups, perGroup * t, n]
     if (!visible.unmasked()) {
-      Tensor allowed = mask.allowed(time, keys.size(2), q.device());
-      scores = scores.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+      Tensor allowed = mask.allowed(time, seen, q.device());
+      scores = scores.view(batch, groups, perGroup, time, seen)
+          .masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY))
+          .view(batch, groups, perGroup * time, seen);
     }
-    return torch.softmax(scores, -1).matmul(visible.values().unsqueeze(2)).reshape(batch, heads, time, headSize);
+    return torch.softmax(scores, -1).matmul(visible.values()).reshape(batch, heads, time, headSize);
   }
 }
