@@ -34,7 +34,8 @@ measure() {
     return
   fi
   /usr/bin/time -v "$JAVA" $HEAP -cp "$CP" org.fastllm.modules.bench.TokenizeBench "$DIR/corpus.txt" \
-    "$DIR/tokenizer.json" "$@" 2> "$DIR/time.txt" | sed 's/^/  /'
+    "$DIR/tokenizer.json" "$@" 2> "$DIR/time.txt" | sed 's/^/  /' \
+    || { grep -v '^\s' "$DIR/time.txt" >&2; return 1; }
   grep -E "^\s*tokens:" "$DIR/time.txt" | sed 's/^/  /' || true
   awk -F': ' '/Elapsed \(wall/ {w=$2} /Maximum resident/ {r=$2} /Percent of CPU/ {c=$2}
     END {printf "  wall %s, peak RSS %.0f MB, CPU %s\n", w, r / 1024, c}' "$DIR/time.txt"

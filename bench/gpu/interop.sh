@@ -20,3 +20,22 @@ for f in "${formats[@]}"; do
   echo "$f (transformers -> import -> export -> transformers): $(python3 bench/gpu/interop_check.py compare \
     "$work/hf-$f" "$work/exp-$f" 2>&1 | tail -1)" | tee -a "$out/interop.txt"
 done
+# This tool's own logits: for each format imported above, the same token ids through transformers (the original
+# random-init folder) and through LogitsDump on the imported model (float32, CPU); the max abs difference.
+own_logits() {  # format
+  local f=$1
+  # two sequences of 32 ids below the model's vocab_size (plain Python: no torch to import)
+  python3 -c "import json, random, sys; v = json.load(open(sys.argv[1]))['vocab_size']; r = random.Random(2)
+print('\n'.join(' '.join(str(r.randrange(v)) for _ in range(32)) for _ in range(2)))" "$work/hf-$f/config.json" \
+    > "$work/$f-tokens.txt" 2> "$work/$f-own.log" \
+    && b/run-gpu.sh org.fastllm.modules.bench.LogitsDump "$work/imp-$f" "$work/$f-tokens.txt" \
+      "$work/$f-logits.safetensors" >> "$work/$f-own.log" 2>&1
+  local status=$?
+  if [[ $status -ne 0 ]]; then echo "$f: own logits: exit $status" | tee -a "$out/interop.txt"; tail -5 "$work/$f-own.log"; return; fi
+  echo "$f (transformers random init -> import -> this tool's logits, against transformers'): $(python3 \
+    bench/gpu/interop_check.py compare-logits "$work/hf-$f" "$work/$f-tokens.txt" "$work/$f-logits.safetensors" 2>&1 \
+    | tail -1)" | tee -a "$out/interop.txt"
+}
+for f in "${formats[@]}"; do
+  if [[ -d $work/imp-$f ]]; then own_logits "$f"; fi
+done

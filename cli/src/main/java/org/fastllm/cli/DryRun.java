@@ -3,8 +3,10 @@ package org.fastllm.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.count.ModelCount;
+import org.fastllm.modules.train.DeviceMemory;
 
 /**
  * What {@code train --dry-run} prints once the config, the checkpoint and the memory check passed: the memory
@@ -15,6 +17,7 @@ import org.fastllm.dsl.count.ModelCount;
  * dry run: nothing was allocated or written
  * training memory: about ... GiB (a rough estimate): parameters ... at batch 8 x sequence 128
  * device: cpu (training.device auto), 1 process
+ * device memory: ... GiB free of ... GiB on cuda:0      (on a GPU only)
  * steps: 300 (from step 0), batch 8 x sequence 128
  * output folder: fastllm-run
  * </pre>
@@ -42,6 +45,7 @@ final class DryRun {
         + (processes > 1 ? " per process" : ""));
     out.println("device: " + device + " (training.device " + training.device().yamlName() + "), " + processes
         + (processes == 1 ? " process" : " processes"));
+    freeOnCuda(device).ifPresent(out::println);
     out.println("steps: " + training.steps() + " (from step " + fromStep + "), batch " + training.batchSize()
         + " x sequence " + training.sequenceLength());
     out.println("output folder: " + folder + (there.isEmpty() ? ""
@@ -50,5 +54,15 @@ final class DryRun {
         : " (it holds a run: train would write to the next free " + folder.getFileName() + "-N)"));
     out.flush();
     return Main.OK;
+  }
+
+  /** On a CUDA device, its free and total memory as the driver reports them: what the estimate was checked against. */
+  static Optional<String> freeOnCuda(String device) {
+    if (!device.startsWith("cuda")) {
+      return Optional.empty();
+    }
+    int index = device.contains(":") ? Integer.parseInt(device.substring(device.indexOf(':') + 1)) : 0;
+    return DeviceMemory.cuda(index).map(m -> "device memory: " + MemoryEstimate.gib(m.free()) + " free of "
+        + MemoryEstimate.gib(m.total()) + " on " + device);
   }
 }

@@ -122,6 +122,7 @@ final class GenerateCommand implements Callable<Integer> {
       return Main.INVALID;
     }
     LanguageModel model = restored.get();
+    RecomputeWarning.of(model).ifPresent(err::println);
     TokenSampler sampler = new TokenSampler(temperature, topK, topP, seed);
     for (int p = 0; p < prompts.size(); p++) {
       out.print(prompts.get(p));

@@ -38,7 +38,7 @@ final class GenerationLoop {
       int[] feed = prompt;
       for (int i = 0; i < maxNew; i++) {
         try (PointerScope step = new PointerScope()) {
-          Tensor logits = model.decodeLogits(tokens(feed, device), decoding);
+          Tensor logits = model.decodeNextLogits(tokens(feed, device), decoding);
           made[i] = sampler.next(lastPosition(logits));
         }
         if (endOfText.isPresent() && made[i] == endOfText.getAsInt()) {

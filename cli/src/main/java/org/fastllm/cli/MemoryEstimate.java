@@ -156,7 +156,7 @@ record MemoryEstimate(double parameters, double gradients, double optimizer, dou
     }
   }
 
-  private static String gib(double bytes) {
+  static String gib(double bytes) {
     return String.format(Locale.ROOT, bytes >= 10 * GIB ? "%,.0f GiB" : "%.2f GiB", bytes / GIB);
   }
 }

@@ -25,6 +25,7 @@ class DryRunTest {
         "output folder: " + run);
     assertThat(run).doesNotExist();
     assertThat(dir).isEmptyDirectory();
+    assertThat(r.out()).doesNotContain("device memory:");
   }
 
   @Test

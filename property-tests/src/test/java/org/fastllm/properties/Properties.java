@@ -11,17 +11,17 @@ import org.quicktheories.generators.Generate;
  *
  * <pre>{@code
  * Properties.check("expansion has num_layers entries", 200, ConfigGenerators.documents(), doc -> { ... });
- * // replay a failure: mvn -B verify -pl property-tests -am -Dfastllm.seed=123456789
+ * // replay a failure: mvn -B verify -pl property-tests -am -Dproperties.seed=123456789
  * }</pre>
  *
  * <p><b>The only class that knows the engine (QuickTheories);</b> generators and properties see {@link Draw},
  * {@link Arbitrary} and plain assertions, so the engine can be swapped here alone.
- * System properties: {@code fastllm.seed} fixes the seed (else a random one is drawn per property);
- * {@code fastllm.examples} overrides every property's number of examples.
+ * System properties: {@code properties.seed} fixes the seed (else a random one is drawn per property);
+ * {@code properties.examples} overrides every property's number of examples.
  */
 public final class Properties {
-  public static final String SEED = "fastllm.seed";
-  public static final String EXAMPLES = "fastllm.examples";
+  public static final String SEED = "properties.seed";
+  public static final String EXAMPLES = "properties.examples";
 
   private Properties() {}
 

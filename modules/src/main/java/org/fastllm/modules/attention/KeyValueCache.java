@@ -142,6 +142,11 @@ final class KeyValueCache implements DecodeState {
   }
 
   @Override
+  public long bytes() {
+    return keys.isSet() ? keys.get().nbytes() + values.get().nbytes() : 0;
+  }
+
+  @Override
   public void close() {
     keys.close();
     values.close();

@@ -11,7 +11,9 @@ import java.util.OptionalInt;
 
 /**
  * A Hugging Face {@code tokenizer.json} run by the Rust {@code tokenizers} library through DJL's binding, whose
- * native library ships inside its jar (nothing is downloaded).
+ * native library ships inside its jar (nothing is downloaded). That jar holds the CPU build only; on a host with a
+ * GPU the binding would look for a CUDA build that is not there, so the CPU build is asked for unless the user set
+ * {@code RUST_FLAVOR} or {@code RUST_LIBRARY_PATH} (tokenization runs on the CPU either way).
  *
  * <pre>{@code Tokenizer t = HuggingFaceTokenizer.load(Path.of("tokenizer.json"));}</pre>
  */
@@ -48,6 +50,7 @@ final class HuggingFaceTokenizer implements Tokenizer {
     } catch (IOException e) {
       throw new DataException(KEY + ": " + file + ": cannot be read (" + e.getMessage() + ")");
     }
+    useTheBundledLibrary();
     try {
       var tokenizer = ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.builder()
           .optTokenizerPath(file)
@@ -56,10 +59,23 @@ final class HuggingFaceTokenizer implements Tokenizer {
           .optPadding(false)
           .build();
       return new HuggingFaceTokenizer(tokenizer, vocabSize, endOfText);
+    } catch (ai.djl.engine.EngineException e) {
+      throw new DataException(KEY + ": " + file + ": the tokenizers library could not be loaded ("
+          + (e.getCause() == null ? e.getMessage() : e.getCause()) + ")");
     } catch (RuntimeException e) {
       // The Rust library's own reading of the file: an unknown model type, a missing field, a wrong value.
       throw malformed(file, e.getMessage() == null ? e.toString() : e.getMessage());
     }
+  }
+
+  /** Asks DJL's binding for the CPU build its jar carries, where the user chose no build or library. */
+  static void useTheBundledLibrary() {
+    for (String key : List.of("RUST_FLAVOR", "RUST_LIBRARY_PATH")) {
+      if (System.getenv(key) != null || System.getProperty(key) != null) {
+        return;
+      }
+    }
+    System.setProperty("RUST_FLAVOR", "cpu");
   }
 
   /** The parser's message and where: the file is named already, so the source inside nested locations is left out. */

@@ -14,6 +14,9 @@ package org.fastllm.modules.layer;
  * }</pre>
  */
 public interface DecodeState extends AutoCloseable {
+  /** The bytes of the tensors the state holds now: what decoding keeps for this layer between calls. */
+  long bytes();
+
   /** Frees the state's tensors; the state is not used after. */
   @Override
   void close();

@@ -19,6 +19,11 @@ final class RecomputeState implements DecodeState {
   }
 
   @Override
+  public long bytes() {
+    return seen.isSet() ? seen.get().nbytes() : 0;
+  }
+
+  @Override
   public void close() {
     seen.close();
   }

@@ -30,6 +30,11 @@ final class SsmDecodeState implements DecodeState {
   }
 
   @Override
+  public long bytes() {
+    return (window.isSet() ? window.get().nbytes() : 0) + (recurrent.isSet() ? recurrent.get().nbytes() : 0);
+  }
+
+  @Override
   public void close() {
     window.close();
     recurrent.close();

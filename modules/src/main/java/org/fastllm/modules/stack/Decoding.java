@@ -36,6 +36,11 @@ public final class Decoding implements AutoCloseable {
     return batch;
   }
 
+  /** The bytes the state of layer {@code index} holds now (a key/value cache grows, an SSM state does not). */
+  public long bytes(int index) {
+    return layers.get(index).bytes();
+  }
+
   DecodeState layer(int index) {
     return layers.get(index);
   }

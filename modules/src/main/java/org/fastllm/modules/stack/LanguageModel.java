@@ -3,6 +3,7 @@ package org.fastllm.modules.stack;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +37,7 @@ public final class LanguageModel extends Module {
   private final TableModule word;
   private final TableModule position;
   private final List<Block> layers;
+  private final List<String> blockNames;
   private final List<Adapters> useAdapters;
   private final Normalization finalNorm;
   private final TableModule output;
@@ -49,8 +51,8 @@ public final class LanguageModel extends Module {
   private final Module adapterHolder;
   private final List<Module> adapterModules;
 
-  LanguageModel(TableModule word, TableModule position, List<Block> layers, List<Adapters> useAdapters,
-      List<Module> adapterModules, Normalization finalNorm, TableModule output, Map<String, ParameterRole> roles,
+  LanguageModel(TableModule word, TableModule position, List<Block> layers, List<String> blockNames,
+      List<Adapters> useAdapters, List<Module> adapterModules, Normalization finalNorm, TableModule output, Map<String, ParameterRole> roles,
       LayerContext context) {
     this.embeddings = register_module("embeddings", new Module());
     this.word = embeddings.register_module("word", word);
@@ -60,6 +62,7 @@ public final class LanguageModel extends Module {
       stack.register_module(Integer.toString(i), layers.get(i));
     }
     this.layers = List.copyOf(layers);
+    this.blockNames = List.copyOf(blockNames);
     this.adapterModules = adapterModules.stream().filter(m -> m != null).toList();
     this.adapterHolder = this.adapterModules.isEmpty() ? null : register_module("adapters", new Module());
     for (int i = 0; i < adapterModules.size(); i++) {
@@ -93,7 +96,7 @@ public final class LanguageModel extends Module {
 
   /** Next-token logits {@code [b, t, vocab]}. */
   public Tensor logits(Tensor tokens) {
-    return torch.linear(hidden(tokens), output == null ? word.weight : output.weight);
+    return head(hidden(tokens));
   }
 
   /** A decoding state for {@code batch} sequences, before their first token: one state per layer. */
@@ -111,6 +114,25 @@ public final class LanguageModel extends Module {
    * Called without gradients; the model is in eval mode.
    */
   public Tensor decodeLogits(Tensor tokens, Decoding decoding) {
+    return head(decodeHidden(tokens, decoding));
+  }
+
+  /**
+   * {@link #decodeLogits} of the last position only, {@code [b, 1, vocab]}: what choosing the next token needs,
+   * without the output head's work (and a {@code [b, t, vocab]} tensor) at the prompt's other positions.
+   */
+  public Tensor decodeNextLogits(Tensor tokens, Decoding decoding) {
+    Tensor hidden = decodeHidden(tokens, decoding);
+    return head(hidden.narrow(1, hidden.size(1) - 1, 1));
+  }
+
+  /** {@link #logits} of the last position only, {@code [b, 1, vocab]}, from a forward over the whole sequence. */
+  public Tensor nextLogits(Tensor tokens) {
+    Tensor hidden = hidden(tokens);
+    return head(hidden.narrow(1, hidden.size(1) - 1, 1));
+  }
+
+  private Tensor decodeHidden(Tensor tokens, Decoding decoding) {
     long time = tokens.size(1);
     Tensor x = torch.embedding(word.weight, tokens);
     if (position != null) {
@@ -122,12 +144,31 @@ public final class LanguageModel extends Module {
       x = Scopes.scoped(() -> layers.get(layer).decode(in, useAdapters.get(layer), decoding.layer(layer)));
     }
     decoding.advance(time);
-    return torch.linear(finalNorm.forward(x), output == null ? word.weight : output.weight);
+    return finalNorm.forward(x);
+  }
+
+  private Tensor head(Tensor hidden) {
+    return torch.linear(hidden, output == null ? word.weight : output.weight);
   }
 
   /** True when every layer decodes from a cache of its own; false when some layer recomputes its sequence. */
   public boolean decodesIncrementally() {
     return layers.stream().allMatch(Block::decodesIncrementally);
+  }
+
+  /**
+   * The names of the blocks whose mixer has no step function, each once, in the order of their first layer: at
+   * every {@link #decodeLogits} call their layers run the whole sequence so far again, so each new token costs more
+   * than the one before. Empty when {@link #decodesIncrementally()}.
+   */
+  public List<String> recomputingBlocks() {
+    Set<String> names = new LinkedHashSet<>();
+    for (int i = 0; i < layers.size(); i++) {
+      if (!layers.get(i).decodesIncrementally()) {
+        names.add(blockNames.get(i));
+      }
+    }
+    return List.copyOf(names);
   }
 
   /** Mean cross-entropy of {@code targets} under the logits of {@code tokens}. */

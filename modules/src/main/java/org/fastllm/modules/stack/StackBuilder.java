@@ -88,6 +88,7 @@ public final class StackBuilder {
     long vocab = resolved.vocabSize();
     Map<String, Block> sharedBlocks = new HashMap<>();
     List<Block> layers = new ArrayList<>();
+    List<String> blockNames = new ArrayList<>();
     List<Adapters> useAdapters = new ArrayList<>();
     List<Module> adapterModules = new ArrayList<>();
     Map<String, ParameterRole> roles = new HashMap<>();
@@ -97,6 +98,7 @@ public final class StackBuilder {
           ? sharedBlocks.computeIfAbsent(layer.blockName(), name -> buildBlock(config, context))
           : buildBlock(config, context);
       layers.add(block);
+      blockNames.add(layer.blockName());
       LoraConfig lora = config.lora();
       if (lora != null && layer.shared() && lora.perUse()) {
         LoraAdapters adapters = LoraAdapters.of(lora, tensors(config));
@@ -124,7 +126,7 @@ public final class StackBuilder {
     TableModule output = resolved.tiedEmbeddingWeight()
         ? null
         : new TableModule(ParameterInit.normal(1.0 / Math.sqrt(hidden), vocab, hidden));
-    return new LanguageModel(word, position, layers, useAdapters, adapterModules,
+    return new LanguageModel(word, position, layers, blockNames, useAdapters, adapterModules,
         Normalization.of(resolved.normalization(), hidden, context), output, roles, context);
   }
 

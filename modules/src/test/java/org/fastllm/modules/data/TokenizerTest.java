@@ -41,6 +41,18 @@ class TokenizerTest {
     assertThat(words.vocabSize()).isEqualTo(8);
   }
 
+  /** On a host with a GPU the binding would look for a CUDA build of the library that its jar does not carry. */
+  @Test
+  void named_tokenizerJson_asksForTheCpuBuildOfTheLibraryItsJarCarries() throws IOException {
+    Path file = dir.resolve("tokenizer.json");
+    Files.writeString(file, WORD_LEVEL);
+
+    Tokenizer.named(file.toString());
+
+    assertThat(System.getenv("RUST_FLAVOR")).isNull();
+    assertThat(System.getProperty("RUST_FLAVOR")).isEqualTo("cpu");
+  }
+
   @Test
   void decode_bytes_givesBackTheText() throws IOException {
     Tokenizer bytes = Tokenizer.named("bytes");

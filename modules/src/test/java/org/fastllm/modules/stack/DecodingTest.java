@@ -13,6 +13,12 @@ import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.NormType;
 import org.fastllm.dsl.config.ResolvedModel;
 import org.fastllm.dsl.config.SsmVariant;
+import org.fastllm.dsl.kind.BlockKindRegistry;
+import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.SequenceLayer;
+import org.fastllm.modules.plugin.LayerFactories;
+import org.fastllm.modules.plugin.LayerFactory;
+import org.fastllm.modules.plugin.LayerPlugin;
 import org.fastllm.modules.testing.Torch;
 import org.junit.jupiter.api.Test;
 
@@ -61,6 +67,111 @@ class DecodingTest {
         Tensor chunk = model.decodeLogits(tokens.narrow(1, t, length), decoding);
         assertThat(maxDifference(chunk, full.narrow(1, t, length))).as("positions from %d", t).isLessThan(1e-5);
       }
+    }
+  }
+
+  @Test
+  void recomputingBlocks_everyBuiltInMixer_isEmpty() {
+    LanguageModel model = StackBuilder.installed().build(hybrid());
+
+    assertThat(model.recomputingBlocks()).isEmpty();
+    assertThat(model.decodesIncrementally()).isTrue();
+  }
+
+  @Test
+  void recomputingBlocks_attentionWithoutAStepFunction_namesItsBlocksOnceInLayerOrderAndDecodingStillAgrees() {
+    Torch.seed(7);
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    blocks.put("m1", StackBuilderTest.ssm(SsmVariant.MAMBA1, false, false, 24));
+    blocks.put("shared", StackBuilderTest.attention("GQA", 4, 2, true, null, true, 24, null));
+    blocks.put("single", StackBuilderTest.attention("MQA", 2, null, false, 3, false, 0, null));
+    LanguageModel model = withoutAttentionSteps()
+        .build(StackBuilderTest.model(blocks, List.of("m1", "shared", "single", "shared"), 4, true, false,
+            NormType.RMS_NORM));
+    model.eval();
+
+    assertThat(model.recomputingBlocks()).containsExactly("shared", "single");
+    assertThat(model.decodesIncrementally()).isFalse();
+    Tensor tokens = torch.randint(32, new long[] {2, 7}, new TensorOptions(torch.ScalarType.Long));
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(2)) {
+      Tensor full = model.logits(tokens);
+      Tensor prompt = model.decodeLogits(tokens.narrow(1, 0, 4), decoding);
+      assertThat(maxDifference(prompt, full.narrow(1, 0, 4))).as("prompt positions").isLessThan(1e-5);
+      for (long t = 4; t < 7; t++) {
+        Tensor step = model.decodeLogits(tokens.narrow(1, t, 1), decoding);
+        assertThat(maxDifference(step, full.narrow(1, t, 1))).as("position %d", t).isLessThan(1e-5);
+      }
+    }
+  }
+
+  @Test
+  void decodeNextLogits_promptThenOneToken_equalsTheLastPositionOfTheFullForward() {
+    Torch.seed(8);
+    LanguageModel model = StackBuilder.installed().build(hybrid());
+    model.eval();
+    Tensor tokens = torch.randint(32, new long[] {2, 7}, new TensorOptions(torch.ScalarType.Long));
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(2)) {
+      Tensor full = model.logits(tokens);
+      Tensor prompt = model.decodeNextLogits(tokens.narrow(1, 0, 6), decoding);
+      assertThat(prompt.sizes().vec().get()).containsExactly(2, 1, 32);
+      assertThat(maxDifference(prompt, full.narrow(1, 5, 1))).as("after the prompt").isLessThan(1e-5);
+      Tensor next = model.decodeNextLogits(tokens.narrow(1, 6, 1), decoding);
+      assertThat(maxDifference(next, full.narrow(1, 6, 1))).as("after one more").isLessThan(1e-5);
+      assertThat(maxDifference(model.nextLogits(tokens), full.narrow(1, 6, 1))).as("nextLogits").isLessThan(1e-5);
+    }
+  }
+
+  @Test
+  void bytes_aKeyValueCacheGrowsWithTheContextUpToItsWindow_anSsmStateDoesNot() {
+    Torch.seed(7);
+    Map<String, BlockConfig> blocks = new LinkedHashMap<>();
+    blocks.put("full", StackBuilderTest.attention("GQA", 4, 2, false, null, false, 24, null));
+    blocks.put("local", StackBuilderTest.attention("MQA", 4, null, false, 3, false, 24, null));
+    blocks.put("m1", StackBuilderTest.ssm(SsmVariant.MAMBA1, false, false, 24));
+    LanguageModel model = StackBuilder.installed()
+        .build(StackBuilderTest.model(blocks, List.of("full", "local", "m1"), 3, false, false, NormType.RMS_NORM));
+    model.eval();
+    long keyValueFloats = 2L * 2 * StackBuilderTest.HIDDEN / 4;  // keys and values of 2 sequences, one head wide
+    Tensor tokens = torch.randint(32, new long[] {2, 9}, new TensorOptions(torch.ScalarType.Long));
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(2)) {
+      assertThat(decoding.bytes(0)).as("before the prompt").isZero();
+      model.decodeLogits(tokens.narrow(1, 0, 5), decoding);
+      long ssm = decoding.bytes(2);
+      assertThat(ssm).isPositive();
+      for (long t = 5; t < 9; t++) {
+        model.decodeLogits(tokens.narrow(1, t, 1), decoding);
+        assertThat(decoding.bytes(0)).as("2 groups, %d positions", t + 1).isEqualTo(4 * keyValueFloats * 2 * (t + 1));
+        assertThat(decoding.bytes(1)).as("1 group, window 3: 2 positions").isEqualTo(4 * keyValueFloats * 2);
+        assertThat(decoding.bytes(2)).as("ssm state at %d positions", t + 1).isEqualTo(ssm);
+      }
+    }
+  }
+
+  /** The installed layers, but the transformer kind's attention without its step function. */
+  private static StackBuilder withoutAttentionSteps() {
+    LayerFactory attention = LayerFactories.installed().factory("transformer");
+    LayerFactory ssm = LayerFactories.installed().factory("ssm");
+    LayerFactories factories = LayerFactories.fromPlugins(List.of(new LayerPlugin() {
+      @Override
+      protected void configure() {
+        addFactory("transformer", (block, context) -> new WithoutSteps(attention.mixer(block, context)));
+        addFactory("ssm", ssm);
+      }
+    }));
+    return new StackBuilder(factories, BlockKindRegistry.installed());
+  }
+
+  /** A mixer that leaves decoding to the layer SPI's default, which recomputes the whole sequence. */
+  private static final class WithoutSteps extends SequenceLayer {
+    private final SequenceLayer inner;
+
+    WithoutSteps(SequenceLayer inner) {
+      this.inner = register_module("inner", inner);
+    }
+
+    @Override
+    public Tensor forward(Tensor input, Adapters adapters) {
+      return inner.forward(input, adapters);
     }
   }
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One GPU call of at most 10 minutes: bench/gpu/checks.sh (the CLI on CUDA), interop.sh (Hugging Face formats and this
+# tool's logits) and decode.sh (decoding tokens/s), in that order, each under a time limit and each continuing when
+# the one before failed. Each part's output goes to $OUT/<part>.log, its results to the files it writes in $OUT
+# (checks.txt, interop.txt, decode.txt); $OUT/session.txt lists the parts' exit codes and times.
+# Usage, after bench/gpu/bundle.sh here: device run, carry [".carry"], command `bash bench/gpu/session.sh`
+# SESSION_SECONDS (default 570) is the whole budget; CHECKS_SECONDS (110) and INTEROP_SECONDS (170) cap the first two
+# parts, decode.sh gets what they leave; INTEROP_FORMATS (space separated) picks interop.sh's formats.
+set -uo pipefail
+out=${OUT:-out}; mkdir -p "$out"; export OUT=$out
+end=$((SECONDS + ${SESSION_SECONDS:-570}))
+summary=$out/session.txt; : > "$summary"
+if [[ ! -x b/run-gpu.sh ]]; then
+  mkdir -p b && tar -C b -xJf .carry/bundle.tar.xz || { echo "session: no bundle in .carry (run bench/gpu/bundle.sh)" \
+    | tee -a "$summary"; exit 1; }
+fi
+tar -C b/native -xJf .carry/jni.tar.xz 2>/dev/null
+export TORCH_LIB=${TORCH_LIB:-$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')}
+part() {  # name limit-seconds script [args...]: the part under its limit, at most the session's time left
+  local name=$1 limit=$2 script=$3; shift 3
+  local left=$((end - SECONDS)); (( limit > left )) && limit=$left
+  if (( limit < 20 )); then echo "$name: skipped, out of time" | tee -a "$summary"; return; fi
+  local start=$SECONDS
+  timeout -k 10 "$limit" bash "bench/gpu/$script" "$@" > "$out/$name.log" 2>&1
+  local status=$?
+  echo "$name: exit $status$( ((status == 124)) && echo ' (time limit)') after $((SECONDS - start)) s of $limit" \
+    | tee -a "$summary"
+}
+part checks "${CHECKS_SECONDS:-110}" checks.sh
+# shellcheck disable=SC2086 # the formats are words
+part interop "${INTEROP_SECONDS:-170}" interop.sh ${INTEROP_FORMATS:-}
+# decode.sh spreads its own steps over what is left; 15 s kept for its table and the call's return
+export SECONDS_LEFT=$((end - SECONDS - 15))
+part decode 600 decode.sh
+echo "session: $((SECONDS)) s" | tee -a "$summary"

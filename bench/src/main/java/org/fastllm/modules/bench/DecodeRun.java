@@ -1,0 +1,113 @@
+package org.fastllm.modules.bench;
+
+import java.util.Arrays;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.layer.KeptTensor;
+import org.fastllm.modules.stack.Decoding;
+import org.fastllm.modules.stack.LanguageModel;
+
+/**
+ * One batch of prompts decoded greedily, timed: with the decoding caches, or by a full forward over the growing
+ * sequence for every new token; either way the output head runs at the last position only, as transformers'
+ * {@code generate()} does. The generated ids stay on the device until the end, so no step waits for the host
+ * except the first, whose end is the prefill time. Called without gradients, the model in eval mode.
+ */
+final class DecodeRun {
+  /** Milliseconds of the prefill and of the whole generation; the first generated ids of the first sequence. */
+  record Timing(double prefillMs, double totalMs, String firstTokens) {
+    double decodeTokensPerSecond(int batch, int newTokens) {
+      return (double) newTokens * batch / ((totalMs - prefillMs) / 1e3);
+    }
+
+    double totalTokensPerSecond(int batch, int newTokens) {
+      return (double) newTokens * batch / (totalMs / 1e3);
+    }
+  }
+
+  private final LanguageModel model;
+  private final Device device;
+  private final long[][] prompt;
+
+  DecodeRun(LanguageModel model, Device device, long[][] prompt) {
+    this.model = model;
+    this.device = device;
+    this.prompt = prompt.clone();
+  }
+
+  /** {@code newTokens} ids after the prompt, from the layers' caches: one forward of one position per new id. */
+  Timing cached(int newTokens) {
+    try (PointerScope scope = new PointerScope(); Decoding decoding = model.startDecoding(prompt.length)) {
+      Tensor made = made(newTokens);
+      Tensor ids = promptTensor();
+      ids.sum().item_long();  // on the device before the clock starts
+      long start = System.nanoTime();
+      double prefill = 0;
+      for (int i = 0; i < newTokens; i++) {
+        try (PointerScope step = new PointerScope()) {
+          Tensor feed = i == 0 ? ids : made.narrow(1, i - 1, 1);
+          made.narrow(1, i, 1).copy_(greedy(model.decodeNextLogits(feed, decoding)));
+        }
+        if (i == 0) {
+          made.select(0, 0).select(0, 0).item_long();  // waits for the device
+          prefill = (System.nanoTime() - start) / 1e6;
+        }
+      }
+      return finish(made, start, prefill);
+    }
+  }
+
+  /** {@code newTokens} ids after the prompt, each from a forward over the whole sequence so far (no caches). */
+  Timing recomputed(int newTokens) {
+    try (PointerScope scope = new PointerScope(); KeptTensor sequence = new KeptTensor()) {
+      Tensor made = made(newTokens);
+      sequence.set(promptTensor());
+      sequence.get().sum().item_long();
+      long start = System.nanoTime();
+      double prefill = 0;
+      for (int i = 0; i < newTokens; i++) {
+        try (PointerScope step = new PointerScope()) {
+          Tensor next = greedy(model.nextLogits(sequence.get()));
+          made.narrow(1, i, 1).copy_(next);
+          sequence.set(torch.cat(new TensorVector(sequence.get(), next), 1));
+        }
+        if (i == 0) {
+          made.select(0, 0).select(0, 0).item_long();
+          prefill = (System.nanoTime() - start) / 1e6;
+        }
+      }
+      return finish(made, start, prefill);
+    }
+  }
+
+  private Timing finish(Tensor made, long start, double prefill) {
+    Tensor host = made.cpu().contiguous();  // waits for the device
+    double total = (System.nanoTime() - start) / 1e6;
+    long[] first = new long[(int) Math.min(8, host.size(1))];
+    new LongPointer(host.data_ptr()).capacity(first.length).get(first);
+    return new Timing(prefill, total, Arrays.toString(first).replace(" ", ""));
+  }
+
+  private Tensor made(int newTokens) {
+    return torch.zeros(new long[] {prompt.length, newTokens}, new TensorOptions(torch.ScalarType.Long))
+        .to(device, torch.ScalarType.Long);
+  }
+
+  /** The prompts {@code [b, t]} on the device. */
+  Tensor promptTensor() {
+    long[] flat = Arrays.stream(prompt).flatMapToLong(Arrays::stream).toArray();
+    Tensor cpu = torch.tensor(flat).reshape(prompt.length, prompt[0].length);
+    return device.is_cpu() ? cpu : cpu.to(device, torch.ScalarType.Long);
+  }
+
+  /** The most likely next id of each sequence after its last position, {@code [b, 1]}. */
+  static Tensor greedy(Tensor logits) {
+    return logits.select(1, logits.size(1) - 1).argmax(new LongOptional(-1), true);
+  }
+}
