@@ -31,7 +31,8 @@ final class SsmDecodeState implements DecodeState {
 
   @Override
   public long bytes() {
-    return (window.isSet() ? window.get().nbytes() : 0) + (recurrent.isSet() ? recurrent.get().nbytes() : 0);
+    return (window.isSet() ? window.get().nbytes() : 0) + (recurrent.isSet() ? recurrent.get().nbytes() : 0)
+        + (stateMatrix.isSet() ? stateMatrix.get().nbytes() : 0);
   }
 
   @Override
