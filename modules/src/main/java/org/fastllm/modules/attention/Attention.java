@@ -169,8 +169,15 @@ public final class Attention extends SequenceLayer {
     long perGroup = heads / groups;
     Tensor keys = visible.keys();
     long seen = keys.size(2);
+    Tensor rows = q.reshape(batch, groups, perGroup * time, headSize);
+    if (fused && visible.unmasked()) {
+      // one query per head that sees every key: plain attention of the group's rows, one fused kernel
+      Tensor context = torch.scaled_dot_product_attention(rows, keys, visible.values(), new TensorOptional(), 0.0,
+          false, new DoubleOptional(1.0 / Math.sqrt(headSize)), false);
+      return context.reshape(batch, heads, time, headSize);
+    }
     // scaling the queries costs t x head_size products, scaling the scores t x n
-    Tensor rows = q.reshape(batch, groups, perGroup * time, headSize).mul(new Scalar(1.0 / Math.sqrt(headSize)));
+    rows = rows.mul(new Scalar(1.0 / Math.sqrt(headSize)));
     Tensor scores = rows.matmul(keys.transpose(2, 3));                       // [b, groups, perGroup * t, n]
     if (!visible.unmasked()) {
       Tensor allowed = mask.allowed(time, seen, q.device());
