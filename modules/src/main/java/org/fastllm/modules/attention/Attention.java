@@ -30,7 +30,8 @@ import org.fastllm.modules.layer.SequenceLayer;
  * computes the masked softmax explicitly. Both give the same values.
  *
  * <p>A causal layer decodes from a key/value cache: keys and values once per group, rotated at their own
- * positions, and with a sliding window only the last {@code window_size - 1} of them, so memory stays bounded.
+ * positions, written in place, and with a sliding window a ring of the last {@code window_size} of them, so memory
+ * stays bounded.
  */
 public final class Attention extends SequenceLayer {
   private final Linear query;
@@ -102,8 +103,7 @@ public final class Attention extends SequenceLayer {
       q = rotary.apply(q, cache.seen());
       k = rotary.apply(k, cache.seen());
     }
-    Tensor[] visible = cache.extend(k, qkv[2]);
-    return output(cached(q, visible[0], visible[1]), adapters);
+    return output(cached(q, cache.extend(k, qkv[2])), adapters);
   }
 
   @Override
@@ -159,16 +159,32 @@ public final class Attention extends SequenceLayer {
   }
 
   /**
-   * The attention of {@code t} new queries to {@code keys} and {@code values} {@code [b, groups, n, head_size]}
-   * whose last {@code t} positions are theirs: each group's entries broadcast to its query heads, not repeated.
+   * The attention of {@code t} new queries to what the cache lets them see; masked only when the step has more than
+   * one query. The query heads of a group are stacked as rows of one product with the group's keys: a product that
+   * broadcast the keys to every head would copy the whole cache at every step.
    */
-  private Tensor cached(Tensor q, Tensor keys, Tensor values) {
+  private Tensor cached(Tensor q, KeyValueCache.Visible visible) {
     long batch = q.size(0);
     long time = q.size(2);
-    Tensor grouped = q.reshape(batch, groups, heads / groups, time, headSize);
-    Tensor scores = grouped.matmul(keys.unsqueeze(2).transpose(3, 4)).mul(new Scalar(1.0 / Math.sqrt(headSize)));
-    Tensor allowed = mask.allowed(time, keys.size(2), q.device());
-    scores = scores.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
-    return torch.softmax(scores, -1).matmul(values.unsqueeze(2)).reshape(batch, heads, time, headSize);
+    long perGroup = heads / groups;
+    Tensor keys = visible.keys();
+    long seen = keys.size(2);
+    Tensor rows = q.reshape(batch, groups, perGroup * time, headSize);
+    if (fused && visible.unmasked()) {
+      // one query per head that sees every key: plain attention of the group's rows, one fused kernel
+      Tensor context = torch.scaled_dot_product_attention(rows, keys, visible.values(), new TensorOptional(), 0.0,
+          false, new DoubleOptional(1.0 / Math.sqrt(headSize)), false);
+      return context.reshape(batch, heads, time, headSize);
+    }
+    // scaling the queries costs t x head_size products, scaling the scores t x n
+    rows = rows.mul(new Scalar(1.0 / Math.sqrt(headSize)));
+    Tensor scores = rows.matmul(keys.transpose(2, 3));                       // [b, groups, perGroup * t, n]
+    if (!visible.unmasked()) {
+      Tensor allowed = mask.allowed(time, seen, q.device());
+      scores = scores.view(batch, groups, perGroup, time, seen)
+          .masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY))
+          .view(batch, groups, perGroup * time, seen);
+    }
+    return torch.softmax(scores, -1).matmul(visible.values()).reshape(batch, heads, time, headSize);
   }
 }

@@ -8,24 +8,39 @@ import org.fastllm.modules.layer.KeptTensor;
 
 /**
  * The decoding state of one causal attention layer: the rotated keys and the values {@code [b, groups, n, head_size]}
- * of the last positions, once per key/value group (the query heads of a group read the same entries), and the count
+ * of the positions seen, once per key/value group (the query heads of a group read the same entries), and the count
  * of positions seen, which is the rotary offset of the next one.
  *
  * <pre>{@code
  * // given Tensor keys, Tensor values
  * try (KeyValueCache cache = new KeyValueCache(4)) {
- *   Tensor[] visible = cache.extend(keys, values);   // what the new queries may attend to
+ *   KeyValueCache.Visible visible = cache.extend(keys, values);   // what the new queries may attend to
  * }
  * }</pre>
  *
- * <p><b>With a window of {@code w} it holds at most {@code w - 1} positions</b>: the most a query that follows can
- * see besides itself; without a window it holds every position seen.
+ * <p>New entries are written in place into buffers allocated ahead, so a decoded position costs no copy of the
+ * context: without a window the buffers hold every position and double when full; <b>with a window of {@code w}
+ * they are a ring of {@code w} positions</b>, position {@code p} at slot {@code p mod w}, whatever the context.
+ * The keys are stored rotated, so the order in the ring does not matter to a single new query, which sees every
+ * slot; a step of several positions reads the ring in position order.
  */
 final class KeyValueCache implements DecodeState {
+  /** The fewest positions a growing buffer is allocated for beyond those it must hold. */
+  static final long MIN_MARGIN = 64;
   private final KeptTensor keys = new KeptTensor();
   private final KeptTensor values = new KeptTensor();
   private final int window;
   private long seen;
+
+  /**
+   * What the new queries of a step attend to.
+   *
+   * @param keys the keys {@code [b, groups, n, head_size]}
+   * @param values the values, in the order of the keys
+   * @param unmasked true when the step has one query and it may see every key (in any order); false when the keys
+   *     are consecutive positions ending at the step's own, to be masked as {@link AttentionMask#allowed} says
+   */
+  record Visible(Tensor keys, Tensor values, boolean unmasked) {}
 
   /** An empty cache for attention with a window of {@code window} positions, or 0 for none. */
   KeyValueCache(int window) {
@@ -39,32 +54,91 @@ final class KeyValueCache implements DecodeState {
 
   /** The positions whose keys and values are held. */
   long cached() {
+    return window > 0 ? Math.min(seen, window) : seen;
+  }
+
+  /** The positions the buffers have room for: at most the window, if there is one. */
+  long capacity() {
     return keys.isSet() ? keys.get().size(2) : 0;
   }
 
   /**
-   * The held keys and values followed by {@code newKeys} and {@code newValues} {@code [b, groups, t, head_size]}
-   * (the next {@code t} positions): {@code {keys, values}} covering every position a new query may see, the new
-   * ones last. The cache then holds their tail and counts the new positions as seen.
+   * Adds {@code newKeys} and {@code newValues} {@code [b, groups, t, head_size]} (the next {@code t} positions) and
+   * returns what their queries may see; the cache then counts them as seen.
    */
-  Tensor[] extend(Tensor newKeys, Tensor newValues) {
-    Tensor allKeys = append(keys, newKeys);
-    Tensor allValues = append(values, newValues);
-    keys.set(tail(allKeys));
-    values.set(tail(allValues));
-    seen += newKeys.size(2);
-    return new Tensor[] {allKeys, allValues};
+  Visible extend(Tensor newKeys, Tensor newValues) {
+    return window > 0 ? extendRing(newKeys, newValues) : extendGrowing(newKeys, newValues);
   }
 
-  private static Tensor append(KeptTensor held, Tensor next) {
-    return held.isSet() ? torch.cat(new TensorVector(held.get(), next), 2) : next;
+  private Visible extendGrowing(Tensor newKeys, Tensor newValues) {
+    long time = newKeys.size(2);
+    long needed = seen + time;
+    if (capacity() < needed) {
+      long grown = Math.max(2 * capacity(), needed + Math.max(needed, MIN_MARGIN));
+      grow(keys, newKeys, grown);
+      grow(values, newValues, grown);
+    }
+    keys.get().narrow(2, seen, time).copy_(newKeys);
+    values.get().narrow(2, seen, time).copy_(newValues);
+    seen = needed;
+    return new Visible(keys.get().narrow(2, 0, seen), values.get().narrow(2, 0, seen), time == 1);
   }
 
-  /** What is kept of {@code all}; a trimmed tail is copied, so that no view holds the dropped positions' memory. */
-  private Tensor tail(Tensor all) {
-    long length = all.size(2);
-    long keep = window > 0 ? Math.min(length, window - 1L) : length;
-    return keep == length ? all.contiguous() : all.narrow(2, length - keep, keep).clone();
+  /** A buffer of {@code capacity} positions like {@code like}, holding the {@link #seen} positions held before. */
+  private void grow(KeptTensor held, Tensor like, long capacity) {
+    Tensor buffer = like.new_empty(like.size(0), like.size(1), capacity, like.size(3));
+    if (seen > 0) {
+      buffer.narrow(2, 0, seen).copy_(held.get().narrow(2, 0, seen));
+    }
+    held.set(buffer);
+  }
+
+  private Visible extendRing(Tensor newKeys, Tensor newValues) {
+    long time = newKeys.size(2);
+    if (!keys.isSet()) {
+      keys.set(newKeys.new_empty(newKeys.size(0), newKeys.size(1), window, newKeys.size(3)));
+      values.set(newValues.new_empty(newValues.size(0), newValues.size(1), window, newValues.size(3)));
+    }
+    if (time == 1) {
+      writeRing(keys.get(), newKeys);
+      writeRing(values.get(), newValues);
+      seen += 1;
+      long held = Math.min(seen, window);
+      return new Visible(keys.get().narrow(2, 0, held), values.get().narrow(2, 0, held), true);
+    }
+    // the slots are read (copied, in position order) before the new positions overwrite them
+    Tensor allKeys = inOrder(keys.get(), newKeys);
+    Tensor allValues = inOrder(values.get(), newValues);
+    writeRing(keys.get(), newKeys);
+    writeRing(values.get(), newValues);
+    seen += time;
+    return new Visible(allKeys, allValues, false);
+  }
+
+  /** The held positions oldest first, then {@code next}. */
+  private Tensor inOrder(Tensor ring, Tensor next) {
+    long held = Math.min(seen, window);
+    if (held == 0) {
+      return next;
+    }
+    long oldest = seen <= window ? 0 : seen % window;
+    if (oldest == 0) {
+      return torch.cat(new TensorVector(ring.narrow(2, 0, held), next), 2);
+    }
+    return torch.cat(new TensorVector(ring.narrow(2, oldest, window - oldest), ring.narrow(2, 0, oldest), next), 2);
+  }
+
+  /** Writes the last (at most {@code window}) of the positions {@code seen ..} of {@code next} at their slots. */
+  private void writeRing(Tensor ring, Tensor next) {
+    long time = next.size(2);
+    long kept = Math.min(time, window);
+    long first = seen + time - kept;
+    long slot = first % window;
+    long beforeEnd = Math.min(kept, window - slot);
+    ring.narrow(2, slot, beforeEnd).copy_(next.narrow(2, time - kept, beforeEnd));
+    if (beforeEnd < kept) {
+      ring.narrow(2, 0, kept - beforeEnd).copy_(next.narrow(2, time - kept + beforeEnd, kept - beforeEnd));
+    }
   }
 
   @Override

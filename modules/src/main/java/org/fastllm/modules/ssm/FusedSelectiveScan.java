@@ -35,6 +35,46 @@ final class FusedSelectiveScan {
   }
 
   Tensor scan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
+    Forward f = run(u, delta, a, b, c);
+    Tensor[] in = f.in();
+    List<Tensor> saved = List.of(in[0], in[1], in[2], in[3], in[4], f.entering());
+    return feature.attach(f.y(), List.of(u, delta, a, b, c), saved, dy -> {
+      Tensor gradient = dy.to(torch.ScalarType.Float).contiguous();
+      Tensor du = torch.empty_like(in[0]);
+      Tensor ddelta = torch.empty_like(in[1]);
+      Tensor da = torch.zeros_like(in[2]);
+      Tensor db = torch.zeros_like(in[3]);
+      Tensor dc = torch.zeros_like(in[4]);
+      kernels.backward(in[0], in[1], in[2], in[3], in[4], f.entering(), gradient, du, ddelta, da, db, dc);
+      return new Tensor[] {du, ddelta, da, db, dc};
+    });
+  }
+
+  /**
+   * The scan of a prompt from a zero state, without gradients: {@code {y, the state after the last step
+   * [b, D, N]}}. The kernels keep the state entering each chunk; the last chunk's steps (at most one chunk) are
+   * scanned again from it for the final state.
+   */
+  Tensor[] decode(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      Forward f = run(u, delta, a, b, c);
+      Tensor[] in = f.in();
+      long time = u.size(1);
+      long chunk = kernels.chunk(a.size(1));
+      long last = (time - 1) / chunk;
+      long start = last * chunk;
+      long rest = time - start;
+      Tensor[] tail = SelectiveScan.tensorOperations((int) chunk).tensorScan(in[0].narrow(1, start, rest),
+          in[1].narrow(1, start, rest), in[2], in[3].narrow(1, start, rest), in[4].narrow(1, start, rest),
+          f.entering().select(2, last));
+      return new Tensor[] {f.y(), tail[1].to(f.y().scalar_type())};
+    }
+  }
+
+  /** The inputs as the kernels read them, the output in the tensor scan's type and the states entering chunks. */
+  private record Forward(Tensor[] in, Tensor y, Tensor entering) {}
+
+  private Forward run(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
     long batch = u.size(0);
     long time = u.size(1);
     long channels = u.size(2);
@@ -63,16 +103,6 @@ final class FusedSelectiveScan {
         y = y.to(common);
       }
     }
-    List<Tensor> saved = List.of(in[0], in[1], in[2], in[3], in[4], entering);
-    return feature.attach(y, List.of(u, delta, a, b, c), saved, dy -> {
-      Tensor gradient = dy.to(torch.ScalarType.Float).contiguous();
-      Tensor du = torch.empty_like(in[0]);
-      Tensor ddelta = torch.empty_like(in[1]);
-      Tensor da = torch.zeros_like(in[2]);
-      Tensor db = torch.zeros_like(in[3]);
-      Tensor dc = torch.zeros_like(in[4]);
-      kernels.backward(in[0], in[1], in[2], in[3], in[4], entering, gradient, du, ddelta, da, db, dc);
-      return new Tensor[] {du, ddelta, da, db, dc};
-    });
+    return new Forward(in, y, entering);
   }
 }

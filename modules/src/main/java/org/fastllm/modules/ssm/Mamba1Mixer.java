@@ -74,7 +74,7 @@ public final class Mamba1Mixer extends SequenceLayer {
 
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
-    return mix(input, adapters, conv::forward, scan::scan);
+    return mix(input, adapters, conv::forward, scan::scan, aLog.exp().neg());
   }
 
   @Override
@@ -86,7 +86,7 @@ public final class Mamba1Mixer extends SequenceLayer {
   public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
     SsmDecodeState s = (SsmDecodeState) decoding;
     return mix(input, adapters, x -> conv.decode(x, s.window),
-        (u, delta, a, b, c) -> RecurrentSteps.selective(u, delta, a, b, c, s.recurrent));
+        (u, delta, a, b, c) -> scan.decode(u, delta, a, b, c, s.recurrent), s.stateMatrix(aLog));
   }
 
   @Override
@@ -94,7 +94,8 @@ public final class Mamba1Mixer extends SequenceLayer {
     return true;
   }
 
-  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective) {
+  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective,
+      Tensor a) {
     Tensor xz = inProj.forward(input, adapters);
     Tensor[] xAndZ = Split.parts(xz, 2, inner, inner);
     Tensor u = torch.silu(convolution.apply(xAndZ[0]));
@@ -103,7 +104,6 @@ public final class Mamba1Mixer extends SequenceLayer {
     Tensor delta = torch.softplus(dtProj.forward(projected[0], adapters));
     Tensor b = projected[1].unsqueeze(2);
     Tensor c = projected[2].unsqueeze(2);
-    Tensor a = aLog.exp().neg();
     Tensor y = selective.scan(u, delta, a, b, c).add(u.mul(skip));
     return outProj.forward(y.mul(torch.silu(z)), adapters);
   }

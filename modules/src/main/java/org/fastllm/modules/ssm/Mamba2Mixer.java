@@ -87,7 +87,7 @@ public final class Mamba2Mixer extends SequenceLayer {
 
   @Override
   public Tensor forward(Tensor input, Adapters adapters) {
-    return mix(input, adapters, conv::forward, scan::scan);
+    return mix(input, adapters, conv::forward, scan::scan, aLog.exp().neg());
   }
 
   @Override
@@ -99,7 +99,7 @@ public final class Mamba2Mixer extends SequenceLayer {
   public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
     SsmDecodeState s = (SsmDecodeState) decoding;
     return mix(input, adapters, x -> conv.decode(x, s.window),
-        (u, delta, a, b, c) -> RecurrentSteps.selective(u, delta, a, b, c, s.recurrent));
+        (u, delta, a, b, c) -> scan.decode(u, delta, a, b, c, s.recurrent), s.stateMatrix(aLog));
   }
 
   @Override
@@ -107,7 +107,8 @@ public final class Mamba2Mixer extends SequenceLayer {
     return true;
   }
 
-  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective) {
+  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective,
+      Tensor a) {
     Tensor[] projected = Split.parts(inProj.forward(input, adapters), 2, inner, xb, xb, inner);
     Tensor z = projected[0];
     Tensor x = projected[1];
@@ -121,7 +122,7 @@ public final class Mamba2Mixer extends SequenceLayer {
     long time = input.size(1);
     Tensor bHeads = repeat(b.reshape(batch, time, groups, state), heads / groups);   // [b, t, heads, N]
     Tensor cHeads = c.reshape(batch, time, heads, state);
-    Tensor y = selective.scan(u, delta, aLog.exp().neg(), bHeads, cHeads).add(u.mul(skip));
+    Tensor y = selective.scan(u, delta, a, bHeads, cHeads).add(u.mul(skip));
     return outProj.forward(y.mul(torch.silu(z)), adapters);
   }
 

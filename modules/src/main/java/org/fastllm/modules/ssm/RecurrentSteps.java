@@ -1,6 +1,5 @@
 package org.fastllm.modules.ssm;
 
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -9,8 +8,9 @@ import org.fastllm.modules.layer.KeptTensor;
 
 /**
  * The SSM scans as their recurrences, one step per position, continuing from a kept state (zero before the first
- * call) and leaving the state after the last position in it: what decoding needs, at a cost per position that does
- * not grow with the context.
+ * call) and leaving the state after the last position in it: what a decoding step of one position needs, at a cost
+ * that does not grow with the context. Several positions (a prompt) go through the chunked scans instead
+ * ({@link SelectiveScan#decode}, {@link ScalarDecayScan#decode}); the tests check those against these steps.
  */
 final class RecurrentSteps {
   private RecurrentSteps() {
@@ -27,19 +27,19 @@ final class RecurrentSteps {
     long state = a.size(1);
     long groups = b.size(2);
     long perGroup = channels / groups;
-    Tensor h = kept.isSet() ? kept.get()
-        : delta.select(1, 0).unsqueeze(-1).mul(a).mul(new Scalar(0.0)).reshape(batch, groups, perGroup, state);
+    Tensor h = kept.isSet() ? kept.get() : null;
     Tensor[] outputs = new Tensor[(int) time];
     for (long t = 0; t < time; t++) {
       Tensor dt = delta.select(1, t);
       Tensor decay = dt.unsqueeze(-1).mul(a).exp().reshape(batch, groups, perGroup, state);
       Tensor input = dt.mul(u.select(1, t)).reshape(batch, groups, perGroup, 1).mul(b.select(1, t).unsqueeze(2));
-      h = torch.addcmul(input, decay, h);
+      h = h == null ? input : torch.addcmul(input, decay, h);
+      // a product and a sum: a batched matrix-vector product of these shapes was 5 to 10 times slower on the CPU
       outputs[(int) t] = h.mul(c.select(1, t).unsqueeze(2))
-          .sum(new long[] {-1}, false, new ScalarTypeOptional()).reshape(batch, channels);
+          .sum(new long[] {-1}, false, new ScalarTypeOptional()).reshape(batch, 1, channels);
     }
     kept.set(h);
-    return torch.stack(new TensorVector(outputs), 1);
+    return stacked(outputs);
   }
 
   /**
@@ -48,16 +48,25 @@ final class RecurrentSteps {
    */
   static Tensor scalarDecay(Tensor x, Tensor logDecay, Tensor b, Tensor c, KeptTensor kept) {
     long time = x.size(1);
-    Tensor h = kept.isSet() ? kept.get()
-        : x.select(1, 0).unsqueeze(-1).mul(b.select(1, 0).unsqueeze(2)).mul(new Scalar(0.0));
+    Tensor h = kept.isSet() ? kept.get() : null;
     Tensor[] outputs = new Tensor[(int) time];
     for (long t = 0; t < time; t++) {
-      Tensor decay = logDecay.select(1, t).exp().unsqueeze(-1).unsqueeze(-1);          // [b, H, 1, 1]
       Tensor input = x.select(1, t).unsqueeze(-1).mul(b.select(1, t).unsqueeze(2));    // [b, H, P, N]
-      h = torch.addcmul(input, decay, h);
-      outputs[(int) t] = h.matmul(c.select(1, t).unsqueeze(-1)).squeeze(-1);           // [b, H, P]
+      if (h == null) {
+        h = input;
+      } else {
+        Tensor decay = logDecay.select(1, t).exp().unsqueeze(-1).unsqueeze(-1);        // [b, H, 1, 1]
+        h = torch.addcmul(input, decay, h);
+      }
+      outputs[(int) t] = h.mul(c.select(1, t).unsqueeze(2))                                  // [b, 1, H, P]
+          .sum(new long[] {-1}, false, new ScalarTypeOptional()).unsqueeze(1);
     }
     kept.set(h);
-    return torch.stack(new TensorVector(outputs), 1);
+    return stacked(outputs);
+  }
+
+  /** The per-position outputs {@code [b, 1, ...]} along time. */
+  private static Tensor stacked(Tensor[] outputs) {
+    return outputs.length == 1 ? outputs[0] : torch.cat(new TensorVector(outputs), 1);
   }
 }

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.layer.KeptTensor;
 
 /**
  * The state-space dual scan of Mamba 2 with one scalar decay per head and step, in chunks:
@@ -39,12 +40,34 @@ public record ScalarDecayScan(int chunk) {
    * @return {@code [b, t, H, P]}
    */
   public Tensor scan(Tensor x, Tensor logDecay, Tensor b, Tensor c) {
+    return scan(x, logDecay, b, c, null)[0];
+  }
+
+  /**
+   * Continues a decoded sequence from the state {@code kept} holds ({@code [b, H, P, N]}, zero before the first
+   * call) and leaves the state after the last position in it: one position is one step of the recurrence, several
+   * (a prompt) the chunked scan.
+   */
+  Tensor decode(Tensor x, Tensor logDecay, Tensor b, Tensor c, KeptTensor kept) {
+    if (x.size(1) == 1) {
+      return RecurrentSteps.scalarDecay(x, logDecay, b, c, kept);
+    }
+    Tensor[] scanned = scan(x, logDecay, b, c, kept.isSet() ? kept.get() : null);
+    kept.set(scanned[1]);
+    return scanned[0];
+  }
+
+  /**
+   * The scan from the state {@code initial} {@code [b, H, P, N]} (null for zero): {@code {y, the state after the
+   * last step [b, H, P, N]}}; shapes otherwise as in {@link #scan(Tensor, Tensor, Tensor, Tensor)}.
+   */
+  Tensor[] scan(Tensor x, Tensor logDecay, Tensor b, Tensor c, Tensor initial) {
     long time = x.size(1);
     Tensor xh = x.transpose(1, 2);          // [b, H, t, P]
     Tensor ah = logDecay.transpose(1, 2);   // [b, H, t]
     Tensor bh = b.transpose(1, 2);          // [b, H, t, N]
     Tensor ch = c.transpose(1, 2);
-    Tensor state = null;                    // [b, H, P, N]
+    Tensor state = initial;                 // [b, H, P, N]
     List<Tensor> outputs = new ArrayList<>();
     for (long start = 0; start < time; start += chunk) {
       long length = Math.min(chunk, time - start);
@@ -66,6 +89,6 @@ public record ScalarDecayScan(int chunk) {
       state = added;
     }
     Tensor all = outputs.size() == 1 ? outputs.get(0) : torch.cat(new TensorVector(outputs.toArray(new Tensor[0])), 2);
-    return all.transpose(1, 2);
+    return new Tensor[] {all.transpose(1, 2), state};
   }
 }

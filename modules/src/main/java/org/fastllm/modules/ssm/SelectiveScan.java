@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.kernel.KernelFeature;
 import org.fastllm.modules.kernel.KernelKey;
+import org.fastllm.modules.layer.KeptTensor;
 import org.fastllm.modules.layer.LayerContext;
 
 /**
@@ -91,8 +92,35 @@ public final class SelectiveScan {
     return tensorScan(u, delta, a, b, c);
   }
 
+  /**
+   * Continues a decoded sequence from the state {@code kept} holds ({@code [b, G, D/G, N]}, zero before the first
+   * call) and leaves the state after the last position in it: one position is one step of the recurrence; several
+   * from a zero state (a prompt) go through the kernels where {@link #scan} would; several from a kept state go
+   * through the chunked tensor-operation scan, also on CUDA, since the kernels start from a zero state.
+   */
+  Tensor decode(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, KeptTensor kept) {
+    if (u.size(1) == 1) {
+      return RecurrentSteps.selective(u, delta, a, b, c, kept);
+    }
+    boolean fromZero = !kept.isSet();
+    Tensor[] scanned = fromZero && fused != null && feature.runs(() -> fused.unavailable(u, a, b))
+        ? fused.decode(u, delta, a, b, c)
+        : tensorScan(u, delta, a, b, c, fromZero ? null : kept.get());
+    long perGroup = u.size(2) / b.size(2);
+    kept.set(scanned[1].reshape(u.size(0), b.size(2), perGroup, a.size(1)));
+    return scanned[0];
+  }
+
   /** The scan as tensor operations, on any device. */
   Tensor tensorScan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
+    return tensorScan(u, delta, a, b, c, null)[0];
+  }
+
+  /**
+   * The scan as tensor operations from the state {@code initial} ({@code [b, D, N]} or any shape of those
+   * elements; null for zero): {@code {y, the state after the last step [b, D, N]}}.
+   */
+  Tensor[] tensorScan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor initial) {
     long batch = u.size(0);
     long time = u.size(1);
     long channels = u.size(2);
@@ -118,12 +146,19 @@ public final class SelectiveScan {
     // (zero) gradient for a one-step sequence instead of none.
     Tensor[] ends = prefixScan(local[0].select(2, length - 1), local[1].select(2, length - 1), 1);
     Tensor entering = shifted(ends[1], 1, 1, 0.0);    // the state before each chunk, [b, chunks, D, N]
+    if (initial != null) {
+      // the initial state reaches each chunk times the decays of the chunks before it
+      Tensor decayBefore = shifted(ends[0], 1, 1, 1.0);
+      entering = torch.addcmul(entering, decayBefore, initial.reshape(batch, 1, channels, state));
+    }
     local[1] = torch.addcmul(local[1], local[0], entering.unsqueeze(2));
+    Tensor last = local[1].select(1, chunks - 1).select(1, length - 1);   // padded steps keep the state
     Tensor h = local[1].reshape(batch, padded, groups, perGroup, state);
     if (padded > time) {
       h = h.narrow(1, 0, time);
     }
-    return h.mul(c.unsqueeze(3)).sum(new long[] {-1}, false, new ScalarTypeOptional()).reshape(batch, time, channels);
+    Tensor y = h.mul(c.unsqueeze(3)).sum(new long[] {-1}, false, new ScalarTypeOptional());
+    return new Tensor[] {y.reshape(batch, time, channels), last};
   }
 
   /**

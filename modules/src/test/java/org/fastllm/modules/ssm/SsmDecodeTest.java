@@ -58,6 +58,13 @@ class SsmDecodeTest {
     checkPieces(c, 3);
   }
 
+  /** Pieces longer than a scan chunk, starting mid-chunk from a non-zero state, go through the chunked scans. */
+  @ParameterizedTest
+  @MethodSource("cases")
+  void decode_promptThenPiecesOfFive_equalsForwardWithAFixedSizeState(SsmMixersTest.Case c) {
+    checkPieces(c, 5);
+  }
+
   private static void checkPieces(SsmMixersTest.Case c, int piece) {
     Torch.seed(7);
     SequenceLayer mixer = mixer(c);
