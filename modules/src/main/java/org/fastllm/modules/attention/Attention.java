@@ -103,6 +103,12 @@ public final class Attention extends SequenceLayer {
       q = rotary.apply(q, cache.seen());
       k = rotary.apply(k, cache.seen());
     }
+    long time = input.size(1);
+    if (cache.seen() == 0 && time > 1) {
+      // a prompt sees only itself: the forward's attention (the fused kernel, where it runs), then cached
+      cache.extend(k, qkv[2]);
+      return output(fused ? fused(q, k, qkv[2], time) : explicit(q, k, qkv[2], time), adapters);
+    }
     return output(cached(q, cache.extend(k, qkv[2])), adapters);
   }
 

@@ -92,7 +92,7 @@ public final class StandardMamba2Mixer extends SequenceLayer {
   public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
     SsmDecodeState s = (SsmDecodeState) decoding;
     return mix(input, adapters, x -> conv.decode(x, s.window),
-        (x, a, b, c) -> RecurrentSteps.scalarDecay(x, a, b, c, s.recurrent));
+        (x, a, b, c) -> scan.decode(x, a, b, c, s.recurrent));
   }
 
   @Override
