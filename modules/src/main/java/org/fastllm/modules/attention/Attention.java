@@ -31,6 +31,7 @@ import org.fastllm.modules.layer.SequenceLayer;
  *
  * <p>A causal layer decodes from a key/value cache: keys and values once per group, rotated at their own
  * positions, and with a sliding window only the last {@code window_size - 1} of them, so memory stays bounded.
+ * Caches of sequences of different lengths join into one batch ({@link RowKeyValueCache}).
  */
 public final class Attention extends SequenceLayer {
   private final Linear query;
@@ -92,6 +93,9 @@ public final class Attention extends SequenceLayer {
 
   @Override
   public Tensor decode(Tensor input, Adapters adapters, DecodeState state) {
+    if (state instanceof RowKeyValueCache rows) {
+      return decodeRows(input, adapters, rows);
+    }
     if (!(state instanceof KeyValueCache cache)) {
       return super.decode(input, adapters, state);
     }
@@ -103,7 +107,21 @@ public final class Attention extends SequenceLayer {
       k = rotary.apply(k, cache.seen());
     }
     Tensor[] visible = cache.extend(k, qkv[2]);
-    return output(cached(q, visible[0], visible[1]), adapters);
+    Tensor allowed = mask.allowed(q.size(2), visible[0].size(2), q.device());
+    return output(cached(q, visible[0], visible[1], allowed), adapters);
+  }
+
+  /** A step of rows of different lengths: each row rotated at its own positions, masked to its own entries. */
+  private Tensor decodeRows(Tensor input, Adapters adapters, RowKeyValueCache cache) {
+    Tensor[] qkv = project(input, adapters);
+    Tensor q = qkv[0];
+    Tensor k = qkv[1];
+    if (rotary != null) {
+      q = rotary.apply(q, cache.seen());
+      k = rotary.apply(k, cache.seen());
+    }
+    RowKeyValueCache.Visible visible = cache.extend(k, qkv[2]);
+    return output(cached(q, visible.keys(), visible.values(), visible.allowed()), adapters);
   }
 
   @Override
@@ -160,14 +178,15 @@ public final class Attention extends SequenceLayer {
 
   /**
    * The attention of {@code t} new queries to {@code keys} and {@code values} {@code [b, groups, n, head_size]}
-   * whose last {@code t} positions are theirs: each group's entries broadcast to its query heads, not repeated.
+   * whose last {@code t} positions are theirs, where {@code allowed} (broadcast to the scores
+   * {@code [b, groups, heads / groups, t, n]}) is true: each group's entries broadcast to its query heads, not
+   * repeated.
    */
-  private Tensor cached(Tensor q, Tensor keys, Tensor values) {
+  private Tensor cached(Tensor q, Tensor keys, Tensor values, Tensor allowed) {
     long batch = q.size(0);
     long time = q.size(2);
     Tensor grouped = q.reshape(batch, groups, heads / groups, time, headSize);
     Tensor scores = grouped.matmul(keys.unsqueeze(2).transpose(3, 4)).mul(new Scalar(1.0 / Math.sqrt(headSize)));
-    Tensor allowed = mask.allowed(time, keys.size(2), q.device());
     scores = scores.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
     return torch.softmax(scores, -1).matmul(values.unsqueeze(2)).reshape(batch, heads, time, headSize);
   }

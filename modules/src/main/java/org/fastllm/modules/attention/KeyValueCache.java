@@ -3,7 +3,9 @@ package org.fastllm.modules.attention;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import java.util.List;
 import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.KeptTensor;
 
 /**
@@ -21,7 +23,7 @@ import org.fastllm.modules.layer.KeptTensor;
  * <p><b>With a window of {@code w} it holds at most {@code w - 1} positions</b>: the most a query that follows can
  * see besides itself; without a window it holds every position seen.
  */
-final class KeyValueCache implements DecodeState {
+final class KeyValueCache implements JoinableState {
   private final KeptTensor keys = new KeptTensor();
   private final KeptTensor values = new KeptTensor();
   private final int window;
@@ -65,6 +67,16 @@ final class KeyValueCache implements DecodeState {
     long length = all.size(2);
     long keep = window > 0 ? Math.min(length, window - 1L) : length;
     return keep == length ? all.contiguous() : all.narrow(2, length - keep, keep).clone();
+  }
+
+  /** The held {@code {keys, values}}, oldest position first ({@link RowKeyValueCache} joins them). */
+  Tensor[] held() {
+    return new Tensor[] {keys.get(), values.get()};
+  }
+
+  @Override
+  public DecodeState joinRows(List<DecodeState> rows) {
+    return RowKeyValueCache.joined(rows, window);
   }
 
   @Override

@@ -1,19 +1,38 @@
 package org.fastllm.modules.ssm;
 
+import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.KeptTensor;
 
 /**
  * The decoding state of an SSM mixer: the convolution's window (its last {@code kernel - 1} inputs) and the
- * recurrent state; both have a fixed size, however many positions have been decoded.
+ * recurrent state; both have a fixed size, however many positions have been decoded, and rows of a batch are
+ * independent: states of sequences of different lengths are joined along the batch dimension.
  */
-final class SsmDecodeState implements DecodeState {
+final class SsmDecodeState implements JoinableState {
   final KeptTensor window = new KeptTensor();
   final KeptTensor recurrent = new KeptTensor();
 
   /** The number of values the state holds (for checks that it does not grow). */
   long elements() {
     return (window.isSet() ? window.get().numel() : 0) + (recurrent.isSet() ? recurrent.get().numel() : 0);
+  }
+
+  @Override
+  public DecodeState joinRows(List<DecodeState> rows) {
+    List<SsmDecodeState> states = rows.stream().map(SsmDecodeState.class::cast).toList();
+    SsmDecodeState joined = new SsmDecodeState();
+    joined.window.set(batch(states.stream().map(s -> s.window.get()).toList()));
+    joined.recurrent.set(batch(states.stream().map(s -> s.recurrent.get()).toList()));
+    return joined;
+  }
+
+  private static Tensor batch(List<Tensor> rows) {
+    return torch.cat(new TensorVector(rows.toArray(Tensor[]::new)), 0);
   }
 
   @Override
