@@ -1,0 +1,156 @@
+package org.fastllm.cli;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.OptionalInt;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.stack.Decoding;
+import org.fastllm.modules.stack.LanguageModel;
+
+/**
+ * Continues several prompts together: each prompt is decoded alone (they differ in length), their decodings are
+ * joined into one batch, and every step then decodes one token of each row at once. A row stops at the end-of-text
+ * token or after {@code maxNew} tokens while the others go on.
+ *
+ * <pre>{@code
+ * // given LanguageModel model, Device device, List<int[]> prompts, List<TokenSampler> samplers, OptionalInt none
+ * List<int[]> more = BatchGeneration.continuations(model, device, prompts, 16, none, samplers, (row, ids) -> {});
+ * }</pre>
+ *
+ * <p><b>Row {@code r} gets the tokens {@link GenerationLoop#continuation} gives its prompt alone with sampler
+ * {@code r}</b>: rows see only their own positions. A model some layer of which recomputes its sequence (it cannot
+ * join decodings) continues the prompts one after another instead.
+ */
+final class BatchGeneration {
+  private BatchGeneration() {}
+
+  /** Called once per row, as soon as the row has stopped, with its new tokens (the end-of-text id left out). */
+  interface FinishedRow {
+    void accept(int row, int[] ids);
+  }
+
+  /** The new tokens of each prompt, in order; {@code samplers} has one sampler per prompt. */
+  static List<int[]> continuations(LanguageModel model, Device device, List<int[]> prompts, int maxNew,
+      OptionalInt endOfText, List<TokenSampler> samplers, FinishedRow onFinished) {
+    List<int[]> made = new ArrayList<>();
+    if (prompts.size() == 1 || !model.joinsDecoding()) {
+      for (int r = 0; r < prompts.size(); r++) {
+        made.add(GenerationLoop.continuation(model, device, prompts.get(r), maxNew, endOfText, samplers.get(r),
+            id -> {}));
+        onFinished.accept(r, made.get(r));
+      }
+      return made;
+    }
+    model.eval();
+    Rows rows = new Rows(prompts.size(), maxNew, endOfText);
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      List<Decoding> alone = new ArrayList<>();
+      try {
+        for (int r = 0; r < prompts.size(); r++) {
+          Decoding decoding = model.startDecoding(1);
+          alone.add(decoding);
+          try (PointerScope step = new PointerScope()) {
+            Tensor logits = model.decodeLogits(GenerationLoop.tokens(prompts.get(r), device), decoding);
+            rows.add(r, samplers.get(r).next(GenerationLoop.lastPosition(logits)), onFinished);
+          }
+        }
+        if (rows.allStopped()) {
+          return rows.made();
+        }
+        try (Decoding joined = model.joinDecoding(alone)) {
+          alone.forEach(Decoding::close);
+          alone.clear();
+          while (!rows.allStopped()) {
+            try (PointerScope step = new PointerScope()) {
+              Tensor logits = model.decodeLogits(GenerationLoop.tokens(rows.lastTokens(), device).view(-1, 1),
+                  joined);
+              float[][] last = lastPositions(logits);
+              for (int r = 0; r < last.length; r++) {
+                if (!rows.stopped(r)) {
+                  rows.add(r, samplers.get(r).next(last[r]), onFinished);
+                }
+              }
+            }
+          }
+        }
+      } finally {
+        alone.forEach(Decoding::close);
+      }
+    }
+    return rows.made();
+  }
+
+  /** The logits of the last position of every row {@code [b, t, vocab]}, as floats, one array per row. */
+  private static float[][] lastPositions(Tensor logits) {
+    Tensor last = logits.select(1, logits.size(1) - 1).to(torch.ScalarType.Float).cpu().contiguous();
+    int vocab = (int) last.size(1);
+    float[] all = new float[(int) last.numel()];
+    new FloatPointer(last.data_ptr()).capacity(all.length).get(all);
+    float[][] rows = new float[(int) last.size(0)][];
+    for (int r = 0; r < rows.length; r++) {
+      rows[r] = Arrays.copyOfRange(all, r * vocab, (r + 1) * vocab);
+    }
+    return rows;
+  }
+
+  /** The tokens made so far for each row and which rows have stopped. */
+  private static final class Rows {
+    private final int[][] made;
+    private final int[] count;
+    private final boolean[] stopped;
+    private final int[] last;
+    private final OptionalInt endOfText;
+
+    Rows(int rows, int maxNew, OptionalInt endOfText) {
+      this.made = new int[rows][maxNew];
+      this.count = new int[rows];
+      this.stopped = new boolean[rows];
+      this.last = new int[rows];
+      this.endOfText = endOfText;
+    }
+
+    void add(int row, int id, FinishedRow onFinished) {
+      last[row] = id;
+      boolean end = endOfText.isPresent() && id == endOfText.getAsInt();
+      if (!end) {
+        made[row][count[row]++] = id;
+      }
+      if (end || count[row] == made[row].length) {
+        stopped[row] = true;
+        onFinished.accept(row, Arrays.copyOf(made[row], count[row]));
+      }
+    }
+
+    boolean stopped(int row) {
+      return stopped[row];
+    }
+
+    boolean allStopped() {
+      for (boolean s : stopped) {
+        if (!s) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** The next input of every row: its last token (a stopped row's output is not read). */
+    int[] lastTokens() {
+      return last.clone();
+    }
+
+    List<int[]> made() {
+      List<int[]> all = new ArrayList<>();
+      for (int r = 0; r < made.length; r++) {
+        all.add(Arrays.copyOf(made[r], count[r]));
+      }
+      return all;
+    }
+  }
+}
