@@ -63,7 +63,7 @@ final class BatchGeneration {
         if (rows.allStopped()) {
           return rows.made();
         }
-        try (Decoding joined = model.joinDecoding(alone)) {
+        try (Decoding joined = joined(model, alone)) {
           alone.forEach(Decoding::close);
           alone.clear();
           while (!rows.allStopped()) {
@@ -84,6 +84,13 @@ final class BatchGeneration {
       }
     }
     return rows.made();
+  }
+
+  /** The rows' decodings joined; the copies the join makes along the way are freed here. */
+  private static Decoding joined(LanguageModel model, List<Decoding> rows) {
+    try (PointerScope scope = new PointerScope()) {
+      return model.joinDecoding(rows);
+    }
   }
 
   /** The logits of the last position of every row {@code [b, t, vocab]}, as floats, one array per row. */

@@ -16,8 +16,8 @@ import org.fastllm.modules.stack.LanguageModel;
  * continuation of them, control characters escaped, so that a new user sees at once what the model learned.
  *
  * <pre class="text">
- * sample prompt   "rning the water was still and"   (the start of the held-out text)
- * sample greedy   " the river was the river was the"
+ * sample prompt   "\nX. Evening\n\nAt "   (the start of the held-out text)
+ * sample greedy   "the stone and the stone and the and the church i"
  * </pre>
  *
  * <p><b>Runs in eval mode without gradients and puts the model's mode back</b>; it costs {@value #NEW_TOKENS} decoding
