@@ -146,12 +146,9 @@ final class GenerateCommand implements Callable<Integer> {
   private void continueFile(LanguageModel model, Device on, Tokenizer tokenizer, List<String> prompts,
       List<int[]> encoded, PrintWriter out) {
     InOrder printer = new InOrder((line, ids) -> {
-      out.print((line == 0 ? "" : "\n") + "==> " + source.file + ":" + (line + 1) + " <==\n" + prompts.get(line));
-      IncrementalText text = new IncrementalText(tokenizer, out);
-      for (int id : ids) {
-        text.add(id);
-      }
-      text.finish();
+      out.println((line == 0 ? "" : "\n") + "==> " + source.file + ":" + (line + 1) + " <==");
+      out.println(prompts.get(line) + tokenizer.decode(ids));
+      out.flush();
     });
     for (int from = 0; from < prompts.size(); from += batchSize) {
       int first = from;

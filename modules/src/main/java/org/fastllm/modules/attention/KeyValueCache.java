@@ -1,9 +1,9 @@
 package org.fastllm.modules.attention;
 
+import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
-import java.util.List;
 import org.fastllm.modules.layer.DecodeState;
 import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.KeptTensor;
