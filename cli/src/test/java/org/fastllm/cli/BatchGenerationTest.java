@@ -79,6 +79,33 @@ class BatchGenerationTest {
   }
 
   @Test
+  void continuations_aLayerThatRecomputes_continuesThePromptsOneAfterAnotherToTheSameTokens() {
+    ConfigDocument run = ConfigLoader.standard().load("bidirectional.yaml", """
+        model:
+          hidden_size: 16
+          vocab_size: 256
+          blocks:
+            both_ways: {kind: transformer, num_heads: 2, causal: false, ffn_hidden_size: 32}
+          block_pattern: [both_ways]
+          num_layers: 1
+        training: {device: cpu}
+        """).resolved().withRunDefaults();
+    LanguageModel recomputing = StackBuilder.installed().build(run.model().withDefaults(), run.training().kernels());
+    List<TokenSampler> samplers = List.of(new TokenSampler(0, 0, 1, 0), new TokenSampler(0, 0, 1, 0));
+    List<Integer> finished = new ArrayList<>();
+
+    List<int[]> together = BatchGeneration.continuations(recomputing, CPU, prompts.subList(0, 2), 5,
+        OptionalInt.empty(), samplers, (row, ids) -> finished.add(row));
+
+    assertThat(recomputing.joinsDecoding()).isFalse();
+    assertThat(finished).containsExactly(0, 1);
+    for (int r = 0; r < 2; r++) {
+      assertThat(together.get(r)).containsExactly(GenerationLoop.continuation(recomputing, CPU, prompts.get(r), 5,
+          OptionalInt.empty(), new TokenSampler(0, 0, 1, 0), id -> {}));
+    }
+  }
+
+  @Test
   void continuations_seededDraws_eachRowDrawsAsItsPromptAloneWithItsSampler() {
     List<int[]> alone = alone(1.0, OptionalInt.empty());
 

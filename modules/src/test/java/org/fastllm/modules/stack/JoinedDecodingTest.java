@@ -26,15 +26,19 @@ class JoinedDecodingTest {
   private static final long[] LENGTHS = {3, 7, 5};
   private static final int STEPS = 6;
 
-  /** Rotary GQA with a window of 4, a Mamba1 block, a discrete Mamba2 block and full GQA; learned positions. */
+  /**
+   * Rotary GQA with a window of 4, Mamba1, discrete Mamba2, a shared Mamba2 block used twice and full GQA; with or
+   * without learned positions.
+   */
   private static LanguageModel hybrid(boolean positions) {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
     blocks.put("window", StackBuilderTest.attention("GQA", 4, 2, false, 4, true, 24, null));
     blocks.put("m1", StackBuilderTest.ssm(SsmVariant.MAMBA1, false, false, 24));
     blocks.put("dm2", StackBuilderTest.ssm(SsmVariant.DISCRETE_MAMBA2, false, true, 24));
+    blocks.put("m2", StackBuilderTest.ssm(SsmVariant.MAMBA2, true, false, 0));
     blocks.put("full", StackBuilderTest.attention("GQA", 4, 2, false, null, true, 24, null));
     LanguageModel model = StackBuilder.installed().build(StackBuilderTest.model(blocks,
-        List.of("window", "m1", "dm2", "full"), 4, false, positions, NormType.RMS_NORM));
+        List.of("window", "m1", "dm2", "m2", "full", "m2"), 6, false, positions, NormType.RMS_NORM));
     model.eval();
     return model;
   }
