@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.stream.IntStream;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -16,7 +17,8 @@ import org.fastllm.modules.stack.LanguageModel;
 /**
  * Continues several prompts together: each prompt is decoded alone (they differ in length), their decodings are
  * joined into one batch, and every step then decodes one token of each row at once. A row stops at the end-of-text
- * token or after {@code maxNew} tokens while the others go on.
+ * token or after {@code maxNew} tokens while the others go on; stopped rows are dropped from the batch, so they
+ * cost no more steps.
  *
  * <pre>{@code
  * // given LanguageModel model, Device device, List<int[]> prompts, List<TokenSampler> samplers, OptionalInt none
@@ -66,14 +68,20 @@ final class BatchGeneration {
         try (Decoding joined = joined(model, alone)) {
           alone.forEach(Decoding::close);
           alone.clear();
+          int[] batch = IntStream.range(0, prompts.size()).toArray();
           while (!rows.allStopped()) {
             try (PointerScope step = new PointerScope()) {
-              Tensor logits = model.decodeLogits(GenerationLoop.tokens(rows.lastTokens(), device).view(-1, 1),
+              int[] going = rows.going();
+              if (going.length < batch.length && joined.selectsRows()) {   // stopped rows cost no more steps
+                joined.keepRows(batchRowsOf(going, batch));
+                batch = going;
+              }
+              Tensor logits = model.decodeLogits(GenerationLoop.tokens(rows.lastTokens(batch), device).view(-1, 1),
                   joined);
               float[][] last = lastPositions(logits);
-              for (int r = 0; r < last.length; r++) {
-                if (!rows.stopped(r)) {
-                  rows.add(r, samplers.get(r).next(last[r]), onFinished);
+              for (int i = 0; i < batch.length; i++) {
+                if (!rows.stopped(batch[i])) {
+                  rows.add(batch[i], samplers.get(batch[i]).next(last[i]), onFinished);
                 }
               }
             }
@@ -84,6 +92,18 @@ final class BatchGeneration {
       }
     }
     return rows.made();
+  }
+
+  /** The batch rows that hold {@code rows}, where row {@code batch[i]} is batch row {@code i}. */
+  private static int[] batchRowsOf(int[] rows, int[] batch) {
+    int[] at = new int[rows.length];
+    for (int i = 0, j = 0; i < rows.length; i++) {
+      while (batch[j] != rows[i]) {
+        j++;
+      }
+      at[i] = j;
+    }
+    return at;
   }
 
   /** The rows' decodings joined; the copies the join makes along the way are freed here. */
@@ -139,17 +159,17 @@ final class BatchGeneration {
     }
 
     boolean allStopped() {
-      for (boolean s : stopped) {
-        if (!s) {
-          return false;
-        }
-      }
-      return true;
+      return going().length == 0;
     }
 
-    /** The next input of every row: its last token (a stopped row's output is not read). */
-    int[] lastTokens() {
-      return last.clone();
+    /** The rows that have not stopped, in order. */
+    int[] going() {
+      return IntStream.range(0, stopped.length).filter(r -> !stopped[r]).toArray();
+    }
+
+    /** The next input of each row of {@code batch}: its last token (a stopped row's output is not read). */
+    int[] lastTokens(int[] batch) {
+      return Arrays.stream(batch).map(r -> last[r]).toArray();
     }
 
     List<int[]> made() {

@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.DecodeState;
 import org.fastllm.modules.layer.KeptTensor;
 import org.fastllm.modules.layer.RowPositions;
+import org.fastllm.modules.layer.SelectableRows;
 
 /**
  * The key/value cache of a batch joined from sequences that had seen different numbers of positions: each row's
@@ -30,7 +31,7 @@ import org.fastllm.modules.layer.RowPositions;
  * adds only that it sees no column before its first entry. With a window of {@code w} it holds at most
  * {@code w - 1} columns, as {@link KeyValueCache} does.
  */
-final class RowKeyValueCache implements DecodeState {
+final class RowKeyValueCache implements SelectableRows {
   private final KeptTensor keys = new KeptTensor();
   private final KeptTensor values = new KeptTensor();
   private final int window;
@@ -102,6 +103,18 @@ final class RowKeyValueCache implements DecodeState {
       allowed = allowed.logical_and(back.lt(new Scalar(window)));
     }
     return allowed.unsqueeze(1).unsqueeze(1);
+  }
+
+  /** Keeps {@code rows}; columns that none of them sees any more are dropped. */
+  @Override
+  public void keepRows(int[] rows) {
+    Tensor index = RowPositions.indices(rows, keys.get().device());
+    RowPositions kept = seen.kept(rows);
+    long held = keys.get().size(2);
+    long unused = Math.max(0, held - kept.most());
+    keys.set(keys.get().index_select(0, index).narrow(2, unused, held - unused).contiguous());
+    values.set(values.get().index_select(0, index).narrow(2, unused, held - unused).contiguous());
+    seen = kept;
   }
 
   private Tensor tail(Tensor all) {

@@ -70,6 +70,16 @@ public final class RowPositions {
     return Arrays.stream(seen).max().orElseThrow();
   }
 
+  /** The counts of rows {@code rows}, in that order. */
+  public RowPositions kept(int[] rows) {
+    return new RowPositions(Arrays.stream(rows).mapToLong(r -> seen[r]).toArray());
+  }
+
+  /** {@code [rows.length]} longs on {@code device}: the row indices, for {@code index_select}. */
+  public static Tensor indices(int[] rows, Device device) {
+    return new RowPositions(Arrays.stream(rows).mapToLong(r -> r).toArray()).counts(device);
+  }
+
   /** Every count increased by {@code positions}. */
   public RowPositions advanced(long positions) {
     return new RowPositions(Arrays.stream(seen).map(s -> s + positions).toArray());

@@ -4,6 +4,7 @@ import java.util.List;
 import org.fastllm.modules.layer.DecodeState;
 import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.RowPositions;
+import org.fastllm.modules.layer.SelectableRows;
 
 /**
  * The decoding state of a whole model for one batch of sequences: one {@link DecodeState} per layer (a shared
@@ -53,6 +54,25 @@ public final class Decoding implements AutoCloseable {
   /** True when every layer's state can be joined with others ({@link JoinableState}). */
   boolean joinable() {
     return layers.stream().allMatch(JoinableState.class::isInstance);
+  }
+
+  /** True when finished rows can be dropped ({@link #keepRows}): every layer's state is {@link SelectableRows}. */
+  public boolean selectsRows() {
+    return layers.stream().allMatch(SelectableRows.class::isInstance);
+  }
+
+  /**
+   * Keeps only the sequences {@code rows} (indices in increasing order), which become rows 0, 1, ...; each continues
+   * as before.
+   *
+   * @throws IllegalStateException when some layer's state cannot drop rows ({@link #selectsRows})
+   */
+  public void keepRows(int[] rows) {
+    if (!selectsRows()) {
+      throw new IllegalStateException("some layer's decoding state cannot drop rows");
+    }
+    layers.forEach(state -> ((SelectableRows) state).keepRows(rows));
+    positions = positions.kept(rows);
   }
 
   DecodeState layer(int index) {
