@@ -27,15 +27,17 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code generate CHECKPOINT (--prompt TEXT | --prompt-file FILE) [--max-new-tokens N] [--temperature T]
- * [--top-k K] [--top-p P] [--seed S] [--device D]}: continues prompts with a trained model, printing each token as it
- * is chosen.
+ * {@code generate CHECKPOINT (--prompt TEXT | --prompt-file FILE) [--batch-size B] [--max-new-tokens N]
+ * [--temperature T] [--top-k K] [--top-p P] [--seed S] [--device D]}: continues prompts with a trained model; a
+ * single prompt is printed token by token as each is chosen.
  *
  * <pre class="text">fastllm-cli generate runs/tiny --prompt "Once upon a time" --temperature 0</pre>
  *
- * <p><b>The prompts of a file, one a line, are continued one after another, each printed before its
- * continuation.</b> The tokenizer is the run's ({@code data.tokenizer}); generation stops after N new
- * tokens or at the tokenizer's end-of-text token.
+ * <p><b>The prompts of a file, one a line, are continued B at a time as one batch</b> (each row at its own
+ * positions, so that a prompt gets the continuation it would get alone); each is printed, in the file's order, under
+ * a {@code ==> FILE:LINE <==} line as soon as it and those before it are done. Line {@code n} draws with seed
+ * {@code S + n - 1}. The tokenizer is the run's ({@code data.tokenizer}); a continuation stops after N new tokens
+ * or at the tokenizer's end-of-text token.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
     description = "Continue a prompt with the model of a checkpoint, a run folder or an imported-model folder.")
@@ -55,6 +57,10 @@ final class GenerateCommand implements Callable<Integer> {
     Path file;
   }
 
+  @Option(names = "--batch-size", paramLabel = "B", defaultValue = "16",
+      description = "Prompts of a --prompt-file continued together (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
   @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64",
       description = "Tokens to add to each prompt (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
@@ -72,7 +78,8 @@ final class GenerateCommand implements Callable<Integer> {
   double topP;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
-      description = "Seed of the draws: the same seed gives the same text (default: ${DEFAULT-VALUE}).")
+      description = "Seed of the draws: the same seed gives the same text; line n of a --prompt-file draws with "
+          + "S + n - 1 (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--device", paramLabel = "DEVICE",
@@ -123,21 +130,45 @@ final class GenerateCommand implements Callable<Integer> {
     }
     LanguageModel model = restored.get();
     RecomputeWarning.of(model).ifPresent(err::println);
-    TokenSampler sampler = new TokenSampler(temperature, topK, topP, seed);
-    for (int p = 0; p < prompts.size(); p++) {
-      out.print(prompts.get(p));
+    if (source.text != null) {
+      out.print(source.text);
       IncrementalText text = new IncrementalText(tokenizer, out);
-      GenerationLoop.continuation(model, on, encoded.get(p), maxNewTokens, tokenizer.endOfText(), sampler,
-          text::add);
+      GenerationLoop.continuation(model, on, encoded.get(0), maxNewTokens, tokenizer.endOfText(),
+          new TokenSampler(temperature, topK, topP, seed), text::add);
       text.finish();
+    } else {
+      continueFile(model, on, tokenizer, prompts, encoded, out);
     }
     out.flush();
     return Main.OK;
   }
 
+  /** The prompts of the file, {@code --batch-size} at a time, each printed under its line's name in order. */
+  private void continueFile(LanguageModel model, Device on, Tokenizer tokenizer, List<String> prompts,
+      List<int[]> encoded, PrintWriter out) {
+    InOrder printer = new InOrder((line, ids) -> {
+      out.println((line == 0 ? "" : "\n") + "==> " + source.file + ":" + (line + 1) + " <==");
+      out.println(prompts.get(line) + tokenizer.decode(ids));
+      out.flush();
+    });
+    for (int from = 0; from < prompts.size(); from += batchSize) {
+      int first = from;
+      int to = Math.min(prompts.size(), from + batchSize);
+      List<TokenSampler> samplers = new ArrayList<>();
+      for (int line = from; line < to; line++) {
+        samplers.add(new TokenSampler(temperature, topK, topP, seed + line));
+      }
+      BatchGeneration.continuations(model, on, encoded.subList(from, to), maxNewTokens, tokenizer.endOfText(),
+          samplers, (row, ids) -> printer.finished(first + row, ids));
+    }
+  }
+
   private String usageProblem() {
     if (maxNewTokens < 1) {
       return "--max-new-tokens " + maxNewTokens + ": must be at least 1";
+    }
+    if (batchSize < 1) {
+      return "--batch-size " + batchSize + ": must be at least 1";
     }
     if (temperature < 0 || !Double.isFinite(temperature)) {
       return "--temperature " + temperature + ": must be 0 (greedy) or more";

@@ -103,6 +103,11 @@ final class TrainCommand implements Callable<Integer> {
           + "The data files are not read.")
   boolean dryRun;
 
+  @Option(names = "--no-sample",
+      description = "Do not end the run with the short greedy sample of the trained model (two lines after the "
+          + "summary).")
+  boolean noSample;
+
   @Parameters(paramLabel = "KEY=VALUE", arity = "0..*",
       description = "Dotted settings applied over the config, e.g. training.steps=200 optimizer.learning_rate=1e-3")
   List<String> settings = new ArrayList<>();
@@ -381,6 +386,9 @@ final class TrainCommand implements Callable<Integer> {
     // A stopped run is inside the JVM's shutdown, where the chart library cannot start (it adds a shutdown hook).
     boolean drawn = !result.stopped() && RunReport.drawLossCurve(metrics, png, err);
     RunReport.summary(out, result, metrics, drawn ? png : null);
+    if (!result.stopped() && !noSample) {
+      TrainedSample.print(trainer.model(), trainer.deviceUsed(), run, data, out);
+    }
     out.flush();
     return exit;
   }
@@ -408,6 +416,9 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (device != null) {
       args.addAll(List.of("--device", device));
+    }
+    if (noSample) {
+      args.add("--no-sample");
     }
     args.addAll(settings);
     args.add("training.output_dir='" + run.training().outputDir().replace("'", "''") + "'");

@@ -63,6 +63,8 @@ class DataParallelTrainIT {
     assertThat(actual.get(4).get("val_loss").asDouble()).isCloseTo(validation, within(1e-5 * validation));
     assertThat(Files.readString(two.resolve("checkpoints/step-000005/state.json"))).contains("\"world_size\":2");
     assertThat(two.resolve("rank-1.log")).exists();
+    assertThat(parallel.out().split("sample greedy", -1)).as("rank 0 alone prints the sample").hasSize(2);
+    assertThat(Files.readString(two.resolve("rank-1.log"))).doesNotContain("sample greedy");
   }
 
   @Test

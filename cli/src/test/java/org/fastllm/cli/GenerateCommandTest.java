@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
@@ -105,17 +106,42 @@ class GenerateCommandTest {
   }
 
   @Test
-  void promptFile_eachLineIsPrintedBeforeItsContinuation() throws IOException {
-    Path prompts = Files.writeString(dir.resolve("prompts.txt"), "one\ntwo\n");
+  void promptFile_eachLineIsPrintedInOrderUnderItsName_withTheContinuationItGetsAlone() throws IOException {
+    List<String> lines = List.of("one", "the river flows", "tw", "once upon a time there was");
+    Path prompts = Files.write(dir.resolve("prompts.txt"), lines);
 
-    MainTest.Run r = generate("--prompt-file", prompts.toString(), "--max-new-tokens", "3", "--temperature", "0");
+    for (String batch : new String[] {"16", "3"}) {
+      MainTest.Run r = generate("--prompt-file", prompts.toString(), "--max-new-tokens", "10", "--temperature", "0",
+          "--batch-size", batch);
+
+      assertThat(r.exit()).as(r.err()).isZero();
+      StringBuilder expected = new StringBuilder();
+      for (int i = 0; i < lines.size(); i++) {
+        MainTest.Run alone = generate("--prompt", lines.get(i), "--max-new-tokens", "10", "--temperature", "0");
+        expected.append(i == 0 ? "" : "\n").append("==> ").append(prompts).append(':').append(i + 1)
+            .append(" <==\n").append(alone.out());
+      }
+      assertThat(r.out()).as("--batch-size " + batch).isEqualTo(expected.toString());
+    }
+  }
+
+  @Test
+  void promptFile_seeded_lineNDrawsAsThatPromptAloneWithSeedSPlusNMinusOne() throws IOException {
+    Path prompts = Files.write(dir.resolve("prompts.txt"), List.of("a", "the", "abc"));
+
+    MainTest.Run r = generate("--prompt-file", prompts.toString(), "--max-new-tokens", "16", "--seed", "5");
 
     assertThat(r.exit()).as(r.err()).isZero();
-    String[] lines = r.out().split("\n", -1);
-    assertThat(Arrays.stream(lines).filter(l -> l.startsWith("one")).count()).isEqualTo(1);
-    assertThat(r.out().indexOf("one")).isLessThan(r.out().lastIndexOf("two"));
-    assertThat(MainTest.run("generate", source.toString(), "--prompt", "one", "--max-new-tokens", "3",
-        "--temperature", "0").out()).isEqualTo(r.out().substring(0, r.out().indexOf("two", 3)));
+    assertThat(r.out()).contains("==> " + prompts + ":3 <==\n"
+        + generate("--prompt", "abc", "--max-new-tokens", "16", "--seed", "7").out());
+  }
+
+  @Test
+  void batchSize_belowOne_isRefused() {
+    MainTest.Run r = generate("--prompt", "a", "--batch-size", "0");
+
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).isEqualTo("error: --batch-size 0: must be at least 1\n");
   }
 
   @Test

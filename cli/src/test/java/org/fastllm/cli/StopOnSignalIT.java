@@ -50,7 +50,8 @@ class StopOnSignalIT {
     assertThat(said).contains("stopping after the current step, saving a checkpoint")
         .contains("trained steps 1-" + step + " of " + STEPS)
         .contains("checkpoint " + checkpoint + "\n")
-        .contains("continue with: fastllm-cli train --resume " + checkpoint);
+        .contains("continue with: fastllm-cli train --resume " + checkpoint)
+        .doesNotContain("sample greedy");
     assertThat(Checkpoint.load(output.resolve("checkpoints")).state().step()).isEqualTo(step);
 
     Path resumedLog = dir.resolve("resumed.log");
@@ -59,7 +60,8 @@ class StopOnSignalIT {
     assertThat(uninterrupted.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(resumed.exitValue()).as(Files.readString(resumedLog)).isZero();
     assertThat(uninterrupted.exitValue()).as(Files.readString(dir.resolve("reference.log"))).isZero();
-    assertThat(Files.readString(resumedLog)).contains("trained steps " + (step + 1) + "-" + STEPS + " of " + STEPS);
+    assertThat(Files.readString(resumedLog)).contains("trained steps " + (step + 1) + "-" + STEPS + " of " + STEPS)
+        .contains("sample greedy   \"");
     List<String> expected = TrainProcesses.losses(reference.resolve("metrics.jsonl"));
     assertThat(expected).hasSize(STEPS);
     assertThat(TrainProcesses.losses(output.resolve("metrics.jsonl"))).isEqualTo(expected);

@@ -48,7 +48,9 @@ class TrainCommandIT {
     assertThat(r.err()).contains("step 20/40  loss ").contains(" tok/s ").contains("ETA ");
     assertThat(r.out()).contains("trained steps 1-40 of 40: 40,960 tokens in ")
         .contains("metrics    " + output.resolve("metrics.jsonl"))
-        .contains("checkpoint " + output.resolve("checkpoints/step-000040"));
+        .contains("checkpoint " + output.resolve("checkpoints/step-000040"))
+        .containsPattern("\nsample prompt   \".+\"   \\(the start of the held-out text\\)\n"
+            + "sample greedy   \"[^\n]+\"\n$");
     assertThat(Files.size(output.resolve("loss.png"))).isGreaterThan(1000);
     assertThat(Files.readString(output.resolve("checkpoints/step-000040/config.yaml")))
         .contains("kind: ssm").contains("steps: 40").contains("gradient_accumulation: 1");

@@ -32,6 +32,7 @@ import org.fastllm.modules.layer.SequenceLayer;
  * <p>A causal layer decodes from a key/value cache: keys and values once per group, rotated at their own
  * positions, written in place, and with a sliding window a ring of the last {@code window_size} of them, so memory
  * stays bounded.
+ * Caches of sequences of different lengths join into one batch ({@link RowKeyValueCache}).
  */
 public final class Attention extends SequenceLayer {
   private final Linear query;
@@ -93,6 +94,9 @@ public final class Attention extends SequenceLayer {
 
   @Override
   public Tensor decode(Tensor input, Adapters adapters, DecodeState state) {
+    if (state instanceof RowKeyValueCache rows) {
+      return decodeRows(input, adapters, rows);
+    }
     if (!(state instanceof KeyValueCache cache)) {
       return super.decode(input, adapters, state);
     }
@@ -110,6 +114,19 @@ public final class Attention extends SequenceLayer {
       return output(fused ? fused(q, k, qkv[2], time) : explicit(q, k, qkv[2], time), adapters);
     }
     return output(cached(q, cache.extend(k, qkv[2])), adapters);
+  }
+
+  /** A step of rows of different lengths: each row rotated at its own positions, masked to its own entries. */
+  private Tensor decodeRows(Tensor input, Adapters adapters, RowKeyValueCache cache) {
+    Tensor[] qkv = project(input, adapters);
+    Tensor q = qkv[0];
+    Tensor k = qkv[1];
+    if (rotary != null) {
+      q = rotary.apply(q, cache.seen());
+      k = rotary.apply(k, cache.seen());
+    }
+    RowKeyValueCache.Visible visible = cache.extend(k, qkv[2]);
+    return output(cachedRows(q, visible.keys(), visible.values(), visible.allowed()), adapters);
   }
 
   @Override
@@ -192,5 +209,20 @@ public final class Attention extends SequenceLayer {
           .view(batch, groups, perGroup * time, seen);
     }
     return torch.softmax(scores, -1).matmul(visible.values()).reshape(batch, heads, time, headSize);
+  }
+
+  /**
+   * The attention of {@code t} new queries to {@code keys} and {@code values} {@code [b, groups, n, head_size]}
+   * whose last {@code t} positions are theirs, where {@code allowed} (broadcast to the scores
+   * {@code [b, groups, heads / groups, t, n]}) is true: each group's entries broadcast to its query heads, not
+   * repeated.
+   */
+  private Tensor cachedRows(Tensor q, Tensor keys, Tensor values, Tensor allowed) {
+    long batch = q.size(0);
+    long time = q.size(2);
+    Tensor grouped = q.reshape(batch, groups, heads / groups, time, headSize);
+    Tensor scores = grouped.matmul(keys.unsqueeze(2).transpose(3, 4)).mul(new Scalar(1.0 / Math.sqrt(headSize)));
+    scores = scores.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+    return torch.softmax(scores, -1).matmul(values.unsqueeze(2)).reshape(batch, heads, time, headSize);
   }
 }

@@ -1,9 +1,11 @@
 package org.fastllm.modules.attention;
 
+import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.KeptTensor;
 
 /**
@@ -24,7 +26,7 @@ import org.fastllm.modules.layer.KeptTensor;
  * The keys are stored rotated, so the order in the ring does not matter to a single new query, which sees every
  * slot; a step of several positions reads the ring in position order.
  */
-final class KeyValueCache implements DecodeState {
+final class KeyValueCache implements JoinableState {
   /** The fewest positions a growing buffer is allocated for beyond those it must hold. */
   static final long MIN_MARGIN = 64;
   private final KeptTensor keys = new KeptTensor();
@@ -144,6 +146,16 @@ final class KeyValueCache implements DecodeState {
   @Override
   public long bytes() {
     return keys.isSet() ? keys.get().nbytes() + values.get().nbytes() : 0;
+  }
+
+  /** The held {@code {keys, values}}, oldest position first ({@link RowKeyValueCache} joins them). */
+  Tensor[] held() {
+    return new Tensor[] {keys.get(), values.get()};
+  }
+
+  @Override
+  public DecodeState joinRows(List<DecodeState> rows) {
+    return RowKeyValueCache.joined(rows, window);
   }
 
   @Override

@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.kernel.KernelFeature;
 import org.fastllm.modules.kernel.KernelKey;
 import org.fastllm.modules.layer.LayerContext;
+import org.fastllm.modules.layer.RowPositions;
 
 /**
  * Rotary position embedding in Fast-LLM's real layout: the head's first half holds the real parts and the second
@@ -58,6 +59,24 @@ public final class Rotary {
     return feature.runs(() -> kernels.unavailable(x)) ? fused(x, offset) : rotate(x, offset);
   }
 
+  /**
+   * Rotates queries or keys {@code [b, heads, t, head_size]} whose row {@code r} stands at positions
+   * {@code at.seen(r)} to {@code at.seen(r) + t - 1}: a decoding step of a batch of sequences of different lengths.
+   */
+  public Tensor apply(Tensor x, RowPositions at) {
+    if (at.uniform()) {
+      return apply(x, at.seen(0));
+    }
+    long batch = x.size(0);
+    long time = x.size(2);
+    long half = x.size(3) / 2;
+    Tensor[] table = tables(at.most() + time, x.size(3), x.scalar_type(), x);
+    Tensor rows = at.of(time, x.device()).flatten();
+    Tensor cos = table[0].index_select(0, rows).view(batch, 1, time, half);
+    Tensor sin = table[1].index_select(0, rows).view(batch, 1, time, half);
+    return turned(x, cos, sin);
+  }
+
   /** The rotation as tensor operations, on any device and type. */
   Tensor rotate(Tensor x) {
     return rotate(x, 0);
@@ -65,10 +84,15 @@ public final class Rotary {
 
   private Tensor rotate(Tensor x, long offset) {
     long time = x.size(2);
-    long half = x.size(3) / 2;
     Tensor[] table = tables(offset + time, x.size(3), x.scalar_type(), x);
     Tensor cos = table[0].narrow(0, offset, time);
     Tensor sin = table[1].narrow(0, offset, time);
+    return turned(x, cos, sin);
+  }
+
+  /** {@code x} turned by the angles whose cosines and sines are {@code cos} and {@code sin}, broadcast to it. */
+  private static Tensor turned(Tensor x, Tensor cos, Tensor sin) {
+    long half = x.size(3) / 2;
     Tensor re = x.narrow(3, 0, half);
     Tensor im = x.narrow(3, half, half);
     Tensor newRe = re.mul(cos).sub(im.mul(sin));

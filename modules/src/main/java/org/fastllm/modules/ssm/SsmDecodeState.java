@@ -1,14 +1,21 @@
 package org.fastllm.modules.ssm;
 
+import java.util.List;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.KeptTensor;
+import org.fastllm.modules.layer.RowPositions;
+import org.fastllm.modules.layer.SelectableRows;
 
 /**
  * The decoding state of an SSM mixer: the convolution's window (its last {@code kernel - 1} inputs) and the
- * recurrent state; both have a fixed size, however many positions have been decoded.
+ * recurrent state; both have a fixed size, however many positions have been decoded, and rows of a batch are
+ * independent: states of sequences of different lengths are joined along the batch dimension.
  */
-final class SsmDecodeState implements DecodeState {
+final class SsmDecodeState implements JoinableState, SelectableRows {
   final KeptTensor window = new KeptTensor();
   final KeptTensor recurrent = new KeptTensor();
   private final KeptTensor stateMatrix = new KeptTensor();
@@ -33,6 +40,26 @@ final class SsmDecodeState implements DecodeState {
   public long bytes() {
     return (window.isSet() ? window.get().nbytes() : 0) + (recurrent.isSet() ? recurrent.get().nbytes() : 0)
         + (stateMatrix.isSet() ? stateMatrix.get().nbytes() : 0);
+  }
+
+  @Override
+  public DecodeState joinRows(List<DecodeState> rows) {
+    List<SsmDecodeState> states = rows.stream().map(SsmDecodeState.class::cast).toList();
+    SsmDecodeState joined = new SsmDecodeState();
+    joined.window.set(batch(states.stream().map(s -> s.window.get()).toList()));
+    joined.recurrent.set(batch(states.stream().map(s -> s.recurrent.get()).toList()));
+    return joined;
+  }
+
+  @Override
+  public void keepRows(int[] rows) {
+    Tensor index = RowPositions.indices(rows, window.get().device());
+    window.set(window.get().index_select(0, index));
+    recurrent.set(recurrent.get().index_select(0, index));
+  }
+
+  private static Tensor batch(List<Tensor> rows) {
+    return torch.cat(new TensorVector(rows.toArray(Tensor[]::new)), 0);
   }
 
   @Override

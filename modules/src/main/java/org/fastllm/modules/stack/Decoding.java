@@ -2,11 +2,15 @@ package org.fastllm.modules.stack;
 
 import java.util.List;
 import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.JoinableState;
+import org.fastllm.modules.layer.RowPositions;
+import org.fastllm.modules.layer.SelectableRows;
 
 /**
  * The decoding state of a whole model for one batch of sequences: one {@link DecodeState} per layer (a shared
- * block keeps one per use) and the number of positions decoded so far. Made by
- * {@link LanguageModel#startDecoding}; {@link #close()} frees every layer's cache.
+ * block keeps one per use) and the number of positions each sequence has seen. Made by
+ * {@link LanguageModel#startDecoding} or, for prompts of different lengths decoded alone, joined by
+ * {@link LanguageModel#joinDecoding}; {@link #close()} frees every layer's cache.
  *
  * <pre>{@code
  * // given LanguageModel model, org.bytedeco.pytorch.Tensor prompt, org.bytedeco.pytorch.Tensor nextTokens
@@ -18,22 +22,57 @@ import org.fastllm.modules.layer.DecodeState;
  */
 public final class Decoding implements AutoCloseable {
   private final List<DecodeState> layers;
-  private final long batch;
-  private long position;
+  private RowPositions positions;
 
-  Decoding(List<DecodeState> layers, long batch) {
+  Decoding(List<DecodeState> layers, RowPositions positions) {
     this.layers = List.copyOf(layers);
-    this.batch = batch;
+    this.positions = positions;
   }
 
-  /** The number of positions decoded so far (the next one's index). */
+  /**
+   * The number of positions decoded so far (the next one's index), the same in every sequence.
+   *
+   * @throws IllegalStateException for a batch joined from sequences that have seen different numbers
+   */
   public long position() {
-    return position;
+    if (!positions.uniform()) {
+      throw new IllegalStateException("the sequences have seen different numbers of positions: " + positions);
+    }
+    return positions.seen(0);
+  }
+
+  /** The number of positions each sequence has seen. */
+  public RowPositions positions() {
+    return positions;
   }
 
   /** The number of sequences decoded together. */
   public long batch() {
-    return batch;
+    return positions.batch();
+  }
+
+  /** True when every layer's state can be joined with others ({@link JoinableState}). */
+  boolean joinable() {
+    return layers.stream().allMatch(JoinableState.class::isInstance);
+  }
+
+  /** True when finished rows can be dropped ({@link #keepRows}): every layer's state is {@link SelectableRows}. */
+  public boolean selectsRows() {
+    return layers.stream().allMatch(SelectableRows.class::isInstance);
+  }
+
+  /**
+   * Keeps only the sequences {@code rows} (indices in increasing order), which become rows 0, 1, ...; each continues
+   * as before.
+   *
+   * @throws IllegalStateException when some layer's state cannot drop rows ({@link #selectsRows})
+   */
+  public void keepRows(int[] rows) {
+    if (!selectsRows()) {
+      throw new IllegalStateException("some layer's decoding state cannot drop rows");
+    }
+    layers.forEach(state -> ((SelectableRows) state).keepRows(rows));
+    positions = positions.kept(rows);
   }
 
   /** The bytes the state of layer {@code index} holds now (a key/value cache grows, an SSM state does not). */
@@ -45,8 +84,12 @@ public final class Decoding implements AutoCloseable {
     return layers.get(index);
   }
 
-  void advance(long positions) {
-    position += positions;
+  int layers() {
+    return layers.size();
+  }
+
+  void advance(long count) {
+    positions = positions.advanced(count);
   }
 
   @Override

@@ -15,6 +15,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.Scopes;
 import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.layer.Adapters;
+import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.JoinableState;
+import org.fastllm.modules.layer.RowPositions;
 import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.norm.Normalization;
@@ -101,11 +104,41 @@ public final class LanguageModel extends Module {
 
   /** A decoding state for {@code batch} sequences, before their first token: one state per layer. */
   public Decoding startDecoding(long batch) {
-    List<org.fastllm.modules.layer.DecodeState> states = new ArrayList<>();
+    List<DecodeState> states = new ArrayList<>();
     for (Block block : layers) {
       states.add(block.startDecoding(batch));
     }
-    return new Decoding(states, batch);
+    return new Decoding(states, RowPositions.uniform(batch, 0));
+  }
+
+  /**
+   * True when decodings of single sequences can be joined ({@link #joinDecoding}): every layer keeps a state of
+   * its own that rows of different lengths can share.
+   */
+  public boolean joinsDecoding() {
+    try (Decoding probe = startDecoding(1)) {
+      return probe.joinable();
+    }
+  }
+
+  /**
+   * One decoding that continues the sequences of {@code rows}, in order along the batch, each as it would continue
+   * alone, whatever number of positions each has seen; the rows are left as they were (the caller closes them).
+   *
+   * @throws IllegalArgumentException when the model does not {@link #joinsDecoding join decodings}
+   */
+  public Decoding joinDecoding(List<Decoding> rows) {
+    if (!rows.stream().allMatch(Decoding::joinable)) {
+      throw new IllegalArgumentException("some layer of this model decodes by recomputing: its rows cannot be joined");
+    }
+    List<DecodeState> states = new ArrayList<>();
+    for (int layer = 0; layer < rows.get(0).layers(); layer++) {
+      int at = layer;
+      List<DecodeState> row = rows.stream().map(d -> d.layer(at)).toList();
+      states.add(((JoinableState) row.get(0)).joinRows(row));
+    }
+    return new Decoding(states,
+        RowPositions.joined(rows.stream().map(Decoding::positions).toList()));
   }
 
   /**
@@ -136,7 +169,9 @@ public final class LanguageModel extends Module {
     long time = tokens.size(1);
     Tensor x = torch.embedding(word.weight, tokens);
     if (position != null) {
-      x = x.add(position.weight.narrow(0, decoding.position(), time));
+      x = x.add(decoding.positions().uniform() ? position.weight.narrow(0, decoding.positions().seen(0), time)
+          : position.weight.index_select(0, decoding.positions().of(time, tokens.device()).flatten())
+              .view(tokens.size(0), time, -1));
     }
     for (int i = 0; i < layers.size(); i++) {
       Tensor in = x;

@@ -1,0 +1,139 @@
+package org.fastllm.modules.attention;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.KeptTensor;
+import org.fastllm.modules.layer.RowPositions;
+import org.fastllm.modules.layer.SelectableRows;
+
+/**
+ * The key/value cache of a batch joined from sequences that had seen different numbers of positions: each row's
+ * entries are right-aligned {@code [b, groups, n, head_size]}, the columns before a shorter row's first entry
+ * hold zeros that its queries never see, and each row counts its own positions (its rotary offset).
+ *
+ * <pre>{@code
+ * // given List<DecodeState> rows, Tensor keys, Tensor values
+ * try (RowKeyValueCache cache = RowKeyValueCache.joined(rows, 0)) {
+ *   RowKeyValueCache.Visible visible = cache.extend(keys, values);   // keys, values and which each query sees
+ * }
+ * }</pre>
+ *
+ * <p><b>New positions are appended at the same column for every row</b>, so the distance between two columns is the
+ * distance between their positions in every row: the causal and window rules read columns, and a row's own rule
+ * adds only that it sees no column before its first entry. With a window of {@code w} it holds at most
+ * {@code w - 1} columns: the most a later query sees besides itself.
+ */
+final class RowKeyValueCache implements SelectableRows {
+  private final KeptTensor keys = new KeptTensor();
+  private final KeptTensor values = new KeptTensor();
+  private final int window;
+  private RowPositions seen;
+
+  private RowKeyValueCache(int window, Tensor keys, Tensor values, RowPositions seen) {
+    this.window = window;
+    this.keys.set(keys);
+    this.values.set(values);
+    this.seen = seen;
+  }
+
+  /** The joined cache of {@code rows}, {@link KeyValueCache}s of one sequence each, in order. */
+  static RowKeyValueCache joined(List<DecodeState> rows, int window) {
+    List<KeyValueCache> caches = rows.stream().map(KeyValueCache.class::cast).toList();
+    long columns = caches.stream().mapToLong(KeyValueCache::cached).max().orElseThrow();
+    List<Tensor> keys = new ArrayList<>();
+    List<Tensor> values = new ArrayList<>();
+    long[] seen = new long[caches.size()];
+    for (int r = 0; r < caches.size(); r++) {
+      Tensor[] held = caches.get(r).held();
+      keys.add(rightAligned(held[0], columns));
+      values.add(rightAligned(held[1], columns));
+      seen[r] = caches.get(r).seen();
+    }
+    return new RowKeyValueCache(window, torch.cat(new TensorVector(keys.toArray(Tensor[]::new)), 0),
+        torch.cat(new TensorVector(values.toArray(Tensor[]::new)), 0), RowPositions.of(seen));
+  }
+
+  private static Tensor rightAligned(Tensor held, long columns) {
+    long missing = columns - held.size(2);
+    if (missing == 0) {
+      return held;
+    }
+    Tensor zeros = torch.zeros(new long[] {held.size(0), held.size(1), missing, held.size(3)},
+        new TensorOptions(held.scalar_type()).device(new DeviceOptional(held.device())));
+    return torch.cat(new TensorVector(zeros, held), 2);
+  }
+
+  /** The positions each row has seen: the rotary offsets of its next ones. */
+  RowPositions seen() {
+    return seen;
+  }
+
+  /**
+   * What the queries of the next {@code t} positions of every row see, given their keys and values
+   * {@code [b, groups, t, head_size]}; the cache then holds them and counts them as seen.
+   */
+  Visible extend(Tensor newKeys, Tensor newValues) {
+    Tensor allKeys = torch.cat(new TensorVector(keys.get(), newKeys), 2);
+    Tensor allValues = torch.cat(new TensorVector(values.get(), newValues), 2);
+    long held = keys.get().size(2);
+    Tensor allowed = allowed(held, newKeys.size(2), newKeys.device());
+    keys.set(tail(allKeys));
+    values.set(tail(allValues));
+    seen = seen.advanced(newKeys.size(2));
+    return new Visible(allKeys, allValues, allowed);
+  }
+
+  /** {@code [b, 1, 1, t, held + t]}: true where a row's query {@code i} may see column {@code j}. */
+  private Tensor allowed(long held, long time, Device device) {
+    TensorOptions longs = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(device));
+    Tensor query = torch.arange(new Scalar(time), longs).add(new Scalar(held)).view(1, time, 1);
+    Tensor column = torch.arange(new Scalar(held + time), longs).view(1, 1, held + time);
+    Tensor back = query.sub(column);
+    Tensor first = seen.counts(device).neg().add(new Scalar(held)).view(-1, 1, 1);
+    Tensor allowed = back.ge(new Scalar(0)).logical_and(column.ge(first));
+    if (window > 0) {
+      allowed = allowed.logical_and(back.lt(new Scalar(window)));
+    }
+    return allowed.unsqueeze(1).unsqueeze(1);
+  }
+
+  /** Keeps {@code rows}; columns that none of them sees any more are dropped. */
+  @Override
+  public void keepRows(int[] rows) {
+    Tensor index = RowPositions.indices(rows, keys.get().device());
+    RowPositions kept = seen.kept(rows);
+    long held = keys.get().size(2);
+    long unused = Math.max(0, held - kept.most());
+    keys.set(keys.get().index_select(0, index).narrow(2, unused, held - unused).contiguous());
+    values.set(values.get().index_select(0, index).narrow(2, unused, held - unused).contiguous());
+    seen = kept;
+  }
+
+  private Tensor tail(Tensor all) {
+    long length = all.size(2);
+    long keep = window > 0 ? Math.min(length, window - 1L) : length;
+    return keep == length ? all.contiguous() : all.narrow(2, length - keep, keep).clone();
+  }
+
+  @Override
+  public long bytes() {
+    return keys.get().nbytes() + values.get().nbytes();
+  }
+
+  @Override
+  public void close() {
+    keys.close();
+    values.close();
+  }
+
+  /** Keys and values {@code [b, groups, n, head_size]} and the mask {@code [b, 1, 1, t, n]} of the new queries. */
+  record Visible(Tensor keys, Tensor values, Tensor allowed) {}
+}
