@@ -150,7 +150,17 @@ final class KeyValueCache implements JoinableState {
 
   /** The held {@code {keys, values}}, oldest position first ({@link RowKeyValueCache} joins them). */
   Tensor[] held() {
-    return new Tensor[] {keys.get(), values.get()};
+    if (window > 0) {
+      long held = Math.min(seen, window);
+      long oldest = seen <= window ? 0 : seen % window;
+      return new Tensor[] {inOrderFrom(keys.get(), held, oldest), inOrderFrom(values.get(), held, oldest)};
+    }
+    return new Tensor[] {keys.get().narrow(2, 0, seen), values.get().narrow(2, 0, seen)};
+  }
+
+  private static Tensor inOrderFrom(Tensor ring, long held, long oldest) {
+    return oldest == 0 ? ring.narrow(2, 0, held)
+        : torch.cat(new TensorVector(ring.narrow(2, oldest, held - oldest), ring.narrow(2, 0, oldest)), 2);
   }
 
   @Override
