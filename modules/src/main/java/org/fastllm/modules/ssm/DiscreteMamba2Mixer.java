@@ -10,8 +10,6 @@ import org.fastllm.modules.layer.Adapters;
 import org.fastllm.modules.layer.CausalConv;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.ParameterInit;
-import org.fastllm.modules.layer.SequenceLayer;
-import org.fastllm.modules.layer.DecodeState;
 import java.util.function.UnaryOperator;
 
 /**
@@ -28,7 +26,7 @@ import java.util.function.UnaryOperator;
  * <p>Fast-LLM feeds the kernel {@code x / dt} with step {@code dt}; the two cancel, so x enters unscaled here.
  * v head {@code h} reads B and C of qk head {@code h / (n_v_heads / n_qk_heads)}.
  */
-public final class DiscreteMamba2Mixer extends SequenceLayer {
+public final class DiscreteMamba2Mixer extends ScalarDecayMixer {
   private final Linear inProj;
   private final Tensor zBias;
   private final CausalConv conv;
@@ -66,33 +64,17 @@ public final class DiscreteMamba2Mixer extends SequenceLayer {
   }
 
   @Override
-  public Tensor forward(Tensor input, Adapters adapters) {
-    return mix(input, adapters, conv::forward, scan::scan);
+  CausalConv conv() {
+    return conv;
   }
 
   @Override
-  public DecodeState startDecoding(long batch) {
-    return new SsmDecodeState();
+  ScalarDecayScan scan() {
+    return scan;
   }
 
   @Override
-  public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
-    SsmDecodeState s = (SsmDecodeState) decoding;
-    return mix(input, adapters, x -> conv.decode(x, s.window),
-        (x, a, b, c) -> scan.decode(x, a, b, c, s.recurrent));
-  }
-
-  @Override
-  public boolean decodesIncrementally() {
-    return true;
-  }
-
-  /** The recurrence {@link ScalarDecayScan#scan} computes, as forward or decode runs it. */
-  private interface DecayScan {
-    Tensor scan(Tensor x, Tensor logDecay, Tensor b, Tensor c);
-  }
-
-  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, DecayScan scalarDecay) {
+  Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, DecayScan scalarDecay) {
     long batch = input.size(0);
     long time = input.size(1);
     Tensor[] projected = Split.parts(inProj.forward(input, adapters), 2, inner + 2 * bc, inner, vHeads);

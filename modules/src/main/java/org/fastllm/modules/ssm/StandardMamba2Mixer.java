@@ -9,11 +9,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.modules.layer.Adapters;
 import org.fastllm.modules.layer.CausalConv;
-import org.fastllm.modules.layer.DecodeState;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.ParameterInit;
 import org.fastllm.modules.layer.Parameters;
-import org.fastllm.modules.layer.SequenceLayer;
 import org.fastllm.modules.layer.Split;
 
 /**
@@ -32,7 +30,7 @@ import org.fastllm.modules.layer.Split;
  * {@code h / (heads / n_groups)}. The gated norm's epsilon is the block's normalization epsilon, as transformers
  * uses its one {@code layer_norm_epsilon} for both.
  */
-public final class StandardMamba2Mixer extends SequenceLayer {
+public final class StandardMamba2Mixer extends ScalarDecayMixer {
   private final Linear inProj;
   private final CausalConv conv;
   private final Tensor dtBias;
@@ -79,33 +77,17 @@ public final class StandardMamba2Mixer extends SequenceLayer {
   }
 
   @Override
-  public Tensor forward(Tensor input, Adapters adapters) {
-    return mix(input, adapters, conv::forward, scan::scan);
+  CausalConv conv() {
+    return conv;
   }
 
   @Override
-  public DecodeState startDecoding(long batch) {
-    return new SsmDecodeState();
+  ScalarDecayScan scan() {
+    return scan;
   }
 
   @Override
-  public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
-    SsmDecodeState s = (SsmDecodeState) decoding;
-    return mix(input, adapters, x -> conv.decode(x, s.window),
-        (x, a, b, c) -> scan.decode(x, a, b, c, s.recurrent));
-  }
-
-  @Override
-  public boolean decodesIncrementally() {
-    return true;
-  }
-
-  /** The recurrence {@link ScalarDecayScan#scan} computes, as forward or decode runs it. */
-  private interface DecayScan {
-    Tensor scan(Tensor x, Tensor logDecay, Tensor b, Tensor c);
-  }
-
-  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, DecayScan scalarDecay) {
+  Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, DecayScan scalarDecay) {
     long batch = input.size(0);
     long time = input.size(1);
     Tensor[] projected = Split.parts(inProj.forward(input, adapters), 2, inner,
