@@ -43,7 +43,8 @@ final class FastLlmHfImport {
     String yaml = ConfigMapper.yaml(loader.kinds()).writeValueAsString(root)
         + (tokenizer ? "data:\n  tokenizer: " + out.toAbsolutePath().resolve("tokenizer.json") + "\n" : "");
     Path configFile = hf.resolve("config.json");
-    LoadedConfig loaded = loader.load(configFile.toString(), yaml);
+    // The lines and columns of a problem are those of the YAML the model section becomes, which the source says.
+    LoadedConfig loaded = loader.load(configFile + " (its model section as YAML)", yaml);
     List<org.fastllm.dsl.pattern.LayerPlan> layers = BlockPattern.expand(loaded.model()).layers();
     List<String> problems = new ArrayList<>(FastLlmHfConfig.disagreements(json,
         FastLlmHfConfig.write(loaded.model(), layers, loader.kinds())).stream().map(p -> configFile + ": " + p)

@@ -204,6 +204,31 @@ class FastLlmHfInteropTest {
   }
 
   @Test
+  void import_ofAConfigWithAKeyTheModelSectionDoesNotHave_isRefusedNamingIt() throws Exception {
+    Path hf = exported(SEED);
+    com.fasterxml.jackson.databind.node.ObjectNode config =
+        (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(hf.resolve("config.json").toFile());
+    config.put("rope_theta", 10000.0);
+    Files.writeString(hf.resolve("config.json"), JSON.writeValueAsString(config));
+    HfInteropTest.Result r = cli("import", hf.toString(), "-o", dir.resolve("back").toString());
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).contains("config.json (its model section as YAML)",
+        "model.rope_theta: unknown key 'rope_theta' (allowed: block_pattern, blocks, ");
+  }
+
+  @Test
+  void export_carriesTheTokenizerFilesBothWays() throws Exception {
+    checkpoint(dir.resolve("ckpt"), SEED);
+    Files.writeString(dir.resolve("ckpt/tokenizer_config.json"), "{\"model_max_length\": 64}");
+    assertThat(cli("export", dir.resolve("ckpt").toString(), "--format", "fastllm-hf", "-o",
+        dir.resolve("hf").toString()).exit()).isEqualTo(Main.OK);
+    assertThat(cli("import", dir.resolve("hf").toString(), "-o", dir.resolve("back").toString()).exit())
+        .isEqualTo(Main.OK);
+    assertThat(dir.resolve("back/tokenizer_config.json")).hasSameTextualContentAs(
+        dir.resolve("ckpt/tokenizer_config.json"));
+  }
+
+  @Test
   void export_withMergeLora_isRefused() throws Exception {
     checkpoint(dir.resolve("ckpt"), PER_USE);
     HfInteropTest.Result r = cli("export", dir.resolve("ckpt").toString(), "--format", "fastllm-hf", "--merge-lora",
