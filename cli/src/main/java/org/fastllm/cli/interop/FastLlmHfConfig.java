@@ -66,8 +66,8 @@ final class FastLlmHfConfig {
     if (block instanceof SsmBlockConfig) {
       return "linear_attention";
     }
-    throw new InteropException("model.blocks." + layer.blockName() + ": kind of " + block.getClass().getSimpleName()
-        + " — --format " + FORMAT + " takes the built-in kinds: transformer, ssm");
+    throw new InteropException("model.blocks." + layer.blockName() + ".kind: " + block.kind() + " — --format "
+        + FORMAT + " takes the built-in kinds: transformer, ssm");
   }
 
   /** The model section of a {@code fastllm-hf} {@code config.json}: every key but the derived ones. */

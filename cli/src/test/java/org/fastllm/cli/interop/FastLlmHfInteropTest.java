@@ -229,6 +229,26 @@ class FastLlmHfInteropTest {
   }
 
   @Test
+  void export_ofAPluginKind_isRefusedNamingTheBlockAndNothingIsWritten() throws Exception {
+    checkpoint(dir.resolve("ckpt"), """
+        model:
+          hidden_size: 32
+          vocab_size: 64
+          blocks:
+            conv: {kind: gated_conv, kernel_size: 4, expansion: 2}
+            attn: {kind: transformer, attention_type: mqa, num_heads: 4, ffn_hidden_size: 48}
+          block_pattern: [attn, conv]
+          num_layers: 2
+        """);
+    HfInteropTest.Result r = cli("export", dir.resolve("ckpt").toString(), "--format", "fastllm-hf", "-o",
+        dir.resolve("hf").toString());
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).contains("model.blocks.conv.kind: gated_conv — --format fastllm-hf takes the built-in kinds: "
+        + "transformer, ssm");
+    assertThat(dir.resolve("hf")).doesNotExist();
+  }
+
+  @Test
   void export_withMergeLora_isRefused() throws Exception {
     checkpoint(dir.resolve("ckpt"), PER_USE);
     HfInteropTest.Result r = cli("export", dir.resolve("ckpt").toString(), "--format", "fastllm-hf", "--merge-lora",
