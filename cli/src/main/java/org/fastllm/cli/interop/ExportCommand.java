@@ -10,8 +10,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code export CHECKPOINT --format llama|mistral|qwen2|mamba|mamba2 -o DIR}: a folder
+ * {@code export CHECKPOINT --format llama|mistral|qwen2|mamba|mamba2|fastllm-hf -o DIR}: a folder
  * {@code AutoModelForCausalLM.from_pretrained} loads; LoRA adapters merged, or as a PEFT adapter folder beside it.
+ * {@code fastllm-hf} takes any stack of the built-in kinds, its adapters kept as they are.
  *
  * <pre>{@code java -jar fastllm-cli.jar export runs/tiny --format llama -o exported/tiny}</pre>
  */
@@ -27,7 +28,8 @@ public final class ExportCommand implements Callable<Integer> {
   Path checkpoint;
 
   @Option(names = "--format", required = true, paramLabel = "FORMAT",
-      description = "llama, mistral, qwen2, mamba or mamba2.")
+      description = "llama, mistral, qwen2, mamba, mamba2, or fastllm-hf (any stack of the built-in kinds, "
+          + "under this tool's own config keys and tensor names).")
   String format;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Folder to write.")
@@ -52,12 +54,20 @@ public final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try {
-      HfFormat chosen = java.util.Arrays.stream(HfFormat.values()).filter(f -> f.option().equals(format)).findFirst()
-          .orElseThrow(() -> new InteropException("--format: '" + format + "' is not a format — allowed: llama, "
-              + "mistral, qwen2, mamba, mamba2"));
       if (maxShardBytes <= 0) {
         throw new InteropException("--max-shard-bytes: " + maxShardBytes + " — must be at least 1");
       }
+      if (format.equals(FastLlmHfConfig.FORMAT)) {
+        if (mergeLora || adapterDir != null) {
+          throw new InteropException((mergeLora ? "--merge-lora" : "--adapter-dir") + ": not with --format "
+              + FastLlmHfConfig.FORMAT + ", which keeps the LoRA adapters as they are, beside the weights");
+        }
+        FastLlmHfExport.run(checkpoint, output, maxShardBytes).forEach(spec.commandLine().getOut()::println);
+        return Main.OK;
+      }
+      HfFormat chosen = java.util.Arrays.stream(HfFormat.values()).filter(f -> f.option().equals(format)).findFirst()
+          .orElseThrow(() -> new InteropException("--format: '" + format + "' is not a format — allowed: llama, "
+              + "mistral, qwen2, mamba, mamba2, fastllm-hf"));
       HfExport.run(checkpoint, chosen, output, maxShardBytes, mergeLora, adapterDir)
           .forEach(spec.commandLine().getOut()::println);
       return Main.OK;

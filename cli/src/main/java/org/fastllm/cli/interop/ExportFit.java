@@ -47,7 +47,7 @@ final class ExportFit {
         reference = comparable;
       } else if (!reference.equals(comparable)) {
         problems.add(where + " differs from the stack's first block — " + format.option() + " repeats one layer "
-            + "(mixed stacks: none yet, a fastllm-hf format is a later issue)");
+            + "(mixed stacks: --format fastllm-hf)");
       }
     }
     if (!problems.isEmpty()) {
@@ -59,7 +59,8 @@ final class ExportFit {
   private static void fitTransformer(String where, BlockConfig block, HfFormat format, List<String> problems) {
     if (!HfExport.isTransformer(block)) {
       problems.add(where + ".kind: " + block.kind() + " — " + format.option() + " holds transformer blocks only "
-          + (HfExport.isMamba1(block) ? "(ssm mamba1 blocks: --format mamba)" : "(mixed stacks: none yet)"));
+          + (HfExport.isMamba1(block) ? "(ssm mamba1 blocks: --format mamba)"
+              : "(mixed stacks: --format fastllm-hf)"));
       return;
     }
     TransformerBlockConfig t = (TransformerBlockConfig) block;

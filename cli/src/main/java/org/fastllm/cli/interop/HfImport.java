@@ -53,6 +53,9 @@ final class HfImport {
     } catch (IOException e) {
       throw new InteropException(configFile + ": not valid JSON (" + e.getMessage() + ")");
     }
+    if (FastLlmHfConfig.MODEL_TYPE.equals(json.path("model_type").asText())) {
+      return FastLlmHfImport.run(hf, out, json);
+    }
     HfConfigReader.Model model = HfConfigReader.read(configFile.toString(), json);
     boolean tokenizer = Files.isRegularFile(hf.resolve("tokenizer.json"));
     // data.tokenizer is read relative to the working directory: the carried copy is named by its absolute path.

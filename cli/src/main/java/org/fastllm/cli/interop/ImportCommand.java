@@ -18,8 +18,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "import", mixinStandardHelpOptions = true,
     description = {"Convert a Hugging Face model folder (config.json, safetensors, tokenizer files) into a run config "
         + "and weights that 'train --init-from DIR' starts from.",
-        "Reads LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, MambaForCausalLM; weights in bf16, f16 or f32 "
-        + "become float32. Every config key and tensor must be understood, else nothing is written."})
+        "Reads LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, MambaForCausalLM, Mamba2ForCausalLM and "
+        + "fastllm-hf folders (model_type fastllm_hybrid, written by export --format fastllm-hf); weights in bf16, "
+        + "f16 or f32 become float32. Every config key and tensor must be understood, "
+        + "else nothing is written."})
 public final class ImportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "HF_FOLDER", description = "Folder with config.json and model.safetensors (or shards).")
   Path folder;
