@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,16 +66,7 @@ final class FastLlmHfExport {
     Files.createDirectories(out);
     List<Path> files = ShardedSafetensors.write(out, written, Map.of("format", "pt"), maxShardBytes);
     Files.writeString(out.resolve("config.json"), JSON.writeValueAsString(config));
-    if (!Files.isRegularFile(folder.resolve("generation_config.json"))) {
-      ObjectNode generation = JSON.createObjectNode();
-      generation.put("_from_model_config", true);
-      Files.writeString(out.resolve("generation_config.json"), JSON.writeValueAsString(generation));
-    }
-    for (String name : HfImport.TOKENIZER_FILES) {
-      if (Files.isRegularFile(folder.resolve(name))) {
-        Files.copy(folder.resolve(name), out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
+    HfExport.writeCompanions(folder, out);
     return List.of(out + ": " + FastLlmHfConfig.ARCHITECTURE + ", " + layers.size() + " layers, " + written.size()
         + " tensors in " + (files.size() == 1 ? "1 file" : (files.size() - 1) + " shards")
         + " (Python modeling code not written yet: trust_remote_code loading is not possible)");

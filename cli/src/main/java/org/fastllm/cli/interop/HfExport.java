@@ -102,17 +102,7 @@ final class HfExport {
     Files.createDirectories(out);
     List<Path> files = ShardedSafetensors.write(out, theirs, Map.of("format", "pt"), maxShardBytes);
     Files.writeString(out.resolve("config.json"), JSON.writeValueAsString(HfConfigWriter.write(format, model, first)));
-    // An imported model's own generation_config.json (its bos/eos ids) is carried; otherwise a minimal one.
-    if (!Files.isRegularFile(folder.resolve("generation_config.json"))) {
-      ObjectNode generation = JSON.createObjectNode();
-      generation.put("_from_model_config", true);
-      Files.writeString(out.resolve("generation_config.json"), JSON.writeValueAsString(generation));
-    }
-    for (String name : HfImport.TOKENIZER_FILES) {
-      if (Files.isRegularFile(folder.resolve(name))) {
-        Files.copy(folder.resolve(name), out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
+    writeCompanions(folder, out);
     if (!mergeLora && !adapted.isEmpty()) {
       Path adapter = adapterDir != null ? adapterDir : out.resolve(ADAPTER);
       lines.add(PeftAdapter.write(adapter, out, format, rules, adapted, layers.size()));
@@ -147,5 +137,22 @@ final class HfExport {
 
   static boolean isTransformer(BlockConfig block) {
     return block instanceof TransformerBlockConfig;
+  }
+
+  /**
+   * The files beside the weights: the tokenizer files of {@code folder}, and its own {@code generation_config.json}
+   * (an imported model's bos/eos ids), or a minimal one where it has none.
+   */
+  static void writeCompanions(Path folder, Path out) throws IOException {
+    if (!Files.isRegularFile(folder.resolve("generation_config.json"))) {
+      ObjectNode generation = JSON.createObjectNode();
+      generation.put("_from_model_config", true);
+      Files.writeString(out.resolve("generation_config.json"), JSON.writeValueAsString(generation));
+    }
+    for (String name : HfImport.TOKENIZER_FILES) {
+      if (Files.isRegularFile(folder.resolve(name))) {
+        Files.copy(folder.resolve(name), out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
   }
 }
