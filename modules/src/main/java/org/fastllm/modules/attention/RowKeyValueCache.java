@@ -28,7 +28,8 @@ import org.fastllm.modules.layer.SelectableRows;
  *
  * <p><b>New positions are appended at the same column for every row</b>, so the distance between two columns is the
  * distance between their positions in every row: the causal and window rules read columns, and a row's own rule
- * adds only that it sees no column before its first entry. With a window of {@code w} it holds at most
+ * adds only that it sees no column before its first entry. Without a window the columns are written in place into
+ * buffers that double when full; with a window of {@code w} it holds at most
  * {@code w - 1} columns: the most a later query sees besides itself.
  */
 final class RowKeyValueCache implements SelectableRows {
@@ -36,12 +37,15 @@ final class RowKeyValueCache implements SelectableRows {
   private final KeptTensor values = new KeptTensor();
   private final int window;
   private RowPositions seen;
+  /** The columns in use; the buffers may have room for more. */
+  private long filled;
 
   private RowKeyValueCache(int window, Tensor keys, Tensor values, RowPositions seen) {
     this.window = window;
     this.keys.set(keys);
     this.values.set(values);
     this.seen = seen;
+    this.filled = keys.size(2);
   }
 
   /** The joined cache of {@code rows}, {@link KeyValueCache}s of one sequence each, in order. */
@@ -81,14 +85,35 @@ final class RowKeyValueCache implements SelectableRows {
    * {@code [b, groups, t, head_size]}; the cache then holds them and counts them as seen.
    */
   Visible extend(Tensor newKeys, Tensor newValues) {
-    Tensor allKeys = torch.cat(new TensorVector(keys.get(), newKeys), 2);
-    Tensor allValues = torch.cat(new TensorVector(values.get(), newValues), 2);
-    long held = keys.get().size(2);
-    Tensor allowed = allowed(held, newKeys.size(2), newKeys.device());
-    keys.set(tail(allKeys));
-    values.set(tail(allValues));
-    seen = seen.advanced(newKeys.size(2));
-    return new Visible(allKeys, allValues, allowed);
+    long time = newKeys.size(2);
+    long held = filled;
+    Tensor allowed = allowed(held, time, newKeys.device());
+    seen = seen.advanced(time);
+    if (window > 0) {
+      Tensor allKeys = torch.cat(new TensorVector(keys.get().narrow(2, 0, held), newKeys), 2);
+      Tensor allValues = torch.cat(new TensorVector(values.get().narrow(2, 0, held), newValues), 2);
+      keys.set(tail(allKeys));
+      values.set(tail(allValues));
+      filled = keys.get().size(2);
+      return new Visible(allKeys, allValues, allowed);
+    }
+    // without a window the columns are written in place into buffers that double when full
+    if (keys.get().size(2) < held + time) {
+      long capacity = Math.max(2 * keys.get().size(2), held + time + KeyValueCache.MIN_MARGIN);
+      keys.set(grown(keys.get(), held, capacity));
+      values.set(grown(values.get(), held, capacity));
+    }
+    keys.get().narrow(2, held, time).copy_(newKeys);
+    values.get().narrow(2, held, time).copy_(newValues);
+    filled = held + time;
+    return new Visible(keys.get().narrow(2, 0, filled), values.get().narrow(2, 0, filled), allowed);
+  }
+
+  /** A buffer of {@code capacity} columns holding the first {@code held} of {@code buffer}. */
+  private static Tensor grown(Tensor buffer, long held, long capacity) {
+    Tensor bigger = buffer.new_empty(buffer.size(0), buffer.size(1), capacity, buffer.size(3));
+    bigger.narrow(2, 0, held).copy_(buffer.narrow(2, 0, held));
+    return bigger;
   }
 
   /** {@code [b, 1, 1, t, held + t]}: true where a row's query {@code i} may see column {@code j}. */
@@ -110,10 +135,11 @@ final class RowKeyValueCache implements SelectableRows {
   public void keepRows(int[] rows) {
     Tensor index = RowPositions.indices(rows, keys.get().device());
     RowPositions kept = seen.kept(rows);
-    long held = keys.get().size(2);
+    long held = filled;
     long unused = Math.max(0, held - kept.most());
-    keys.set(keys.get().index_select(0, index).narrow(2, unused, held - unused).contiguous());
-    values.set(values.get().index_select(0, index).narrow(2, unused, held - unused).contiguous());
+    keys.set(keys.get().narrow(2, unused, held - unused).index_select(0, index));
+    values.set(values.get().narrow(2, unused, held - unused).index_select(0, index));
+    filled = held - unused;
     seen = kept;
   }
 

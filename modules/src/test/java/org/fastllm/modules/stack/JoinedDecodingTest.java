@@ -91,6 +91,42 @@ class JoinedDecodingTest {
     }
   }
 
+  /** Long enough that the joined cache of the full-attention layer outgrows its buffers twice. */
+  @Test
+  void joinDecoding_manySteps_theJoinedCacheGrowsAndEveryRowStillGetsItsFullForwardLogits() {
+    int steps = 150;
+    Torch.seed(12);
+    LanguageModel model = hybrid(false);
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      List<Tensor> sequences = new ArrayList<>();
+      List<Tensor> full = new ArrayList<>();
+      List<Decoding> rows = new ArrayList<>();
+      for (long length : LENGTHS) {
+        Tensor sequence = torch.randint(32, new long[] {1, length + steps}, new TensorOptions(torch.ScalarType.Long));
+        sequences.add(sequence);
+        full.add(model.logits(sequence));
+        Decoding row = model.startDecoding(1);
+        model.decodeLogits(sequence.narrow(1, 0, length), row);
+        rows.add(row);
+      }
+      try (Decoding joined = model.joinDecoding(rows)) {
+        rows.forEach(Decoding::close);
+        for (int t = 0; t < steps; t++) {
+          Tensor[] next = new Tensor[LENGTHS.length];
+          for (int r = 0; r < LENGTHS.length; r++) {
+            next[r] = sequences.get(r).narrow(1, LENGTHS[r] + t, 1);
+          }
+          Tensor step = model.decodeLogits(torch.cat(new TensorVector(next), 0), joined);
+          for (int r = 0; r < LENGTHS.length; r++) {
+            Tensor want = full.get(r).narrow(1, LENGTHS[r] + t, 1);
+            assertThat(step.narrow(0, r, 1).sub(want).abs().max().item_double())
+                .as("row %d, step %d", r, t).isLessThan(1e-5);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void joinsDecoding_aNonCausalAttentionLayerRecomputes_isFalseAndJoiningIsRefused() {
     Map<String, BlockConfig> blocks = new LinkedHashMap<>();
