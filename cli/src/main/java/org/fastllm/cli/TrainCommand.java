@@ -252,6 +252,24 @@ final class TrainCommand implements Callable<Integer> {
         out, err);
   }
 
+  /**
+   * The launcher of {@code --nproc} reads the data before it starts the processes: a problem with it is reported
+   * once, and a text file is tokenized once into its token cache, which every process then maps.
+   */
+  private static Optional<Integer> readDataOnce(ConfigDocument run, PrintWriter err) throws IOException {
+    try {
+      TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus,
+          new TokenizationBar(err, System.console() != null));
+      return Optional.empty();
+    } catch (NoSuchFileException e) {
+      err.println("error: " + e.getFile() + ": no such file");
+      return Optional.of(Main.INVALID);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      err.println("error: " + e.getMessage());
+      return Optional.of(Main.INVALID);
+    }
+  }
+
   private int start(Optional<Checkpoint.Loaded> checkpoint, ConfigLoader loader,
       ConfigDocument run, DistributedLaunch launch, PrintWriter out, PrintWriter err) throws Exception {
     String yaml = ConfigMapper.yaml(loader.kinds()).writeValueAsString(run);
@@ -264,6 +282,10 @@ final class TrainCommand implements Callable<Integer> {
       if (unshareable.isPresent()) {
         err.println("error: " + unshareable.get());
         return Main.INVALID;
+      }
+      Optional<Integer> unreadable = readDataOnce(run, err);
+      if (unreadable.isPresent()) {
+        return unreadable.get();
       }
       return LocalProcesses.run(nproc, childArguments(run), Path.of(run.training().outputDir()), out, err);
     }

@@ -81,12 +81,34 @@ class DataParallelTrainIT {
 
   @Test
   void train_processesFailing_returnTheFailureAndStopTheRest() {
-    MainTest.Run r = train(dir.resolve("failed"), concat(TINY, "data.path=" + dir.resolve("missing.txt"), "--nproc",
-        "2"));
+    // no CUDA device on the test machine: each process finds that out itself, after the launcher has started it
+    MainTest.Run r = train(dir.resolve("failed"), concat(TINY, "training.device=cuda", "--nproc", "2"));
 
     assertThat(r.exit()).isEqualTo(Main.INVALID);
     assertThat(r.err()).containsPattern("error: process [01] of 2 exited with 2(; its output is in .*rank-1.log)?; "
         + "the others were stopped");
+  }
+
+  @Test
+  void train_missingData_isRefusedByTheLauncherBeforeAnyProcessStarts() {
+    Path output = dir.resolve("missing");
+    MainTest.Run r = train(output, concat(TINY, "data.path=" + dir.resolve("missing.txt"), "--nproc", "2"));
+
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).contains("missing.txt").doesNotContain("process 0 of 2").doesNotContain("process 1 of 2");
+    assertThat(output.resolve("rank-1.log")).doesNotExist();
+  }
+
+  @Test
+  void train_textFile_isTokenizedOnceByTheLauncherAndEveryProcessReadsTheCache() throws IOException {
+    Path text = Files.writeString(dir.resolve("corpus.txt"), "the river wakes before the town does.\n".repeat(400));
+    Path output = dir.resolve("cached");
+
+    MainTest.Run r = train(output, concat(TINY, "data.path=" + text, "--nproc", "2"));
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.err()).as("rank 0").contains("tokens: from cache");
+    assertThat(Files.readString(output.resolve("rank-1.log"))).doesNotContain("tokeniz");
   }
 
   @Test
