@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # One GPU call of at most 10 minutes: bench/gpu/checks.sh (the CLI on CUDA), interop.sh (Hugging Face formats and this
-# tool's logits) and decode.sh (decoding tokens/s), in that order, each under a time limit and each continuing when
+# tool's logits), tokenize.sh (the token cache against Python tokenizers) and decode.sh (decoding tokens/s), in that order, each under a time limit and each continuing when
 # the one before failed. Each part's output goes to $OUT/<part>.log, its results to the files it writes in $OUT
 # (checks.txt, interop.txt, decode.txt); $OUT/session.txt lists the parts' exit codes and times.
 # Usage, after bench/gpu/bundle.sh here: device run, carry [".carry"], command `bash bench/gpu/session.sh`
-# SESSION_SECONDS (default 570) is the whole budget; CHECKS_SECONDS (110) and INTEROP_SECONDS (170) cap the first two
-# parts, decode.sh gets what they leave; INTEROP_FORMATS (space separated) picks interop.sh's formats.
+# SESSION_SECONDS (default 570) is the whole budget; CHECKS_SECONDS (110), INTEROP_SECONDS (170) and TOKENIZE_SECONDS
+# (90) cap the first three parts, decode.sh gets what they leave; INTEROP_FORMATS (space separated) picks interop.sh's formats.
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"; export OUT=$out
 end=$((SECONDS + ${SESSION_SECONDS:-570}))
@@ -29,6 +29,8 @@ part() {  # name limit-seconds script [args...]: the part under its limit, at mo
 part checks "${CHECKS_SECONDS:-110}" checks.sh
 # shellcheck disable=SC2086 # the formats are words
 part interop "${INTEROP_SECONDS:-170}" interop.sh ${INTEROP_FORMATS:-}
+# tokenization into the token cache on the host's cores next to Python tokenizers' encode_batch (TOKENIZE_MB of text)
+part tokenize "${TOKENIZE_SECONDS:-90}" tokenize.sh "${TOKENIZE_MB:-200}"
 # decode.sh spreads its own steps over what is left; 15 s kept for its table and the call's return
 export SECONDS_LEFT=$((end - SECONDS - 15))
 part decode 600 decode.sh
