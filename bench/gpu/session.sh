@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One GPU call of at most 10 minutes: bench/gpu/checks.sh (the CLI on CUDA), interop.sh (Hugging Face formats and this
 # tool's logits), tokenize.sh (the token cache against Python tokenizers) and decode.sh (decoding tokens/s), in that
-# order, each under a time limit and each continuing when the one before failed. Each part's output goes to $OUT/<part>.log, its results to the files it writes in $OUT
-# (checks.txt, interop.txt, decode.txt); $OUT/session.txt lists the parts' exit codes and times.
+# order, each under a time limit and each continuing when the one before failed. Each part's output goes to
+# $OUT/<part>.log, its results to the files it writes in $OUT (checks.txt, interop.txt, tokenize.txt, decode.txt);
+# $OUT/session.txt lists the parts' exit codes and times.
 # Usage: bench/gpu/bundle.sh on the build machine, then .carry/ beside a checkout on the GPU host and, there,
 # `bash bench/gpu/session.sh`
 # SESSION_SECONDS (default 570) is the whole budget; CHECKS_SECONDS (110), INTEROP_SECONDS (170) and TOKENIZE_SECONDS
