@@ -10,8 +10,6 @@ import org.fastllm.modules.layer.CausalConv;
 import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.ParameterInit;
-import org.fastllm.modules.layer.SequenceLayer;
-import org.fastllm.modules.layer.DecodeState;
 import java.util.function.UnaryOperator;
 
 /**
@@ -27,7 +25,7 @@ import java.util.function.UnaryOperator;
  * <p>No linear biases but dt_proj's, no conv bias unless {@code conv_bias: true} (transformers' Mamba has one), as in
  * Fast-LLM.
  */
-public final class Mamba1Mixer extends SequenceLayer {
+public final class Mamba1Mixer extends SelectiveScanMixer {
   private final Linear inProj;
   private final CausalConv conv;
   private final Linear xProj;
@@ -73,29 +71,22 @@ public final class Mamba1Mixer extends SequenceLayer {
   }
 
   @Override
-  public Tensor forward(Tensor input, Adapters adapters) {
-    return mix(input, adapters, conv::forward, scan::scan, aLog.exp().neg());
+  CausalConv conv() {
+    return conv;
   }
 
   @Override
-  public DecodeState startDecoding(long batch) {
-    return new SsmDecodeState();
+  SelectiveScan scan() {
+    return scan;
   }
 
   @Override
-  public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
-    SsmDecodeState s = (SsmDecodeState) decoding;
-    return mix(input, adapters, x -> conv.decode(x, s.window),
-        (u, delta, a, b, c) -> scan.decode(u, delta, a, b, c, s.recurrent), s.stateMatrix(aLog));
+  Tensor aLog() {
+    return aLog;
   }
 
   @Override
-  public boolean decodesIncrementally() {
-    return true;
-  }
-
-  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective,
-      Tensor a) {
+  Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective, Tensor a) {
     Tensor xz = inProj.forward(input, adapters);
     Tensor[] xAndZ = Split.parts(xz, 2, inner, inner);
     Tensor u = torch.silu(convolution.apply(xAndZ[0]));

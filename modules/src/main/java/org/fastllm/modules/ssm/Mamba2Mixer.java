@@ -11,8 +11,6 @@ import org.fastllm.modules.layer.CausalConv;
 import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.Linear;
 import org.fastllm.modules.layer.ParameterInit;
-import org.fastllm.modules.layer.SequenceLayer;
-import org.fastllm.modules.layer.DecodeState;
 import java.util.function.UnaryOperator;
 
 /**
@@ -30,7 +28,7 @@ import java.util.function.UnaryOperator;
  * Fast-LLM's source at this revision adds dt_proj's bias twice (once to dt, once as the scan's delta bias); this
  * adds it once, which is what its parameter layout and the Mamba papers describe.
  */
-public final class Mamba2Mixer extends SequenceLayer {
+public final class Mamba2Mixer extends SelectiveScanMixer {
   private final Linear inProj;
   private final Linear dtInProj;
   private final Linear dtProj;
@@ -86,29 +84,22 @@ public final class Mamba2Mixer extends SequenceLayer {
   }
 
   @Override
-  public Tensor forward(Tensor input, Adapters adapters) {
-    return mix(input, adapters, conv::forward, scan::scan, aLog.exp().neg());
+  CausalConv conv() {
+    return conv;
   }
 
   @Override
-  public DecodeState startDecoding(long batch) {
-    return new SsmDecodeState();
+  SelectiveScan scan() {
+    return scan;
   }
 
   @Override
-  public Tensor decode(Tensor input, Adapters adapters, DecodeState decoding) {
-    SsmDecodeState s = (SsmDecodeState) decoding;
-    return mix(input, adapters, x -> conv.decode(x, s.window),
-        (u, delta, a, b, c) -> scan.decode(u, delta, a, b, c, s.recurrent), s.stateMatrix(aLog));
+  Tensor aLog() {
+    return aLog;
   }
 
   @Override
-  public boolean decodesIncrementally() {
-    return true;
-  }
-
-  private Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective,
-      Tensor a) {
+  Tensor mix(Tensor input, Adapters adapters, UnaryOperator<Tensor> convolution, Scan selective, Tensor a) {
     Tensor[] projected = Split.parts(inProj.forward(input, adapters), 2, inner, xb, xb, inner);
     Tensor z = projected[0];
     Tensor x = projected[1];
