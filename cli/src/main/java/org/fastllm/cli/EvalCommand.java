@@ -12,13 +12,11 @@ import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.Precision;
 import org.fastllm.dsl.yaml.ConfigOverrides;
 import org.fastllm.dsl.yaml.YamlTreeReader;
-import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.checkpoint.InitialWeights;
 import org.fastllm.modules.data.TokenizationProgress;
 import org.fastllm.modules.data.TrainingData;
 import org.fastllm.modules.stack.LanguageModel;
 import org.fastllm.modules.train.Autocast;
-import org.fastllm.modules.train.TrainingDevice;
 import org.fastllm.modules.train.WindowedLoss;
 import org.fastllm.validation.load.ConfigLoader;
 import picocli.CommandLine.Command;
@@ -72,23 +70,19 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    InitialWeights weights;
-    try {
-      weights = InitialWeights.read(checkpoint);
-    } catch (CheckpointException e) {
-      err.println("error: " + e.getMessage());
+    Optional<InitialWeights> read = RestoredModel.weights(checkpoint, err);
+    if (read.isEmpty()) {
       return Main.INVALID;
     }
+    InitialWeights weights = read.get();
     ConfigLoader loader = ConfigLoader.standard();
     ConfigDocument run = loader.load(new YamlTreeReader().read(weights.folder().resolve("config.yaml").toString(),
         weights.configYaml()), ConfigOverrides.parse(overrides())).resolved().withRunDefaults();
-    Device on;
-    try {
-      on = TrainingDevice.of(run.training().device());
-    } catch (IllegalStateException e) {
-      err.println("error: " + e.getMessage());
+    Optional<Device> chosen = RestoredModel.device(run.training().device(), err);
+    if (chosen.isEmpty()) {
       return Main.INVALID;
     }
+    Device on = chosen.get();
     WindowedLoss.Result result;
     try {
       TrainingData tokens = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus,

@@ -14,11 +14,9 @@ import org.bytedeco.pytorch.Device;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.DeviceChoice;
 import org.fastllm.dsl.config.ModelConfig;
-import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.checkpoint.InitialWeights;
 import org.fastllm.modules.data.Tokenizer;
 import org.fastllm.modules.stack.LanguageModel;
-import org.fastllm.modules.train.TrainingDevice;
 import org.fastllm.validation.load.ConfigLoader;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -98,13 +96,11 @@ final class GenerateCommand implements Callable<Integer> {
       err.println("error: " + usage);
       return Main.INVALID;
     }
-    InitialWeights weights;
-    try {
-      weights = InitialWeights.read(checkpoint);
-    } catch (CheckpointException e) {
-      err.println("error: " + e.getMessage());
+    Optional<InitialWeights> read = RestoredModel.weights(checkpoint, err);
+    if (read.isEmpty()) {
       return Main.INVALID;
     }
+    InitialWeights weights = read.get();
     ConfigLoader loader = ConfigLoader.standard();
     ConfigDocument run = loader.load(weights.folder().resolve("config.yaml").toString(), weights.configYaml())
         .resolved().withRunDefaults();
@@ -122,8 +118,12 @@ final class GenerateCommand implements Callable<Integer> {
       err.println("error: " + refused);
       return Main.INVALID;
     }
-    Device on = TrainingDevice.of(device == null ? run.training().device()
-        : DeviceChoice.valueOf(device.toUpperCase(Locale.ROOT)));
+    Optional<Device> chosen = RestoredModel.device(device == null ? run.training().device()
+        : DeviceChoice.valueOf(device.toUpperCase(Locale.ROOT)), err);
+    if (chosen.isEmpty()) {
+      return Main.INVALID;
+    }
+    Device on = chosen.get();
     Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, err);
     if (restored.isEmpty()) {
       return Main.INVALID;

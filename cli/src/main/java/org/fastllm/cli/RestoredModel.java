@@ -1,11 +1,16 @@
 package org.fastllm.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.bytedeco.pytorch.Device;
 import org.fastllm.dsl.config.ConfigDocument;
+import org.fastllm.dsl.config.DeviceChoice;
+import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.checkpoint.InitialWeights;
+import org.fastllm.modules.train.TrainingDevice;
 import org.fastllm.modules.stack.LanguageModel;
 import org.fastllm.modules.stack.StackBuilder;
 
@@ -14,12 +19,34 @@ import org.fastllm.modules.stack.StackBuilder;
  * that use a trained model ({@code eval}, {@code generate}).
  *
  * <pre>{@code
- * // given InitialWeights weights, ConfigDocument run, org.bytedeco.pytorch.Device on, PrintWriter err
- * Optional<LanguageModel> model = RestoredModel.of(weights, run, on, err);   // empty: the reason is printed
+ * // given java.nio.file.Path checkpoint, ConfigDocument run, PrintWriter err
+ * Optional<InitialWeights> weights = RestoredModel.weights(checkpoint, err);   // empty: the reason is printed
+ * Optional<org.bytedeco.pytorch.Device> on = RestoredModel.device(run.training().device(), err);
+ * Optional<LanguageModel> model = RestoredModel.of(weights.get(), run, on.get(), err);
  * }</pre>
  */
 final class RestoredModel {
   private RestoredModel() {}
+
+  /** The weights of a checkpoint, run folder or imported folder; empty, the reason printed, when it is none. */
+  static Optional<InitialWeights> weights(Path checkpoint, PrintWriter err) throws IOException {
+    try {
+      return Optional.of(InitialWeights.read(checkpoint));
+    } catch (CheckpointException e) {
+      err.println("error: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** The device {@code choice} names; empty, the reason printed, when this host cannot use it (no CUDA device). */
+  static Optional<Device> device(DeviceChoice choice, PrintWriter err) {
+    try {
+      return Optional.of(TrainingDevice.of(choice));
+    } catch (IllegalStateException e) {
+      err.println("error: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
 
   /** The model of {@code run} with {@code weights}, on {@code on}; empty, the differences printed, when they differ. */
   static Optional<LanguageModel> of(InitialWeights weights, ConfigDocument run, Device on, PrintWriter err) {

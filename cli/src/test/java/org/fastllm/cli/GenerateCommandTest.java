@@ -1,6 +1,7 @@
 package org.fastllm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -142,6 +143,17 @@ class GenerateCommandTest {
 
     assertThat(r.exit()).isEqualTo(Main.INVALID);
     assertThat(r.err()).isEqualTo("error: --batch-size 0: must be at least 1\n");
+  }
+
+  @Test
+  void deviceCuda_onAHostWithoutCuda_isRefusedSayingSo() {
+    assumeThat(org.bytedeco.pytorch.global.torch.cuda_is_available()).as("a host without CUDA").isFalse();
+
+    MainTest.Run r = generate("--prompt", "a", "--max-new-tokens", "5", "--device", "cuda");
+
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).isEqualTo("error: training.device is cuda, but libtorch sees no CUDA device\n");
+    assertThat(r.out()).isEmpty();
   }
 
   @Test
