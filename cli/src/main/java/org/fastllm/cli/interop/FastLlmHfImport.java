@@ -3,10 +3,8 @@ package org.fastllm.cli.interop;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -16,8 +14,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.fastllm.dsl.bind.ConfigMapper;
 import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.pattern.BlockPattern;
-import org.fastllm.modules.checkpoint.Checkpoint;
-import org.fastllm.modules.checkpoint.Safetensors;
 import org.fastllm.modules.checkpoint.ShardedSafetensors;
 import org.fastllm.validation.load.ConfigLoader;
 import org.fastllm.validation.load.LoadedConfig;
@@ -67,18 +63,7 @@ final class FastLlmHfImport {
     if (!problems.isEmpty()) {
       throw new InteropException(hf + ": " + String.join("; ", problems));
     }
-    Files.createDirectories(out);
-    Files.writeString(out.resolve("config.yaml"), yaml, StandardCharsets.UTF_8);
-    Map<String, String> metadata = new LinkedHashMap<>();
-    metadata.put("format", "fastllm-checkpoint");
-    metadata.put("format_version", Integer.toString(Checkpoint.FORMAT_VERSION));
-    metadata.put("shared", "{}");
-    Safetensors.write(out.resolve(ShardedSafetensors.SINGLE), ours, metadata);
-    for (String name : HfImport.TOKENIZER_FILES) {
-      if (Files.isRegularFile(hf.resolve(name))) {
-        Files.copy(hf.resolve(name), out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
+    HfImport.writeCheckpoint(hf, out, yaml, ours);
     return out + ": " + FastLlmHfConfig.ARCHITECTURE + ", " + layers.size() + " layers, " + ours.size()
         + " tensors" + (tokenizer ? ", tokenizer.json" : "");
   }

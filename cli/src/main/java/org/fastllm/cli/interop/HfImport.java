@@ -63,6 +63,16 @@ final class HfImport {
     LoadedConfig loaded = ConfigLoader.standard().load(out.resolve("config.yaml").toString(), yaml);
     Map<String, Tensor> theirs = ShardedSafetensors.read(hf).tensors();
     Map<String, Tensor> ours = convert(hf, model, loaded, theirs);
+    writeCheckpoint(hf, out, yaml, ours);
+    return out + ": " + model.format().architecture + ", " + model.layers() + " layers, " + ours.size()
+        + " tensors" + (tokenizer ? ", tokenizer.json" : "");
+  }
+
+  /**
+   * The checkpoint an import writes to {@code out}: its {@code config.yaml}, the weights {@code ours} in one file,
+   * and the tokenizer files {@code hf} has.
+   */
+  static void writeCheckpoint(Path hf, Path out, String yaml, Map<String, Tensor> ours) throws IOException {
     Files.createDirectories(out);
     Files.writeString(out.resolve("config.yaml"), yaml, StandardCharsets.UTF_8);
     Map<String, String> metadata = new LinkedHashMap<>();
@@ -75,8 +85,6 @@ final class HfImport {
         Files.copy(hf.resolve(name), out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
       }
     }
-    return out + ": " + model.format().architecture + ", " + model.layers() + " layers, " + ours.size()
-        + " tensors" + (tokenizer ? ", tokenizer.json" : "");
   }
 
   static Map<String, Tensor> convert(Path hf, HfConfigReader.Model model, LoadedConfig loaded,
