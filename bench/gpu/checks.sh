@@ -2,7 +2,8 @@
 # On the GPU host, in one call of about a minute, the CLI on CUDA as a user meets it, each step's exit code checked:
 #   train --dry-run of a run that fits (the estimate and the device's free memory printed), exit 0
 #   train --dry-run of one that cannot fit in the GPU's memory: refused with exit 2, naming the estimate and what is free
-#   train of a tiny hybrid model for a few steps on cuda, then eval and generate on cuda (greedy: two runs, same text)
+#   train of a tiny hybrid model for a few steps on cuda, then eval and generate on cuda (greedy: two runs, same text;
+#   and the same text as greedy generate on the CPU)
 # Usage: [DEVICE=cuda] [STEPS=30] bench/gpu/checks.sh          results: $OUT (or ./out)/checks.txt
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b. DEVICE=cpu runs the same steps on the CPU (the too-large
 # run is then refused for the machine's memory).
@@ -57,6 +58,15 @@ if [[ ${exit_of[generate-1]} == 0 && ${exit_of[generate-2]} == 0 ]] \
   && cmp -s "$work/generate-1.txt" "$work/generate-2.txt"; then echo "generate: greedy, the two runs gave the same text ok" \
   | tee -a "$report"
 else echo "generate: greedy, the two runs differ FAILED" | tee -a "$report"; failures=$((failures + 1)); fi
+# the same greedy continuation on the CPU: the CUDA decode path (prompt through the chunked SSM scans from a state,
+# then one token at a time) against the CPU's; lines that name the device are left out of the comparison
+if [[ $device == cuda ]]; then
+  check generate-cpu 0 60 $cli generate --device cpu --temperature 0 --max-new-tokens 48 --prompt "The block pattern" "$run"
+  if diff <(grep -a -v -i 'cuda\|cpu' "$work/generate-1.txt") <(grep -a -v -i 'cuda\|cpu' "$work/generate-cpu.txt") \
+    > "$work/generate-diff.txt"; then echo "generate: greedy on cuda and on the cpu gave the same text ok" | tee -a "$report"
+  else echo "generate: greedy on cuda and on the cpu differ FAILED" | tee -a "$report"; head -8 "$work/generate-diff.txt" \
+    | sed 's/^/    /' | tee -a "$report"; failures=$((failures + 1)); fi
+fi
 echo "checks: $failures failed" | tee -a "$report"
 rm -rf "$work"
 exit $((failures > 0))
