@@ -47,6 +47,7 @@ final class FastLlmHfExport {
     LoadedConfig loaded = loader.load(folder.resolve("config.yaml").toString(), yaml);
     ModelConfig model = loaded.model();
     List<LayerPlan> layers = BlockPattern.expand(model).layers();
+    Map<String, String> python = FastLlmHfPlugins.files(layers, loader.kinds());
     ObjectNode config = FastLlmHfConfig.write(model, layers, loader.kinds());
     Map<String, Tensor> ours = ShardedSafetensors.read(folder).tensors();
     Map<String, Tensor> written = new LinkedHashMap<>();
@@ -66,6 +67,9 @@ final class FastLlmHfExport {
     Files.createDirectories(out);
     List<Path> files = ShardedSafetensors.write(out, written, Map.of("format", "pt"), maxShardBytes);
     Files.writeString(out.resolve("config.json"), JSON.writeValueAsString(config));
+    for (Map.Entry<String, String> file : python.entrySet()) {
+      Files.writeString(out.resolve(file.getKey()), file.getValue(), StandardCharsets.UTF_8);
+    }
     HfExport.writeCompanions(folder, out);
     return List.of(out + ": " + FastLlmHfConfig.ARCHITECTURE + ", " + layers.size() + " layers, " + written.size()
         + " tensors in " + (files.size() == 1 ? "1 file" : (files.size() - 1) + " shards")
