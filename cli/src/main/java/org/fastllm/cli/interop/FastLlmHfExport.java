@@ -22,9 +22,10 @@ import org.fastllm.validation.load.ConfigLoader;
 import org.fastllm.validation.load.LoadedConfig;
 
 /**
- * Writes any stack of the built-in kinds as a {@code fastllm-hf} folder: {@link FastLlmHfConfig}'s
- * {@code config.json}, the weights under this tool's own tensor names (a shared block once, adapters as they are),
- * tokenizer files and {@code generation_config.json}.
+ * Writes any stack of the built-in kinds, and of plugin kinds that ship Python code, as a {@code fastllm-hf}
+ * folder: {@link FastLlmHfConfig}'s {@code config.json}, {@link FastLlmHfPlugins}' Python files, the weights under
+ * this tool's own tensor names (a shared block once, adapters as they are), tokenizer files and
+ * {@code generation_config.json}.
  *
  * <pre>{@code
  * // given Path checkpoint, Path out
