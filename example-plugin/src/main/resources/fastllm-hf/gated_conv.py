@@ -6,6 +6,8 @@
 # conv is a depthwise convolution over time with kernel_size taps and a bias: causal (left padding) or centered.
 # Parameter names are those of the checkpoint below the layer's prefix: norm_1.weight, mixer.in_proj.weight,
 # mixer.conv.weight [E, 1, k], mixer.conv.bias, mixer.out_proj.weight, norm_2.weight, mlp.layer_1.weight, ...
+# and, with the block's own LoRA, lora.<target>.a [rank, in] and lora.<target>.b [out, rank] (target: in_proj,
+# out_proj, layer_1 or layer_2), which add (x a^T b^T) * alpha / rank to the target's output.
 #
 # Decoding: module(hidden_states, state) returns (output, state). A causal layer keeps the last kernel_size - 1
 # inputs of its convolution; a centered one (whose outputs see later positions) keeps its mixer's inputs and
@@ -20,6 +22,36 @@ _ACTIVATIONS = {
     "relu": F.relu,
     "squared_relu": lambda x: F.relu(x).pow(2),
 }
+
+
+class _Adapter(nn.Module):
+    def __init__(self, out_features, in_features, rank, scaling):
+        super().__init__()
+        self.scaling = scaling
+        self.a = nn.Parameter(torch.zeros(rank, in_features))
+        self.b = nn.Parameter(torch.zeros(out_features, rank))
+
+    def forward(self, x):
+        return F.linear(F.linear(x, self.a), self.b) * self.scaling
+
+
+class _Linear(nn.Linear):
+    """A linear layer whose output gains its LoRA adapter's update, if the block adapts it."""
+
+    def __init__(self, in_features, out_features, bias, target, adapters):
+        super().__init__(in_features, out_features, bias=bias)
+        lora = adapters.get("config")
+        self.target = target
+        self.adapters = ()  # the block's ModuleDict, in a tuple: it is registered once, under the layer's lora
+        if lora and target in lora["targets"]:
+            rank = int(lora["rank"])
+            alpha = float(lora.get("alpha") or rank)
+            adapters["modules"][target] = _Adapter(out_features, in_features, rank, alpha / rank)
+            self.adapters = (adapters["modules"],)
+
+    def forward(self, x):
+        out = super().forward(x)
+        return out + self.adapters[0][self.target](x) if self.adapters else out
 
 
 class _Norm(nn.Module):
@@ -40,12 +72,12 @@ class _Norm(nn.Module):
 
 
 class _Mlp(nn.Module):
-    def __init__(self, hidden, ffn, gated, activation, biases):
+    def __init__(self, hidden, ffn, gated, activation, biases, adapters):
         super().__init__()
         self.gated = gated
         self.activation = _ACTIVATIONS[activation]
-        self.layer_1 = nn.Linear(hidden, (2 if gated else 1) * ffn, bias=biases)
-        self.layer_2 = nn.Linear(ffn, hidden, bias=biases)
+        self.layer_1 = _Linear(hidden, (2 if gated else 1) * ffn, biases, "layer_1", adapters)
+        self.layer_2 = _Linear(ffn, hidden, biases, "layer_2", adapters)
 
     def forward(self, x):
         inner = self.layer_1(x)
@@ -81,12 +113,12 @@ class _ShortConv(nn.Module):
 
 
 class _GatedConv(nn.Module):
-    def __init__(self, hidden, inner, kernel, causal, biases):
+    def __init__(self, hidden, inner, kernel, causal, biases, adapters):
         super().__init__()
         self.inner = inner
-        self.in_proj = nn.Linear(hidden, 2 * inner, bias=biases)
+        self.in_proj = _Linear(hidden, 2 * inner, biases, "in_proj", adapters)
         self.conv = _ShortConv(inner, kernel, causal)
-        self.out_proj = nn.Linear(inner, hidden, bias=biases)
+        self.out_proj = _Linear(inner, hidden, biases, "out_proj", adapters)
 
     def forward(self, u, convolution=None):
         value, gate = self.in_proj(u).split(self.inner, dim=-1)
@@ -99,8 +131,11 @@ class Mixer(nn.Module):
 
     def __init__(self, block, config):
         super().__init__()
-        if block.get("lora"):
-            raise NotImplementedError("gated_conv: LoRA on a gated_conv block is not supported in Python yet")
+        lora = block.get("lora")
+        if lora and lora.get("per_use"):
+            # Per-use adapters are stored outside the layer (adapters.<i>.*), where this module cannot name them.
+            raise NotImplementedError("gated_conv: per_use LoRA on a gated_conv block has no Python code yet")
+        adapters = {"config": lora, "modules": nn.ModuleDict()}
         hidden = int(block.get("hidden_size") or config.hidden_size)
         norm = block.get("normalization") or getattr(config, "normalization", None) or {}
         biases = block.get("add_linear_biases")
@@ -108,16 +143,19 @@ class Mixer(nn.Module):
         self.causal = block.get("causal") is not False
         self.norm_1 = _Norm(hidden, norm)
         self.mixer = _GatedConv(hidden, int(block.get("expansion") or 2) * hidden, int(block.get("kernel_size") or 4),
-                                self.causal, biases)
+                                self.causal, biases, adapters)
         ffn = block.get("ffn_hidden_size")
         ffn = 4 * hidden if ffn is None else int(ffn)
         gated = bool(block.get("gated") or False)
         if ffn > 0:
             self.norm_2 = _Norm(hidden, norm)
-            self.mlp = _Mlp(hidden, ffn, gated, block.get("activation") or ("silu" if gated else "gelu"), biases)
+            self.mlp = _Mlp(hidden, ffn, gated, block.get("activation") or ("silu" if gated else "gelu"), biases,
+                            adapters)
         else:
             self.norm_2 = None
             self.mlp = None
+        if lora:
+            self.lora = adapters["modules"]
 
     def forward(self, hidden_states, state=None):
         u = self.norm_1(hidden_states)
