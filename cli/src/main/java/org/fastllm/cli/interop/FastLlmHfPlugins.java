@@ -41,31 +41,40 @@ final class FastLlmHfPlugins {
 
   /** The files to write, with {@code code} giving a plugin kind's Python source, or nothing. */
   static Map<String, String> files(List<LayerPlan> layers, Function<String, Optional<String>> code) {
-    Map<String, String> plugins = new LinkedHashMap<>();
+    Map<String, String> aliases = new LinkedHashMap<>();
     Map<String, String> files = new LinkedHashMap<>();
     for (LayerPlan layer : layers) {
-      BlockConfig block = layer.config();
-      String kind = block.kind();
-      if (builtIn(block) || plugins.containsKey(kind)) {
+      String kind = layer.config().kind();
+      if (builtIn(layer.config()) || aliases.containsKey(kind)) {
         continue;
       }
-      String source = code.apply(kind).orElseThrow(() -> new InteropException("model.blocks." + layer.blockName()
-          + ".kind: " + kind + " — its plugin ships no " + RESOURCE_FOLDER + kind + ".py, so --format "
-          + FastLlmHfConfig.FORMAT + " has no Python code for it; add that resource to the plugin (a Mixer class, "
-          + "see docs/interop.md) or export a stack of the built-in kinds: transformer, ssm"));
-      String module = moduleName(kind);
-      plugins.put(kind, module);
-      files.put(module + ".py", source);
+      String where = "model.blocks." + layer.blockName() + ".kind: " + kind + " — ";
+      String source = code.apply(kind).orElseThrow(() -> new InteropException(where + "its plugin ships no "
+          + RESOURCE_FOLDER + kind + ".py, so --format " + FastLlmHfConfig.FORMAT + " has no Python code for it; "
+          + "add that resource to the plugin (a Mixer class, see docs/interop.md) or export a stack of the built-in "
+          + "kinds: transformer, ssm"));
+      String alias = kind.replaceAll("[^A-Za-z0-9_]", "_");
+      aliases.forEach((other, taken) -> {
+        if (taken.equals(alias)) {
+          throw new InteropException(where + "its Python module " + moduleName(kind) + ".py would be kind " + other
+              + "'s; kinds that differ only in characters other than [A-Za-z0-9_] cannot be exported together");
+        }
+      });
+      aliases.put(kind, alias);
+      files.put(moduleName(kind) + ".py", source);
     }
-    StringBuilder registry = new StringBuilder();
-    plugins.forEach((kind, module) -> registry.append("from .").append(module).append(" import Mixer as _")
-        .append(module.substring("fastllm_plugin_".length())).append('\n'));
-    registry.append("MIXERS = {");
-    registry.append(String.join(", ", plugins.entrySet().stream().map(e -> '"' + e.getKey() + "\": _"
-        + e.getValue().substring("fastllm_plugin_".length())).toList()));
-    registry.append("}\n");
-    files.put(REGISTRY, registry.toString());
+    files.put(REGISTRY, registry(aliases));
     return files;
+  }
+
+  /** {@code fastllm_plugins.py}: each kind's module imported under an alias, then {@code MIXERS} by kind. */
+  private static String registry(Map<String, String> aliases) {
+    StringBuilder text = new StringBuilder();
+    aliases.forEach((kind, alias) -> text.append("from .fastllm_plugin_").append(alias).append(" import Mixer as _")
+        .append(alias).append('\n'));
+    List<String> entries = aliases.entrySet().stream().map(e -> pythonString(e.getKey()) + ": _" + e.getValue())
+        .toList();
+    return text.append("MIXERS = {").append(String.join(", ", entries)).append("}\n").toString();
   }
 
   /** Whether the modeling file implements the block's kind itself. */
@@ -76,6 +85,11 @@ final class FastLlmHfPlugins {
   /** {@code fastllm_plugin_} and the kind, every character but {@code [A-Za-z0-9_]} replaced by {@code _}. */
   static String moduleName(String kind) {
     return "fastllm_plugin_" + kind.replaceAll("[^A-Za-z0-9_]", "_");
+  }
+
+  /** {@code text} as a Python string literal. */
+  static String pythonString(String text) {
+    return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
   }
 
   private static Optional<String> read(String resource, ClassLoader... loaders) {

@@ -87,6 +87,11 @@ class FastLlmHfPluginsTest {
   }
 
   @Test
+  void pythonString_escapesQuotesAndBackslashes() {
+    assertThat(FastLlmHfPlugins.pythonString("a\"b\\c")).isEqualTo("\"a\\\"b\\\\c\"");
+  }
+
+  @Test
   void export_ofTheExamplePluginsKind_writesItsCodeAndTheRegistry_andImportsBackExactly() throws Exception {
     Map<String, Tensor> weights = checkpoint(MIXED);
     HfInteropTest.Result exported = cli("export", dir.resolve("ckpt").toString(), "--format", "fastllm-hf", "-o",
