@@ -9,7 +9,6 @@ import java.util.Map;
 import org.fastllm.dsl.bind.ConfigMapper;
 import org.fastllm.dsl.config.BlockConfig;
 import org.fastllm.dsl.config.ModelConfig;
-import org.fastllm.dsl.config.SsmBlockConfig;
 import org.fastllm.dsl.config.TransformerBlockConfig;
 import org.fastllm.dsl.kind.BlockKindRegistry;
 import org.fastllm.dsl.pattern.LayerPlan;
@@ -33,6 +32,17 @@ final class FastLlmHfConfig {
   /** The keys derived from the model section; everything else in {@code config.json} is the section itself. */
   static final List<String> DERIVED = List.of("architectures", "model_type", "auto_map", "layer_types",
       "num_hidden_layers", "tie_word_embeddings", "torch_dtype", "transformers_version");
+  /**
+   * The keys transformers' {@code save_pretrained} may add to {@code config.json} (the attributes of
+   * {@code PretrainedConfig} in transformers 4.5x and 5.x, written when they differ from its defaults, and
+   * {@code use_cache}): read past on import, neither part of the model section nor checked against it.
+   */
+  static final List<String> SAVED_BY_TRANSFORMERS = List.of("_name_or_path", "add_cross_attention",
+      "bos_token_id", "chunk_size_feed_forward", "cross_attention_hidden_size", "decoder_start_token_id", "dtype",
+      "eos_token_id", "finetuning_task", "id2label", "is_decoder", "is_encoder_decoder", "label2id",
+      "output_attentions", "output_hidden_states", "pad_token_id", "prefix", "problem_type", "pruned_heads",
+      "return_dict", "sep_token_id", "task_specific_params", "tf_legacy_loss", "tie_encoder_decoder",
+      "tokenizer_class", "torchscript", "use_bfloat16", "use_cache");
   private static final ObjectMapper PLAIN = new ObjectMapper();
 
   private FastLlmHfConfig() {}
@@ -56,25 +66,24 @@ final class FastLlmHfConfig {
 
   /**
    * What transformers calls the layer: {@code full_attention}, {@code sliding_attention} (attention with a window)
-   * or {@code linear_attention} (a state-space layer).
+   * or {@code linear_attention} (a state-space layer, or a plugin kind's layer, which keeps a state of its own).
    */
   static String layerType(LayerPlan layer) {
     BlockConfig block = layer.config();
     if (block instanceof TransformerBlockConfig t) {
       return Boolean.TRUE.equals(t.slidingWindow()) ? "sliding_attention" : "full_attention";
     }
-    if (block instanceof SsmBlockConfig) {
-      return "linear_attention";
-    }
-    throw new InteropException("model.blocks." + layer.blockName() + ".kind: " + block.kind() + " — --format "
-        + FORMAT + " takes the built-in kinds: transformer, ssm");
+    return "linear_attention";
   }
 
-  /** The model section of a {@code fastllm-hf} {@code config.json}: every key but the derived ones. */
+  /**
+   * The model section of a {@code fastllm-hf} {@code config.json}: every key but the derived ones and those
+   * transformers' {@code save_pretrained} adds.
+   */
   static ObjectNode modelSection(JsonNode json) {
     ObjectNode section = PLAIN.createObjectNode();
     for (Map.Entry<String, JsonNode> e : json.properties()) {
-      if (!DERIVED.contains(e.getKey())) {
+      if (!DERIVED.contains(e.getKey()) && !SAVED_BY_TRANSFORMERS.contains(e.getKey())) {
         section.set(e.getKey(), e.getValue());
       }
     }

@@ -22,9 +22,10 @@ import org.fastllm.validation.load.ConfigLoader;
 import org.fastllm.validation.load.LoadedConfig;
 
 /**
- * Writes any stack of the built-in kinds as a {@code fastllm-hf} folder: {@link FastLlmHfConfig}'s
- * {@code config.json}, the weights under this tool's own tensor names (a shared block once, adapters as they are),
- * tokenizer files and {@code generation_config.json}.
+ * Writes any stack of the built-in kinds, and of plugin kinds that ship Python code, as a {@code fastllm-hf}
+ * folder: {@link FastLlmHfConfig}'s {@code config.json}, {@link FastLlmHfPlugins}' Python files, the weights under
+ * this tool's own tensor names (a shared block once, adapters as they are), tokenizer files and
+ * {@code generation_config.json}.
  *
  * <pre>{@code
  * // given Path checkpoint, Path out
@@ -47,6 +48,7 @@ final class FastLlmHfExport {
     LoadedConfig loaded = loader.load(folder.resolve("config.yaml").toString(), yaml);
     ModelConfig model = loaded.model();
     List<LayerPlan> layers = BlockPattern.expand(model).layers();
+    Map<String, String> python = FastLlmHfPlugins.files(layers, loader.kinds());
     ObjectNode config = FastLlmHfConfig.write(model, layers, loader.kinds());
     Map<String, Tensor> ours = ShardedSafetensors.read(folder).tensors();
     Map<String, Tensor> written = new LinkedHashMap<>();
@@ -66,6 +68,9 @@ final class FastLlmHfExport {
     Files.createDirectories(out);
     List<Path> files = ShardedSafetensors.write(out, written, Map.of("format", "pt"), maxShardBytes);
     Files.writeString(out.resolve("config.json"), JSON.writeValueAsString(config));
+    for (Map.Entry<String, String> file : python.entrySet()) {
+      Files.writeString(out.resolve(file.getKey()), file.getValue(), StandardCharsets.UTF_8);
+    }
     HfExport.writeCompanions(folder, out);
     return List.of(out + ": " + FastLlmHfConfig.ARCHITECTURE + ", " + layers.size() + " layers, " + written.size()
         + " tensors in " + (files.size() == 1 ? "1 file" : (files.size() - 1) + " shards")
