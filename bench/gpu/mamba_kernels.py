@@ -53,9 +53,9 @@ def build(directory):
     os.makedirs(directory, exist_ok=True)
     text = open(os.path.join(csrc, "selective_scan.cpp")).read()
     text, halves = re.subn(r"using input_t = at::Half;(\s*\\\s*)__VA_ARGS__\(\);",
-                           r'AT_ERROR(#NAME, " was built without fp16 inputs");\1', text)
+                           r'TORCH_CHECK(false, #NAME, " was built without fp16 inputs");\1', text)
     text, complexes = re.subn(r"using weight_t = c10::complex<float>;(\s*\\\s*)__VA_ARGS__\(\);",
-                              r'AT_ERROR(#NAME, " was built without complex weights");\1', text)
+                              r'TORCH_CHECK(false, #NAME, " was built without complex weights");\1', text)
     if halves < 1 or complexes < 1:
         sys.exit(f"mamba_ssm: selective_scan.cpp's dispatch not as expected ({halves} fp16, {complexes} complex)")
     binding = os.path.join(directory, "selective_scan.cpp")
