@@ -23,9 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CARRY = os.path.join(HERE, "..", "..", ".carry", "mamba_ssm")
 SOURCES = ["selective_scan_fwd_fp32.cu", "selective_scan_fwd_bf16.cu", "selective_scan_bwd_fp32_real.cu",
            "selective_scan_bwd_bf16_real.cu"]
-# mamba's setup.py flags for nvcc (its --threads, -lineinfo and ptxas -v left out); sm_90 comes from
-# TORCH_CUDA_ARCH_LIST=9.0
-NVCC = ["-O3", "-std=c++17", "-U__CUDA_NO_HALF_OPERATORS__", "-U__CUDA_NO_HALF_CONVERSIONS__",
+# mamba's setup.py flags for nvcc (its --threads, -lineinfo and ptxas -v left out, and its -std=c++17: the C++
+# standard is left to this torch's cpp_extension, which matches its headers); sm_90 comes from TORCH_CUDA_ARCH_LIST=9.0
+NVCC = ["-O3", "-U__CUDA_NO_HALF_OPERATORS__", "-U__CUDA_NO_HALF_CONVERSIONS__",
         "-U__CUDA_NO_BFLOAT16_OPERATORS__", "-U__CUDA_NO_BFLOAT16_CONVERSIONS__", "-U__CUDA_NO_BFLOAT162_OPERATORS__",
         "-U__CUDA_NO_BFLOAT162_CONVERSIONS__", "--expt-relaxed-constexpr", "--expt-extended-lambda",
         "--use_fast_math"]
@@ -63,7 +63,7 @@ def build(directory):
         with open(binding, "w") as f:
             f.write(text)
     cpp_extension.load(name="selective_scan_cuda", sources=[binding] + [os.path.join(csrc, s) for s in SOURCES],
-                       extra_cflags=["-O3", "-std=c++17"], extra_cuda_cflags=NVCC, extra_include_paths=[csrc],
+                       extra_cflags=["-O3"], extra_cuda_cflags=NVCC, extra_include_paths=[csrc],
                        build_directory=directory, verbose=True)
     print("mamba_ssm: selective_scan_cuda built in", directory, flush=True)
 

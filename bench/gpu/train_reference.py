@@ -6,7 +6,10 @@ Same model as a fastllm config with one transformer block repeated: word embeddi
 block x + dense(attn(rotary(q), rotary(k), v)) then x + layer_2(gelu_tanh(layer_1(norm(x)))), query [heads*hs, H],
 fused key_value [2*groups*hs, H], biases on every linear; layer norms; final norm; an untied head [V, H]. bf16
 autocast over fp32 weights, AdamW (no weight decay on norms and biases), gradient clipping at 1.0, one optimizer
-step per batch. Tokens come from the same uint16 token file the Java run reads.
+step per batch. Tokens come from the same uint16 token file the Java run reads. --pattern mixes in the other blocks
+(MQA, a shared GQA block with a sliding window, Mamba 1, Mamba 2, discrete_mamba2; see --help), whose SSM mixers
+are layers_reference.py's; --ssm-kernels mamba_ssm runs their scans on mamba_ssm's kernels (mamba_kernels.py) and
+--compile blocks compiles each block and the head with the loss.
 
     python3 bench/gpu/train_reference.py --tokens data.u16 --hidden 768 --layers 12 --heads 12 --groups 12 \
         --vocab 50304 --seq 1024 --batch 8 --steps 40 --adamw fused
