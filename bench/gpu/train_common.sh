@@ -29,7 +29,7 @@ java_run() {  # case label [settings: -D JVM options and key.path=value config o
     "${config[@]:1}" ${overrides[@]+"${overrides[@]}"} data.path="$work/tokens.u16" \
     training.output_dir="$work/$case-$label" > "$work/$case-$label.log" 2>&1
   echo "$case $label: java exit $?"; tail -2 "$work/$case-$label.log"
-  grep -a -m5 -i "nvrtc\|could not\|warning\|exception" "$work/$case-$label.log"
+  grep -a -m10 -i "nvrtc\|could not\|warning\|exception\|kernel not used\|kernels: each" "$work/$case-$label.log"
   cp "$work/$case-$label/metrics.jsonl" "$out/train-$case-$label.jsonl" 2>/dev/null
 }
 python_run() {  # case adamw [more options]
