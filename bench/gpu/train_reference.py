@@ -16,6 +16,7 @@ are layers_reference.py's; --ssm-kernels mamba_ssm runs their scans on mamba_ssm
 Prints one JSON line: parameters, tokens_per_s (median over the steps after warm-up), step_ms.
 """
 import argparse
+import contextlib
 import json
 import math
 import time
@@ -226,7 +227,9 @@ def main():
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from mamba_kernels import Kernels
         kernels = Kernels()
-    model = Model(a, kernels).to(device)
+    # built on the device where torch can (2.0 on): a 1B model's initialisation on the CPU takes many seconds
+    with device if hasattr(device, "__enter__") else contextlib.nullcontext():
+        model = Model(a, kernels).to(device)
     step_model = torch.compile(model) if a.compile == "model" else model
     if a.compile == "blocks":
         model.compile_blocks()
