@@ -9,6 +9,9 @@
 # SESSION_SECONDS (default 570) is the whole budget; CHECKS_SECONDS (110), INTEROP_SECONDS (170) and TOKENIZE_SECONDS
 # (90) cap the first three parts, decode.sh gets what they leave; INTEROP_FORMATS (space separated) picks interop.sh's
 # formats, TOKENIZE_MB the size of tokenize.sh's text.
+# PARTS (space separated, default "checks interop tokenize decode") picks the parts; the part record (bench/gpu/
+# record.sh, the benchmark of record, RECORD_SECONDS default 480) is not among the default ones and wants a call of
+# its own: `PARTS=record SESSION_SECONDS=550 RECORD_SECONDS=530 bash bench/gpu/session.sh`.
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"; export OUT=$out
 end=$((SECONDS + ${SESSION_SECONDS:-570}))
@@ -19,8 +22,10 @@ if [[ ! -x b/run-gpu.sh ]]; then
 fi
 tar -C b/native -xJf .carry/jni.tar.xz 2>/dev/null
 export TORCH_LIB=${TORCH_LIB:-$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')}
+parts=" ${PARTS:-checks interop tokenize decode} "
 part() {  # name limit-seconds script [args...]: the part under its limit, at most the session's time left
   local name=$1 limit=$2 script=$3; shift 3
+  [[ $parts == *" $name "* ]] || return 0
   local left=$((end - SECONDS)); (( limit > left )) && limit=$left
   if (( limit < 20 )); then echo "$name: skipped, out of time" | tee -a "$summary"; return; fi
   local start=$SECONDS
@@ -37,4 +42,8 @@ part tokenize "${TOKENIZE_SECONDS:-90}" tokenize.sh "${TOKENIZE_MB:-200}"
 # decode.sh spreads its own steps over what is left; 15 s kept for its table and the call's return
 export SECONDS_LEFT=$((end - SECONDS - 15))
 part decode 600 decode.sh
+# the benchmark of record; its budget is its limit, at most what is left (record.sh keeps 10 s of it for its table)
+RECORD_SECONDS=${RECORD_SECONDS:-480}; (( RECORD_SECONDS > end - SECONDS )) && RECORD_SECONDS=$((end - SECONDS))
+export RECORD_SECONDS
+part record "$RECORD_SECONDS" record.sh
 echo "session: $((SECONDS)) s" | tee -a "$summary"

@@ -7,8 +7,8 @@
 # `label=setting,setting` in VARIANTS (space separated), a setting being a config override (`key.path=value`, given
 # after `train`) or a JVM option (`-Dname=value`, for the experiment flags); the default one, java-tensor-ops, turns
 # the run-time compiled kernels (selective scan, rotary, cross-entropy) off.
-# Usage: [VARIANTS=...] bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b gpt-1b-accum (default:
-# gpt2-small). Examples of VARIANTS:
+# Usage: [VARIANTS=...] bench/gpu/train.sh [case ...]   cases: gpt2-small hybrid gpt-1b gpt-1b-accum seed (default:
+# gpt2-small; the cases and the runs are in bench/gpu/train_common.sh). Examples of VARIANTS:
 #   VARIANTS="no-loss-kernel=training.kernels.loss=off"
 #   VARIANTS="norm-kernels=training.kernels.norm=on 4-segments=training.kernels.scan_segments=4"
 #   VARIANTS="one-element-link=-Dfastllm.sumLink=false flat=-Dfastllm.flatGradients=true,training.kernels.adamw=off"
@@ -18,32 +18,8 @@ out=${OUT:-out}; mkdir -p "$out"
 # the JNI glue of CUDA's libraries (bundle.sh): NVRTC and the driver compile and launch the run-time kernels
 tar -C b/native -xJf .carry/jni.tar.xz
 work=$(mktemp -d)
-python3 -c "import numpy as np; np.random.default_rng(1).integers(0, 50304, size=30_000_000, dtype=np.uint16).tofile('$work/tokens.u16')"
-declare -A PY=(
-  [gpt2-small]="--hidden 768 --layers 12 --heads 12 --groups 12 --seq 1024 --batch 8 --pattern t"
-  [hybrid]="--hidden 768 --layers 12 --heads 12 --groups 12 --seq 1024 --batch 8 --pattern t,m,s,m"
-  [gpt-1b]="--hidden 2048 --layers 18 --heads 16 --groups 16 --seq 2048 --batch 4 --pattern t"
-  [gpt-1b-accum]="--hidden 2048 --layers 18 --heads 16 --groups 16 --seq 2048 --batch 4 --pattern t --accumulation 2"
-)
-# gpt-1b-accum: gpt-1b with two micro-batches of 4 per optimizer step
-declare -A CONFIG=([gpt-1b-accum]="gpt-1b training.gradient_accumulation=2")
-java_run() {  # case label [settings: -D JVM options and key.path=value config overrides...]
-  local case=$1 label=$2; shift 2
-  local config=(${CONFIG[$case]:-$case}) jvm=() overrides=() setting
-  for setting in "$@"; do
-    if [[ $setting == -* ]]; then jvm+=("$setting"); else overrides+=("$setting"); fi
-  done
-  b/run-gpu.sh ${jvm[@]+"${jvm[@]}"} org.fastllm.cli.Main train --config "bench/gpu/${config[0]}.yaml" \
-    "${config[@]:1}" ${overrides[@]+"${overrides[@]}"} data.path="$work/tokens.u16" \
-    training.output_dir="$work/$case-$label" > "$work/$case-$label.log" 2>&1
-  echo "$case $label: java exit $?"; tail -2 "$work/$case-$label.log"
-  grep -a -m5 -i "nvrtc\|could not\|warning\|exception" "$work/$case-$label.log"
-  cp "$work/$case-$label/metrics.jsonl" "$out/train-$case-$label.jsonl" 2>/dev/null
-}
-python_run() {  # case adamw [more options]
-  python3 bench/gpu/train_reference.py --tokens "$work/tokens.u16" --vocab 50304 --steps 20 --warmup 10 \
-    --adamw "$2" --name "$1" ${PY[$1]} "${@:3}" >> "$out/train-python.jsonl"
-}
+source "$(dirname "$0")/train_common.sh"
+make_tokens 30_000_000
 for case in "${@:-gpt2-small}"; do
   java_run "$case" java
   # PROFILE=n: the first Python run also profiles n steps and writes the kernels taking the most GPU time

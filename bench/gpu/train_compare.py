@@ -13,7 +13,7 @@ import sys
 
 PEAK = 790e12
 SHAPE = {"gpt2-small": (768, 12, 1024), "hybrid": (768, 6, 1024), "gpt-1b": (2048, 18, 2048),
-         "gpt-1b-accum": (2048, 18, 2048)}  # H, attention layers, T
+         "gpt-1b-accum": (2048, 18, 2048), "seed": (768, 9, 1024)}  # H, attention layers, T
 
 
 def mfu(case, parameters, tokens_per_s):

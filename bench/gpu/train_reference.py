@@ -6,13 +6,17 @@ Same model as a fastllm config with one transformer block repeated: word embeddi
 block x + dense(attn(rotary(q), rotary(k), v)) then x + layer_2(gelu_tanh(layer_1(norm(x)))), query [heads*hs, H],
 fused key_value [2*groups*hs, H], biases on every linear; layer norms; final norm; an untied head [V, H]. bf16
 autocast over fp32 weights, AdamW (no weight decay on norms and biases), gradient clipping at 1.0, one optimizer
-step per batch. Tokens come from the same uint16 token file the Java run reads.
+step per batch. Tokens come from the same uint16 token file the Java run reads. --pattern mixes in the other blocks
+(MQA, a shared GQA block with a sliding window, Mamba 1, Mamba 2, discrete_mamba2; see --help), whose SSM mixers
+are layers_reference.py's; --ssm-kernels mamba_ssm runs their scans on mamba_ssm's kernels (mamba_kernels.py) and
+--compile blocks compiles each block and the head with the loss.
 
     python3 bench/gpu/train_reference.py --tokens data.u16 --hidden 768 --layers 12 --heads 12 --groups 12 \
         --vocab 50304 --seq 1024 --batch 8 --steps 40 --adamw fused
 Prints one JSON line: parameters, tokens_per_s (median over the steps after warm-up), step_ms.
 """
 import argparse
+import contextlib
 import json
 import math
 import time
@@ -43,10 +47,28 @@ class Rotary(nn.Module):
         return torch.cat([re * cos - im * sin, re * sin + im * cos], dim=-1)
 
 
+def attend(q, k, v, window):
+    """Causal attention, keys less than `window` positions back when window > 0; GQA when k, v have fewer heads."""
+    t = q.shape[2]
+    mask = None
+    if 0 < window < t:
+        back = torch.arange(t, device=q.device).unsqueeze(1) - torch.arange(t, device=q.device).unsqueeze(0)
+        mask = (back >= 0) & (back < window)
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None,
+                                              enable_gqa=k.shape[1] != q.shape[1])
+    # torch before 2.0 (the CPU check of this script): the same maths written out
+    times = q.shape[1] // k.shape[1]
+    k, v = k.repeat_interleave(times, dim=1), v.repeat_interleave(times, dim=1)
+    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    allowed = mask if mask is not None else torch.ones(t, t, dtype=torch.bool, device=q.device).tril()
+    return scores.masked_fill(~allowed, float("-inf")).softmax(-1) @ v
+
+
 class Attention(nn.Module):
-    def __init__(self, hidden, heads, groups):
+    def __init__(self, hidden, heads, groups, window=0):
         super().__init__()
-        self.heads, self.groups, self.hs = heads, groups, hidden // heads
+        self.heads, self.groups, self.hs, self.window = heads, groups, hidden // heads, window
         self.query = nn.Linear(hidden, heads * self.hs)
         self.key_value = nn.Linear(hidden, 2 * groups * self.hs)
         self.dense = nn.Linear(heads * self.hs, hidden)
@@ -60,15 +82,15 @@ class Attention(nn.Module):
         k = kv[..., :w].reshape(b, t, self.groups, self.hs).transpose(1, 2)
         v = kv[..., w:].reshape(b, t, self.groups, self.hs).transpose(1, 2)
         q, k = self.rotary(q), self.rotary(k)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=self.groups != self.heads)
+        y = attend(q, k, v, self.window)
         return self.dense(y.transpose(1, 2).reshape(b, t, self.heads * self.hs))
 
 
 class Block(nn.Module):
-    def __init__(self, hidden, heads, groups, ffn):
+    def __init__(self, hidden, heads, groups, ffn, window=0):
         super().__init__()
         self.norm_1 = nn.LayerNorm(hidden, eps=1e-5)
-        self.mixer = Attention(hidden, heads, groups)
+        self.mixer = Attention(hidden, heads, groups, window)
         self.norm_2 = nn.LayerNorm(hidden, eps=1e-5)
         self.layer_1 = nn.Linear(hidden, ffn)
         self.layer_2 = nn.Linear(ffn, hidden)
@@ -78,51 +100,82 @@ class Block(nn.Module):
         return x + self.layer_2(F.gelu(self.layer_1(self.norm_2(x)), approximate="tanh"))
 
 
-class Mamba2Block(nn.Module):
-    """An ssm block with fastllm's defaults: the Mamba 2 mixer of layers_reference.py, an MLP without biases."""
+class SsmBlock(nn.Module):
+    """An ssm block with fastllm's defaults: a mixer of layers_reference.py (mamba1, mamba2 or discrete_mamba2) and
+    an MLP without biases. With `kernels` (mamba_kernels.Kernels) the mixer's scan runs on mamba_ssm's kernels."""
 
-    def __init__(self, hidden, ffn):
+    def __init__(self, hidden, ffn, kind, heads, kernels=None):
         super().__init__()
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        from layers_reference import Mamba2
+        import layers_reference as layers
+        self.kind, self.kernels = kind, kernels
         self.norm_1 = nn.LayerNorm(hidden, eps=1e-5)
-        self.mixer = Mamba2(hidden, 8)
+        self.mixer = {"mamba1": lambda: layers.Mamba1(hidden, 8), "mamba2": lambda: layers.Mamba2(hidden, 8),
+                      "discrete_mamba2": lambda: layers.DiscreteMamba2(hidden, 16, heads, heads, 64)}[kind]()
         self.norm_2 = nn.LayerNorm(hidden, eps=1e-5)
         self.layer_1 = nn.Linear(hidden, ffn, bias=False)
         self.layer_2 = nn.Linear(ffn, hidden, bias=False)
 
     def forward(self, x):
-        x = x + self.mixer(self.norm_1(x))
+        h = self.norm_1(x)
+        x = x + (getattr(self.kernels, self.kind)(self.mixer, h) if self.kernels else self.mixer(h))
         return x + self.layer_2(F.gelu(self.layer_1(self.norm_2(x)), approximate="tanh"))
 
 
-def stack(a):
-    """--pattern letters, repeated to --layers: t attention block, m Mamba 2 block, s one attention block shared."""
+LETTERS = """--pattern letters, repeated to --layers:
+  t attention block (--heads, --groups)       s one attention block, its weights at every s
+  a MQA attention block (--heads, one group)  b one GQA block (--groups) with --window, its weights at every b
+  m Mamba 2 block (d_xb H/2)                  c Mamba 1 block
+  d discrete_mamba2 block (--heads qk and v heads, state 16, chunk 64)"""
+
+
+def stack(a, kernels=None):
+    """The layers of --pattern (LETTERS)."""
     ffn = a.ffn or 4 * a.hidden
-    shared = Block(a.hidden, a.heads, a.groups, ffn)
+    shared = {"s": Block(a.hidden, a.heads, a.groups, ffn), "b": Block(a.hidden, a.heads, a.groups, ffn, a.window)}
+    make = {"t": lambda: Block(a.hidden, a.heads, a.groups, ffn), "a": lambda: Block(a.hidden, a.heads, 1, ffn),
+            "m": lambda: SsmBlock(a.hidden, ffn, "mamba2", a.heads, kernels),
+            "c": lambda: SsmBlock(a.hidden, ffn, "mamba1", a.heads, kernels),
+            "d": lambda: SsmBlock(a.hidden, ffn, "discrete_mamba2", a.heads, kernels)}
     letters = a.pattern.split(",")
-    made = []
-    for i in range(a.layers):
-        letter = letters[i % len(letters)]
-        made.append(shared if letter == "s" else Mamba2Block(a.hidden, ffn) if letter == "m"
-                    else Block(a.hidden, a.heads, a.groups, ffn))
-    return made
+    unknown = sorted(set(letters) - set(make) - set(shared))
+    if unknown:
+        sys.exit(f"--pattern: unknown letters {unknown}\n{LETTERS}")
+    return [shared[letter] if letter in shared else make[letter]()
+            for letter in (letters[i % len(letters)] for i in range(a.layers))]
 
 
 class Model(nn.Module):
-    def __init__(self, a):
+    def __init__(self, a, kernels=None):
         super().__init__()
         self.word = nn.Embedding(a.vocab, a.hidden)
-        self.layers = nn.ModuleList(stack(a))
+        self.layers = nn.ModuleList(stack(a, kernels))
         self.final_norm = nn.LayerNorm(a.hidden, eps=1e-5)
         self.output = nn.Linear(a.hidden, a.vocab, bias=False)
+        self.head = self.head_and_loss
+
+    def head_and_loss(self, x, targets):
+        logits = self.output(self.final_norm(x))
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1))
 
     def forward(self, tokens, targets):
         x = self.word(tokens)
         for layer in self.layers:
             x = layer(x)
-        logits = self.output(self.final_norm(x))
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1))
+        return self.head(x, targets)
+
+    def compile_blocks(self):
+        """torch.compile per block (each distinct block compiled once, the repeats reusing it, as torchtitan does)
+        and of the head with the loss; the embedding lookup stays eager."""
+        for layer in {id(q): q for q in self.layers}.values():
+            layer.compile()
+        self.head = torch.compile(self.head_and_loss)
+
+    def effective_parameters(self):
+        """Parameters as the FLOPs see them: a shared block counted at each of its layers, the embedding left out
+        (a lookup, not a matrix product)."""
+        count = lambda m: sum(q.numel() for q in m.parameters())
+        return sum(count(layer) for layer in self.layers) + count(self.final_norm) + count(self.output)
 
 
 def profile(model, optimizer, data, span, a):
@@ -154,18 +207,34 @@ def main():
                           ("vocab", 50304), ("seq", 1024), ("batch", 8), ("steps", 40), ("warmup", 10)]:
         p.add_argument(f"--{name}", type=int, default=default)
     p.add_argument("--lr", type=float, default=3e-4)
-    p.add_argument("--pattern", default="t")
+    p.add_argument("--pattern", default="t", help=LETTERS)
+    p.add_argument("--window", type=int, default=0, help="the sliding window of the b blocks (0: none)")
+    p.add_argument("--ssm-kernels", choices=["plain", "mamba_ssm"], default="plain",
+                   help="the SSM mixers' scans in plain PyTorch or on mamba_ssm's kernels (bench/gpu/mamba_ssm.sh)")
+    p.add_argument("--device", default="cuda", help="cuda, or cpu to check the plain paths")
     p.add_argument("--name", default="")
     p.add_argument("--adamw", choices=["fused", "foreach", "single"], default="fused")
     p.add_argument("--accumulation", type=int, default=1, help="micro-batches of --batch per optimizer step")
-    p.add_argument("--compile", action="store_true", help="torch.compile the model (compiled during the warm-up steps)")
+    p.add_argument("--compile", nargs="?", const="model", choices=["model", "blocks"],
+                   help="torch.compile the whole model, or each block and the head (compiled in the warm-up steps)")
     p.add_argument("--profile", type=int, default=0, help="after the timed steps, profile this many more and print "
                    "the kernels taking the most GPU time (to stderr)")
     a = p.parse_args()
     torch.manual_seed(1234)
-    device = torch.device("cuda")
-    model = Model(a).to(device)
-    step_model = torch.compile(model) if a.compile else model
+    device = torch.device(a.device)
+    kernels = None
+    if a.ssm_kernels == "mamba_ssm":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from mamba_kernels import Kernels
+        kernels = Kernels()
+    # built on the device where torch can (2.0 on): a 1B model's initialisation on the CPU takes many seconds
+    with device if hasattr(device, "__enter__") else contextlib.nullcontext():
+        model = Model(a, kernels).to(device)
+    step_model = torch.compile(model) if a.compile == "model" else model
+    if a.compile == "blocks":
+        model.compile_blocks()
+    cuda = device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     decay = [q for n, q in model.named_parameters() if q.dim() >= 2 and "norm" not in n]
     rest = [q for n, q in model.named_parameters() if not (q.dim() >= 2 and "norm" not in n)]
     groups = [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}]
@@ -179,28 +248,33 @@ def main():
         for micro in range(a.accumulation):
             start = ((step * a.accumulation + micro) * span) % (len(data) - span)
             chunks.append(data[start:start + span].view(a.batch, a.seq + 1).to(device, non_blocking=True))
-        torch.cuda.synchronize()
+        sync()
         began = time.perf_counter()
         for chunk in chunks:
-            with torch.autocast("cuda", dtype=torch.bfloat16):
+            with torch.autocast(device.type, dtype=torch.bfloat16):
                 loss = step_model(chunk[:, :-1], chunk[:, 1:])
             (loss / a.accumulation).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        torch.cuda.synchronize()
+        sync()
         if step >= a.warmup:
             times.append(time.perf_counter() - began)
     if a.profile:
         profile(model, optimizer, data, span, a)
     times.sort()
     median = times[len(times) // 2]
-    print(json.dumps({"case": a.name, "impl": f"python-{a.adamw}" + ("-compiled" if a.compile else ""), "parameters": sum(q.numel() for q in model.parameters()),
+    impl = f"python-{a.adamw}" + {None: "", "model": "-compiled", "blocks": "-compiled-blocks"}[a.compile] \
+        + ("-mamba-ssm" if kernels else "")
+    print(json.dumps({"case": a.name, "impl": impl, "parameters": sum(q.numel() for q in model.parameters()),
+                      "effective_parameters": model.effective_parameters(), "compile": a.compile,
+                      "ssm_kernels": a.ssm_kernels,
                       "hidden": a.hidden, "layers": a.layers, "seq": a.seq, "batch": a.batch,
                       "step_ms": round(median * 1e3, 2), "accumulation": a.accumulation,
                       "tokens_per_s": round(a.batch * a.seq * a.accumulation / median),
                       "last_loss": round(loss.item(), 4),
-                      "gpu_peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2)}), flush=True)
+                      "gpu_peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None}),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -379,8 +379,8 @@ final class TrainCommand implements Callable<Integer> {
       RunReport.banner(err, trainer, data, launch);
       trainer.scheduleChange().ifPresent(err::println);
     }
-    Trainer.Listener progress = launch.writesFiles()
-        ? new ProgressBar(err, System.console() != null, run.training().logInterval()) : report -> { };
+    Trainer.Listener progress = launch.writesFiles() ? new KernelNotice(trainer::kernels, err,
+        new ProgressBar(err, System.console() != null, run.training().logInterval())) : report -> { };
     Trainer.Result result;
     try {
       result = trainer.run(progress, stop);
