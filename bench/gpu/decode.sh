@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# On the GPU host, in one call of about 5 minutes: greedy decoding tokens/s, prompt 512, batch 1 and 16, float32.
+# On the GPU host, in one call of about 5 minutes: greedy decoding tokens/s, prompt 512, batch 1 and 16, float32 and
+# (llama-120m) bfloat16.
 #   java cuda, llama-120m: random init, saved as a model folder and exported with `export --format llama`, so that
 #     python (transformers) decodes the very same weights: fp32 and bf16 eager, then static cache + torch.compile
 #   java cuda, hybrid-120m (the seed's blocks): with the decoding caches, and recomputing the whole sequence for each
@@ -33,6 +34,9 @@ bench=org.fastllm.modules.bench.DecodeBench
 lengths=${LENGTHS:-512,1024,2048,4096}
 step 90 "java cuda llama-120m" b/run-gpu.sh $bench --config "$llama" --device cuda --batch "$batch" --prompt "$prompt" \
   --new "$new" --memory-at "$lengths" --save "$work/llama-init" --name llama-120m
+# the same weights in bfloat16 (weights and caches; logits read as float32), next to transformers' bf16 lines
+step 60 "java cuda llama-120m bf16" b/run-gpu.sh $bench --model "$work/llama-init" --device cuda --dtype bfloat16 \
+  --batch "$batch" --prompt "$prompt" --new "$new" --name llama-120m
 step 45 "export llama" b/run-gpu.sh org.fastllm.cli.Main export "$work/llama-init" --format llama -o "$work/llama-hf"
 step 80 "python cuda llama-120m eager" python3 bench/gpu/decode_reference.py "$work/llama-hf" --device cuda \
   --modes fp32,bf16 --batch "$batch" --prompt "$prompt" --new "$new" --name llama-120m --time-limit 70
@@ -51,11 +55,22 @@ step 60 "java cpu hybrid-120m" b/run-gpu.sh $bench --config "$hybrid" --device c
   --new "$cpu_new" --name hybrid-120m
 {
   echo "# greedy decoding, prompt $prompt tokens, batch $batch; cuda: $new new tokens (java-recompute: $recompute_new), cpu: $cpu_new"
-  echo "# tokens/s = new tokens x batch / (whole generation - prefill); java float32; python modes as named"
+  echo "# tokens/s = new tokens x batch / (whole generation - prefill); java float32, java-bf16 bfloat16 weights and caches; python modes as named"
   nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | sed 's/^/# gpu: /'
   grep -a '^# java\|^# python' "$log"
   grep -a '^decode ' "$log" | sort -s -k3,3 -k4,4
   grep -a '^# .*cached decoding' "$log"
+  # java against the fastest transformers setup of the same type (eager or static cache + compile), per batch
+  grep -a '^decode .* cuda .*llama-120m ' "$log" | awk '
+    { side = $2; b = $6; for (i = 1; i <= NF; i++) if ($i == "tok/s," && $(i - 2) == "decode") tps = $(i - 1)
+      type = side ~ /bf16/ ? "bf16" : "fp32"
+      if (side ~ /^java/) java[type, b] = tps
+      else if (tps > best[type, b]) { best[type, b] = tps; who[type, b] = side }
+      batches[b] = 1 }
+    END { for (t = 0; t < 2; t++) { type = t ? "bf16" : "fp32"
+            for (b in batches) if ((type, b) in java && (type, b) in best)
+              printf "# llama-120m cuda %s batch %s: java %.1f tok/s = %.2fx %s (%.1f tok/s)\n", type, b,
+                java[type, b], java[type, b] / best[type, b], who[type, b], best[type, b] } }' | sort
   grep -a '^# decode state\|^state ' "$log"
   java=$(grep -a '^decode java  .* cuda .*llama-120m .*batch  1 ' "$log" | sed 's/.*first tokens //')
   python=$(grep -a '^decode python-fp32 .* cuda .*llama-120m .*batch  1 ' "$log" | sed 's/.*first tokens //')

@@ -78,10 +78,12 @@ final class BatchGeneration {
               }
               Tensor logits = model.decodeLogits(GenerationLoop.tokens(rows.lastTokens(batch), device).view(-1, 1),
                   joined);
-              float[][] last = lastPositions(logits);
+              boolean greedy = samplers.stream().allMatch(TokenSampler::greedy);
+              int[] best = greedy ? GenerationLoop.mostLikely(logits) : null;
+              float[][] last = greedy ? null : lastPositions(logits);
               for (int i = 0; i < batch.length; i++) {
                 if (!rows.stopped(batch[i])) {
-                  rows.add(batch[i], samplers.get(batch[i]).next(last[i]), onFinished);
+                  rows.add(batch[i], greedy ? best[i] : samplers.get(batch[i]).next(last[i]), onFinished);
                 }
               }
             }

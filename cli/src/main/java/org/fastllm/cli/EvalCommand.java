@@ -63,6 +63,9 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu or cuda (default: the run's).")
   String device;
 
+  @Option(names = "--dtype", paramLabel = "TYPE", description = WeightType.HELP)
+  String dtype;
+
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
 
@@ -83,11 +86,15 @@ final class EvalCommand implements Callable<Integer> {
       return Main.INVALID;
     }
     Device on = chosen.get();
+    Optional<WeightType> type = WeightType.parse(dtype, on, err);
+    if (type.isEmpty()) {
+      return Main.INVALID;
+    }
     WindowedLoss.Result result;
     try {
       TrainingData tokens = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus,
           TokenizationProgress.SILENT);
-      Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, err);
+      Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, type.get(), err);
       if (restored.isEmpty()) {
         return Main.INVALID;
       }

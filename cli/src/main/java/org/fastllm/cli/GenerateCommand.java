@@ -26,8 +26,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code generate CHECKPOINT (--prompt TEXT | --prompt-file FILE) [--batch-size B] [--max-new-tokens N]
- * [--temperature T] [--top-k K] [--top-p P] [--seed S] [--device D]}: continues prompts with a trained model; a
- * single prompt is printed token by token as each is chosen.
+ * [--temperature T] [--top-k K] [--top-p P] [--seed S] [--device D] [--dtype float32|bfloat16]}: continues prompts
+ * with a trained model; a single prompt is printed token by token as each is chosen.
  *
  * <pre class="text">fastllm-cli generate runs/tiny --prompt "Once upon a time" --temperature 0</pre>
  *
@@ -84,6 +84,9 @@ final class GenerateCommand implements Callable<Integer> {
       description = "auto, cpu or cuda (default: the run's training.device).")
   String device;
 
+  @Option(names = "--dtype", paramLabel = "TYPE", description = WeightType.HELP)
+  String dtype;
+
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
 
@@ -124,7 +127,11 @@ final class GenerateCommand implements Callable<Integer> {
       return Main.INVALID;
     }
     Device on = chosen.get();
-    Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, err);
+    Optional<WeightType> type = WeightType.parse(dtype, on, err);
+    if (type.isEmpty()) {
+      return Main.INVALID;
+    }
+    Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, type.get(), err);
     if (restored.isEmpty()) {
       return Main.INVALID;
     }
@@ -181,6 +188,9 @@ final class GenerateCommand implements Callable<Integer> {
     }
     if (device != null && !List.of("auto", "cpu", "cuda").contains(device.toLowerCase(Locale.ROOT))) {
       return "--device " + device + ": must be auto, cpu or cuda";
+    }
+    if (dtype != null && WeightType.named(dtype) == null) {
+      return "--dtype " + dtype + ": must be float32 or bfloat16";
     }
     return null;
   }

@@ -6,6 +6,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -39,7 +40,7 @@ final class GenerationLoop {
       for (int i = 0; i < maxNew; i++) {
         try (PointerScope step = new PointerScope()) {
           Tensor logits = model.decodeNextLogits(tokens(feed, device), decoding);
-          made[i] = sampler.next(lastPosition(logits));
+          made[i] = sampler.greedy() ? mostLikely(logits)[0] : sampler.next(lastPosition(logits));
         }
         if (endOfText.isPresent() && made[i] == endOfText.getAsInt()) {
           return java.util.Arrays.copyOf(made, i);
@@ -57,6 +58,17 @@ final class GenerationLoop {
     float[] values = new float[(int) last.numel()];
     new FloatPointer(last.data_ptr()).capacity(values.length).get(values);
     return values;
+  }
+
+  /**
+   * The most likely next id of each sequence after its last position, chosen on the logits' device: the host reads
+   * one id per row, not the vocabulary's logits (the first of equal largest values, as {@link TokenSampler#argmax}).
+   */
+  static int[] mostLikely(Tensor logits) {
+    Tensor ids = logits.select(1, logits.size(1) - 1).argmax(new LongOptional(-1), false).cpu().contiguous();
+    long[] wide = new long[(int) ids.numel()];
+    new LongPointer(ids.data_ptr()).capacity(wide.length).get(wide);
+    return java.util.Arrays.stream(wide).mapToInt(Math::toIntExact).toArray();
   }
 
   static Tensor tokens(int[] ids, Device device) {

@@ -22,7 +22,7 @@ import org.fastllm.modules.stack.StackBuilder;
  * // given java.nio.file.Path checkpoint, ConfigDocument run, PrintWriter err
  * Optional<InitialWeights> weights = RestoredModel.weights(checkpoint, err);   // empty: the reason is printed
  * Optional<org.bytedeco.pytorch.Device> on = RestoredModel.device(run.training().device(), err);
- * Optional<LanguageModel> model = RestoredModel.of(weights.get(), run, on.get(), err);
+ * Optional<LanguageModel> model = RestoredModel.of(weights.get(), run, on.get(), WeightType.FLOAT32, err);
  * }</pre>
  */
 final class RestoredModel {
@@ -48,8 +48,12 @@ final class RestoredModel {
     }
   }
 
-  /** The model of {@code run} with {@code weights}, on {@code on}; empty, the differences printed, when they differ. */
-  static Optional<LanguageModel> of(InitialWeights weights, ConfigDocument run, Device on, PrintWriter err) {
+  /**
+   * The model of {@code run} with {@code weights}, on {@code on}, its weights in {@code type}; empty, the differences
+   * printed, when they differ.
+   */
+  static Optional<LanguageModel> of(InitialWeights weights, ConfigDocument run, Device on, WeightType type,
+      PrintWriter err) {
     LanguageModel model = StackBuilder.installed().build(run.model().withDefaults(), run.training().kernels());
     List<String> differences = weights.differences(model);
     if (!differences.isEmpty()) {
@@ -60,6 +64,9 @@ final class RestoredModel {
     weights.copyInto(model);
     if (!on.is_cpu()) {
       model.to(on, false);
+    }
+    if (type != WeightType.FLOAT32) {
+      model.to(type.scalarType(), false);
     }
     return Optional.of(model);
   }

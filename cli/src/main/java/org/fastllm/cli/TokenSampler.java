@@ -29,6 +29,11 @@ final class TokenSampler {
     this.random = new Random(seed);
   }
 
+  /** True at temperature 0: the next token is the most likely one, whatever the draws. */
+  boolean greedy() {
+    return temperature == 0;
+  }
+
   int next(float[] logits) {
     if (temperature == 0) {
       return argmax(logits);

@@ -146,6 +146,25 @@ class GenerateCommandTest {
   }
 
   @Test
+  void dtype_unknown_isRefusedNamingTheTypesAllowed() {
+    MainTest.Run r = generate("--prompt", "a", "--dtype", "float16");
+
+    assertThat(r.exit()).isEqualTo(Main.INVALID);
+    assertThat(r.err()).isEqualTo("error: --dtype float16: must be float32 or bfloat16\n");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void dtype_bfloat16OnTheCpu_warnsAndContinuesThePrompt() {
+    MainTest.Run r = generate("--prompt", "the river ", "--temperature", "0", "--max-new-tokens", "6", "--dtype",
+        "bfloat16", "--device", "cpu");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.err()).startsWith("warning: --dtype bfloat16 on the CPU: about 26 times slower than float32");
+    assertThat(r.out()).startsWith("the river ").endsWith("\n");
+  }
+
+  @Test
   void deviceCuda_onAHostWithoutCuda_isRefusedSayingSo() {
     assumeThat(org.bytedeco.pytorch.global.torch.cuda_is_available()).as("a host without CUDA").isFalse();
 

@@ -25,7 +25,8 @@ import org.fastllm.validation.load.ConfigLoader;
 import org.fastllm.validation.load.LoadedConfig;
 
 /**
- * Benchmark, not a test: greedy decoding tokens/s of a model from a YAML config (random init) or a model folder, float32,
+ * Benchmark, not a test: greedy decoding tokens/s of a model from a YAML config (random init) or a model folder, float32
+ * or ({@code --dtype bfloat16}) bfloat16 weights and caches,
  * with the layers' decoding caches ({@link LanguageModel#startDecoding}), optionally against recomputing the whole
  * sequence for every new token, and the bytes of the decoding state per block at several context lengths.
  *
@@ -44,7 +45,7 @@ public final class DecodeBench {
 
   /** The command line. */
   record Options(String config, String model, String device, List<Integer> batch, int prompt, int newTokens,
-      int recomputeNew, List<Integer> memoryAt, String save, long seed, int threads, String name) {
+      int recomputeNew, List<Integer> memoryAt, String save, long seed, int threads, String name, String dtype) {
 
     static Options parse(String[] args) {
       Map<String, String> given = new LinkedHashMap<>();
@@ -52,7 +53,8 @@ public final class DecodeBench {
         if (!args[i].startsWith("--") || i + 1 == args.length) {
           throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'; names: --config"
               + " FILE.yaml or --model DIR, --device cpu|cuda, --batch 1,16, --prompt, --new, --recompute-new"
-              + " (0: none), --memory-at 512,2048 (empty: none), --save DIR, --seed, --threads, --name");
+              + " (0: none), --memory-at 512,2048 (empty: none), --save DIR, --seed, --threads, --name,"
+              + " --dtype float32|bfloat16");
         }
         given.put(args[i].substring(2), args[++i]);
       }
@@ -66,7 +68,15 @@ public final class DecodeBench {
           Integer.parseInt(given.getOrDefault("new", "256")),
           Integer.parseInt(given.getOrDefault("recompute-new", "0")), ints(given.getOrDefault("memory-at", "")),
           given.get("save"), Long.parseLong(given.getOrDefault("seed", "1")),
-          Integer.parseInt(given.getOrDefault("threads", "0")), given.getOrDefault("name", name));
+          Integer.parseInt(given.getOrDefault("threads", "0")), given.getOrDefault("name", name),
+          dtype(given.getOrDefault("dtype", "float32")));
+    }
+
+    private static String dtype(String name) {
+      if (!List.of("float32", "bfloat16").contains(name)) {
+        throw new IllegalArgumentException("--dtype " + name + ": must be float32 or bfloat16");
+      }
+      return name;
     }
 
     private static List<Integer> ints(String list) {
@@ -76,6 +86,11 @@ public final class DecodeBench {
   }
 
   public static void main(String[] args) throws IOException {
+    // as fastllm-cli does (Main.nativeDefaults): JavaCPP's physical-memory check reads the resident size for every
+    // native object made, a third of a small model's decoding step; set before any JavaCPP class loads
+    if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
+      System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
+    }
     try {
       run(Options.parse(args));
     } catch (IllegalArgumentException | InvalidConfigException | CheckpointException e) {
@@ -98,10 +113,14 @@ public final class DecodeBench {
       if (!device.is_cpu()) {
         model.to(device, false);
       }
+      if (o.dtype().equals("bfloat16")) {
+        model.to(torch.ScalarType.BFloat16, false);   // weights and so the caches; the logits are read as float32
+      }
       model.eval();
-      System.out.printf(Locale.ROOT, "# java %s: %,d parameters, %d layers, device %s, float32, %d CPU threads,"
-          + " decodes incrementally: %s%n", o.name(), model.parameterCount(), model.numLayers(), o.device(),
-          torch.get_num_threads(), model.decodesIncrementally());
+      System.out.printf(Locale.ROOT, "# java %s: %,d parameters, %d layers, device %s, %s, %d CPU threads,"
+          + " decodes incrementally: %s; JavaCPP maxPhysicalBytes %d%n", o.name(), model.parameterCount(),
+          model.numLayers(), o.device(), o.dtype(), torch.get_num_threads(), model.decodesIncrementally(),
+          org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
       long vocab = config.model().vocabSize();
       if (!o.memoryAt().isEmpty()) {
         new DecodeStateMemory(model, config.plan(), device).print(o.name(), o.memoryAt(), vocab);
@@ -110,7 +129,7 @@ public final class DecodeBench {
         DecodeRun run = new DecodeRun(model, device, prompt(batch, o.prompt(), vocab));
         run.cached(Math.min(4, o.newTokens()));  // warm-up: kernels compiled, allocator and libraries ready
         DecodeRun.Timing t = run.cached(o.newTokens());
-        print(o, "java", batch, o.newTokens(), t);
+        print(o, o.dtype().equals("bfloat16") ? "java-bf16" : "java", batch, o.newTokens(), t);
         if (o.recomputeNew() > 0) {
           run.recomputed(Math.min(2, o.recomputeNew()));
           DecodeRun.Timing r = run.recomputed(o.recomputeNew());
@@ -126,9 +145,9 @@ public final class DecodeBench {
 
   private static void print(Options o, String side, int batch, int newTokens, DecodeRun.Timing t) {
     System.out.printf(Locale.ROOT, "decode %-15s %-6s %-12s batch %2d prompt %4d new %3d: prefill %9.1f ms,"
-        + " decode %9.1f tok/s, whole generation %9.1f tok/s; first tokens %s%n", side, o.device(), o.name(), batch,
-        o.prompt(), newTokens, t.prefillMs(), t.decodeTokensPerSecond(batch, newTokens),
-        t.totalTokensPerSecond(batch, newTokens), t.firstTokens());
+        + " decode %9.1f tok/s, whole generation %9.1f tok/s, host %6.3f CPU ms/step; first tokens %s%n", side,
+        o.device(), o.name(), batch, o.prompt(), newTokens, t.prefillMs(), t.decodeTokensPerSecond(batch, newTokens),
+        t.totalTokensPerSecond(batch, newTokens), t.cpuMsPerStep(newTokens), t.firstTokens());
   }
 
   private static LoadedConfig loadConfig(Options o) throws IOException {

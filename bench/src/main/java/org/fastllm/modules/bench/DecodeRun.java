@@ -1,5 +1,7 @@
 package org.fastllm.modules.bench;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -20,8 +22,17 @@ import org.fastllm.modules.stack.LanguageModel;
  * except the first, whose end is the prefill time. Called without gradients, the model in eval mode.
  */
 final class DecodeRun {
-  /** Milliseconds of the prefill and of the whole generation; the first generated ids of the first sequence. */
-  record Timing(double prefillMs, double totalMs, String firstTokens) {
+  /**
+   * Milliseconds of the prefill and of the whole generation, the main thread's CPU milliseconds after the prefill
+   * (the host's work, which other processes on the machine hardly change); the first generated ids of the first
+   * sequence.
+   */
+  record Timing(double prefillMs, double totalMs, double decodeCpuMs, String firstTokens) {
+    /** The main thread's CPU milliseconds per decoding step after the prefill. */
+    double cpuMsPerStep(int newTokens) {
+      return newTokens > 1 ? decodeCpuMs / (newTokens - 1) : 0;
+    }
+
     double decodeTokensPerSecond(int batch, int newTokens) {
       return (double) newTokens * batch / ((totalMs - prefillMs) / 1e3);
     }
@@ -31,6 +42,7 @@ final class DecodeRun {
     }
   }
 
+  private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
   private final LanguageModel model;
   private final Device device;
   private final long[][] prompt;
@@ -49,6 +61,7 @@ final class DecodeRun {
       ids.sum().item_long();  // on the device before the clock starts
       long start = System.nanoTime();
       double prefill = 0;
+      long cpu = 0;
       for (int i = 0; i < newTokens; i++) {
         try (PointerScope step = new PointerScope()) {
           Tensor feed = i == 0 ? ids : made.narrow(1, i - 1, 1);
@@ -57,9 +70,10 @@ final class DecodeRun {
         if (i == 0) {
           made.select(0, 0).select(0, 0).item_long();  // waits for the device
           prefill = (System.nanoTime() - start) / 1e6;
+          cpu = CPU.getCurrentThreadCpuTime();
         }
       }
-      return finish(made, start, prefill);
+      return finish(made, start, prefill, cpu);
     }
   }
 
@@ -71,6 +85,7 @@ final class DecodeRun {
       sequence.get().sum().item_long();
       long start = System.nanoTime();
       double prefill = 0;
+      long cpu = 0;
       for (int i = 0; i < newTokens; i++) {
         try (PointerScope step = new PointerScope()) {
           Tensor next = greedy(model.nextLogits(sequence.get()));
@@ -80,18 +95,20 @@ final class DecodeRun {
         if (i == 0) {
           made.select(0, 0).select(0, 0).item_long();
           prefill = (System.nanoTime() - start) / 1e6;
+          cpu = CPU.getCurrentThreadCpuTime();
         }
       }
-      return finish(made, start, prefill);
+      return finish(made, start, prefill, cpu);
     }
   }
 
-  private Timing finish(Tensor made, long start, double prefill) {
+  private Timing finish(Tensor made, long start, double prefill, long cpuAfterPrefill) {
     Tensor host = made.cpu().contiguous();  // waits for the device
     double total = (System.nanoTime() - start) / 1e6;
+    double cpu = (CPU.getCurrentThreadCpuTime() - cpuAfterPrefill) / 1e6;
     long[] first = new long[(int) Math.min(8, host.size(1))];
     new LongPointer(host.data_ptr()).capacity(first.length).get(first);
-    return new Timing(prefill, total, Arrays.toString(first).replace(" ", ""));
+    return new Timing(prefill, total, cpu, Arrays.toString(first).replace(" ", ""));
   }
 
   private Tensor made(int newTokens) {

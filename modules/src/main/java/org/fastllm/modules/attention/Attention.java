@@ -1,5 +1,6 @@
 package org.fastllm.modules.attention;
 
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -44,6 +45,7 @@ public final class Attention extends SequenceLayer {
   private final Rotary rotary;
   private final AttentionMask mask;
   private final boolean fused;
+  private final JoinedProjection joined;
 
   private Attention(TransformerBlockConfig c, LayerContext context) {
     this.heads = c.numHeads();
@@ -59,6 +61,7 @@ public final class Attention extends SequenceLayer {
     this.rotary = c.rotary().enabled() ? new Rotary(c.rotary().theta(), context) : null;
     this.mask = new AttentionMask(c.causal(), c.slidingWindow() ? c.windowSize() : 0);
     this.fused = c.useFlashAttention();
+    this.joined = new JoinedProjection(query, keyValue);
     if (heads % groups != 0) {
       throw new IllegalArgumentException("num_heads " + heads + " is not a multiple of head_groups " + groups);
     }
@@ -100,13 +103,10 @@ public final class Attention extends SequenceLayer {
     if (!(state instanceof KeyValueCache cache)) {
       return super.decode(input, adapters, state);
     }
-    Tensor[] qkv = project(input, adapters);
+    long seen = cache.seen();
+    Tensor[] qkv = projectTurned(input, adapters, x -> rotary.apply(x, seen));
     Tensor q = qkv[0];
     Tensor k = qkv[1];
-    if (rotary != null) {
-      q = rotary.apply(q, cache.seen());
-      k = rotary.apply(k, cache.seen());
-    }
     long time = input.size(1);
     if (cache.seen() == 0 && time > 1) {
       // a prompt sees only itself: the forward's attention (the fused kernel, where it runs), then cached
@@ -118,13 +118,9 @@ public final class Attention extends SequenceLayer {
 
   /** A step of rows of different lengths: each row rotated at its own positions, masked to its own entries. */
   private Tensor decodeRows(Tensor input, Adapters adapters, RowKeyValueCache cache) {
-    Tensor[] qkv = project(input, adapters);
+    Tensor[] qkv = projectTurned(input, adapters, x -> rotary.apply(x, cache.seen()));
     Tensor q = qkv[0];
     Tensor k = qkv[1];
-    if (rotary != null) {
-      q = rotary.apply(q, cache.seen());
-      k = rotary.apply(k, cache.seen());
-    }
     RowKeyValueCache.Visible visible = cache.extend(k, qkv[2]);
     return output(cachedRows(q, visible.keys(), visible.values(), visible.allowed()), adapters);
   }
@@ -132,6 +128,31 @@ public final class Attention extends SequenceLayer {
   @Override
   public boolean decodesIncrementally() {
     return mask.causal();
+  }
+
+  /**
+   * Queries and keys rotated by {@code turn} (where the layer has rotary embeddings) and values, as
+   * {@link #project} lays them out. Where no adapter changes the projections, one product gives all three and one
+   * rotation turns queries and keys together: a decoding step's cost is the number of its operations.
+   */
+  private Tensor[] projectTurned(Tensor input, Adapters adapters, UnaryOperator<Tensor> turn) {
+    if (adapters != Adapters.NONE) {
+      Tensor[] qkv = project(input, adapters);
+      if (rotary != null) {
+        qkv[0] = turn.apply(qkv[0]);
+        qkv[1] = turn.apply(qkv[1]);
+      }
+      return qkv;
+    }
+    long batch = input.size(0);
+    long time = input.size(1);
+    Tensor all = joined.apply(input).view(batch, time, heads + 2L * groups, headSize).transpose(1, 2);
+    Tensor queriesKeys = all.narrow(1, 0, heads + groups);
+    if (rotary != null) {
+      queriesKeys = turn.apply(queriesKeys);
+    }
+    return new Tensor[] {queriesKeys.narrow(1, 0, heads), queriesKeys.narrow(1, heads, groups),
+        all.narrow(1, heads + groups, groups)};
   }
 
   /** Queries {@code [b, heads, t, head_size]}, keys and values {@code [b, groups, t, head_size]}, not rotated. */

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -122,7 +123,9 @@ public final class Rotary {
 
   /** The cached {@code [t', head_size / 2]} cosines and sines for {@code t' >= time} positions. */
   private Tensor[] tables(long time, long size, torch.ScalarType type, Tensor x) {
-    String key = theta + "/" + size + "/" + type.intern() + "/" + x.device().str().getString();
+    // the device by its type and index: its name would cost a native string per call
+    Device device = x.device();
+    String key = theta + "/" + size + "/" + type.intern() + "/" + device.type().intern() + ":" + device.index();
     Tensor[] known = TABLES.get(key);
     if (known != null && known[0].size(0) >= time) {
       return known;
