@@ -23,6 +23,7 @@ import org.fastllm.modules.kernel.KernelReport;
 import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.loss.CrossEntropy;
 import org.fastllm.modules.norm.Normalization;
+import org.fastllm.modules.ssm.ScalarDecayCheck;
 import org.fastllm.modules.ssm.SelectiveScan;
 import org.fastllm.modules.train.Autocast;
 
@@ -35,11 +36,13 @@ import org.fastllm.modules.train.Autocast;
  * Rotary: values and input gradients for contiguous and transposed inputs in float32 and bf16, and on a side stream
  * made PyTorch's current one (the launches must follow it). Cross-entropy: loss and logits gradient in float32 and bf16 at two vocabulary sizes. Layer and
  * RMS norm under bf16 autocast: the bf16 output and the float32 gradients of input, weight and bias at three sizes.
- * The optimizer's bf16-copy update against tensor operations, and a linear layer reading its copy. Each kernel runs
+ * The optimizer's bf16-copy update against tensor operations, and a linear layer reading its copy. The chunked
+ * scalar-decay scan of discrete_mamba2 and mamba2_standard (tensor operations, every chunk at once) in float32 and
+ * under bf16 autocast against the chunk-by-chunk loop in float64 ({@link ScalarDecayCheck}). Each kernel runs
  * with its {@code training.kernels} choice auto; a case whose kernel did not run says why and fails.
  * Prints one line per case, exits 1 if any relative error passes its bound (1e-4 float32 scan and norm gradients,
  * 1e-5 float32 rotary and cross-entropy, 2e-2 bf16), then times the scan (with the backward's segments as chosen
- * and in one), the loss and the norm alone.
+ * and in one), the loss and the norm alone, and the scalar-decay mixers next to attention (b 4, T 2048, hidden 1024).
  *
  * <pre class="text">{@code run-gpu.sh org.fastllm.modules.bench.KernelCheck}</pre>
  *
@@ -106,6 +109,9 @@ public final class KernelCheck {
     try (PointerScope scope = new PointerScope()) {
       ok &= org.fastllm.modules.optim.CopyAdamWCheck.run(device);
     }
+    try (PointerScope scope = new PointerScope()) {
+      ok &= ScalarDecayCheck.check(device);
+    }
     // a kernel that did not compile leaves its tensor-operation path running, which passes the comparisons above
     for (String kernel : List.of("ssm/selective_scan.cu", "attention/rotary.cu", "loss/cross_entropy.cu",
         "norm/norm.cu", "optim/adamw.cu")) {
@@ -125,6 +131,7 @@ public final class KernelCheck {
     try (PointerScope scope = new PointerScope()) {
       normTiming(device);
     }
+    ScalarDecayCheck.timing(device);
     System.exit(ok ? 0 : 1);
   }
 

@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Masks over pairs of steps inside a chunk.
+ * Masks over pairs of steps (or of chunks).
  *
  * <pre>{@code
  * // given Tensor x
@@ -21,7 +21,16 @@ final class CausalPairs {
    * {@code like}.
    */
   static Tensor future(long length, Tensor like) {
+    return ones(length, like).triu(1);
+  }
+
+  /** {@code [l, l]} booleans, true at {@code (t, s)} when {@code s >= t}: {@link #future} and the diagonal. */
+  static Tensor notBefore(long length, Tensor like) {
+    return ones(length, like).triu(0);
+  }
+
+  private static Tensor ones(long length, Tensor like) {
     TensorOptions options = new TensorOptions(torch.ScalarType.Bool).device(new DeviceOptional(like.device()));
-    return torch.ones(new long[] {length, length}, options).triu(1);
+    return torch.ones(new long[] {length, length}, options);
   }
 }

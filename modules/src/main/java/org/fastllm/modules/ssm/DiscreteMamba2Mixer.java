@@ -1,7 +1,6 @@
 package org.fastllm.modules.ssm;
 
 import org.fastllm.modules.layer.Parameters;
-import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.fastllm.modules.layer.Split;
 import org.bytedeco.pytorch.global.torch;
@@ -82,15 +81,10 @@ public final class DiscreteMamba2Mixer extends ScalarDecayMixer {
     Tensor z = projected[1];
     Tensor a = projected[2];
     Tensor x = xbc[0].reshape(batch, time, vHeads, inner / vHeads);
-    Tensor b = toVHeads(xbc[1].reshape(batch, time, qkHeads, state));
-    Tensor c = toVHeads(xbc[2].reshape(batch, time, qkHeads, state));
+    Tensor b = xbc[1].reshape(batch, time, qkHeads, state);    // read per group by the scan, never repeated
+    Tensor c = xbc[2].reshape(batch, time, qkHeads, state);
     Tensor y = scalarDecay.scan(x, torch.softplus(a).neg(), b, c).add(x.mul(skip.view(1, 1, vHeads, 1)));
     Tensor gate = zBias == null ? z : z.add(zBias);
     return outProj.forward(y.reshape(batch, time, inner).mul(torch.silu(gate)), adapters);
-  }
-
-  private Tensor toVHeads(Tensor t) {
-    long times = vHeads / qkHeads;
-    return times == 1 ? t : t.repeat_interleave(times, new LongOptional(2), new LongOptional());
   }
 }

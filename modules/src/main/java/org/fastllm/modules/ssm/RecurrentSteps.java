@@ -44,24 +44,31 @@ final class RecurrentSteps {
 
   /**
    * {@link ScalarDecayScan#scan}'s recurrence: {@code h = exp(a) h + x B^T} ({@code [P, N]} per head),
-   * {@code y = h C}; shapes as there, the state {@code [b, H, P, N]}.
+   * {@code y = h C}; shapes as there (B and C per group), the state {@code [b, H, P, N]}.
    */
   static Tensor scalarDecay(Tensor x, Tensor logDecay, Tensor b, Tensor c, KeptTensor kept) {
+    long batch = x.size(0);
     long time = x.size(1);
-    Tensor h = kept.isSet() ? kept.get() : null;
+    long heads = x.size(2);
+    long headSize = x.size(3);
+    long groups = b.size(2);
+    long state = b.size(3);
+    long perGroup = heads / groups;
+    Tensor h = kept.isSet() ? kept.get().reshape(batch, groups, perGroup, headSize, state) : null;
     Tensor[] outputs = new Tensor[(int) time];
     for (long t = 0; t < time; t++) {
-      Tensor input = x.select(1, t).unsqueeze(-1).mul(b.select(1, t).unsqueeze(2));    // [b, H, P, N]
+      Tensor bt = b.select(1, t).reshape(batch, groups, 1, 1, state);
+      Tensor input = x.select(1, t).reshape(batch, groups, perGroup, headSize, 1).mul(bt);   // [b, G, R, P, N]
       if (h == null) {
         h = input;
       } else {
-        Tensor decay = logDecay.select(1, t).exp().unsqueeze(-1).unsqueeze(-1);        // [b, H, 1, 1]
+        Tensor decay = logDecay.select(1, t).exp().view(batch, groups, perGroup, 1, 1);
         h = torch.addcmul(input, decay, h);
       }
-      outputs[(int) t] = h.mul(c.select(1, t).unsqueeze(2))                                  // [b, 1, H, P]
-          .sum(new long[] {-1}, false, new ScalarTypeOptional()).unsqueeze(1);
+      outputs[(int) t] = h.mul(c.select(1, t).reshape(batch, groups, 1, 1, state))
+          .sum(new long[] {-1}, false, new ScalarTypeOptional()).view(batch, 1, heads, headSize);
     }
-    kept.set(h);
+    kept.set(h.reshape(batch, heads, headSize, state));
     return stacked(outputs);
   }
 

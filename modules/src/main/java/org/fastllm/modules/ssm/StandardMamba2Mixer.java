@@ -1,7 +1,6 @@
 package org.fastllm.modules.ssm;
 
 import java.util.function.UnaryOperator;
-import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -96,16 +95,10 @@ public final class StandardMamba2Mixer extends ScalarDecayMixer {
     Tensor[] xbc = Split.parts(torch.silu(convolution.apply(projected[1])), 2, inner, bc, bc);
     Tensor dt = torch.softplus(projected[2].add(dtBias));                               // [b, t, H]
     Tensor x = xbc[0].reshape(batch, time, heads, headSize);
-    Tensor b = toHeads(xbc[1].reshape(batch, time, groups, state));
-    Tensor c = toHeads(xbc[2].reshape(batch, time, groups, state));
+    Tensor b = xbc[1].reshape(batch, time, groups, state);      // read per group by the scan, never repeated
+    Tensor c = xbc[2].reshape(batch, time, groups, state);
     Tensor logDecay = dt.mul(aLog.exp().neg());
     Tensor y = scalarDecay.scan(x.mul(dt.unsqueeze(-1)), logDecay, b, c).add(x.mul(skip.view(1, 1, heads, 1)));
     return outProj.forward(norm.forward(y.reshape(batch, time, inner), z), adapters);
-  }
-
-  /** {@code [b, t, G, N] -> [b, t, H, N]}: each group's B or C repeated for its heads. */
-  private Tensor toHeads(Tensor t) {
-    long times = heads / groups;
-    return times == 1 ? t : t.repeat_interleave(times, new LongOptional(2), new LongOptional());
   }
 }
