@@ -24,7 +24,7 @@ import org.fastllm.validation.load.LoadedConfig;
 /**
  * Writes any stack of the built-in kinds as a {@code fastllm-hf} folder: {@link FastLlmHfConfig}'s
  * {@code config.json}, the weights under this tool's own tensor names (a shared block once, adapters as they are),
- * tokenizer files and {@code generation_config.json}.
+ * tokenizer files, {@code generation_config.json} and the Python code transformers runs ({@link FastLlmHfCode}).
  *
  * <pre>{@code
  * // given Path checkpoint, Path out
@@ -67,8 +67,9 @@ final class FastLlmHfExport {
     List<Path> files = ShardedSafetensors.write(out, written, Map.of("format", "pt"), maxShardBytes);
     Files.writeString(out.resolve("config.json"), JSON.writeValueAsString(config));
     HfExport.writeCompanions(folder, out);
+    FastLlmHfCode.write(out);
     return List.of(out + ": " + FastLlmHfConfig.ARCHITECTURE + ", " + layers.size() + " layers, " + written.size()
         + " tensors in " + (files.size() == 1 ? "1 file" : (files.size() - 1) + " shards")
-        + " (Python modeling code not written yet: trust_remote_code loading is not possible)");
+        + ", with its Python code (load with trust_remote_code=True)");
   }
 }
