@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # One GPU call of at most 10 minutes: bench/gpu/checks.sh (the CLI on CUDA), interop.sh (Hugging Face formats and this
-# tool's logits), tokenize.sh (the token cache against Python tokenizers) and decode.sh (decoding tokens/s), in that
-# order, each under a time limit and each continuing when the one before failed. Each part's output goes to
-# $OUT/<part>.log, its results to the files it writes in $OUT (checks.txt, interop.txt, tokenize.txt, decode.txt);
-# $OUT/session.txt lists the parts' exit codes and times.
+# tool's logits), fastllm_hf.sh (fastllm-hf folders under transformers), tokenize.sh (the token cache against Python
+# tokenizers) and decode.sh (decoding tokens/s), in that order, each under a time limit and each continuing when the
+# one before failed. Each part's output goes to $OUT/<part>.log, its results to the files it writes in $OUT
+# (checks.txt, interop.txt, fastllm-hf.txt, tokenize.txt, decode.txt); $OUT/session.txt lists the parts' exit codes
+# and times.
 # Usage: bench/gpu/bundle.sh on the build machine, then .carry/ beside a checkout on the GPU host and, there,
 # `bash bench/gpu/session.sh`
-# SESSION_SECONDS (default 570) is the whole budget; CHECKS_SECONDS (110), INTEROP_SECONDS (170) and TOKENIZE_SECONDS
-# (90) cap the first three parts, decode.sh gets what they leave; INTEROP_FORMATS (space separated) picks interop.sh's
-# formats, TOKENIZE_MB the size of tokenize.sh's text.
+# SESSION_SECONDS (default 570) is the whole budget; CHECKS_SECONDS (110), INTEROP_SECONDS (170), FASTLLM_HF_SECONDS
+# (200) and TOKENIZE_SECONDS (90) cap the first four parts, decode.sh gets what they leave; INTEROP_FORMATS and
+# FASTLLM_HF_STACKS (space separated) pick interop.sh's formats and fastllm_hf.sh's stacks, TOKENIZE_MB the size of
+# tokenize.sh's text.
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"; export OUT=$out
 end=$((SECONDS + ${SESSION_SECONDS:-570}))
@@ -32,6 +34,9 @@ part() {  # name limit-seconds script [args...]: the part under its limit, at mo
 part checks "${CHECKS_SECONDS:-110}" checks.sh
 # shellcheck disable=SC2086 # the formats are words
 part interop "${INTEROP_SECONDS:-170}" interop.sh ${INTEROP_FORMATS:-}
+# any block stack as a transformers model: export --format fastllm-hf loaded with trust_remote_code (fastllm-hf.txt)
+# shellcheck disable=SC2086 # the stacks are words
+part fastllm_hf "${FASTLLM_HF_SECONDS:-200}" fastllm_hf.sh ${FASTLLM_HF_STACKS:-}
 # tokenization into the token cache on the host's cores next to Python tokenizers' encode_batch (TOKENIZE_MB of text)
 part tokenize "${TOKENIZE_SECONDS:-90}" tokenize.sh "${TOKENIZE_MB:-200}"
 # decode.sh spreads its own steps over what is left; 15 s kept for its table and the call's return
