@@ -30,13 +30,11 @@ class FastLLMConfig(_BaseConfig):
         self.max_sequence_length = max_sequence_length
         self.position_embeddings = bool(position_embeddings)
         self.num_hidden_layers = self.num_layers
-        self.max_position_embeddings = max_sequence_length
         if layer_types is None:
             layer_types = [_layer_type(self.blocks.get(name, {})) for name in self.layer_blocks()]
         self.layer_types = list(layer_types)
         kwargs.pop("num_hidden_layers", None)
         kwargs["tie_word_embeddings"] = self.tied_embedding_weight
-        kwargs.setdefault("use_cache", True)
         super().__init__(**kwargs)
 
     def layer_blocks(self):
