@@ -115,6 +115,10 @@ def main():
                 agree = next((i for i, (a, b) in enumerate(zip(made, want)) if a != b), len(want))
                 print("greedy row %d: %d of %d tokens equal to this tool's%s"
                       % (row, agree, len(want), "" if agree == len(want) else " (first difference at %d)" % agree))
+            made = model.generate(tokens, max_new_tokens=len(expected[0]))[:, tokens.shape[1]:].tolist()
+            agree = [next((i for i, (a, b) in enumerate(zip(r, w)) if a != b), len(w)) for r, w in zip(made, expected)]
+            print("generate() (stub of transformers' loop, both prompts in one batch): %s of %d tokens equal"
+                  % (agree, len(expected[0])))
 
 
 def greedy(model, prompt, count):

@@ -141,6 +141,11 @@ def main():
                "messages while saving: %s" % (keys or "none", about_keys or "none",
                                                "equal to" if same_names else "DIFFERENT from", len(saved), diff,
                                                saving.messages[:2] or "none"))
+        exported = json.load(open(os.path.join(folder, "config.json")))
+        written = json.load(open(os.path.join(save_dir, "config.json")))
+        print("  (information) config.json keys save_pretrained adds: %s; drops: %s; changes: %s"
+              % (sorted(set(written) - set(exported)) or "none", sorted(set(exported) - set(written)) or "none",
+                 sorted(k for k in set(written) & set(exported) if written[k] != exported[k]) or "none"))
         if not same_names:
             print("  only in the export: %s; only in the saved folder: %s"
                   % (sorted(original - saved)[:8], sorted(saved - original)[:8]))

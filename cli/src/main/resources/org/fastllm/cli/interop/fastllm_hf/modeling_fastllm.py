@@ -529,10 +529,9 @@ class FastLLMPreTrainedModel(PreTrainedModel):
     _no_split_modules = ["Block"]
 
     def _init_weights(self, module):
-        if isinstance(module, (nn.Linear, nn.Embedding)):
-            module.weight.data.normal_(mean=0.0, std=0.02)
-            if isinstance(module, nn.Linear) and module.bias is not None:
-                module.bias.data.zero_()
+        """Leaves every tensor as it is: a fastllm-hf folder holds all of them, and an initialisation here would
+        overwrite loaded values in transformers versions that run it after loading. A model built from a config alone
+        keeps torch's default initialisation."""
 
 
 class FastLLMForCausalLM(FastLLMPreTrainedModel, GenerationMixin):
