@@ -662,8 +662,13 @@ class FastLLMForCausalLM(FastLLMPreTrainedModel, GenerationMixin):
         cache = past_key_values if isinstance(past_key_values, FastLLMCache) else None
         if cache is not None:
             seen = cache.seen if not hasattr(cache, "tokens") or cache.tokens is None else cache.tokens.shape[1]
-            return {"input_ids": input_ids[:, seen:], "past_key_values": cache, "use_cache": use_cache}
+            inputs = {"input_ids": input_ids[:, seen:], "past_key_values": cache, "use_cache": use_cache}
+            if "logits_to_keep" in kwargs:
+                inputs["logits_to_keep"] = kwargs["logits_to_keep"]
+            return inputs
         inputs = {"past_key_values": None, "use_cache": use_cache}
+        if "logits_to_keep" in kwargs:
+            inputs["logits_to_keep"] = kwargs["logits_to_keep"]
         if inputs_embeds is not None and input_ids.shape[1] == 0:
             inputs["inputs_embeds"] = inputs_embeds
         else:
