@@ -21,7 +21,7 @@ java_side() {  # stack: train, export, this tool's logits and greedy tokens
   local s=$1
   b/run-gpu.sh org.fastllm.cli.Main train --config "bench/fastllm-hf/stacks/$s.yaml" --device cpu \
       training.output_dir="$work/$s-run" \
-    && b/run-gpu.sh org.fastllm.cli.Main export "$work/$s-run" --format fastllm-hf -o "$work/$s-hf" \
+    && b/run-gpu.sh org.fastllm.cli.Main export "$work/$s-run" --format fastllm-hf -o "$work/${s}_hf" \
     && python3 -c "import random; r = random.Random(3)
 print('\n'.join(' '.join(str(r.randrange(256)) for _ in range(40)) for _ in range(2)))" > "$work/$s-tokens.txt" \
     && b/run-gpu.sh org.fastllm.modules.bench.LogitsDump "$work/$s-run" "$work/$s-tokens.txt" \
@@ -44,16 +44,16 @@ done
 for s in "${ready[@]}"; do
   start=$SECONDS
   echo "== $s" | tee -a "$result"
-  python3 bench/gpu/fastllm_hf_check.py "$work/$s-hf" "$work/$s-tokens.txt" "$work/$s-logits.safetensors" \
-    "$work/$s-greedy.txt" "$work/$s-saved" 2> "$work/$s-python.log" | sed 's/^/  /' | tee -a "$result"
+  python3 bench/gpu/fastllm_hf_check.py "$work/${s}_hf" "$work/$s-tokens.txt" "$work/$s-logits.safetensors" \
+    "$work/$s-greedy.txt" "$work/${s}_saved" 2> "$work/$s-python.log" | sed 's/^/  /' | tee -a "$result"
   if [[ ${PIPESTATUS[0]} -ne 0 ]]; then
     { echo "  (python stderr, last lines:)"; tail -12 "$work/$s-python.log" | sed 's/^/    /'; } | tee -a "$result"
   fi
   echo "  $s: $((SECONDS - start)) s under transformers" | tee -a "$result"
 done
 for s in "${ready[@]}"; do
-  [[ -d $work/$s-saved ]] || continue
-  b/run-gpu.sh org.fastllm.cli.Main import "$work/$s-saved" -o "$work/$s-back" > "$work/$s-import.log" 2>&1
+  [[ -d $work/${s}_saved ]] || continue
+  b/run-gpu.sh org.fastllm.cli.Main import "$work/${s}_saved" -o "$work/$s-back" > "$work/$s-import.log" 2>&1
   status=$?
   echo "$s (information): fastllm-cli import of the save_pretrained folder: exit $status$( ((status != 0)) \
     && echo " — $(grep -v '^\s*$' "$work/$s-import.log" | head -3 | tr '\n' ' ' | cut -c1-300)")" | tee -a "$result"
