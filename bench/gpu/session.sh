@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # One GPU call of at most 10 minutes: bench/gpu/checks.sh (the CLI on CUDA), interop.sh (Hugging Face formats and this
-# tool's logits), tokenize.sh (the token cache against Python tokenizers) and decode.sh (decoding tokens/s), in that
-# order, each under a time limit and each continuing when the one before failed. Each part's output goes to
-# $OUT/<part>.log, its results to the files it writes in $OUT (checks.txt, interop.txt, tokenize.txt, decode.txt);
-# $OUT/session.txt lists the parts' exit codes and times.
+# tool's logits), fastllm_hf.sh (fastllm-hf folders under transformers), tokenize.sh (the token cache against Python
+# tokenizers) and decode.sh (decoding tokens/s), in that order, each under a time limit and each continuing when the
+# one before failed. Each part's output goes to $OUT/<part>.log, its results to the files it writes in $OUT
+# (checks.txt, interop.txt, fastllm-hf.txt, tokenize.txt, decode.txt); $OUT/session.txt lists the parts' exit codes
+# and times.
 # Usage: bench/gpu/bundle.sh on the build machine, then .carry/ beside a checkout on the GPU host and, there,
 # `bash bench/gpu/session.sh`
-# SESSION_SECONDS (default 570) is the whole budget; CHECKS_SECONDS (110), INTEROP_SECONDS (170) and TOKENIZE_SECONDS
-# (90) cap the first three parts, decode.sh gets what they leave; INTEROP_FORMATS (space separated) picks interop.sh's
-# formats, TOKENIZE_MB the size of tokenize.sh's text.
-# PARTS (space separated, default "checks interop tokenize decode") picks the parts; the part record (bench/gpu/
-# record.sh, the benchmark of record, RECORD_SECONDS default 480) is not among the default ones and wants a call of
-# its own: `PARTS=record SESSION_SECONDS=550 RECORD_SECONDS=530 bash bench/gpu/session.sh`.
+# SESSION_SECONDS (default 570) is the whole budget; CHECKS_SECONDS (110), INTEROP_SECONDS (170), FASTLLM_HF_SECONDS
+# (200) and TOKENIZE_SECONDS (90) cap the first four parts, decode.sh gets what they leave; INTEROP_FORMATS and
+# FASTLLM_HF_STACKS (space separated) pick interop.sh's formats and fastllm_hf.sh's stacks, TOKENIZE_MB the size of
+# tokenize.sh's text.
+# PARTS (space separated, default "checks interop fastllm_hf tokenize decode") picks the parts; the part record
+# (bench/gpu/record.sh, the benchmark of record, RECORD_SECONDS default 480) is not among the default ones and wants a
+# call of its own: `PARTS=record SESSION_SECONDS=550 RECORD_SECONDS=530 bash bench/gpu/session.sh`.
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"; export OUT=$out
 end=$((SECONDS + ${SESSION_SECONDS:-570}))
@@ -22,7 +24,7 @@ if [[ ! -x b/run-gpu.sh ]]; then
 fi
 tar -C b/native -xJf .carry/jni.tar.xz 2>/dev/null
 export TORCH_LIB=${TORCH_LIB:-$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')}
-parts=" ${PARTS:-checks interop tokenize decode} "
+parts=" ${PARTS:-checks interop fastllm_hf tokenize decode} "
 part() {  # name limit-seconds script [args...]: the part under its limit, at most the session's time left
   local name=$1 limit=$2 script=$3; shift 3
   [[ $parts == *" $name "* ]] || return 0
@@ -37,6 +39,9 @@ part() {  # name limit-seconds script [args...]: the part under its limit, at mo
 part checks "${CHECKS_SECONDS:-110}" checks.sh
 # shellcheck disable=SC2086 # the formats are words
 part interop "${INTEROP_SECONDS:-170}" interop.sh ${INTEROP_FORMATS:-}
+# any block stack as a transformers model: export --format fastllm-hf loaded with trust_remote_code (fastllm-hf.txt)
+# shellcheck disable=SC2086 # the stacks are words
+part fastllm_hf "${FASTLLM_HF_SECONDS:-200}" fastllm_hf.sh ${FASTLLM_HF_STACKS:-}
 # tokenization into the token cache on the host's cores next to Python tokenizers' encode_batch (TOKENIZE_MB of text)
 part tokenize "${TOKENIZE_SECONDS:-90}" tokenize.sh "${TOKENIZE_MB:-200}"
 # decode.sh spreads its own steps over what is left; 15 s kept for its table and the call's return

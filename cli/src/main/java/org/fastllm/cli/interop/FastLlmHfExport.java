@@ -24,8 +24,8 @@ import org.fastllm.validation.load.LoadedConfig;
 /**
  * Writes any stack of the built-in kinds, and of plugin kinds that ship Python code, as a {@code fastllm-hf}
  * folder: {@link FastLlmHfConfig}'s {@code config.json}, {@link FastLlmHfPlugins}' Python files, the weights under
- * this tool's own tensor names (a shared block once, adapters as they are), tokenizer files and
- * {@code generation_config.json}.
+ * this tool's own tensor names (a shared block once, adapters as they are), tokenizer files,
+ * {@code generation_config.json} and the Python code transformers runs ({@link FastLlmHfCode}).
  *
  * <pre>{@code
  * // given Path checkpoint, Path out
@@ -71,9 +71,10 @@ final class FastLlmHfExport {
     for (Map.Entry<String, String> file : python.entrySet()) {
       Files.writeString(out.resolve(file.getKey()), file.getValue(), StandardCharsets.UTF_8);
     }
+    FastLlmHfCode.write(out);
     HfExport.writeCompanions(folder, out);
     return List.of(out + ": " + FastLlmHfConfig.ARCHITECTURE + ", " + layers.size() + " layers, " + written.size()
         + " tensors in " + (files.size() == 1 ? "1 file" : (files.size() - 1) + " shards")
-        + " (Python modeling code not written yet: trust_remote_code loading is not possible)");
+        + ", with its Python code (load with trust_remote_code=True)");
   }
 }

@@ -257,6 +257,20 @@ class FastLlmHfInteropTest {
   }
 
   @Test
+  void export_writesThePythonCodeOfTheJar_andAnEmptyPluginTable() throws Exception {
+    roundTrip(SEED);
+    for (String name : List.of("configuration_fastllm.py", "modeling_fastllm.py")) {
+      String written = Files.readString(dir.resolve("hf").resolve(name));
+      assertThat(written).as(name).isNotBlank().isEqualTo(FastLlmHfCode.shipped(name));
+    }
+    assertThat(Files.readString(dir.resolve("hf/modeling_fastllm.py")))
+        .contains("class FastLLMForCausalLM(", "from .fastllm_plugins import MIXERS");
+    assertThat(Files.readString(dir.resolve("hf/configuration_fastllm.py")))
+        .contains("class FastLLMConfig(", "model_type = \"fastllm_hybrid\"");
+    assertThat(dir.resolve("hf/fastllm_plugins.py")).hasContent("MIXERS = {}");
+  }
+
+  @Test
   void export_carriesTheTokenizerFilesBothWays() throws Exception {
     checkpoint(dir.resolve("ckpt"), SEED);
     Files.writeString(dir.resolve("ckpt/tokenizer_config.json"), "{\"model_max_length\": 64}");

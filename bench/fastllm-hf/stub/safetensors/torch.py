@@ -1,0 +1,1 @@
+from . import read as load_file  # noqa: F401
