@@ -7,7 +7,8 @@
 # against the full forward, greedy generate() of 64 new tokens against this tool's greedy decoding (GreedyDump, as
 # `generate --temperature 0` decodes), save_pretrained and a second load, bf16 logits. Last, for information,
 # `fastllm-cli import` of each folder save_pretrained wrote.
-# Usage: bench/gpu/fastllm_hf.sh [stack ...]   (default: seed mamba2 lora mixed)
+# Usage: bench/gpu/fastllm_hf.sh [stack ...]   (default: seed mamba2 lora mixed; the stack plugin, the example
+# plugin's gated_conv among built-in kinds, wants its jar in b/lib first: cp example-plugin/target/*.jar b/lib/)
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b; results go to $OUT (or ./out)/fastllm-hf.txt. A stack
 # that fails at any step does not stop the others.
 set -uo pipefail
