@@ -12,33 +12,15 @@ import importlib
 import json
 import os
 import shutil
-import struct
 import sys
 import tempfile
 
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DTYPES = {"F32": torch.float32, "F64": torch.float64, "BF16": torch.bfloat16, "F16": torch.float16,
-          "I64": torch.int64, "I32": torch.int32}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    size = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + size])
-    body = data[8 + size:]
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = entry["data_offsets"]
-        raw = bytearray(body[start:end])
-        dtype = DTYPES[entry["dtype"]]
-        t = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
-        tensors[name] = t.reshape(entry["shape"]).clone()
-    return tensors
+# the stub's reader: a safetensors file read with plain torch
+sys.path.insert(0, os.path.join(HERE, "stub"))
+from safetensors import read as read_safetensors  # noqa: E402
 
 
 def read_weights(folder):

@@ -8,7 +8,6 @@ The stack around the layers (embeddings, final norm, head) is written out here: 
 """
 import importlib
 import json
-import struct
 import sys
 import types
 from pathlib import Path
@@ -16,21 +15,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-_DTYPES = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16, "F64": torch.float64}
-
-
-def read_safetensors(path):
-    data = Path(path).read_bytes()
-    (size,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + size])
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = entry["data_offsets"]
-        raw = bytearray(data[8 + size + start:8 + size + end])
-        tensors[name] = torch.frombuffer(raw, dtype=_DTYPES[entry["dtype"]]).reshape(entry["shape"]).clone()
-    return tensors
+# the reader of the stub package beside this file: a safetensors file read with plain torch
+sys.path.insert(0, str(Path(__file__).resolve().parent / "stub"))
+from safetensors import read as read_safetensors  # noqa: E402
 
 
 def weights(folder):
