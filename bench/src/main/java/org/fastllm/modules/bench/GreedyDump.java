@@ -1,7 +1,6 @@
 package org.fastllm.modules.bench;
 
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.StringJoiner;
 import org.bytedeco.javacpp.FloatPointer;
@@ -9,8 +8,6 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.fastllm.dsl.problem.InvalidConfigException;
-import org.fastllm.modules.checkpoint.CheckpointException;
 import org.fastllm.modules.stack.Decoding;
 import org.fastllm.modules.stack.LanguageModel;
 
@@ -32,7 +29,7 @@ public final class GreedyDump {
       System.err.println("usage: GreedyDump MODEL_DIR TOKENS.txt NEW_TOKENS");
       System.exit(2);
     }
-    try {
+    LogitsDump.exitOnUserError(() -> {
       long[][] prompts = LogitsDump.readTokens(Path.of(args[1]));
       int count = Integer.parseInt(args[2]);
       try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
@@ -42,13 +39,7 @@ public final class GreedyDump {
           System.out.println(continuation(model, prompt, count));
         }
       }
-    } catch (IllegalArgumentException | IllegalStateException | InvalidConfigException | CheckpointException e) {
-      System.err.println("error: " + e.getMessage());
-      System.exit(2);
-    } catch (NoSuchFileException e) {
-      System.err.println("error: " + e.getFile() + ": no such file");
-      System.exit(2);
-    }
+    });
   }
 
   private static String continuation(LanguageModel model, long[] prompt, int count) {

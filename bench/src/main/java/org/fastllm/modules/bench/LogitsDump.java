@@ -40,12 +40,26 @@ public final class LogitsDump {
       System.err.println("usage: LogitsDump MODEL_DIR TOKENS.txt LOGITS.safetensors");
       System.exit(2);
     }
-    try {
+    exitOnUserError(() -> {
       long[][] tokens = readTokens(Path.of(args[1]));
       write(Path.of(args[0]), tokens, Path.of(args[2]));
       System.out.println(args[2] + ": logits of " + tokens.length + " x " + tokens[0].length + " tokens");
+    });
+  }
+
+  /** A check tool's work, which reads files. */
+  interface Work {
+    void run() throws IOException;
+  }
+
+  /**
+   * Runs {@code work}; a user's error (a bad token file, a folder whose weights do not fit its config, a config that
+   * does not validate, a missing file) is printed as one line and the process exits with 2.
+   */
+  static void exitOnUserError(Work work) throws IOException {
+    try {
+      work.run();
     } catch (IllegalArgumentException | IllegalStateException | InvalidConfigException | CheckpointException e) {
-      // a bad token file, a folder whose weights do not fit its config, a config that does not validate
       System.err.println("error: " + e.getMessage());
       System.exit(2);
     } catch (NoSuchFileException e) {

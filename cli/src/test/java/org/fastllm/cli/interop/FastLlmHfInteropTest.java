@@ -71,7 +71,7 @@ class FastLlmHfInteropTest {
   @TempDir Path dir;
 
   /** A checkpoint-like folder: the config and random weights under every name the model stores. */
-  private Map<String, Tensor> checkpoint(Path folder, String yaml) throws Exception {
+  static Map<String, Tensor> checkpoint(Path folder, String yaml) throws Exception {
     Files.createDirectories(folder);
     Files.writeString(folder.resolve("config.yaml"), yaml);
     LoadedConfig loaded = ConfigLoader.standard().load("config.yaml", yaml);

@@ -8,14 +8,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.cli.Main;
-import org.fastllm.dsl.layout.TensorSpec;
 import org.fastllm.dsl.pattern.BlockPattern;
 import org.fastllm.dsl.pattern.LayerPlan;
 import org.fastllm.modules.checkpoint.Safetensors;
@@ -54,15 +52,7 @@ class FastLlmHfPluginsTest {
   }
 
   private Map<String, Tensor> checkpoint(String yaml) throws Exception {
-    Path folder = Files.createDirectories(dir.resolve("ckpt"));
-    Files.writeString(folder.resolve("config.yaml"), yaml);
-    LoadedConfig loaded = ConfigLoader.standard().load("config.yaml", yaml);
-    Map<String, Tensor> weights = new LinkedHashMap<>();
-    for (TensorSpec spec : org.fastllm.dsl.count.ModelTensors.of(loaded.model(), ConfigLoader.standard().kinds())) {
-      weights.put(spec.name(), torch.randn(spec.shape().stream().mapToLong(Long::longValue).toArray()));
-    }
-    Safetensors.write(folder.resolve(ShardedSafetensors.SINGLE), weights, Map.of("format", "fastllm-checkpoint"));
-    return weights;
+    return FastLlmHfInteropTest.checkpoint(dir.resolve("ckpt"), yaml);
   }
 
   @Test
