@@ -191,26 +191,27 @@ class FastLlmHfInteropTest {
     assertThat(r.err()).contains(name + " has shape [3, 3], the config asks for");
   }
 
-  @Test
-  void import_ofAConfigWhoseLayerTypesDisagree_isRefusedNamingTheKey() throws Exception {
+  /** The import of the seed stack's export with {@code key} set to {@code value} in its config.json. */
+  private HfInteropTest.Result importWithKey(String key, com.fasterxml.jackson.databind.JsonNode value)
+      throws Exception {
     Path hf = exported(SEED);
     com.fasterxml.jackson.databind.node.ObjectNode config =
         (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(hf.resolve("config.json").toFile());
-    config.put("num_hidden_layers", 7);
+    config.set(key, value);
     Files.writeString(hf.resolve("config.json"), JSON.writeValueAsString(config));
-    HfInteropTest.Result r = cli("import", hf.toString(), "-o", dir.resolve("back").toString());
+    return cli("import", hf.toString(), "-o", dir.resolve("back").toString());
+  }
+
+  @Test
+  void import_ofAConfigWhoseLayerTypesDisagree_isRefusedNamingTheKey() throws Exception {
+    HfInteropTest.Result r = importWithKey("num_hidden_layers", JSON.getNodeFactory().numberNode(7));
     assertThat(r.exit()).isEqualTo(Main.INVALID);
     assertThat(r.err()).contains("num_hidden_layers: 7 — the model section gives 5");
   }
 
   @Test
   void import_ofAConfigWithAKeyTheModelSectionDoesNotHave_isRefusedNamingIt() throws Exception {
-    Path hf = exported(SEED);
-    com.fasterxml.jackson.databind.node.ObjectNode config =
-        (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(hf.resolve("config.json").toFile());
-    config.put("rope_theta", 10000.0);
-    Files.writeString(hf.resolve("config.json"), JSON.writeValueAsString(config));
-    HfInteropTest.Result r = cli("import", hf.toString(), "-o", dir.resolve("back").toString());
+    HfInteropTest.Result r = importWithKey("rope_theta", JSON.getNodeFactory().numberNode(10000.0));
     assertThat(r.exit()).isEqualTo(Main.INVALID);
     assertThat(r.err()).contains("config.json (its model section as YAML)",
         "model.rope_theta: unknown key 'rope_theta' (allowed: block_pattern, blocks, ");

@@ -41,17 +41,12 @@ class ScanContinuationTest {
     long batch = 2;
     long channels = 8;
     long state = 4;
-    Tensor u = Torch.randn(torch.ScalarType.Double, batch, time, channels);
-    Tensor delta = torch.rand(new long[] {batch, time, channels}, new TensorOptions(torch.ScalarType.Double))
-        .mul(new Scalar(2.0)).add(new Scalar(1e-3));
-    Tensor a = SsmInit.aLog(channels, state).to(torch.ScalarType.Double).exp().neg();
-    Tensor b = Torch.randn(torch.ScalarType.Double, batch, time, groups, state);
-    Tensor c = Torch.randn(torch.ScalarType.Double, batch, time, groups, state);
+    Selective in = Selective.drawn(batch, time, channels, state, groups);
     Tensor initial = Torch.randn(torch.ScalarType.Double, batch, channels, state);
-    Tensor[] expected = steppedSelective(u, delta, a, b, c, initial);
+    Tensor[] expected = in.stepped(initial);
     try (NoGradGuard noGrad = new NoGradGuard(); KeptTensor kept = new KeptTensor()) {
       kept.set(f(initial).reshape(batch, groups, channels / groups, state));
-      Tensor y = SelectiveScan.tensorOperations(chunk).decode(f(u), f(delta), f(a), f(b), f(c), kept);
+      Tensor y = in.decode(SelectiveScan.tensorOperations(chunk), kept);
       assertThat(Torch.relativeError(y, expected[0])).as("outputs").isLessThan(1e-5);
       assertThat(Torch.relativeError(kept.get().reshape(batch, channels, state), expected[1]))
           .as("final state").isLessThan(1e-5);
@@ -71,18 +66,13 @@ class ScanContinuationTest {
     long batch = 2;
     long channels = 8;
     long state = 4;
-    Tensor u = Torch.randn(torch.ScalarType.Double, batch, time, channels);
-    Tensor delta = torch.rand(new long[] {batch, time, channels}, new TensorOptions(torch.ScalarType.Double))
-        .mul(new Scalar(2.0)).add(new Scalar(1e-3));
-    Tensor a = SsmInit.aLog(channels, state).to(torch.ScalarType.Double).exp().neg();
-    Tensor b = Torch.randn(torch.ScalarType.Double, batch, time, groups, state);
-    Tensor c = Torch.randn(torch.ScalarType.Double, batch, time, groups, state);
-    Tensor[] expected = steppedSelective(u, delta, a, b, c,
+    Selective in = Selective.drawn(batch, time, channels, state, groups);
+    Tensor[] expected = in.stepped(
         torch.zeros(new long[] {batch, channels, state}, new TensorOptions(torch.ScalarType.Double)));
     KernelsConfig scanOn = new KernelsConfig(null, null, KernelChoice.ON, null, null, null, null).withDefaults();
     LayerContext context = LayerContext.of(scanOn, JavaScanKernels.in(KernelImplementations.STANDARD, chunk));
     try (NoGradGuard noGrad = new NoGradGuard(); KeptTensor kept = new KeptTensor()) {
-      Tensor y = SelectiveScan.of(chunk, context).decode(f(u), f(delta), f(a), f(b), f(c), kept);
+      Tensor y = in.decode(SelectiveScan.of(chunk, context), kept);
       assertThat(context.report().snapshot()).containsEntry("scan", KernelReport.KERNEL);
       assertThat(Torch.relativeError(y, expected[0])).as("outputs").isLessThan(1e-5);
       assertThat(Torch.relativeError(kept.get().reshape(batch, channels, state), expected[1]))
@@ -115,6 +105,28 @@ class ScanContinuationTest {
       Tensor y = new ScalarDecayScan(chunk).decode(f(x), f(logDecay), f(b), f(c), kept);
       assertThat(Torch.relativeError(y, expected[0])).as("outputs").isLessThan(1e-5);
       assertThat(Torch.relativeError(kept.get(), expected[1])).as("final state").isLessThan(1e-5);
+    }
+  }
+
+  /** The selective scan's inputs, drawn in float64: decay rates in (1e-3, 2], {@code A} as a Mamba 1 mixer starts. */
+  private record Selective(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) {
+    static Selective drawn(long batch, long time, long channels, long state, long groups) {
+      return new Selective(Torch.randn(torch.ScalarType.Double, batch, time, channels),
+          torch.rand(new long[] {batch, time, channels}, new TensorOptions(torch.ScalarType.Double))
+              .mul(new Scalar(2.0)).add(new Scalar(1e-3)),
+          SsmInit.aLog(channels, state).to(torch.ScalarType.Double).exp().neg(),
+          Torch.randn(torch.ScalarType.Double, batch, time, groups, state),
+          Torch.randn(torch.ScalarType.Double, batch, time, groups, state));
+    }
+
+    /** {@code scan} continuing from the state {@code kept} holds, in float32. */
+    Tensor decode(SelectiveScan scan, KeptTensor kept) {
+      return scan.decode(f(u), f(delta), f(a), f(b), f(c), kept);
+    }
+
+    /** The outputs and the final state of the recurrence stepped in float64 from {@code h}. */
+    Tensor[] stepped(Tensor h) {
+      return steppedSelective(u, delta, a, b, c, h);
     }
   }
 
