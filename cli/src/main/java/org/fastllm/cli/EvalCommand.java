@@ -81,20 +81,16 @@ final class EvalCommand implements Callable<Integer> {
     ConfigLoader loader = ConfigLoader.standard();
     ConfigDocument run = loader.load(new YamlTreeReader().read(weights.folder().resolve("config.yaml").toString(),
         weights.configYaml()), ConfigOverrides.parse(overrides())).resolved().withRunDefaults();
-    Optional<Device> chosen = RestoredModel.device(run.training().device(), err);
-    if (chosen.isEmpty()) {
+    Optional<RestoredModel.Placement> placed = RestoredModel.placement(run.training().device(), dtype, err);
+    if (placed.isEmpty()) {
       return Main.INVALID;
     }
-    Device on = chosen.get();
-    Optional<WeightType> type = WeightType.parse(dtype, on, err);
-    if (type.isEmpty()) {
-      return Main.INVALID;
-    }
+    Device on = placed.get().device();
     WindowedLoss.Result result;
     try {
       TrainingData tokens = TrainingData.load(run.data(), run.model().vocabSize(), BuiltInRun::corpus,
           TokenizationProgress.SILENT);
-      Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, type.get(), err);
+      Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, placed.get().type(), err);
       if (restored.isEmpty()) {
         return Main.INVALID;
       }

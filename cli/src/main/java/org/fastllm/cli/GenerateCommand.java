@@ -121,17 +121,13 @@ final class GenerateCommand implements Callable<Integer> {
       err.println("error: " + refused);
       return Main.INVALID;
     }
-    Optional<Device> chosen = RestoredModel.device(device == null ? run.training().device()
-        : DeviceChoice.valueOf(device.toUpperCase(Locale.ROOT)), err);
-    if (chosen.isEmpty()) {
+    Optional<RestoredModel.Placement> placed = RestoredModel.placement(device == null ? run.training().device()
+        : DeviceChoice.valueOf(device.toUpperCase(Locale.ROOT)), dtype, err);
+    if (placed.isEmpty()) {
       return Main.INVALID;
     }
-    Device on = chosen.get();
-    Optional<WeightType> type = WeightType.parse(dtype, on, err);
-    if (type.isEmpty()) {
-      return Main.INVALID;
-    }
-    Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, type.get(), err);
+    Device on = placed.get().device();
+    Optional<LanguageModel> restored = RestoredModel.of(weights, run, on, placed.get().type(), err);
     if (restored.isEmpty()) {
       return Main.INVALID;
     }

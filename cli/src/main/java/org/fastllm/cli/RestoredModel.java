@@ -38,14 +38,22 @@ final class RestoredModel {
     }
   }
 
-  /** The device {@code choice} names; empty, the reason printed, when this host cannot use it (no CUDA device). */
-  static Optional<Device> device(DeviceChoice choice, PrintWriter err) {
+  /** Where a restored model runs, and the type its weights take there. */
+  record Placement(Device device, WeightType type) {}
+
+  /**
+   * The device {@code choice} names and the weight type {@code dtype} names on it; empty, the reason printed, when
+   * this host cannot use the device (no CUDA device) or the type is refused.
+   */
+  static Optional<Placement> placement(DeviceChoice choice, String dtype, PrintWriter err) {
+    Device on;
     try {
-      return Optional.of(TrainingDevice.of(choice));
+      on = TrainingDevice.of(choice);
     } catch (IllegalStateException e) {
       err.println("error: " + e.getMessage());
       return Optional.empty();
     }
+    return WeightType.parse(dtype, on, err).map(type -> new Placement(on, type));
   }
 
   /**
