@@ -21,8 +21,9 @@ import org.fastllm.modules.stack.StackBuilder;
  * <pre>{@code
  * // given java.nio.file.Path checkpoint, ConfigDocument run, PrintWriter err
  * Optional<InitialWeights> weights = RestoredModel.weights(checkpoint, err);   // empty: the reason is printed
- * Optional<org.bytedeco.pytorch.Device> on = RestoredModel.device(run.training().device(), err);
- * Optional<LanguageModel> model = RestoredModel.of(weights.get(), run, on.get(), WeightType.FLOAT32, err);
+ * Optional<RestoredModel.Placement> placed = RestoredModel.placement(run.training().device(), "float32", err);
+ * RestoredModel.Placement where = placed.get();
+ * Optional<LanguageModel> model = RestoredModel.of(weights.get(), run, where.device(), where.type(), err);
  * }</pre>
  */
 final class RestoredModel {
