@@ -8,7 +8,7 @@
 #   the decode state's bytes per block at contexts 512 to 4096 (attention grows, SSM constant)
 #   java and python on the host's CPU: the same cases with fewer new tokens (CPU_NEW)
 # tokens/s is new tokens x batch / (whole generation - prefill); the prefill is reported on its own.
-# Usage: [NEW=256] [CPU_NEW=32] [RECOMPUTE_NEW=128] [SECONDS_LEFT=300] bench/gpu/decode.sh
+# Usage: [NEW=256] [CPU_NEW=32] [RECOMPUTE_NEW=128] [SECONDS_LEFT=300] [EAGER_ONLY=1] bench/gpu/decode.sh
 #   (PROMPT, BATCH, LLAMA and HYBRID, the config files, change the cases: a quick run with tiny models)    results: $OUT (or ./out)/decode.txt
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b.
 set -uo pipefail
@@ -37,9 +37,15 @@ step 90 "java cuda llama-120m" b/run-gpu.sh $bench --config "$llama" --device cu
 # the same weights in bfloat16 (weights and caches; logits read as float32), next to transformers' bf16 lines
 step 60 "java cuda llama-120m bf16" b/run-gpu.sh $bench --model "$work/llama-init" --device cuda --dtype bfloat16 \
   --batch "$batch" --prompt "$prompt" --new "$new" --name llama-120m
+# the same with cuDNN's attention kernel allowed in the decode steps (off by default: it plans each new key length)
+step 60 "java cuda llama-120m bf16 cudnn attention" b/run-gpu.sh -Dfastllm.attention.cudnn-decode=true $bench \
+  --model "$work/llama-init" --device cuda --dtype bfloat16 --batch "$batch" --prompt "$prompt" --new "$new" \
+  --name llama-cudnn
 step 45 "export llama" b/run-gpu.sh org.fastllm.cli.Main export "$work/llama-init" --format llama -o "$work/llama-hf"
-step 80 "python cuda llama-120m eager" python3 bench/gpu/decode_reference.py "$work/llama-hf" --device cuda \
-  --modes fp32,bf16 --batch "$batch" --prompt "$prompt" --new "$new" --name llama-120m --time-limit 70
+step 100 "python cuda llama-120m eager" python3 bench/gpu/decode_reference.py "$work/llama-hf" --device cuda \
+  --modes fp32,bf16,bf16-nocudnn --batch "$batch" --prompt "$prompt" --new "$new" --name llama-120m --time-limit 90
+# EAGER_ONLY=1: the steps above only (the compiled baseline, the hybrid and the CPU skipped)
+[[ ${EAGER_ONLY:-0} == 1 ]] && end=$SECONDS
 # transformers' fastest setup, whose first generation compiles (tens of seconds): bf16 first, fp32 with the time left
 step 110 "python cuda llama-120m static cache + compile" python3 bench/gpu/decode_reference.py \
   "$work/llama-hf" --device cuda --modes static-bf16,static-fp32 --batch "$batch" --prompt "$prompt" --new "$new" \

@@ -2,7 +2,8 @@
 
 The same prompts as DecodeBench (prompt_token), the same definition: tokens/s is new tokens x batch / decode time, the
 decode time being the whole generate() call's less the prefill (one forward of the prompt, timed on its own).
-Modes: fp32 and bf16 (eager, dynamic cache), and static-bf16 / static-fp32: cache_implementation="static", with which
+Modes: fp32 and bf16 (eager, dynamic cache; bf16-nocudnn: with torch's cuDNN attention backend off, which builds a
+plan for each new key length), and static-bf16 / static-fp32: cache_implementation="static", with which
 transformers compiles the decoding step with torch.compile on CUDA (the setup its docs recommend for speed); a mode
 that fails or runs past the time left prints a line and the next one runs.
 
@@ -66,6 +67,15 @@ def generate(model, ids, new, static):
 
 
 def run_case(model, mode, args, batch):
+    cudnn = torch.backends.cuda.cudnn_sdp_enabled()
+    torch.backends.cuda.enable_cudnn_sdp(cudnn and not mode.endswith("-nocudnn"))
+    try:
+        timed_case(model, mode, args, batch)
+    finally:
+        torch.backends.cuda.enable_cudnn_sdp(cudnn)
+
+
+def timed_case(model, mode, args, batch):
     vocab = model.config.vocab_size
     ids = torch.tensor([[prompt_token(b, i, vocab) for i in range(args.prompt)] for b in range(batch)],
                        device=args.device)
@@ -106,7 +116,7 @@ def main():
           f"{torch.get_num_threads()} CPU threads, tf32 matmul {torch.backends.cuda.matmul.allow_tf32}", flush=True)
     signal.signal(signal.SIGALRM, on_alarm)
     for mode in args.modes.split(","):
-        dtype = torch.bfloat16 if mode.endswith("bf16") else torch.float32
+        dtype = torch.bfloat16 if "bf16" in mode else torch.float32
         try:
             model = load(args.folder, args.device, dtype)
         except Exception as e:  # noqa: BLE001 - one failed mode must not end the others

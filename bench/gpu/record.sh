@@ -9,7 +9,8 @@
 # cases run; its runs are skipped, with the reason, when it did not build. The runs come in order of importance (Java
 # and the strongest Python of each case first) and each has a time limit, at most what the call has left, so a
 # failing or slow run costs only its own line.
-# Usage: [RECORD_SECONDS=480] [STEPS=30] [WARMUP=8] [COMPILE_SCOPE=blocks|model] bench/gpu/record.sh
+# Usage: [RECORD_SECONDS=480] [STEPS=30] [WARMUP=8] [COMPILE_SCOPE=blocks|model] [RUNS="seed-java ..."] bench/gpu/record.sh
+#   RUNS: only the runs named (the names of the report's lines, e.g. seed-java seed-compiled-mamba)
 #   COMPILE_SCOPE: torch.compile per block and head (default, as torchtitan does; compiles in about a third of the
 #   time) or of the whole model.
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b and mamba_ssm's source in .carry/mamba_ssm (see
@@ -36,6 +37,7 @@ built=""  # the build's exit status once it is known
 
 timed() {  # name limit-seconds function [args...]: the run under min(limit, what is left), its time in the report
   local name=$1 limit=$2; shift 2
+  [[ -z ${RUNS:-} || " $RUNS " == *" $name "* ]] || return 0
   local left=$((end - SECONDS - 15))  # 15 s kept for the table
   ((limit > left)) && limit=$left
   if ((limit < 20)); then log "$name: skipped, out of time"; return; fi
@@ -69,11 +71,11 @@ timed gpt-1b-eager 60 eager gpt-1b
 timed hybrid-java 90 java_case hybrid
 timed seed-java 90 java_case seed
 timed hybrid-compiled-mamba 120 compiled_mamba hybrid
-timed seed-compiled-mamba 120 compiled_mamba seed
+timed seed-compiled-mamba 240 compiled_mamba seed
 timed hybrid-eager 60 eager hybrid
 timed seed-eager 60 eager seed
 timed hybrid-compiled 120 compiled hybrid
-timed seed-compiled 120 compiled seed
+timed seed-compiled 240 compiled seed
 kill "$build" 2>/dev/null
 log ""
 python3 "$here/record_table.py" "$out" gpt2-small hybrid gpt-1b seed | tee -a "$report"

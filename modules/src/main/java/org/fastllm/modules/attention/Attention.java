@@ -216,8 +216,7 @@ public final class Attention extends SequenceLayer {
     Tensor rows = q.reshape(batch, groups, perGroup * time, headSize);
     if (fused && visible.unmasked()) {
       // one query per head that sees every key: plain attention of the group's rows, one fused kernel
-      Tensor context = torch.scaled_dot_product_attention(rows, keys, visible.values(), new TensorOptional(), 0.0,
-          false, new DoubleOptional(1.0 / Math.sqrt(headSize)), false);
+      Tensor context = DecodeAttention.attend(rows, keys, visible.values(), 1.0 / Math.sqrt(headSize));
       return context.reshape(batch, heads, time, headSize);
     }
     // scaling the queries costs t x head_size products, scaling the scores t x n
