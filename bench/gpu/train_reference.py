@@ -15,11 +15,11 @@ are layers_reference.py's; --ssm-kernels mamba_ssm runs their scans on mamba_ssm
         --vocab 50304 --seq 1024 --batch 8 --steps 40 --adamw fused
 Prints one JSON line: parameters, tokens_per_s (median over the steps after warm-up), step_ms.
 
-For loss curves against `fastllm-cli train` (bench/gpu/curves.sh): --seed, --init fastllm (fastllm's initialisation),
---sampler fastllm (the batches fastllm's BatchSampler draws for that seed), --validation-fraction (the end of the
-token file held out as fastllm's data.validation_fraction does), --eval-interval and --eval-batches (the held-out
-loss on the batches fastllm's evaluation draws) and --curve FILE (a JSON line per step: step, loss, val_loss at the
-evaluations). Without them the run is the benchmark above, unchanged.
+For loss curves against `fastllm-cli train` (bench/gpu/curves.sh): --seed, --init fastllm (fastllm's
+initialisation), --decay fastllm (its weight-decay groups), --sampler fastllm (the batches fastllm's BatchSampler draws
+for that seed), --validation-fraction (the end of the token file held out as data.validation_fraction does),
+--eval-interval and --eval-batches (the held-out loss on the batches fastllm's evaluation draws) and --curve FILE (a
+JSON line per step: step, loss, val_loss at the evaluations). Without them the run is the benchmark above, unchanged.
 """
 import argparse
 import contextlib
@@ -281,6 +281,9 @@ def main():
                    "--sampler fastllm, of the batches, as fastllm's training.seed")
     p.add_argument("--init", choices=["torch", "fastllm"], default="torch",
                    help="PyTorch's default initialisation of the layers, or fastllm's")
+    p.add_argument("--decay", choices=["matrices", "fastllm"], default="matrices",
+                   help="weight decay on every matrix but the norms', or as fastllm: not on the word embedding and "
+                   "the SSM mixers' A_log either")
     p.add_argument("--sampler", choices=["sequential", "fastllm"], default="sequential",
                    help="consecutive windows of the tokens, or the random windows fastllm draws for --seed")
     p.add_argument("--validation-fraction", type=float, default=0.0,
@@ -308,8 +311,10 @@ def main():
         model.compile_blocks()
     cuda = device.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
-    decay = [q for n, q in model.named_parameters() if q.dim() >= 2 and "norm" not in n]
-    rest = [q for n, q in model.named_parameters() if not (q.dim() >= 2 and "norm" not in n)]
+    decays = lambda n, q: q.dim() >= 2 and "norm" not in n and (a.decay == "matrices" or (
+        n != "word.weight" and not n.endswith("A_log")))
+    decay = [q for n, q in model.named_parameters() if decays(n, q)]
+    rest = [q for n, q in model.named_parameters() if not decays(n, q)]
     groups = [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}]
     options = {"fused": {"fused": True}, "foreach": {"foreach": True}, "single": {"foreach": False}}[a.adamw]
     optimizer = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.95), eps=1e-8, **options)
