@@ -124,7 +124,7 @@ python_curve() {
     --eval-interval "$interval" --eval-batches "$batches" --curve "$out/curve-$case-python-s$seed.jsonl" \
     ${ssm[@]+"${ssm[@]}"} ${py_extra[@]+"${py_extra[@]}"} 2> "$out/curves-logs/$case-python-s$seed.err" \
     | tee -a "$report"
-  log "$case python seed $seed ${ssm[*]}: exit ${PIPESTATUS[0]} after $((SECONDS - start)) s"
+  log "$case python seed $seed${ssm[*]:+ (${ssm[*]})}: exit ${PIPESTATUS[0]} after $((SECONDS - start)) s"
 }
 progress() {  # every PROGRESS_SECONDS: the last step of each run so far
   while sleep "${PROGRESS_SECONDS:-30}"; do
