@@ -33,8 +33,8 @@
 # PY_SSM: the Python SSM scan, mamba_ssm (the default when .carry/mamba_ssm is there: built by bench/gpu/mamba_ssm.sh
 # in the background, the (b) Python runs wait for it) or plain (PyTorch: about 23k tokens/s and 72 GiB for (b), far
 # too slow and too big for 2000 steps beside other runs). JAVA_KERNELS (default every training.kernels key on) are
-# the Java runs' kernel overrides; a Java run that stops before its first step with them is run once more with the
-# kernels on auto, and curves.txt says so.
+# the Java runs' kernel overrides; a Java run that stops because one of them cannot run is run once more from the
+# start with the kernels on auto (while at least 60 s are left), and curves.txt says so.
 # Off the GPU host, to check the script: TOKENIZER=bytes (ids = UTF-8 bytes) and TEXT_ROOTS (folders to read),
 # JAVA_EXTRA and PY_EXTRA (settings appended to each Java run and options to each Python run, e.g. a small model on
 # the CPU).
@@ -80,13 +80,14 @@ log "tokens ready: data.validation_fraction=$fraction; $steps steps, held-out lo
 
 py_ssm=${PY_SSM:-$([[ -d .carry/mamba_ssm ]] && echo mamba_ssm || echo plain)}
 export MAMBA_SSM_BUILD=${MAMBA_SSM_BUILD:-$work/mamba-build}
-if [[ $py_ssm == mamba_ssm && " ${cases[*]} " == *" hybrid "* && " ${sides[*]} " == *" python "* ]]; then
+hybrid_python=$([[ " ${cases[*]} " == *" hybrid "* && " ${sides[*]} " == *" python "* ]] && echo 1)
+if [[ $py_ssm == mamba_ssm && -n $hybrid_python ]]; then
   ( MAMBA_BUILD_SECONDS=$((end - SECONDS - 120)) nice -n 10 bash "$here/mamba_ssm.sh" "$MAMBA_SSM_BUILD" \
       > "$out/curves-logs/mamba-build.log" 2>&1; echo $? > "$work/mamba.status" ) &
   build=$!
   log "mamba_ssm: building in the background for the Python runs of hybrid"
 fi
-[[ $py_ssm == plain ]] && log "warning: the Python SSM scan is plain PyTorch (slow, about 72 GiB per hybrid run)"
+[[ $py_ssm == plain && -n $hybrid_python ]] && log "warning: the Python SSM scan is plain PyTorch (slow, about 72 GiB per hybrid run)"
 
 # each run: case seed limit-seconds
 java_curve() {
@@ -97,10 +98,16 @@ java_curve() {
   local start=$SECONDS
   LIMIT=$limit java_run "$case" "$label" "${settings[@]}" ${java_kernels[@]+"${java_kernels[@]}"} \
     > "$work/$case-$label.status"
-  if [[ ! -s $work/$case-$label/metrics.jsonl ]] && ((end - SECONDS > 60)); then
-    log "$case java seed $seed: no step with JAVA_KERNELS ($(grep -a -m1 -i "error" "$work/$case-$label.log"));" \
-      "again with the kernels on auto"
+  local status why reached
+  status=$(grep -o 'java exit [0-9]*' "$work/$case-$label.status" | grep -o '[0-9]*$')
+  # a kernel set on that cannot run: the run stops with "training.kernels.<key> is on, but ..." (exit 2)
+  why=$(grep -a -m1 "kernels\.[a-z_0-9]* is on, but" "$work/$case-$label.log")
+  if [[ $status != 0 && $status != 124 && $status != 137 && -n $why ]] && ((end - SECONDS > 60)); then
+    reached=$(tail -1 "$work/$case-$label/metrics.jsonl" 2>/dev/null | grep -o '"step":[0-9]*')
+    log "$case java seed $seed: stopped with JAVA_KERNELS (${reached:-before step 1}: $why);" \
+      "again from the start with the kernels on auto"
     cp "$work/$case-$label.log" "$out/curves-logs/$case-$label-kernels-on.log"
+    cp "$work/$case-$label/metrics.jsonl" "$out/curves-logs/$case-$label-kernels-on.jsonl" 2>/dev/null
     rm -rf "${work:?}/$case-$label"
     LIMIT=$((end - SECONDS - 20)) java_run "$case" "$label" "${settings[@]}" > "$work/$case-$label.status"
   fi
@@ -108,6 +115,7 @@ java_curve() {
   cp "$work/$case-$label.log" "$out/curves-logs/"
   rm -f "$out/train-$case-$label.jsonl"
   log "$case java seed $seed: $(head -1 "$work/$case-$label.status") after $((SECONDS - start)) s"
+  tail -n +2 "$work/$case-$label.status" | sed 's/^/    /' >> "$report"
 }
 python_curve() {
   local case=$1 seed=$2 limit=$3 ssm=()

@@ -11,7 +11,8 @@ The tokenizer: a byte-level BPE (Hugging Face `tokenizers`, --vocab ids, no spec
 part only; both parts are encoded with it, one file at a time, and written as one uint16 token file, the training
 ids first, the held-out ids last, so that `data.validation_fraction` = --fraction-file's number holds out exactly
 the held-out ids (TrainingData keeps floor(size x fraction) from the end; train_reference.py --validation-fraction
-does the same). --tokenizer bytes (ids = the UTF-8 bytes) is for checking the script where `tokenizers` is missing.
+does the same). --tokenizer bytes (ids = the UTF-8 bytes) is for checking the script where `tokenizers` is missing;
+where the BPE fails the script falls back to it and says so in its JSON line.
 
     python3 bench/gpu/curves_data.py OUT_DIR [--train-mb 8] [--held-mb 0.5] [--vocab 8192] [--roots DIR ...]
 Writes OUT_DIR/tokens.u16, OUT_DIR/fraction.txt, OUT_DIR/tokenizer.json (BPE) and prints a JSON line: the packages
@@ -109,7 +110,12 @@ def main():
     train, held = split(files, int(a.train_mb * 1e6), int(a.held_mb * 1e6))
     if not held:
         raise SystemExit(f"curves_data: only {len(train)} files; not enough text for a held-out part")
-    tokenizer = byte_level_bpe(train, a.vocab) if a.tokenizer == "bpe" else None
+    tokenizer, kind = None, a.tokenizer
+    if a.tokenizer == "bpe":
+        try:
+            tokenizer = byte_level_bpe(train, a.vocab)
+        except Exception as e:  # no GPU call lost to it: the UTF-8 bytes still are real text
+            kind = f"bytes (the BPE failed: {e!r})"
     os.makedirs(a.out, exist_ok=True)
     if tokenizer is not None:
         tokenizer.save(os.path.join(a.out, "tokenizer.json"))
@@ -122,7 +128,7 @@ def main():
         f.write(repr(fraction) + "\n")
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    print(json.dumps({"packages": [f"{n} {v}" for n, v, _ in roots], "tokenizer": a.tokenizer, "vocab": a.vocab,
+    print(json.dumps({"packages": [f"{n} {v}" for n, v, _ in roots], "tokenizer": kind, "vocab": a.vocab,
                       "train_files": len(train), "train_bytes": sum(len(t.encode("utf-8")) for t in train),
                       "held_files": len(held), "held_bytes": sum(len(t.encode("utf-8")) for t in held),
                       "train_ids": len(train_ids), "held_ids": len(held_ids), "largest_id": int(ids.max()),
