@@ -24,17 +24,17 @@
 #
 # The runs go side by side on the one GPU, JOBS (8) at a time, so tokens/s are not measured here, only the curves.
 # Without MPS the GPU time-slices the processes, so the runs together take about the sum of their GPU times:
-# roughly 60 + 90 s for a seed of (a) on Java and Python and 120 + 110 s for (b) with mamba_ssm's scan; all 8 runs of
-# 2000 steps need more than one call. Split them by CASES (and SIDES), e.g. one call each:
+# by the H200's measured speeds, roughly 60 + 90 s for a seed of (a) on Java and Python and 120 + 110 s for (b) with
+# mamba_ssm's scan (an estimate), about 770 s for all 8 runs of 2000 steps: more than one call. Split them by CASES (and SIDES), e.g. one call each:
 #   CASES=gpt2-small bash bench/gpu/curves.sh
 #   CASES=hybrid bash bench/gpu/curves.sh          (the Python twin of (b) runs mamba_ssm's scan, see PY_SSM)
 # Each run is capped at what is left of CURVES_SECONDS (520); one cut short keeps the steps it did (its curve file
 # is written and flushed per step). Progress lines every PROGRESS_SECONDS (30).
 # PY_SSM: the Python SSM scan, mamba_ssm (the default when .carry/mamba_ssm is there: built by bench/gpu/mamba_ssm.sh
 # in the background, the (b) Python runs wait for it) or plain (PyTorch: about 23k tokens/s and 72 GiB for (b), far
-# too slow and too big for 2000 steps beside other runs). JAVA_KERNELS (default every training.kernels key on) are
-# the Java runs' kernel overrides; a Java run that stops because one of them cannot run is run once more from the
-# start with the kernels on auto (while at least 60 s are left), and curves.txt says so.
+# too slow and too big for 2000 steps beside other runs). JAVA_KERNELS: the Java runs' kernel overrides (default
+# every training.kernels key on; empty: the config's, auto); a Java run that stops because one of them cannot run is
+# run once more from the start with the kernels on auto (while at least 60 s are left), and curves.txt says so.
 # Off the GPU host, to check the script: TOKENIZER=bytes (ids = UTF-8 bytes) and TEXT_ROOTS (folders to read),
 # JAVA_EXTRA and PY_EXTRA (settings appended to each Java run and options to each Python run, e.g. a small model on
 # the CPU).
@@ -54,7 +54,7 @@ read -ra cases <<< "${CASES:-gpt2-small hybrid}"
 read -ra sides <<< "${SIDES:-java python}"
 read -ra java_extra <<< "${JAVA_EXTRA:-}"
 read -ra py_extra <<< "${PY_EXTRA:-}"
-read -ra java_kernels <<< "${JAVA_KERNELS:-training.kernels.norm=on training.kernels.loss=on training.kernels.scan=on \
+read -ra java_kernels <<< "${JAVA_KERNELS-training.kernels.norm=on training.kernels.loss=on training.kernels.scan=on \
 training.kernels.rotary=on training.kernels.adamw=on training.kernels.bf16_copies=on}"
 report=$out/curves.txt; : > "$report"
 log() { echo "[${SECONDS}s] $*" | tee -a "$report"; }
@@ -87,7 +87,8 @@ if [[ $py_ssm == mamba_ssm && -n $hybrid_python ]]; then
   build=$!
   log "mamba_ssm: building in the background for the Python runs of hybrid"
 fi
-[[ $py_ssm == plain && -n $hybrid_python ]] && log "warning: the Python SSM scan is plain PyTorch (slow, about 72 GiB per hybrid run)"
+[[ $py_ssm == plain && -n $hybrid_python ]] && log "warning: the Python SSM scan is plain PyTorch" \
+  "(about 23k tokens/s and 72 GiB per hybrid run)"
 
 # each run: case seed limit-seconds
 java_curve() {
