@@ -321,7 +321,7 @@ def main():
     data = torch.from_numpy(np.fromfile(a.tokens, dtype=np.uint16).astype(np.int64))
     held_count = math.floor(len(data) * a.validation_fraction)  # as fastllm's TrainingData: a double product
     data, held = data[:len(data) - held_count], data[len(data) - held_count:]
-    evaluates = len(held) > a.seq and (a.curve is not None or a.eval_interval > 0)
+    evaluates = a.curve is not None and len(held) > a.seq
     curve = open(a.curve, "w") if a.curve else None
     total_steps = a.warmup + a.steps
     span = a.batch * (a.seq + 1)
