@@ -17,10 +17,12 @@
 # 8 x 1024, one micro-batch per step, the same initialisation scheme (--init fastllm: normal fan_in^-1/2 linears,
 # zero biases, normal hidden^-1/2 embedding and head; the values differ, as PyTorch's generators are not replayed),
 # the same training batches for a seed (--sampler fastllm replays BatchSampler's SplitMix64 windows) and the same
-# held-out batches (windows drawn with seed ^ 0x5EED0F7E57 from the held-out ids, EVAL_BATCHES (8) of them, the same
+# held-out batches (windows drawn with seed ^ 0x5EED0F7E57 from the held-out ids, EVAL_BATCHES (16) of them, the same
 # ones at every evaluation), evaluated in eval mode under bf16 autocast. So Java and Python of one seed see the same
 # tokens in the same order and are scored on the same tokens; another seed draws other batches and other held-out
-# windows. Remaining differences: the initial values, the kernels' arithmetic, and Java's bf16 weight copies.
+# windows (fastllm ties them to training.seed), so the seed spread holds the windows' sampling noise too, while
+# each seed's Java - Python difference (curves-table.md) does not. Remaining differences: the initial values, the
+# kernels' arithmetic, and Java's bf16 weight copies.
 #
 # The runs go side by side on the one GPU, JOBS (8) at a time, so tokens/s are not measured here, only the curves.
 # Without MPS the GPU time-slices the processes, so the runs together take about the sum of their GPU times:
@@ -48,7 +50,7 @@ set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out/curves-logs"
 here=$(dirname "$0")
 end=$((SECONDS + ${CURVES_SECONDS:-520}))
-steps=${STEPS:-2000} interval=${EVAL_INTERVAL:-100} batches=${EVAL_BATCHES:-8} max_jobs=${JOBS:-8}
+steps=${STEPS:-2000} interval=${EVAL_INTERVAL:-100} batches=${EVAL_BATCHES:-16} max_jobs=${JOBS:-8}
 read -ra seeds <<< "${SEEDS:-1 2}"
 read -ra cases <<< "${CASES:-gpt2-small hybrid}"
 read -ra sides <<< "${SIDES:-java python}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The final validation losses of bench/gpu/curves.sh's runs as markdown tables: one row per run (the last held-out
 loss, the step it was taken at, the mean training loss of the last 100 steps) and one per case (the Java mean, the
-Python mean, Java - Python, and the seed-to-seed spread: the largest difference between two seeds of one side).
+Python mean, Java - Python, Java - Python of each seed (scored on the same held-out windows), and the seed-to-seed
+spread: the largest difference between two seeds of one side).
 Plain Python 3, no packages, so it runs on the GPU host and beside the chart (bench/curves-chart.sh).
 
     python3 bench/gpu/curves_table.py DIR      (DIR holds curve-<case>-<java|python>-s<seed>.jsonl)
@@ -55,8 +56,9 @@ def main():
     for (case, impl, seed), (val, at, steps, train) in sorted(found.items()):
         print(f"| {case} | {impl} | {seed} | {fmt(val)} | {at or '-'} | {steps} | {fmt(train)} |")
     print()
-    print("| case | Java mean | Python mean | Java - Python | seed spread Java | seed spread Python | steps |")
-    print("|---|---|---|---|---|---|---|")
+    print("| case | Java mean | Python mean | Java - Python | Java - Python per seed | seed spread Java | "
+          "seed spread Python | steps |")
+    print("|---|---|---|---|---|---|---|---|")
     for case in sorted({k[0] for k in found}):
         side = {}
         for impl in ("java", "python"):
@@ -66,8 +68,13 @@ def main():
         spread = {i: max(v) - min(v) if len(v) > 1 else None for i, v in side.items()}
         diff = mean["java"] - mean["python"] if None not in mean.values() else None
         at = sorted({v[1] for k, v in found.items() if k[0] == case and v[1] is not None})
-        print(f"| {case} | {fmt(mean['java'])} | {fmt(mean['python'])} | {fmt(diff)} | {fmt(spread['java'])} | "
-              f"{fmt(spread['python'])} | {', '.join(map(str, at))} |")
+        paired = []  # one seed's Java and Python runs are scored on the same held-out windows
+        for seed in sorted({k[2] for k in found if k[0] == case}):
+            j, p = found.get((case, "java", seed), (None,))[0], found.get((case, "python", seed), (None,))[0]
+            if j is not None and p is not None:
+                paired.append(f"{seed}: {j - p:+.3f}")
+        print(f"| {case} | {fmt(mean['java'])} | {fmt(mean['python'])} | {fmt(diff)} | {', '.join(paired) or '-'} | "
+              f"{fmt(spread['java'])} | {fmt(spread['python'])} | {', '.join(map(str, at))} |")
 
 
 if __name__ == "__main__":
