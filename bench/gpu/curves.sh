@@ -27,7 +27,8 @@
 # The runs go side by side on the one GPU, JOBS (8) at a time, so tokens/s are not measured here, only the curves.
 # Without MPS the GPU time-slices the processes, so the runs together take about the sum of their GPU times:
 # by the H200's measured speeds, roughly 60 + 90 s for a seed of (a) on Java and Python and 120 + 110 s for (b) with
-# mamba_ssm's scan (an estimate), about 770 s for all 8 runs of 2000 steps: more than one call. Split them by CASES (and SIDES), e.g. one call each:
+# mamba_ssm's scan (an estimate), about 770 s for all 8 runs of 2000 steps: more than one call. Split them by CASES
+# (and SIDES), e.g. one call each:
 #   CASES=gpt2-small bash bench/gpu/curves.sh
 #   CASES=hybrid bash bench/gpu/curves.sh          (the Python twin of (b) runs mamba_ssm's scan, see PY_SSM)
 # Each run is capped at what is left of CURVES_SECONDS (520); one cut short keeps the steps it did (its curve file
