@@ -13,7 +13,9 @@
 # tokenize.sh's text.
 # PARTS (space separated, default "checks interop fastllm_hf tokenize decode") picks the parts; the part record
 # (bench/gpu/record.sh, the benchmark of record, RECORD_SECONDS default 480) is not among the default ones and wants a
-# call of its own: `PARTS=record SESSION_SECONDS=550 RECORD_SECONDS=530 bash bench/gpu/session.sh`.
+# call of its own: `PARTS=record SESSION_SECONDS=550 RECORD_SECONDS=530 bash bench/gpu/session.sh`; so does the part
+# curves (bench/gpu/curves.sh, loss curves on real text, CURVES_SECONDS default 520), e.g.
+# `PARTS=curves CASES=gpt2-small SESSION_SECONDS=550 CURVES_SECONDS=530 bash bench/gpu/session.sh`.
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"; export OUT=$out
 end=$((SECONDS + ${SESSION_SECONDS:-570}))
@@ -47,6 +49,10 @@ part tokenize "${TOKENIZE_SECONDS:-90}" tokenize.sh "${TOKENIZE_MB:-200}"
 # decode.sh spreads its own steps over what is left; 15 s kept for its table and the call's return
 export SECONDS_LEFT=$((end - SECONDS - 15))
 part decode 600 decode.sh
+# the loss curves of (a) and (b), Java and Python, on real text (bench/gpu/curves.sh); like record, a call of its own
+CURVES_SECONDS=${CURVES_SECONDS:-520}; (( CURVES_SECONDS > end - SECONDS )) && CURVES_SECONDS=$((end - SECONDS))
+export CURVES_SECONDS
+part curves "$CURVES_SECONDS" curves.sh
 # the benchmark of record; its budget is its limit, at most what is left (record.sh keeps 10 s of it for its table)
 RECORD_SECONDS=${RECORD_SECONDS:-480}; (( RECORD_SECONDS > end - SECONDS )) && RECORD_SECONDS=$((end - SECONDS))
 export RECORD_SECONDS

@@ -14,6 +14,12 @@ are layers_reference.py's; --ssm-kernels mamba_ssm runs their scans on mamba_ssm
     python3 bench/gpu/train_reference.py --tokens data.u16 --hidden 768 --layers 12 --heads 12 --groups 12 \
         --vocab 50304 --seq 1024 --batch 8 --steps 40 --adamw fused
 Prints one JSON line: parameters, tokens_per_s (median over the steps after warm-up), step_ms.
+
+For loss curves against `fastllm-cli train` (bench/gpu/curves.sh): --seed, --init fastllm (fastllm's
+initialisation), --decay fastllm (its weight-decay groups), --sampler fastllm (the batches fastllm's BatchSampler draws
+for that seed), --validation-fraction (the end of the token file held out as data.validation_fraction does),
+--eval-interval and --eval-batches (the held-out loss on the batches fastllm's evaluation draws) and --curve FILE (a
+JSON line per step: step, loss, val_loss at the evaluations). Without them the run is the benchmark above, unchanged.
 """
 import argparse
 import contextlib
@@ -178,6 +184,58 @@ class Model(nn.Module):
         return sum(count(layer) for layer in self.layers) + count(self.final_norm) + count(self.output)
 
 
+VALIDATION_SALT = 0x5EED0F7E57  # fastllm's Trainer: the held-out batches are drawn with seed ^ this
+MASK = (1 << 64) - 1
+
+
+def mix(seed, index, row):
+    """fastllm's BatchSampler.mix: SplitMix64 over (seed, batch index, row), as an unsigned 64-bit number."""
+    z = (seed * 0x9E3779B97F4A7C15 + index * 0xBF58476D1CE4E5B9 + row * 0x94D049BB133111EB) & MASK
+    for _ in range(2):
+        z = (z + 0x9E3779B97F4A7C15) & MASK
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        z ^= z >> 31
+    return z
+
+
+def fastllm_batch(tokens, seed, index, rows, length):
+    """The [rows, length + 1] windows fastllm's BatchSampler draws as batch `index` (seed taken as a Java long)."""
+    windows = len(tokens) - length
+    starts = [mix(seed & MASK, index, r) % windows for r in range(rows)]
+    return torch.stack([tokens[s:s + length + 1] for s in starts])
+
+
+def fastllm_init(model, hidden):
+    """fastllm's initialisation: linear weights normal with std fan_in^-1/2 and zero biases, the embedding and the
+    head normal with std hidden^-1/2; the SSM mixers (layers_reference.py) already start as fastllm's do."""
+    mixers = {id(m) for layer in model.layers if isinstance(layer, SsmBlock) for m in layer.mixer.modules()}
+    with torch.no_grad():
+        for m in model.modules():
+            if id(m) in mixers:
+                continue
+            if isinstance(m, nn.Linear):
+                m.weight.normal_(0.0, m.weight.shape[1] ** -0.5)
+                if m.bias is not None:
+                    m.bias.zero_()
+        model.word.weight.normal_(0.0, hidden ** -0.5)
+        model.output.weight.normal_(0.0, hidden ** -0.5)
+
+
+def held_out_loss(model, held, seed, a, device):
+    """The mean loss over the --eval-batches batches fastllm's evaluation draws from the held-out tokens, in eval
+    mode without gradients under the same autocast."""
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for b in range(a.eval_batches):
+            chunk = fastllm_batch(held, seed ^ VALIDATION_SALT, b, a.batch, a.seq).to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                total += model(chunk[:, :-1], chunk[:, 1:]).double().item()
+    model.train()
+    return total / a.eval_batches
+
+
 def profile(model, optimizer, data, span, a):
     """GPU time per kernel over --profile steps, the largest first, with each kernel's share of the step."""
     from torch.profiler import ProfilerActivity, profile as torch_profile
@@ -219,8 +277,24 @@ def main():
                    help="torch.compile the whole model, or each block and the head (compiled in the warm-up steps)")
     p.add_argument("--profile", type=int, default=0, help="after the timed steps, profile this many more and print "
                    "the kernels taking the most GPU time (to stderr)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the initialisation (default 1234) and, with "
+                   "--sampler fastllm, of the batches, as fastllm's training.seed")
+    p.add_argument("--init", choices=["torch", "fastllm"], default="torch",
+                   help="PyTorch's default initialisation of the layers, or fastllm's")
+    p.add_argument("--decay", choices=["matrices", "fastllm"], default="matrices",
+                   help="weight decay on every matrix but the norms', or as fastllm: not on the word embedding and "
+                   "the SSM mixers' A_log either")
+    p.add_argument("--sampler", choices=["sequential", "fastllm"], default="sequential",
+                   help="consecutive windows of the tokens, or the random windows fastllm draws for --seed")
+    p.add_argument("--validation-fraction", type=float, default=0.0,
+                   help="hold out floor(tokens x this) from the end of --tokens, as data.validation_fraction")
+    p.add_argument("--eval-interval", type=int, default=0, help="steps between held-out losses (with "
+                   "--validation-fraction; the last step always has one)")
+    p.add_argument("--eval-batches", type=int, default=4, help="batches per held-out loss")
+    p.add_argument("--curve", help="write a JSON line per step (step, loss, val_loss where evaluated) to this file")
     a = p.parse_args()
-    torch.manual_seed(1234)
+    seed = 1234 if a.seed is None else a.seed
+    torch.manual_seed(seed)
     device = torch.device(a.device)
     kernels = None
     if a.ssm_kernels == "mamba_ssm":
@@ -230,22 +304,35 @@ def main():
     # built on the device where torch can (2.0 on): a 1B model's initialisation on the CPU takes many seconds
     with device if hasattr(device, "__enter__") else contextlib.nullcontext():
         model = Model(a, kernels).to(device)
+    if a.init == "fastllm":
+        fastllm_init(model, a.hidden)
     step_model = torch.compile(model) if a.compile == "model" else model
     if a.compile == "blocks":
         model.compile_blocks()
     cuda = device.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
-    decay = [q for n, q in model.named_parameters() if q.dim() >= 2 and "norm" not in n]
-    rest = [q for n, q in model.named_parameters() if not (q.dim() >= 2 and "norm" not in n)]
+    decays = lambda n, q: q.dim() >= 2 and "norm" not in n and (a.decay == "matrices" or (
+        n != "word.weight" and not n.endswith("A_log")))
+    decay = [q for n, q in model.named_parameters() if decays(n, q)]
+    rest = [q for n, q in model.named_parameters() if not decays(n, q)]
     groups = [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}]
     options = {"fused": {"fused": True}, "foreach": {"foreach": True}, "single": {"foreach": False}}[a.adamw]
     optimizer = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.95), eps=1e-8, **options)
     data = torch.from_numpy(np.fromfile(a.tokens, dtype=np.uint16).astype(np.int64))
+    held_count = math.floor(len(data) * a.validation_fraction)  # as fastllm's TrainingData: a double product
+    data, held = data[:len(data) - held_count], data[len(data) - held_count:]
+    evaluates = a.curve is not None and len(held) > a.seq
+    curve = open(a.curve, "w") if a.curve else None
+    total_steps = a.warmup + a.steps
     span = a.batch * (a.seq + 1)
     times = []
-    for step in range(a.warmup + a.steps):
+    for step in range(total_steps):
         chunks = []
         for micro in range(a.accumulation):
+            if a.sampler == "fastllm":
+                chunk = fastllm_batch(data, seed, step * a.accumulation + micro, a.batch, a.seq)
+                chunks.append(chunk.to(device, non_blocking=True))
+                continue
             start = ((step * a.accumulation + micro) * span) % (len(data) - span)
             chunks.append(data[start:start + span].view(a.batch, a.seq + 1).to(device, non_blocking=True))
         sync()
@@ -260,6 +347,15 @@ def main():
         sync()
         if step >= a.warmup:
             times.append(time.perf_counter() - began)
+        if curve:
+            done = step + 1
+            line = {"step": done, "loss": round(loss.item(), 6)}
+            if evaluates and (done == total_steps or (a.eval_interval > 0 and done % a.eval_interval == 0)):
+                line["val_loss"] = round(held_out_loss(model, held, seed, a, device), 6)
+            curve.write(json.dumps(line) + "\n")
+            curve.flush()
+    if curve:
+        curve.close()
     if a.profile:
         profile(model, optimizer, data, span, a)
     times.sort()
