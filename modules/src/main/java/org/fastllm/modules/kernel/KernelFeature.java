@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
 import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -29,7 +30,10 @@ import org.fastllm.modules.autograd.BackwardTape;
  * }</pre>
  *
  * <p><b>{@code off} always takes tensor operations; {@code auto} the kernel wherever it can run; {@code on} the
- * kernel, and where it cannot run a {@link KernelUnavailableException} naming the key and the reason.</b>
+ * kernel, and where it cannot run a {@link KernelUnavailableException} naming the key and the reason.</b> The
+ * choices are the training step's: where no gradients are recorded (validation, {@code eval}, {@code generate}, the
+ * sample that ends a run, any of them outside the step's bf16 autocast) {@code on} falls back like {@code auto}, so a
+ * run that trained with its kernels is not stopped by the evaluation after it.
  */
 public final class KernelFeature {
   private final String key;
@@ -59,7 +63,8 @@ public final class KernelFeature {
    * no NVRTC, a failed compile, a shape or type it does not take), or returns null where it can. Not asked when the
    * choice is {@code off}.
    *
-   * @throws KernelUnavailableException when the choice is {@code on} and the kernel cannot run
+   * @throws KernelUnavailableException when the choice is {@code on}, the kernel cannot run and gradients are
+   *     recorded
    */
   public boolean runs(Supplier<String> unavailable) {
     if (choice == KernelChoice.OFF) {
@@ -71,7 +76,7 @@ public final class KernelFeature {
       report.record(key, KernelReport.KERNEL);
       return true;
     }
-    if (choice == KernelChoice.ON) {
+    if (choice == KernelChoice.ON && GradMode.is_enabled()) {
       throw new KernelUnavailableException(key, reason);
     }
     report.record(key, "tensor operations (" + reason + ")");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.KernelChoice;
@@ -49,6 +50,20 @@ class KernelFeatureTest {
     assertThat(e.key()).isEqualTo("scan");
     assertThat(e.reason()).isEqualTo("the input is not on a CUDA device (cpu)");
     assertThat(feature(KernelChoice.ON).runs(() -> null)).isTrue();
+  }
+
+  @Test
+  void runs_onWithoutGradients_fallsBackWithTheReason() {
+    // evaluation and generation after a run whose training step had the kernel: they must not stop
+    boolean runs;
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      runs = feature(KernelChoice.ON).runs(() -> "bf16 autocast is off");
+    }
+    assertThat(runs).isFalse();
+    assertThat(report.snapshot()).isEqualTo(Map.of("scan", "tensor operations (bf16 autocast is off)"));
+    assertThat(catchThrowableOfType(KernelUnavailableException.class,
+        () -> feature(KernelChoice.ON).runs(() -> "bf16 autocast is off")))
+        .as("with gradients recorded again, on stops as before").isNotNull();
   }
 
   @Test
