@@ -106,8 +106,10 @@ java_curve() {
   status=$(grep -o 'java exit [0-9]*' "$work/$case-$label.status" | grep -o '[0-9]*$')
   # a kernel set on that cannot run: the run stops with "training.kernels.<key> is on, but ..." (exit 2)
   why=$(grep -a -m1 "kernels\.[a-z_0-9]* is on, but" "$work/$case-$label.log")
-  if [[ $status != 0 && $status != 124 && $status != 137 && -n $why ]] && ((end - SECONDS > 60)); then
-    reached=$(tail -1 "$work/$case-$label/metrics.jsonl" 2>/dev/null | grep -o '"step":[0-9]*')
+  reached=$(tail -1 "$work/$case-$label/metrics.jsonl" 2>/dev/null | grep -o '"step":[0-9]*')
+  # (a run that stopped after its last step keeps its curve)
+  if [[ $status != 0 && $status != 124 && $status != 137 && -n $why && $reached != "\"step\":$steps" ]] \
+      && ((end - SECONDS > 60)); then
     log "$case java seed $seed: stopped with JAVA_KERNELS (${reached:-before step 1}: $why);" \
       "again from the start with the kernels on auto"
     cp "$work/$case-$label.log" "$out/curves-logs/$case-$label-kernels-on.log"
