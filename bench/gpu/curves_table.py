@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The final validation losses of bench/gpu/curves.sh's runs as markdown tables: one row per run (the last held-out
-loss, the step it was taken at, the mean training loss of the last 100 steps) and one per case (the Java mean, the
-Python mean, Java - Python, Java - Python of each seed (scored on the same held-out windows), and the seed-to-seed
-spread: the largest difference between two seeds of one side).
+loss, the step it was taken at, the mean training loss of the last 100 steps) and one per case, taken at the last
+evaluation every run of the case reached, so that runs cut short by a time limit compare at the same step (the Java
+mean, the Python mean, Java - Python, Java - Python of each seed (scored on the same held-out windows), and the
+seed-to-seed spread: the largest difference between two seeds of one side).
 Plain Python 3, no packages, so it runs on the GPU host and beside the chart (bench/curves-chart.sh).
 
     python3 bench/gpu/curves_table.py DIR      (DIR holds curve-<case>-<java|python>-s<seed>.jsonl)
@@ -28,7 +29,8 @@ def read(path):
 
 
 def runs(folder):
-    """{(case, impl, seed): (last val_loss, its step, last step, mean train loss of the last 100 steps)}."""
+    """{(case, impl, seed): (last val_loss, its step, last step, mean train loss of the last 100 steps,
+    {step: val_loss})}."""
     found = {}
     for path in sorted(glob.glob(os.path.join(folder, "curve-*.jsonl"))):
         m = NAME.search(os.path.basename(path))
@@ -39,7 +41,8 @@ def runs(folder):
         tail = [r["loss"] for r in rows[-100:]]
         last = evaluated[-1] if evaluated else {}
         found[(m.group(1), m.group(2), int(m.group(3)))] = (last.get("val_loss"), last.get("step"),
-                                                            rows[-1]["step"], sum(tail) / len(tail))
+                                                            rows[-1]["step"], sum(tail) / len(tail),
+                                                            {r["step"]: r["val_loss"] for r in evaluated})
     return found
 
 
@@ -53,28 +56,31 @@ def main():
         sys.exit("curves_table: no curve-*.jsonl files with lines")
     print("| case | side | seed | final validation loss | at step | steps run | train loss, last 100 steps |")
     print("|---|---|---|---|---|---|---|")
-    for (case, impl, seed), (val, at, steps, train) in sorted(found.items()):
+    for (case, impl, seed), (val, at, steps, train, _) in sorted(found.items()):
         print(f"| {case} | {impl} | {seed} | {fmt(val)} | {at or '-'} | {steps} | {fmt(train)} |")
     print()
-    print("| case | Java mean | Python mean | Java - Python | Java - Python per seed | seed spread Java | "
-          "seed spread Python | steps |")
+    print("| case | at step | Java mean | Python mean | Java - Python | Java - Python per seed | seed spread Java | "
+          "seed spread Python |")
     print("|---|---|---|---|---|---|---|---|")
     for case in sorted({k[0] for k in found}):
-        side = {}
-        for impl in ("java", "python"):
-            vals = [v[0] for k, v in found.items() if k[0] == case and k[1] == impl and v[0] is not None]
-            side[impl] = vals
+        mine = {k: v[4] for k, v in found.items() if k[0] == case}
+        common = set.intersection(*(set(v) for v in mine.values()))
+        if not common:
+            print(f"| {case} | - | no evaluation step every run reached | | | | | |")
+            continue
+        step = max(common)
+        at = {k: v[step] for k, v in mine.items()}
+        side = {i: [v for k, v in at.items() if k[1] == i] for i in ("java", "python")}
         mean = {i: sum(v) / len(v) if v else None for i, v in side.items()}
         spread = {i: max(v) - min(v) if len(v) > 1 else None for i, v in side.items()}
         diff = mean["java"] - mean["python"] if None not in mean.values() else None
-        at = sorted({v[1] for k, v in found.items() if k[0] == case and v[1] is not None})
         paired = []  # one seed's Java and Python runs are scored on the same held-out windows
-        for seed in sorted({k[2] for k in found if k[0] == case}):
-            j, p = found.get((case, "java", seed), (None,))[0], found.get((case, "python", seed), (None,))[0]
+        for seed in sorted({k[2] for k in at}):
+            j, p = at.get((case, "java", seed)), at.get((case, "python", seed))
             if j is not None and p is not None:
                 paired.append(f"{seed}: {j - p:+.3f}")
-        print(f"| {case} | {fmt(mean['java'])} | {fmt(mean['python'])} | {fmt(diff)} | {', '.join(paired) or '-'} | "
-              f"{fmt(spread['java'])} | {fmt(spread['python'])} | {', '.join(map(str, at))} |")
+        print(f"| {case} | {step} | {fmt(mean['java'])} | {fmt(mean['python'])} | {fmt(diff)} | "
+              f"{', '.join(paired) or '-'} | {fmt(spread['java'])} | {fmt(spread['python'])} |")
 
 
 if __name__ == "__main__":
