@@ -65,6 +65,33 @@ class EvalCommandTest {
   }
 
   @Test
+  void eval_ofARunWithItsKernelsOn_scoresWithTensorOperationsWhereTheyCannotRun() throws IOException {
+    // a run trained on a GPU with training.kernels.*=on, scored on a machine where they cannot run
+    Path step;
+    try (Stream<Path> steps = Files.list(run.resolve("checkpoints"))) {
+      step = steps.filter(Files::isDirectory).max(Path::compareTo).orElseThrow();
+    }
+    Path copy = Files.createDirectories(dir.resolve("kernels-on"));
+    try (Stream<Path> files = Files.list(step)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Files.copy(file, copy.resolve(file.getFileName()));
+      }
+    }
+    Path config = copy.resolve("config.yaml");
+    String yaml = Files.readString(config, StandardCharsets.UTF_8);
+    String on = yaml.replaceAll("(?m)^(    (norm|loss|rotary|scan)): .*$", "$1: \"on\"");
+    assertThat(on).contains("    norm: \"on\"").contains("    loss: \"on\"");
+    Files.writeString(config, on, StandardCharsets.UTF_8);
+
+    MainTest.Run kernelsOn = MainTest.run("eval", copy.toString(), "--data", text.toString(), "--json");
+    MainTest.Run asSaved = MainTest.run("eval", step.toString(), "--data", text.toString(), "--json");
+
+    assertThat(kernelsOn.exit()).as(kernelsOn.err()).isZero();
+    assertThat(new ObjectMapper().readTree(kernelsOn.out()).get("loss").asDouble())
+        .isEqualTo(new ObjectMapper().readTree(asSaved.out()).get("loss").asDouble());
+  }
+
+  @Test
   void eval_missingDataFile_exitsTwoNamingIt() {
     Path missing = dir.resolve("missing.txt");
 
