@@ -38,7 +38,7 @@ step 90 "java cuda llama-120m" b/run-gpu.sh $bench --config "$llama" --device cu
 step 60 "java cuda llama-120m bf16" b/run-gpu.sh $bench --model "$work/llama-init" --device cuda --dtype bfloat16 \
   --batch "$batch" --prompt "$prompt" --new "$new" --name llama-120m
 # the same with cuDNN's attention kernel allowed in the decode steps (off by default: it plans each new key length)
-step 60 "java cuda llama-120m bf16 cudnn attention" b/run-gpu.sh -Dfastllm.attention.cudnn-decode=true $bench \
+step 60 "java cuda llama-120m bf16 cudnn attention" b/run-gpu.sh -Dfastllm.cudnnDecodeAttention=true $bench \
   --model "$work/llama-init" --device cuda --dtype bfloat16 --batch "$batch" --prompt "$prompt" --new "$new" \
   --name llama-cudnn
 step 45 "export llama" b/run-gpu.sh org.fastllm.cli.Main export "$work/llama-init" --format llama -o "$work/llama-hf"

@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.experiment.ExperimentFlags;
 
 /**
  * Fused attention of a decode step's few queries to every cached key, without cuDNN's attention kernel.
@@ -13,17 +14,15 @@ import org.bytedeco.pytorch.global.torch;
  * key length and keeps it. A decode step's keys are one longer than the step before, so every step pays for a new
  * plan, several milliseconds of host time per layer. With cuDNN's backend off for the call, torch picks flash or
  * memory-efficient attention, which take any length as it comes. Training, whose shapes repeat, keeps cuDNN. The
- * system property {@code fastllm.attention.cudnn-decode=true} leaves cuDNN on, to measure the difference.
+ * experiment flag {@code -Dfastllm.cudnnDecodeAttention=true} leaves cuDNN on, to measure the difference.
  */
 final class DecodeAttention {
-  private static final boolean CUDNN = Boolean.getBoolean("fastllm.attention.cudnn-decode");
-
   private DecodeAttention() {}
 
   /** {@code softmax(q k^T scale) v} for {@code q [b, g, t, d]}, {@code keys}, {@code values} {@code [b, g, n, d]}. */
   static Tensor attend(Tensor q, Tensor keys, Tensor values, double scale) {
     Context context = torch.globalContext();
-    boolean switchOff = !CUDNN && q.is_cuda() && context.userEnabledCuDNNSDP();
+    boolean switchOff = !ExperimentFlags.current().cudnnDecodeAttention() && q.is_cuda() && context.userEnabledCuDNNSDP();
     if (switchOff) {
       context.setSDPUseCuDNN(false);
     }

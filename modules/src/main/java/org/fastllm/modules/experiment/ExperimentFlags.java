@@ -21,16 +21,20 @@ public final class ExperimentFlags {
   private static final String PREFIX = "fastllm.";
   private static final Map<String, String> KNOWN = new TreeMap<>(Map.of(
       "sumLink", "hand-written kernels join autograd through each input's sum (true) or its first element (false)",
-      "flatGradients", "gradients live in one flat buffer per parameter group, as in data-parallel runs"));
+      "flatGradients", "gradients live in one flat buffer per parameter group, as in data-parallel runs",
+      "cudnnDecodeAttention", "decode steps may use cuDNN's attention kernel, which plans each new key length"));
   private static volatile ExperimentFlags current;
 
   private final boolean sumLink;
   private final boolean flatGradients;
+  private final boolean cudnnDecodeAttention;
   private final List<String> warnings;
 
-  private ExperimentFlags(boolean sumLink, boolean flatGradients, List<String> warnings) {
+  private ExperimentFlags(boolean sumLink, boolean flatGradients, boolean cudnnDecodeAttention,
+      List<String> warnings) {
     this.sumLink = sumLink;
     this.flatGradients = flatGradients;
+    this.cudnnDecodeAttention = cudnnDecodeAttention;
     this.warnings = List.copyOf(warnings);
   }
 
@@ -69,7 +73,7 @@ public final class ExperimentFlags {
       }
     }
     return new ExperimentFlags(values.getOrDefault("sumLink", true), values.getOrDefault("flatGradients", false),
-        warnings);
+        values.getOrDefault("cudnnDecodeAttention", false), warnings);
   }
 
   /** Kernel outputs join autograd through each input's sum (default) rather than its first element. */
@@ -80,6 +84,11 @@ public final class ExperimentFlags {
   /** Gradients in one flat buffer per group even in a single-process run (default false). */
   public boolean flatGradients() {
     return flatGradients;
+  }
+
+  /** Decode steps leave torch free to pick cuDNN's attention kernel (default false: its backend is off for them). */
+  public boolean cudnnDecodeAttention() {
+    return cudnnDecodeAttention;
   }
 
   /** What was not understood, one sentence each. */
