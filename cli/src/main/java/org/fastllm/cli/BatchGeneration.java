@@ -69,19 +69,18 @@ final class BatchGeneration {
     Rows rows = new Rows(prompts.size(), maxNew, endOfText);
     boolean greedy = samplers.stream().allMatch(TokenSampler::greedy);
     try (NoGradGuard noGrad = new NoGradGuard(); Batch batch = new Batch(model)) {
-      int waiting = 0;
+      int next = 0;   // the first prompt not yet started
       while (!rows.allStopped()) {
         batch.dropStopped(rows);
-        while (waiting < prompts.size() && batch.size() < batchSize && batch.takesRows()) {
-          Decoding alone = prefilled(model, device, prompts.get(waiting), waiting, samplers.get(waiting), rows,
-              onFinished);
-          batch.add(waiting, alone, rows);
-          waiting++;
+        while (next < prompts.size() && batch.size() < batchSize && batch.takesRows()) {
+          Decoding alone = prefilled(model, device, prompts.get(next), next, samplers.get(next), rows, onFinished);
+          batch.add(next, alone, rows);
+          next++;
         }
         if (batch.size() == 0) {
           continue;
         }
-        watcher.step(batch.size(), prompts.size() - waiting);
+        watcher.step(batch.size(), prompts.size() - next);
         try (PointerScope step = new PointerScope()) {
           int[] in = batch.rows();
           Tensor logits = model.decodeLogits(GenerationLoop.tokens(rows.lastTokens(in), device).view(-1, 1),
