@@ -18,7 +18,8 @@ import org.fastllm.modules.stack.LanguageModel;
  * Continues several prompts together: each prompt is decoded alone (they differ in length), their decodings are
  * joined into one batch, and every step then decodes one token of each row at once. A row stops at the end-of-text
  * token or after {@code maxNew} tokens while the others go on; stopped rows are dropped from the batch, so they
- * cost no more steps.
+ * cost no more steps, and with more prompts than the batch holds the next one waiting is decoded alone and joins
+ * the running batch in its place (continuous batching).
  *
  * <pre>{@code
  * // given LanguageModel model, Device device, List<int[]> prompts, List<TokenSampler> samplers, OptionalInt none
@@ -37,11 +38,26 @@ final class BatchGeneration {
     void accept(int row, int[] ids);
   }
 
-  /** The new tokens of each prompt, in order; {@code samplers} has one sampler per prompt. */
+  /** Told, before each step of the joined batch, how many rows it decodes and how many prompts wait. */
+  interface StepWatcher {
+    void step(int rows, int waiting);
+  }
+
+  /** The new tokens of each prompt, in order, all of them decoded together; one sampler per prompt. */
   static List<int[]> continuations(LanguageModel model, Device device, List<int[]> prompts, int maxNew,
       OptionalInt endOfText, List<TokenSampler> samplers, FinishedRow onFinished) {
-    List<int[]> made = new ArrayList<>();
-    if (prompts.size() == 1 || !model.joinsDecoding()) {
+    return continuations(model, device, prompts, prompts.size(), maxNew, endOfText, samplers, onFinished,
+        (rows, waiting) -> {});
+  }
+
+  /**
+   * The new tokens of each prompt, in order, at most {@code batchSize} decoded together: as rows stop, the prompts
+   * waiting take their places, so that the batch stays full while any wait.
+   */
+  static List<int[]> continuations(LanguageModel model, Device device, List<int[]> prompts, int batchSize,
+      int maxNew, OptionalInt endOfText, List<TokenSampler> samplers, FinishedRow onFinished, StepWatcher watcher) {
+    if (prompts.size() == 1 || batchSize == 1 || !model.joinsDecoding()) {
+      List<int[]> made = new ArrayList<>();
       for (int r = 0; r < prompts.size(); r++) {
         made.add(GenerationLoop.continuation(model, device, prompts.get(r), maxNew, endOfText, samplers.get(r),
             id -> {}));
@@ -51,49 +67,115 @@ final class BatchGeneration {
     }
     model.eval();
     Rows rows = new Rows(prompts.size(), maxNew, endOfText);
-    try (NoGradGuard noGrad = new NoGradGuard()) {
-      List<Decoding> alone = new ArrayList<>();
-      try {
-        for (int r = 0; r < prompts.size(); r++) {
-          Decoding decoding = model.startDecoding(1);
-          alone.add(decoding);
-          try (PointerScope step = new PointerScope()) {
-            Tensor logits = model.decodeLogits(GenerationLoop.tokens(prompts.get(r), device), decoding);
-            rows.add(r, samplers.get(r).next(GenerationLoop.lastPosition(logits)), onFinished);
-          }
+    boolean greedy = samplers.stream().allMatch(TokenSampler::greedy);
+    try (NoGradGuard noGrad = new NoGradGuard(); Batch batch = new Batch(model)) {
+      int next = 0;   // the first prompt not yet started
+      while (!rows.allStopped()) {
+        batch.dropStopped(rows);
+        while (next < prompts.size() && batch.size() < batchSize && batch.takesRows()) {
+          Decoding alone = prefilled(model, device, prompts.get(next), next, samplers.get(next), rows, onFinished);
+          batch.add(next, alone, rows);
+          next++;
         }
-        if (rows.allStopped()) {
-          return rows.made();
+        if (batch.size() == 0) {
+          continue;
         }
-        try (Decoding joined = joined(model, alone)) {
-          alone.forEach(Decoding::close);
-          alone.clear();
-          int[] batch = IntStream.range(0, prompts.size()).toArray();
-          while (!rows.allStopped()) {
-            try (PointerScope step = new PointerScope()) {
-              int[] going = rows.going();
-              if (going.length < batch.length && joined.selectsRows()) {   // stopped rows cost no more steps
-                joined.keepRows(batchRowsOf(going, batch));
-                batch = going;
-              }
-              Tensor logits = model.decodeLogits(GenerationLoop.tokens(rows.lastTokens(batch), device).view(-1, 1),
-                  joined);
-              boolean greedy = samplers.stream().allMatch(TokenSampler::greedy);
-              int[] best = greedy ? GenerationLoop.mostLikely(logits) : null;
-              float[][] last = greedy ? null : lastPositions(logits);
-              for (int i = 0; i < batch.length; i++) {
-                if (!rows.stopped(batch[i])) {
-                  rows.add(batch[i], greedy ? best[i] : samplers.get(batch[i]).next(last[i]), onFinished);
-                }
-              }
+        watcher.step(batch.size(), prompts.size() - next);
+        try (PointerScope step = new PointerScope()) {
+          int[] in = batch.rows();
+          Tensor logits = model.decodeLogits(GenerationLoop.tokens(rows.lastTokens(in), device).view(-1, 1),
+              batch.decoding());
+          int[] best = greedy ? GenerationLoop.mostLikely(logits) : null;
+          float[][] last = greedy ? null : lastPositions(logits);
+          for (int i = 0; i < in.length; i++) {
+            if (!rows.stopped(in[i])) {
+              rows.add(in[i], greedy ? best[i] : samplers.get(in[i]).next(last[i]), onFinished);
             }
           }
         }
-      } finally {
-        alone.forEach(Decoding::close);
       }
     }
     return rows.made();
+  }
+
+  /** The decoding of prompt {@code row} alone, after its prompt; its first new token is added to {@code rows}. */
+  private static Decoding prefilled(LanguageModel model, Device device, int[] prompt, int row, TokenSampler sampler,
+      Rows rows, FinishedRow onFinished) {
+    Decoding decoding = model.startDecoding(1);
+    try (PointerScope step = new PointerScope()) {
+      Tensor logits = model.decodeLogits(GenerationLoop.tokens(prompt, device), decoding);
+      rows.add(row, sampler.next(GenerationLoop.lastPosition(logits)), onFinished);
+    } catch (RuntimeException e) {
+      decoding.close();
+      throw e;
+    }
+    return decoding;
+  }
+
+  /** The joined decoding of the rows going on together, and which prompt each of its rows continues. */
+  private static final class Batch implements AutoCloseable {
+    private final LanguageModel model;
+    private Decoding joined;
+    private int[] rows = new int[0];
+
+    Batch(LanguageModel model) {
+      this.model = model;
+    }
+
+    int size() {
+      return rows.length;
+    }
+
+    int[] rows() {
+      return rows;
+    }
+
+    Decoding decoding() {
+      return joined;
+    }
+
+    /** True when a new row can join: the batch is empty or can drop its stopped rows to make room. */
+    boolean takesRows() {
+      return joined == null || joined.selectsRows();
+    }
+
+    /** Drops the rows that have stopped, where the decoding can (stopped rows cost no more steps). */
+    void dropStopped(Rows all) {
+      int[] going = Arrays.stream(rows).filter(r -> !all.stopped(r)).toArray();
+      if (going.length == 0) {
+        close();
+      } else if (going.length < rows.length && joined.selectsRows()) {
+        joined.keepRows(batchRowsOf(going, rows));
+        rows = going;
+      }
+    }
+
+    /**
+     * Adds prompt {@code row}, decoded alone, as the last row, unless it has stopped already; {@code alone} is
+     * closed.
+     */
+    void add(int row, Decoding alone, Rows all) {
+      try (alone; PointerScope scope = new PointerScope()) {   // frees the copies the join makes along the way
+        if (all.stopped(row)) {
+          return;
+        }
+        Decoding before = joined;
+        joined = model.joinDecoding(before == null ? List.of(alone) : List.of(before, alone));
+        if (before != null) {
+          before.close();
+        }
+        rows = IntStream.concat(Arrays.stream(rows), IntStream.of(row)).toArray();
+      }
+    }
+
+    @Override
+    public void close() {
+      if (joined != null) {
+        joined.close();
+        joined = null;
+      }
+      rows = new int[0];
+    }
   }
 
   /** The batch rows that hold {@code rows}, where row {@code batch[i]} is batch row {@code i}. */
@@ -106,13 +188,6 @@ final class BatchGeneration {
       at[i] = j;
     }
     return at;
-  }
-
-  /** The rows' decodings joined; the copies the join makes along the way are freed here. */
-  private static Decoding joined(LanguageModel model, List<Decoding> rows) {
-    try (PointerScope scope = new PointerScope()) {
-      return model.joinDecoding(rows);
-    }
   }
 
   /** The logits of the last position of every row {@code [b, t, vocab]}, as floats, one array per row. */

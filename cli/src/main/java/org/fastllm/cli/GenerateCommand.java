@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
  * <pre class="text">fastllm-cli generate runs/tiny --prompt "Once upon a time" --temperature 0</pre>
  *
  * <p><b>The prompts of a file, one a line, are continued B at a time as one batch</b> (each row at its own
- * positions, so that a prompt gets the continuation it would get alone); each is printed, in the file's order, under
+ * positions, so that a prompt gets the continuation it would get alone); as soon as one stops, the next prompt
+ * waiting takes its place in the batch. Each is printed, in the file's order, under
  * a {@code ==> FILE:LINE <==} line as soon as it and those before it are done. Line {@code n} draws with seed
  * {@code S + n - 1}. The tokenizer is the run's ({@code data.tokenizer}); a continuation stops after N new tokens
  * or at the tokenizer's end-of-text token.
@@ -154,16 +155,12 @@ final class GenerateCommand implements Callable<Integer> {
       out.println(prompts.get(line) + tokenizer.decode(ids));
       out.flush();
     });
-    for (int from = 0; from < prompts.size(); from += batchSize) {
-      int first = from;
-      int to = Math.min(prompts.size(), from + batchSize);
-      List<TokenSampler> samplers = new ArrayList<>();
-      for (int line = from; line < to; line++) {
-        samplers.add(new TokenSampler(temperature, topK, topP, seed + line));
-      }
-      BatchGeneration.continuations(model, on, encoded.subList(from, to), maxNewTokens, tokenizer.endOfText(),
-          samplers, (row, ids) -> printer.finished(first + row, ids));
+    List<TokenSampler> samplers = new ArrayList<>();
+    for (int line = 0; line < prompts.size(); line++) {
+      samplers.add(new TokenSampler(temperature, topK, topP, seed + line));
     }
+    BatchGeneration.continuations(model, on, encoded, batchSize, maxNewTokens, tokenizer.endOfText(), samplers,
+        printer::finished, (rows, waiting) -> {});
   }
 
   private String usageProblem() {

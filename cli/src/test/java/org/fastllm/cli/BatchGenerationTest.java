@@ -116,21 +116,24 @@ class BatchGenerationTest {
     }
   }
 
-  @Test
-  void continuations_aRowReachingEndOfText_stopsThereWhileTheOthersGoOn() {
+  /** A token of the first prompt's free continuation that some other one lacks, and that other prompt. */
+  private static int[] endAndOneGoingOn() {
     List<int[]> free = alone(0, OptionalInt.empty());
-    int end = -1;
-    int goesOn = -1;
-    search:
     for (int id : free.get(0)) {
       for (int r = 1; r < prompts.size(); r++) {
         if (Arrays.stream(free.get(r)).noneMatch(other -> other == id)) {
-          end = id;
-          goesOn = r;
-          break search;
+          return new int[] {id, r};
         }
       }
     }
+    return new int[] {-1, -1};
+  }
+
+  @Test
+  void continuations_aRowReachingEndOfText_stopsThereWhileTheOthersGoOn() {
+    int[] found = endAndOneGoingOn();
+    int end = found[0];
+    int goesOn = found[1];
     assertThat(end).as("a token of the first continuation that another one lacks").isNotNegative();
     List<int[]> alone = alone(0, OptionalInt.of(end));
     List<Integer> finished = new ArrayList<>();
@@ -143,5 +146,33 @@ class BatchGenerationTest {
       assertThat(together.get(r)).as(PROMPTS.get(r)).containsExactly(alone.get(r));
     }
     assertThat(finished.indexOf(0)).as("finish order %s", finished).isLessThan(finished.indexOf(goesOn));
+  }
+
+  @Test
+  void continuations_morePromptsThanTheBatch_theNextPromptTakesAStoppedRowsPlaceAndEachGetsItsTokensAlone() {
+    int end = endAndOneGoingOn()[0];
+    assertThat(end).as("a token of the first continuation that another one lacks").isNotNegative();
+    List<int[]> alone = alone(0, OptionalInt.of(end));
+    List<TokenSampler> samplers = new ArrayList<>();
+    for (int r = 0; r < prompts.size(); r++) {
+      samplers.add(new TokenSampler(0, 0, 1, 40 + r));
+    }
+    List<int[]> steps = new ArrayList<>();   // rows decoded, prompts waiting
+    List<Integer> finished = new ArrayList<>();
+
+    List<int[]> together = BatchGeneration.continuations(model, CPU, prompts, 2, 12, OptionalInt.of(end), samplers,
+        (row, ids) -> finished.add(row), (rows, waiting) -> steps.add(new int[] {rows, waiting}));
+
+    for (int r = 0; r < prompts.size(); r++) {
+      assertThat(together.get(r)).as(PROMPTS.get(r)).containsExactly(alone.get(r));
+    }
+    assertThat(finished).containsExactlyInAnyOrder(0, 1, 2, 3);
+    assertThat(alone.get(0)).as("the first prompt stops early").hasSizeLessThan(12);
+    assertThat(steps).as("rows and prompts waiting at each step").allSatisfy(step -> {
+      assertThat(step[0]).isBetween(1, 2);
+      if (step[1] > 0) {
+        assertThat(step[0]).as("a batch while prompts wait").isEqualTo(2);
+      }
+    });
   }
 }

@@ -111,7 +111,7 @@ class GenerateCommandTest {
     List<String> lines = List.of("one", "the river flows", "tw", "once upon a time there was");
     Path prompts = Files.write(dir.resolve("prompts.txt"), lines);
 
-    for (String batch : new String[] {"16", "3"}) {
+    for (String batch : new String[] {"16", "3", "2", "1"}) {
       MainTest.Run r = generate("--prompt-file", prompts.toString(), "--max-new-tokens", "10", "--temperature", "0",
           "--batch-size", batch);
 

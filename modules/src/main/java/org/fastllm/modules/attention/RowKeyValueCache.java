@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.KeptTensor;
 import org.fastllm.modules.layer.RowPositions;
 import org.fastllm.modules.layer.SelectableRows;
@@ -30,9 +31,10 @@ import org.fastllm.modules.layer.SelectableRows;
  * distance between their positions in every row: the causal and window rules read columns, and a row's own rule
  * adds only that it sees no column before its first entry. Without a window the columns are written in place into
  * buffers that double when full; with a window of {@code w} it holds at most
- * {@code w - 1} columns: the most a later query sees besides itself.
+ * {@code w - 1} columns: the most a later query sees besides itself. A joined cache joins again with new
+ * sequences' caches ({@link #joinRows}), so that a running batch takes in new rows.
  */
-final class RowKeyValueCache implements SelectableRows {
+final class RowKeyValueCache implements JoinableState, SelectableRows {
   private final KeptTensor keys = new KeptTensor();
   private final KeptTensor values = new KeptTensor();
   private final int window;
@@ -48,21 +50,41 @@ final class RowKeyValueCache implements SelectableRows {
     this.filled = keys.size(2);
   }
 
-  /** The joined cache of {@code rows}, {@link KeyValueCache}s of one sequence each, in order. */
+  /**
+   * The joined cache of {@code rows}, in order: {@link KeyValueCache}s of one sequence each or caches joined before
+   * (a running batch that new sequences join); every part's columns are right-aligned to the longest.
+   */
   static RowKeyValueCache joined(List<DecodeState> rows, int window) {
-    List<KeyValueCache> caches = rows.stream().map(KeyValueCache.class::cast).toList();
-    long columns = caches.stream().mapToLong(KeyValueCache::cached).max().orElseThrow();
+    List<Tensor[]> held = rows.stream().map(RowKeyValueCache::heldColumns).toList();
+    long columns = held.stream().mapToLong(h -> h[0].size(2)).max().orElseThrow();
     List<Tensor> keys = new ArrayList<>();
     List<Tensor> values = new ArrayList<>();
-    long[] seen = new long[caches.size()];
-    for (int r = 0; r < caches.size(); r++) {
-      Tensor[] held = caches.get(r).held();
-      keys.add(rightAligned(held[0], columns));
-      values.add(rightAligned(held[1], columns));
-      seen[r] = caches.get(r).seen();
+    for (Tensor[] part : held) {
+      keys.add(rightAligned(part[0], columns));
+      values.add(rightAligned(part[1], columns));
     }
+    RowPositions seen = RowPositions.joined(rows.stream().map(RowKeyValueCache::seenOf).toList());
     return new RowKeyValueCache(window, torch.cat(new TensorVector(keys.toArray(Tensor[]::new)), 0),
-        torch.cat(new TensorVector(values.toArray(Tensor[]::new)), 0), RowPositions.of(seen));
+        torch.cat(new TensorVector(values.toArray(Tensor[]::new)), 0), seen);
+  }
+
+  /** The {@code {keys, values}} columns in use of a part to join, oldest first. */
+  private static Tensor[] heldColumns(DecodeState part) {
+    if (part instanceof RowKeyValueCache joined) {
+      return new Tensor[] {joined.keys.get().narrow(2, 0, joined.filled),
+          joined.values.get().narrow(2, 0, joined.filled)};
+    }
+    return ((KeyValueCache) part).held();
+  }
+
+  private static RowPositions seenOf(DecodeState part) {
+    return part instanceof RowKeyValueCache joined ? joined.seen : RowPositions.of(((KeyValueCache) part).seen());
+  }
+
+  /** Columns added on the left of a part are never seen: they lie before each of its rows' first entry. */
+  @Override
+  public DecodeState joinRows(List<DecodeState> rows) {
+    return joined(rows, window);
   }
 
   private static Tensor rightAligned(Tensor held, long columns) {

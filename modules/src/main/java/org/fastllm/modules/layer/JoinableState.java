@@ -19,6 +19,9 @@ import java.util.List;
  * left as they were (the caller closes them).
  */
 public interface JoinableState extends DecodeState {
-  /** One state for {@code rows}, states of one sequence each of this state's kind (this one among them), in order. */
+  /**
+   * One state for {@code rows}, in order along the batch: states of this state's kind (this one among them), each of
+   * one sequence or itself joined before, so that a running batch can take in new sequences.
+   */
   DecodeState joinRows(List<DecodeState> rows);
 }

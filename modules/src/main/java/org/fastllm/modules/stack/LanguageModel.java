@@ -123,7 +123,9 @@ public final class LanguageModel extends Module {
 
   /**
    * One decoding that continues the sequences of {@code rows}, in order along the batch, each as it would continue
-   * alone, whatever number of positions each has seen; the rows are left as they were (the caller closes them).
+   * alone, whatever number of positions each has seen; the rows are left as they were (the caller closes them). A
+   * row may itself be a joined decoding: joining a running batch with a new sequence's decoding adds that sequence
+   * as its last row.
    *
    * @throws IllegalArgumentException when the model does not {@link #joinsDecoding join decodings}
    */

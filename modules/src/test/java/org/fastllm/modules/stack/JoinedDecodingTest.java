@@ -91,6 +91,71 @@ class JoinedDecodingTest {
     }
   }
 
+  /**
+   * A running batch takes in new sequences, as continuous batching does: rows 0 and 1 are joined, row 0 is dropped,
+   * row 2 (a prompt longer than the window) joins, then row 3 (shorter than every row) joins the three-row batch.
+   */
+  @Test
+  void joinDecoding_aRunningBatchJoinedWithNewRows_everyRowGetsTheFullForwardLogitsOfItsSequence() {
+    long[] lengths = {3, 7, 9, 2};
+    int steps = 12;
+    Torch.seed(13);
+    LanguageModel model = hybrid(true);
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      List<Tensor> sequences = new ArrayList<>();
+      List<Tensor> full = new ArrayList<>();
+      List<Decoding> alone = new ArrayList<>();
+      for (long length : lengths) {
+        Tensor sequence = torch.randint(32, new long[] {1, length + steps}, new TensorOptions(torch.ScalarType.Long));
+        sequences.add(sequence);
+        full.add(model.logits(sequence));
+        Decoding row = model.startDecoding(1);
+        model.decodeLogits(sequence.narrow(1, 0, length), row);
+        alone.add(row);
+      }
+      Decoding running = model.joinDecoding(alone.subList(0, 2));
+      List<Integer> live = new ArrayList<>(List.of(0, 1));
+      int[] done = new int[lengths.length];
+      for (int t = 0; t < steps; t++) {
+        if (t == 4) {   // row 0 is done and row 2 takes its place
+          running.keepRows(new int[] {1});
+          live.remove(0);
+          running = joinedWith(model, running, alone.get(2));
+          live.add(2);
+        }
+        if (t == 7) {   // row 3 joins a batch of rows that have all seen more positions
+          running = joinedWith(model, running, alone.get(3));
+          live.add(3);
+        }
+        Tensor[] next = new Tensor[live.size()];
+        for (int i = 0; i < live.size(); i++) {
+          int r = live.get(i);
+          next[i] = sequences.get(r).narrow(1, lengths[r] + done[r], 1);
+        }
+        Tensor step = model.decodeLogits(torch.cat(new TensorVector(next), 0), running);
+        for (int i = 0; i < live.size(); i++) {
+          int r = live.get(i);
+          Tensor want = full.get(r).narrow(1, lengths[r] + done[r], 1);
+          assertThat(step.narrow(0, i, 1).sub(want).abs().max().item_double())
+              .as("row %d, step %d", r, t).isLessThan(1e-5);
+          done[r]++;
+        }
+      }
+      assertThat(running.batch()).isEqualTo(3);
+      assertThat(running.positions().toString()).isEqualTo("[%d, %d, %d]", lengths[1] + steps, lengths[2] + 8,
+          lengths[3] + 5);
+      running.close();
+      alone.forEach(Decoding::close);
+    }
+  }
+
+  /** {@code running} with {@code added} as its last row; {@code running} is closed. */
+  private static Decoding joinedWith(LanguageModel model, Decoding running, Decoding added) {
+    try (running) {
+      return model.joinDecoding(List.of(running, added));
+    }
+  }
+
   /** Long enough that the joined cache of the full-attention layer outgrows its buffers twice. */
   @Test
   void joinDecoding_manySteps_theJoinedCacheGrowsAndEveryRowStillGetsItsFullForwardLogits() {
