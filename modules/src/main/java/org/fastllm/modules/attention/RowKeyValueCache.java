@@ -31,7 +31,8 @@ import org.fastllm.modules.layer.SelectableRows;
  * distance between their positions in every row: the causal and window rules read columns, and a row's own rule
  * adds only that it sees no column before its first entry. Without a window the columns are written in place into
  * buffers that double when full; with a window of {@code w} it holds at most
- * {@code w - 1} columns: the most a later query sees besides itself. A joined cache joins again with new
+ * {@code w} columns: steps of one position write them into a ring of {@code w} slots in place, steps of several
+ * keep the last {@code w - 1}, the most a later query sees besides itself. A joined cache joins again with new
  * sequences' caches ({@link #joinRows}), so that a running batch takes in new rows.
  */
 final class RowKeyValueCache implements JoinableState, SelectableRows {
@@ -41,6 +42,10 @@ final class RowKeyValueCache implements JoinableState, SelectableRows {
   private RowPositions seen;
   /** The columns in use; the buffers may have room for more. */
   private long filled;
+  /** With a window, once a step of one position has run: the buffers are a ring of {@code window} slots. */
+  private boolean ring;
+  /** In a ring, the slot of the oldest column in use; column {@code o} (oldest first) is at slot {@code head + o}. */
+  private long head;
 
   private RowKeyValueCache(int window, Tensor keys, Tensor values, RowPositions seen) {
     this.window = window;
@@ -71,10 +76,30 @@ final class RowKeyValueCache implements JoinableState, SelectableRows {
   /** The {@code {keys, values}} columns in use of a part to join, oldest first. */
   private static Tensor[] heldColumns(DecodeState part) {
     if (part instanceof RowKeyValueCache joined) {
-      return new Tensor[] {joined.keys.get().narrow(2, 0, joined.filled),
-          joined.values.get().narrow(2, 0, joined.filled)};
+      return new Tensor[] {joined.inOrder(joined.keys.get()), joined.inOrder(joined.values.get())};
     }
     return ((KeyValueCache) part).held();
+  }
+
+  /** The columns in use of {@code buffer}, oldest first: a view, or in a ring that wraps a copy. */
+  private Tensor inOrder(Tensor buffer) {
+    if (!ring || head + filled <= window) {
+      return buffer.narrow(2, ring ? head : 0, filled);
+    }
+    long first = window - head;
+    return torch.cat(new TensorVector(buffer.narrow(2, head, first), buffer.narrow(2, 0, filled - first)), 2);
+  }
+
+  /** Leaves the ring: the columns in use, oldest first, become the buffers. */
+  private void unroll() {
+    if (ring) {
+      Tensor orderedKeys = inOrder(keys.get()).contiguous();
+      Tensor orderedValues = inOrder(values.get()).contiguous();
+      keys.set(orderedKeys);
+      values.set(orderedValues);
+      ring = false;
+      head = 0;
+    }
   }
 
   private static RowPositions seenOf(DecodeState part) {
@@ -109,6 +134,10 @@ final class RowKeyValueCache implements JoinableState, SelectableRows {
   Visible extend(Tensor newKeys, Tensor newValues) {
     long time = newKeys.size(2);
     long held = filled;
+    if (window > 0 && time == 1) {
+      return ringStep(newKeys, newValues);
+    }
+    unroll();
     Tensor allowed = allowed(held, time, newKeys.device());
     seen = seen.advanced(time);
     if (window > 0) {
@@ -129,6 +158,51 @@ final class RowKeyValueCache implements JoinableState, SelectableRows {
     values.get().narrow(2, held, time).copy_(newValues);
     filled = held + time;
     return new Visible(keys.get().narrow(2, 0, filled), values.get().narrow(2, 0, filled), allowed);
+  }
+
+  /**
+   * One position of every row with a window: its column written into the ring's next slot, in place. The query sees
+   * every slot in use from its row's first column on; the ring's {@code window} slots are the window itself (the
+   * new column and the {@code window - 1} before it), so the oldest one is dropped afterwards without a copy.
+   */
+  private Visible ringStep(Tensor newKeys, Tensor newValues) {
+    if (!ring) {
+      keys.set(ringOf(keys.get()));
+      values.set(ringOf(values.get()));
+      ring = true;
+      head = 0;
+    }
+    if (filled == window) {   // a joined sequence's ring holds all w; the new column takes the oldest one's place
+      head = (head + 1) % window;
+      filled = window - 1L;
+    }
+    long held = filled;
+    long slot = (head + held) % window;
+    keys.get().narrow(2, slot, 1).copy_(newKeys);
+    values.get().narrow(2, slot, 1).copy_(newValues);
+    Device device = newKeys.device();
+    TensorOptions longs = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(device));
+    // the column (oldest first) in each slot; slots not in use count as columns after the new one
+    Tensor column = torch.arange(new Scalar(window), longs).sub(new Scalar(head)).remainder(new Scalar(window))
+        .view(1, window);
+    Tensor first = seen.counts(device).neg().add(new Scalar(held)).view(-1, 1);
+    Tensor allowed = column.le(new Scalar(held)).logical_and(column.ge(first)).view(-1, 1, 1, 1, window);
+    seen = seen.advanced(1);
+    if (held + 1 < window) {
+      filled = held + 1;
+    } else {
+      head = (head + 1) % window;   // the oldest column leaves the window
+      filled = window - 1L;
+    }
+    return new Visible(keys.get(), values.get(), allowed);
+  }
+
+  /** A ring of {@code window} slots holding the columns in use of {@code ordered} (oldest first) from slot 0. */
+  private Tensor ringOf(Tensor ordered) {
+    Tensor slots = torch.zeros(new long[] {ordered.size(0), ordered.size(1), window, ordered.size(3)},
+        new TensorOptions(ordered.scalar_type()).device(new DeviceOptional(ordered.device())));
+    slots.narrow(2, 0, filled).copy_(ordered.narrow(2, 0, filled));
+    return slots;
   }
 
   /** A buffer of {@code capacity} columns holding the first {@code held} of {@code buffer}. */
@@ -155,6 +229,7 @@ final class RowKeyValueCache implements JoinableState, SelectableRows {
   /** Keeps {@code rows}; columns that none of them sees any more are dropped. */
   @Override
   public void keepRows(int[] rows) {
+    unroll();
     Tensor index = RowPositions.indices(rows, keys.get().device());
     RowPositions kept = seen.kept(rows);
     long held = filled;
