@@ -11,11 +11,13 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.fastllm.modules.stack.DecodeGraph;
 import org.fastllm.modules.stack.Decoding;
 import org.fastllm.modules.stack.LanguageModel;
 
 /**
- * Continues one prompt: the prompt is decoded once, then one token per step from the model's decoding caches.
+ * Continues one prompt: the prompt is decoded once, then one token per step from the model's decoding caches; on a
+ * GPU those steps replay one recorded CUDA graph ({@link DecodeGraph}).
  *
  * <pre>{@code
  * // given LanguageModel model, Device device, int[] prompt, TokenSampler sampler, OptionalInt none
@@ -35,11 +37,14 @@ final class GenerationLoop {
       TokenSampler sampler, IntConsumer onToken) {
     int[] made = new int[maxNew];
     model.eval();
-    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(1)) {
+    try (NoGradGuard noGrad = new NoGradGuard(); Decoding decoding = model.startDecoding(1);
+        DecodeGraph steps = new DecodeGraph(model, decoding, (long) prompt.length + maxNew)) {
       int[] feed = prompt;
       for (int i = 0; i < maxNew; i++) {
         try (PointerScope step = new PointerScope()) {
-          Tensor logits = model.decodeNextLogits(tokens(feed, device), decoding);
+          Tensor input = tokens(feed, device);
+          // after the prompt, one token a step: on a GPU, replays of one recorded step
+          Tensor logits = i == 0 ? model.decodeNextLogits(input, decoding) : steps.nextLogits(input);
           made[i] = sampler.greedy() ? mostLikely(logits)[0] : sampler.next(lastPosition(logits));
         }
         if (endOfText.isPresent() && made[i] == endOfText.getAsInt()) {

@@ -45,8 +45,8 @@ class ArchitectureTest {
       .whereLayer("layer").mayOnlyBeAccessedByLayers("features", "plugin", "stack", "optim", "train")
       .whereLayer("kernel").mayOnlyBeAccessedByLayers("layer", "features", "stack", "optim")
       .whereLayer("autograd").mayOnlyBeAccessedByLayers("kernel", "layer", "stack")
-      .whereLayer("cuda").mayOnlyBeAccessedByLayers("features", "optim", "train")
-      .whereLayer("experiment").mayOnlyBeAccessedByLayers("autograd", "optim", "features")
+      .whereLayer("cuda").mayOnlyBeAccessedByLayers("features", "stack", "optim", "train")
+      .whereLayer("experiment").mayOnlyBeAccessedByLayers("autograd", "optim", "features", "stack")
       .because("a feature is built from the ones below it; the trainer is the top (docs/architecture.md)");
 
   @ArchTest

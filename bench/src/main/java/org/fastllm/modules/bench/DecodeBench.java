@@ -27,7 +27,9 @@ import org.fastllm.validation.load.LoadedConfig;
 /**
  * Benchmark, not a test: greedy decoding tokens/s of a model from a YAML config (random init) or a model folder, float32
  * or ({@code --dtype bfloat16}) bfloat16 weights and caches,
- * with the layers' decoding caches ({@link LanguageModel#startDecoding}), optionally against recomputing the whole
+ * with the layers' decoding caches ({@link LanguageModel#startDecoding}), on a GPU also with its steps replayed from
+ * a recorded CUDA graph ({@code java-graph}: {@link org.fastllm.modules.stack.DecodeGraph}, checked against the eager
+ * steps' logits), optionally against recomputing the whole
  * sequence for every new token, and the bytes of the decoding state per block at several context lengths.
  *
  * <pre class="text">{@code
@@ -129,7 +131,17 @@ public final class DecodeBench {
         DecodeRun run = new DecodeRun(model, device, prompt(batch, o.prompt(), vocab));
         run.cached(Math.min(4, o.newTokens()));  // warm-up: kernels compiled, allocator and libraries ready
         DecodeRun.Timing t = run.cached(o.newTokens());
-        print(o, o.dtype().equals("bfloat16") ? "java-bf16" : "java", batch, o.newTokens(), t);
+        String side = o.dtype().equals("bfloat16") ? "java-bf16" : "java";
+        print(o, side, batch, o.newTokens(), t);
+        if (!device.is_cpu()) {   // the same steps replayed from one recorded CUDA graph (DecodeGraph)
+          run.cached(Math.min(4, o.newTokens()), true);
+          DecodeRun.Timing g = run.cached(o.newTokens(), true);
+          print(o, side + "-graph", batch, o.newTokens(), g);
+          int checked = Math.min(32, o.newTokens());
+          System.out.printf(Locale.ROOT, "# %s batch %d: steps through a CUDA graph: %s; largest logit difference"
+              + " to eager steps over %d steps: %.3g%n", o.name(), batch, g.graph(), checked,
+              run.graphDifference(checked));
+        }
         if (o.recomputeNew() > 0) {
           run.recomputed(Math.min(2, o.recomputeNew()));
           DecodeRun.Timing r = run.recomputed(o.recomputeNew());

@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.KeptTensor;
+import org.fastllm.modules.stack.DecodeGraph;
 import org.fastllm.modules.stack.Decoding;
 import org.fastllm.modules.stack.LanguageModel;
 
@@ -27,7 +28,16 @@ final class DecodeRun {
    * (the host's work, which other processes on the machine hardly change); the first generated ids of the first
    * sequence.
    */
-  record Timing(double prefillMs, double totalMs, double decodeCpuMs, String firstTokens) {
+  record Timing(double prefillMs, double totalMs, double decodeCpuMs, String firstTokens, String graph) {
+    Timing(double prefillMs, double totalMs, double decodeCpuMs, String firstTokens) {
+      this(prefillMs, totalMs, decodeCpuMs, firstTokens, null);
+    }
+
+    /** This timing, its steps having run as {@code how} says (replayed, or eagerly and why). */
+    Timing graphed(String how) {
+      return new Timing(prefillMs, totalMs, decodeCpuMs, firstTokens, how);
+    }
+
     /** The main thread's CPU milliseconds per decoding step after the prefill. */
     double cpuMsPerStep(int newTokens) {
       return newTokens > 1 ? decodeCpuMs / (newTokens - 1) : 0;
@@ -55,7 +65,16 @@ final class DecodeRun {
 
   /** {@code newTokens} ids after the prompt, from the layers' caches: one forward of one position per new id. */
   Timing cached(int newTokens) {
-    try (PointerScope scope = new PointerScope(); Decoding decoding = model.startDecoding(prompt.length)) {
+    return cached(newTokens, false);
+  }
+
+  /**
+   * {@link #cached(int)}, where with {@code graph} the steps after the prefill go through a {@link DecodeGraph}: on a
+   * GPU, replays of one recorded step. The timing's {@code graph} says what ran.
+   */
+  Timing cached(int newTokens, boolean graph) {
+    try (PointerScope scope = new PointerScope(); Decoding decoding = model.startDecoding(prompt.length);
+        DecodeGraph steps = new DecodeGraph(model, decoding, prompt[0].length + newTokens)) {
       Tensor made = made(newTokens);
       Tensor ids = promptTensor();
       ids.sum().item_long();  // on the device before the clock starts
@@ -65,7 +84,8 @@ final class DecodeRun {
       for (int i = 0; i < newTokens; i++) {
         try (PointerScope step = new PointerScope()) {
           Tensor feed = i == 0 ? ids : made.narrow(1, i - 1, 1);
-          made.narrow(1, i, 1).copy_(greedy(model.decodeNextLogits(feed, decoding)));
+          Tensor logits = graph && i > 0 ? steps.nextLogits(feed) : model.decodeNextLogits(feed, decoding);
+          made.narrow(1, i, 1).copy_(greedy(logits));
         }
         if (i == 0) {
           made.select(0, 0).select(0, 0).item_long();  // waits for the device
@@ -73,7 +93,35 @@ final class DecodeRun {
           cpu = CPU.getCurrentThreadCpuTime();
         }
       }
-      return finish(made, start, prefill, cpu);
+      Timing timing = finish(made, start, prefill, cpu);
+      return !graph ? timing : timing.graphed(steps.replays() ? "replayed" : "eager: " + steps.eagerReason());
+    }
+  }
+
+  /**
+   * The largest difference between the logits of {@code newTokens} steps decoded eagerly and through a
+   * {@link DecodeGraph}, both fed the eager run's greedy ids.
+   */
+  double graphDifference(int newTokens) {
+    try (PointerScope scope = new PointerScope(); Decoding eager = model.startDecoding(prompt.length);
+        Decoding fixed = model.startDecoding(prompt.length);
+        DecodeGraph steps = new DecodeGraph(model, fixed, prompt[0].length + newTokens)) {
+      Tensor feed = promptTensor();
+      model.decodeNextLogits(feed, fixed);
+      feed = greedy(model.decodeNextLogits(feed, eager));
+      double most = 0;
+      for (int i = 0; i < newTokens; i++) {
+        try (PointerScope step = new PointerScope()) {
+          Tensor expected = model.decodeNextLogits(feed, eager).to(torch.ScalarType.Float);
+          Tensor actual = steps.nextLogits(feed).to(torch.ScalarType.Float);
+          most = Math.max(most, expected.sub(actual).abs().max().item_double());
+          Tensor next = greedy(expected);
+          next.retainReference();
+          step.detach(next);
+          feed = next;
+        }
+      }
+      return most;
     }
   }
 

@@ -104,7 +104,9 @@ public final class Attention extends SequenceLayer {
       return super.decode(input, adapters, state);
     }
     long seen = cache.seen();
-    Tensor[] qkv = projectTurned(input, adapters, x -> rotary.apply(x, seen));
+    boolean atDevicePosition = cache.fixed() && input.size(1) == 1;
+    Tensor[] qkv = projectTurned(input, adapters, atDevicePosition
+        ? x -> rotary.apply(x, cache.position(), cache.limit(), cache.rotaryTables) : x -> rotary.apply(x, seen));
     Tensor q = qkv[0];
     Tensor k = qkv[1];
     long time = input.size(1);
@@ -214,6 +216,14 @@ public final class Attention extends SequenceLayer {
     Tensor keys = visible.keys();
     long seen = keys.size(2);
     Tensor rows = q.reshape(batch, groups, perGroup * time, headSize);
+    if (visible.slots() != null) {
+      // a fixed cache's step: every slot, those not yet written masked out
+      Tensor allowed = visible.slots().view(1, 1, 1, -1);
+      Tensor context = fused ? DecodeAttention.attend(rows, keys, visible.values(), allowed, 1.0 / Math.sqrt(headSize))
+          : torch.softmax(rows.mul(new Scalar(1.0 / Math.sqrt(headSize))).matmul(keys.transpose(2, 3))
+              .masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY)), -1).matmul(visible.values());
+      return context.reshape(batch, heads, time, headSize);
+    }
     if (fused && visible.unmasked()) {
       // one query per head that sees every key: plain attention of the group's rows, one fused kernel
       Tensor context = DecodeAttention.attend(rows, keys, visible.values(), 1.0 / Math.sqrt(headSize));

@@ -21,13 +21,19 @@ final class DecodeAttention {
 
   /** {@code softmax(q k^T scale) v} for {@code q [b, g, t, d]}, {@code keys}, {@code values} {@code [b, g, n, d]}. */
   static Tensor attend(Tensor q, Tensor keys, Tensor values, double scale) {
+    return attend(q, keys, values, null, scale);
+  }
+
+  /** {@link #attend} where {@code allowed} (boolean, broadcast to the scores {@code [b, g, t, n]}) is true; null: everywhere. */
+  static Tensor attend(Tensor q, Tensor keys, Tensor values, Tensor allowed, double scale) {
     Context context = torch.globalContext();
     boolean switchOff = !ExperimentFlags.current().cudnnDecodeAttention() && q.is_cuda() && context.userEnabledCuDNNSDP();
     if (switchOff) {
       context.setSDPUseCuDNN(false);
     }
     try {
-      return torch.scaled_dot_product_attention(q, keys, values, new TensorOptional(), 0.0, false,
+      return torch.scaled_dot_product_attention(q, keys, values,
+          allowed == null ? new TensorOptional() : new TensorOptional(allowed), 0.0, false,
           new DoubleOptional(scale), false);
     } finally {
       if (switchOff) {

@@ -7,6 +7,10 @@ import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.DecodeState;
 import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.KeptTensor;
+import org.fastllm.modules.layer.StaticState;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.DeviceOptional;
 
 /**
  * The decoding state of one causal attention layer: the rotated keys and the values {@code [b, groups, n, head_size]}
@@ -25,14 +29,24 @@ import org.fastllm.modules.layer.KeptTensor;
  * they are a ring of {@code w} positions</b>, position {@code p} at slot {@code p mod w}, whatever the context.
  * The keys are stored rotated, so the order in the ring does not matter to a single new query, which sees every
  * slot; a step of several positions reads the ring in position order.
+ *
+ * <p><b>Fixed</b> ({@link StaticState}), the buffers hold every slot a sequence of the given capacity needs (or the
+ * window), allocated at once; a one-position step writes its entry at the slot of the device's position tensor and
+ * its query sees every slot, masked to those filled ({@link Visible#slots}), so that the same step, recorded once,
+ * decodes any position.
  */
-final class KeyValueCache implements JoinableState {
+final class KeyValueCache implements JoinableState, StaticState {
   /** The fewest positions a growing buffer is allocated for beyond those it must hold. */
   static final long MIN_MARGIN = 64;
   private final KeptTensor keys = new KeptTensor();
   private final KeptTensor values = new KeptTensor();
+  private final KeptTensor slotIndices = new KeptTensor();
+  /** Fixed: the rotary tables a recorded step reads, kept for as long as the cache is. */
+  final KeptTensor[] rotaryTables = {new KeptTensor(), new KeptTensor()};
+  private long limit;
   private final int window;
   private long seen;
+  private Tensor position;   // fixed: the device's position of the next one-position step (not owned)
 
   /**
    * What the new queries of a step attend to.
@@ -41,8 +55,14 @@ final class KeyValueCache implements JoinableState {
    * @param values the values, in the order of the keys
    * @param unmasked true when the step has one query and it may see every key (in any order); false when the keys
    *     are consecutive positions ending at the step's own, to be masked as {@link AttentionMask#allowed} says
+   * @param slots null, or for a fixed cache's one-position step the slots its query sees {@code [n]} (boolean):
+   *     every key and value slot is given, those not yet written masked out
    */
-  record Visible(Tensor keys, Tensor values, boolean unmasked) {}
+  record Visible(Tensor keys, Tensor values, boolean unmasked, Tensor slots) {
+    Visible(Tensor keys, Tensor values, boolean unmasked) {
+      this(keys, values, unmasked, null);
+    }
+  }
 
   /** An empty cache for attention with a window of {@code window} positions, or 0 for none. */
   KeyValueCache(int window) {
@@ -69,6 +89,9 @@ final class KeyValueCache implements JoinableState {
    * returns what their queries may see; the cache then counts them as seen.
    */
   Visible extend(Tensor newKeys, Tensor newValues) {
+    if (position != null && newKeys.size(2) == 1) {
+      return extendAt(newKeys, newValues);
+    }
     return window > 0 ? extendRing(newKeys, newValues) : extendGrowing(newKeys, newValues);
   }
 
@@ -143,6 +166,64 @@ final class KeyValueCache implements JoinableState {
     }
   }
 
+  /** True once {@link #fix fixed}: one-position steps go to the slot of the position tensor. */
+  boolean fixed() {
+    return position != null;
+  }
+
+  /** The fixed cache's position tensor, null before {@link #fix}. */
+  Tensor position() {
+    return position;
+  }
+
+  @Override
+  public void fix(long capacity, Tensor at) {
+    if (capacity < seen) {
+      throw new IllegalArgumentException("a cache of " + capacity + " positions cannot hold the " + seen + " seen");
+    }
+    long slots = window > 0 ? window : capacity;
+    if (!keys.isSet()) {
+      throw new IllegalStateException("a cache is fixed after its first step");
+    }
+    if (window == 0 && capacity() < slots) {
+      Tensor like = keys.get();
+      grow(keys, like, slots);
+      grow(values, values.get(), slots);
+    }
+    // slots not yet written are masked out, and zero: a masked weight of 0 times an unset NaN would still be NaN
+    long held = cached();
+    long allocated = capacity();
+    if (held < allocated) {
+      keys.get().narrow(2, held, allocated - held).zero_();
+      values.get().narrow(2, held, allocated - held).zero_();
+    }
+    TensorOptions longs = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(keys.get().device()));
+    slotIndices.set(torch.arange(new Scalar(keys.get().size(2)), longs));
+    position = at;
+    limit = capacity;
+  }
+
+  /** A fixed cache's capacity: the positions a sequence may reach. */
+  long limit() {
+    return limit;
+  }
+
+  @Override
+  public void seen(long positions) {
+    seen = positions;
+  }
+
+  /** A fixed cache's one-position step: the entry written at the position's slot, every slot visible, masked. */
+  private Visible extendAt(Tensor newKeys, Tensor newValues) {
+    Tensor slot = window > 0 ? position.remainder(new Scalar(window)) : position;
+    keys.get().index_copy_(2, slot, newKeys);
+    values.get().index_copy_(2, slot, newValues);
+    // a ring's slots are all filled from position window - 1 on; until then, and without a window, slots 0..position
+    Tensor visible = slotIndices.get().le(position);
+    seen += 1;
+    return new Visible(keys.get(), values.get(), false, visible);
+  }
+
   @Override
   public long bytes() {
     return keys.isSet() ? keys.get().nbytes() + values.get().nbytes() : 0;
@@ -172,5 +253,8 @@ final class KeyValueCache implements JoinableState {
   public void close() {
     keys.close();
     values.close();
+    slotIndices.close();
+    rotaryTables[0].close();
+    rotaryTables[1].close();
   }
 }

@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.kernel.KernelFeature;
 import org.fastllm.modules.kernel.KernelKey;
+import org.fastllm.modules.layer.KeptTensor;
 import org.fastllm.modules.layer.LayerContext;
 import org.fastllm.modules.layer.RowPositions;
 
@@ -76,6 +77,29 @@ public final class Rotary {
     Tensor cos = table[0].index_select(0, rows).view(batch, 1, time, half);
     Tensor sin = table[1].index_select(0, rows).view(batch, 1, time, half);
     return turned(x, cos, sin);
+  }
+
+  /**
+   * Rotates queries or keys {@code [b, heads, 1, head_size]} standing at the position {@code position} holds
+   * ({@code long [1]}, on their device), read on the device: one step that, recorded, decodes any position below
+   * {@code limit}. {@code kept} holds the cosine and sine tables read, made at the first call, for as long as a
+   * recorded step may read them.
+   */
+  Tensor apply(Tensor x, Tensor position, long limit, KeptTensor[] kept) {
+    boolean fused = feature.runs(() -> kernels.unavailable(x));
+    if (!kept[0].isSet()) {
+      Tensor[] table = tables(limit, x.size(3), fused ? torch.ScalarType.Float : x.scalar_type(), x);
+      kept[0].set(table[0]);
+      kept[1].set(table[1]);
+    }
+    Tensor cos = kept[0].get().index_select(0, position);
+    Tensor sin = kept[1].get().index_select(0, position);
+    if (!fused) {
+      return turned(x, cos, sin);
+    }
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      return turn(x, new Tensor[] {cos, sin}, 1.0f);
+    }
   }
 
   /** The rotation as tensor operations, on any device and type. */

@@ -22,16 +22,19 @@ public final class ExperimentFlags {
   private static final Map<String, String> KNOWN = new TreeMap<>(Map.of(
       "sumLink", "hand-written kernels join autograd through each input's sum (true) or its first element (false)",
       "flatGradients", "gradients live in one flat buffer per parameter group, as in data-parallel runs",
-      "cudnnDecodeAttention", "decode steps may use cuDNN's attention kernel, which plans each new key length"));
+      "cudnnDecodeAttention", "decode steps may use cuDNN's attention kernel, which plans each new key length",
+      "decodeGraph", "decoding on a GPU replays one recorded CUDA graph per step (false: every step launches eagerly)"));
   private static volatile ExperimentFlags current;
 
   private final boolean sumLink;
   private final boolean flatGradients;
   private final boolean cudnnDecodeAttention;
+  private final boolean decodeGraph;
   private final List<String> warnings;
 
-  private ExperimentFlags(boolean sumLink, boolean flatGradients, boolean cudnnDecodeAttention,
+  private ExperimentFlags(boolean sumLink, boolean flatGradients, boolean cudnnDecodeAttention, boolean decodeGraph,
       List<String> warnings) {
+    this.decodeGraph = decodeGraph;
     this.sumLink = sumLink;
     this.flatGradients = flatGradients;
     this.cudnnDecodeAttention = cudnnDecodeAttention;
@@ -73,7 +76,7 @@ public final class ExperimentFlags {
       }
     }
     return new ExperimentFlags(values.getOrDefault("sumLink", true), values.getOrDefault("flatGradients", false),
-        values.getOrDefault("cudnnDecodeAttention", false), warnings);
+        values.getOrDefault("cudnnDecodeAttention", false), values.getOrDefault("decodeGraph", true), warnings);
   }
 
   /** Kernel outputs join autograd through each input's sum (default) rather than its first element. */
@@ -89,6 +92,11 @@ public final class ExperimentFlags {
   /** Decode steps leave torch free to pick cuDNN's attention kernel (default false: its backend is off for them). */
   public boolean cudnnDecodeAttention() {
     return cudnnDecodeAttention;
+  }
+
+  /** One-position decode steps on a GPU replay a recorded CUDA graph (default true). */
+  public boolean decodeGraph() {
+    return decodeGraph;
   }
 
   /** What was not understood, one sentence each. */

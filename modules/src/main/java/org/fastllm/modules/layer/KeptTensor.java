@@ -1,11 +1,14 @@
 package org.fastllm.modules.layer;
 
+import java.util.Arrays;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * A tensor that outlives the pointer scope it was made in, for state kept across calls (a decoding cache): each
- * {@link #set} releases the tensor held before, {@link #close()} the last one.
+ * {@link #set} releases the tensor held before, {@link #close()} the last one. Once {@link #fix fixed}, a set
+ * copies the new values into the tensor held instead: its memory stays where it is, which is what a CUDA graph
+ * replaying a decoding step reads and writes.
  *
  * <pre>{@code
  * // given Tensor keys
@@ -19,6 +22,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class KeptTensor implements AutoCloseable {
   private Tensor tensor;
+  private boolean fixed;
 
   /** The tensor held, or null before the first {@link #set}. */
   public Tensor get() {
@@ -30,8 +34,23 @@ public final class KeptTensor implements AutoCloseable {
     return tensor != null;
   }
 
-  /** Holds {@code value} (a new handle to it, owned here) and releases the tensor held before. */
+  /**
+   * Holds {@code value} (a new handle to it, owned here) and releases the tensor held before; once {@link #fix
+   * fixed}, copies {@code value} into the tensor held.
+   *
+   * @throws IllegalArgumentException when fixed and {@code value}'s shape is not the held tensor's
+   */
   public void set(Tensor value) {
+    if (fixed) {
+      long[] held = tensor.sizes().vec().get();
+      long[] given = value.sizes().vec().get();
+      if (!Arrays.equals(held, given)) {
+        throw new IllegalArgumentException("a fixed state's tensor keeps its shape " + Arrays.toString(held)
+            + ", not " + Arrays.toString(given));
+      }
+      tensor.copy_(value);
+      return;
+    }
     Tensor kept = new Tensor(value);
     kept.retainReference();
     PointerScope scope = PointerScope.getInnerScope();
@@ -42,8 +61,21 @@ public final class KeptTensor implements AutoCloseable {
     tensor = kept;
   }
 
+  /**
+   * From now on, {@link #set} writes into the tensor held, which keeps its memory for as long as this holds it.
+   *
+   * @throws IllegalStateException before the first {@link #set}
+   */
+  public void fix() {
+    if (tensor == null) {
+      throw new IllegalStateException("nothing is held to fix");
+    }
+    fixed = true;
+  }
+
   @Override
   public void close() {
+    fixed = false;
     if (tensor != null) {
       tensor.releaseReference();
       tensor = null;

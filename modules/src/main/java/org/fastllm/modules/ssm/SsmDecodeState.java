@@ -9,13 +9,15 @@ import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.KeptTensor;
 import org.fastllm.modules.layer.RowPositions;
 import org.fastllm.modules.layer.SelectableRows;
+import org.fastllm.modules.layer.StaticState;
 
 /**
  * The decoding state of an SSM mixer: the convolution's window (its last {@code kernel - 1} inputs) and the
  * recurrent state; both have a fixed size, however many positions have been decoded, and rows of a batch are
- * independent: states of sequences of different lengths are joined along the batch dimension.
+ * independent: states of sequences of different lengths are joined along the batch dimension. A step does not
+ * depend on the position, so fixing the state ({@link StaticState}) only keeps its two tensors where they are.
  */
-final class SsmDecodeState implements JoinableState, SelectableRows {
+final class SsmDecodeState implements JoinableState, SelectableRows, StaticState {
   final KeptTensor window = new KeptTensor();
   final KeptTensor recurrent = new KeptTensor();
   private final KeptTensor stateMatrix = new KeptTensor();
@@ -50,6 +52,15 @@ final class SsmDecodeState implements JoinableState, SelectableRows {
     joined.recurrent.set(batch(states.stream().map(s -> s.recurrent.get()).toList()));
     return joined;
   }
+
+  @Override
+  public void fix(long capacity, Tensor position) {
+    window.fix();
+    recurrent.fix();
+  }
+
+  @Override
+  public void seen(long positions) {}   // the state does not count positions
 
   @Override
   public void keepRows(int[] rows) {

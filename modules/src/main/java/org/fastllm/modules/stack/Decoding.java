@@ -1,7 +1,14 @@
 package org.fastllm.modules.stack;
 
 import java.util.List;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.DecodeState;
+import org.fastllm.modules.layer.KeptTensor;
+import org.fastllm.modules.layer.StaticState;
 import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.RowPositions;
 import org.fastllm.modules.layer.SelectableRows;
@@ -22,6 +29,7 @@ import org.fastllm.modules.layer.SelectableRows;
  */
 public final class Decoding implements AutoCloseable {
   private final List<DecodeState> layers;
+  private final KeptTensor fixedPosition = new KeptTensor();
   private RowPositions positions;
 
   Decoding(List<DecodeState> layers, RowPositions positions) {
@@ -75,6 +83,47 @@ public final class Decoding implements AutoCloseable {
     positions = positions.kept(rows);
   }
 
+  /**
+   * Fixes every layer's state ({@link StaticState#fix}) for sequences of up to {@code capacity} positions: from now
+   * on a one-position step reads its position from {@link #fixedPosition()}, on {@code like}'s device, which the
+   * caller sets before each step. Nothing changes when some state cannot be fixed.
+   *
+   * @return null when fixed, otherwise why not
+   */
+  String fix(long capacity, Tensor like) {
+    if (!positions.uniform()) {
+      return "the sequences have seen different numbers of positions";
+    }
+    if (capacity <= position()) {
+      return "no room for a new position in " + capacity;
+    }
+    for (DecodeState state : layers) {
+      if (!(state instanceof StaticState)) {
+        return "a layer's decoding state (" + state.getClass().getSimpleName() + ") cannot be fixed";
+      }
+    }
+    TensorOptions longs = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(like.device()));
+    fixedPosition.set(torch.full(new long[] {1}, new Scalar(position()), longs));
+    for (DecodeState state : layers) {
+      ((StaticState) state).fix(capacity, fixedPosition.get());
+    }
+    return null;
+  }
+
+  /** The position of the next one-position step ({@code long [1]}, on the device) once {@link #fix fixed}, else null. */
+  Tensor fixedPosition() {
+    return fixedPosition.get();
+  }
+
+  /**
+   * Sets the positions every sequence and every fixed layer has seen, in the host's bookkeeping: after steps that
+   * ran as a replay, or to undo a step recorded but not run.
+   */
+  void seen(long seen) {
+    positions = RowPositions.uniform(positions.batch(), seen);
+    layers.forEach(state -> ((StaticState) state).seen(seen));
+  }
+
   /** The bytes the state of layer {@code index} holds now (a key/value cache grows, an SSM state does not). */
   public long bytes(int index) {
     return layers.get(index).bytes();
@@ -95,5 +144,6 @@ public final class Decoding implements AutoCloseable {
   @Override
   public void close() {
     layers.forEach(DecodeState::close);
+    fixedPosition.close();
   }
 }

@@ -171,7 +171,9 @@ public final class LanguageModel extends Module {
     long time = tokens.size(1);
     Tensor x = torch.embedding(word.weight, tokens);
     if (position != null) {
-      x = x.add(decoding.positions().uniform() ? position.weight.narrow(0, decoding.positions().seen(0), time)
+      Tensor at = time == 1 ? decoding.fixedPosition() : null;
+      x = x.add(at != null ? position.weight.index_select(0, at)
+          : decoding.positions().uniform() ? position.weight.narrow(0, decoding.positions().seen(0), time)
           : position.weight.index_select(0, decoding.positions().of(time, tokens.device()).flatten())
               .view(tokens.size(0), time, -1));
     }
