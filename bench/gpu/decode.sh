@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# On the GPU host, in one call of about 5 minutes: greedy decoding tokens/s, prompt 512, batch 1 and 16, float32 and
-# (llama-120m) bfloat16.
+# On the GPU host, in one call of about 6 minutes: greedy decoding tokens/s, prompt 512, batch 1 and 16, float32 and
+# (llama-120m) bfloat16; java's steps eager and replayed from a CUDA graph (java-graph lines).
 #   java cuda, llama-120m: random init, saved as a model folder and exported with `export --format llama`, so that
 #     python (transformers) decodes the very same weights: fp32 and bf16 eager, then static cache + torch.compile
 #   java cuda, hybrid-120m (the seed's blocks): with the decoding caches, and recomputing the whole sequence for each
@@ -8,13 +8,13 @@
 #   the decode state's bytes per block at contexts 512 to 4096 (attention grows, SSM constant)
 #   java and python on the host's CPU: the same cases with fewer new tokens (CPU_NEW)
 # tokens/s is new tokens x batch / (whole generation - prefill); the prefill is reported on its own.
-# Usage: [NEW=256] [CPU_NEW=32] [RECOMPUTE_NEW=128] [SECONDS_LEFT=300] [EAGER_ONLY=1] bench/gpu/decode.sh
+# Usage: [NEW=256] [CPU_NEW=32] [RECOMPUTE_NEW=128] [SECONDS_LEFT=480] [EAGER_ONLY=1] bench/gpu/decode.sh
 #   (PROMPT, BATCH, LLAMA and HYBRID, the config files, change the cases: a quick run with tiny models)    results: $OUT (or ./out)/decode.txt
 # Expects the bundle of bench/gpu/bundle.sh unpacked in ./b.
 set -uo pipefail
 out=${OUT:-out}; mkdir -p "$out"
 llama=${LLAMA:-bench/gpu/llama-120m.yaml}; hybrid=${HYBRID:-bench/gpu/hybrid-120m.yaml}
-prompt=${PROMPT:-512}; batch=${BATCH:-1,16}; new=${NEW:-256}; cpu_new=${CPU_NEW:-32}; recompute_new=${RECOMPUTE_NEW:-128}; end=$((SECONDS + ${SECONDS_LEFT:-300}))
+prompt=${PROMPT:-512}; batch=${BATCH:-1,16}; new=${NEW:-256}; cpu_new=${CPU_NEW:-32}; recompute_new=${RECOMPUTE_NEW:-128}; end=$((SECONDS + ${SECONDS_LEFT:-480}))
 log=$out/decode-log.txt; : > "$log"
 work=$(mktemp -d)
 # the JNI glue of CUDA's libraries (bundle.sh): NVRTC and the driver compile and launch the selective scan's kernels
@@ -47,9 +47,9 @@ step 100 "python cuda llama-120m eager" python3 bench/gpu/decode_reference.py "$
 # EAGER_ONLY=1: the steps above only (the compiled baseline, the hybrid and the CPU skipped)
 [[ ${EAGER_ONLY:-0} == 1 ]] && end=$SECONDS
 # transformers' fastest setup, whose first generation compiles (tens of seconds): bf16 first, fp32 with the time left
-step 110 "python cuda llama-120m static cache + compile" python3 bench/gpu/decode_reference.py \
+step 170 "python cuda llama-120m static cache + compile" python3 bench/gpu/decode_reference.py \
   "$work/llama-hf" --device cuda --modes static-bf16,static-fp32 --batch "$batch" --prompt "$prompt" --new "$new" \
-  --name llama-120m --time-limit $(( (end - SECONDS < 110 ? end - SECONDS : 110) - 10 ))
+  --name llama-120m --time-limit $(( (end - SECONDS < 170 ? end - SECONDS : 170) - 10 ))
 step 100 "java cuda hybrid-120m" b/run-gpu.sh $bench --config "$hybrid" --device cuda --batch "$batch" --prompt "$prompt" \
   --new "$new" --recompute-new "$recompute_new" --memory-at "$lengths" --name hybrid-120m
 # the CPU, with the time left: the llama from its saved folder (the weights python reads), fewer new tokens

@@ -56,6 +56,26 @@ class GatedConvDecodeTest {
   }
 
   @ParameterizedTest
+  @ValueSource(ints = {2, 3, 6})
+  void decode_fixedAfterThePrompt_writesItsWindowInPlaceAndEqualsTheForward(int kernel) {
+    torch.manual_seed(kernel);
+    GatedConvMixer mixer = mixer(kernel, true);
+    Tensor x = torch.randn(new long[] {2, LENGTH, 8}, new TensorOptions(torch.ScalarType.Float));
+    try (NoGradGuard noGrad = new NoGradGuard(); DecodeState state = mixer.startDecoding(2)) {
+      Tensor full = mixer.forward(x);
+      mixer.decode(x.narrow(1, 0, 4), Adapters.NONE, state);
+      ShortConvWindow window = (ShortConvWindow) state;
+      window.fix(LENGTH, torch.zeros(new long[] {1}, new TensorOptions(torch.ScalarType.Long)));
+      long address = window.inputs.get().data_ptr().address();
+      for (long t = 4; t < LENGTH; t++) {
+        Tensor step = mixer.decode(x.narrow(1, t, 1), Adapters.NONE, state);
+        assertThat(relativeDifference(step, full.narrow(1, t, 1))).as("position %d", t).isLessThan(1e-6);
+      }
+      assertThat(window.inputs.get().data_ptr().address()).as("the window stays where it is").isEqualTo(address);
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(ints = {1, 2, 3, 4, 6})
   void decode_aPromptShorterThanTheKernelThenPieces_equalsTheForward(int kernel) {
     torch.manual_seed(10 + kernel);

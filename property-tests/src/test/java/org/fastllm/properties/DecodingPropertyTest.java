@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * For generated models of every built-in mixer: the logits of decoding a sequence, one token at a time or in pieces
- * after a prompt, are those of the full forward at every position, in float32.
+ * after a prompt, are those of the full forward at every position, in float32; so are those of a decoding fixed after
+ * its first piece ({@link Decoding#fix}: the steps a CUDA graph records, each reading its position on the device).
  *
  * <p><b>Tolerance: at each position, the largest difference over the batch and the vocabulary is at most
  * {@value #TOLERANCE} of the largest logit of the full forward, plus {@value #ROUNDING_FACTOR} times the full
@@ -78,6 +79,7 @@ class DecodingPropertyTest {
         Tensor full = model.logits(tokens);
         Tensor oneByOne = decoded(model, tokens, java.util.Collections.nCopies(c.length(), 1));
         Tensor inPieces = decoded(model, tokens, c.pieces());
+        Tensor fixed = decodedFixed(model, tokens, c.pieces().get(0));
         model.to(torch.ScalarType.Double, false);
         Tensor exact = model.logits(tokens);
         double scale = full.abs().max().item_double();
@@ -89,6 +91,8 @@ class DecodingPropertyTest {
               .isLessThanOrEqualTo(allowed);
           assertThat(largestDifference(inPieces, full, t)).as("in pieces " + c.pieces() + ": " + where, t, scale,
               rounding).isLessThanOrEqualTo(allowed);
+          assertThat(largestDifference(fixed, full, t)).as("fixed after " + c.pieces().get(0) + ": " + where, t,
+              scale, rounding).isLessThanOrEqualTo(allowed);
         }
       }
     });
@@ -104,6 +108,20 @@ class DecodingPropertyTest {
         at += piece;
       }
       assertThat(decoding.position()).isEqualTo(at);
+    }
+    return torch.cat(logits, 1);
+  }
+
+  /** The logits of {@code tokens}: a prompt of {@code prompt}, then the decoding fixed and one token per step. */
+  private static Tensor decodedFixed(LanguageModel model, Tensor tokens, int prompt) {
+    TensorVector logits = new TensorVector();
+    try (Decoding decoding = model.startDecoding(tokens.size(0))) {
+      logits.push_back(model.decodeLogits(tokens.narrow(1, 0, prompt), decoding));
+      assertThat(decoding.fix(tokens.size(1) + 1, tokens)).as("why the decoding was not fixed").isNull();
+      for (long at = prompt; at < tokens.size(1); at++) {
+        decoding.fixedPosition().fill_(new Scalar(at));
+        logits.push_back(model.decodeLogits(tokens.narrow(1, at, 1), decoding));
+      }
     }
     return torch.cat(logits, 1);
   }

@@ -55,7 +55,9 @@ final class SsmDecodeState implements JoinableState, SelectableRows, StaticState
 
   @Override
   public void fix(long capacity, Tensor position) {
-    window.fix();
+    if (window.isSet()) {   // a convolution of kernel 1 keeps no window
+      window.fix();
+    }
     recurrent.fix();
   }
 

@@ -88,9 +88,12 @@ public final class Decoding implements AutoCloseable {
    * on a one-position step reads its position from {@link #fixedPosition()}, on {@code like}'s device, which the
    * caller sets before each step. Nothing changes when some state cannot be fixed.
    *
+   * <p>{@link DecodeGraph} does this before it records a step; a caller fixing a decoding itself sets the position
+   * as it does.
+   *
    * @return null when fixed, otherwise why not
    */
-  String fix(long capacity, Tensor like) {
+  public String fix(long capacity, Tensor like) {
     if (!positions.uniform()) {
       return "the sequences have seen different numbers of positions";
     }
@@ -104,14 +107,19 @@ public final class Decoding implements AutoCloseable {
     }
     TensorOptions longs = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(like.device()));
     fixedPosition.set(torch.full(new long[] {1}, new Scalar(position()), longs));
+    // a state fixed before another refuses still decodes right: the position tensor stays, set before each step
     for (DecodeState state : layers) {
-      ((StaticState) state).fix(capacity, fixedPosition.get());
+      try {
+        ((StaticState) state).fix(capacity, fixedPosition.get());
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        return "a layer's decoding state (" + state.getClass().getSimpleName() + ") was not fixed: " + e.getMessage();
+      }
     }
     return null;
   }
 
   /** The position of the next one-position step ({@code long [1]}, on the device) once {@link #fix fixed}, else null. */
-  Tensor fixedPosition() {
+  public Tensor fixedPosition() {
     return fixedPosition.get();
   }
 
