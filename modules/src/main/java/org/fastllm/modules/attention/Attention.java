@@ -219,8 +219,9 @@ public final class Attention extends SequenceLayer {
     if (visible.slots() != null) {
       // a fixed cache's step: every slot, those not yet written masked out
       Tensor allowed = visible.slots().view(1, 1, 1, -1);
-      Tensor context = fused ? DecodeAttention.attend(rows, keys, visible.values(), allowed, 1.0 / Math.sqrt(headSize))
-          : torch.softmax(rows.mul(new Scalar(1.0 / Math.sqrt(headSize))).matmul(keys.transpose(2, 3))
+      double scale = 1.0 / Math.sqrt(headSize);
+      Tensor context = fused ? DecodeAttention.attendFixed(rows, keys, visible.values(), allowed, scale)
+          : torch.softmax(rows.mul(new Scalar(scale)).matmul(keys.transpose(2, 3))
               .masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY)), -1).matmul(visible.values());
       return context.reshape(batch, heads, time, headSize);
     }

@@ -23,7 +23,7 @@ public final class ExperimentFlags {
       "sumLink", "hand-written kernels join autograd through each input's sum (true) or its first element (false)",
       "flatGradients", "gradients live in one flat buffer per parameter group, as in data-parallel runs",
       "cudnnDecodeAttention", "decode steps may use cuDNN's attention kernel, which plans each new key length",
-      "decodeGraph", "decoding on a GPU replays one recorded CUDA graph per step (false: every step launches eagerly)"));
+      "decodeGraph", "decoding on a GPU replays one recorded CUDA graph per step (false: each step launches eagerly)"));
   private static volatile ExperimentFlags current;
 
   private final boolean sumLink;

@@ -118,7 +118,7 @@ public final class Decoding implements AutoCloseable {
     return null;
   }
 
-  /** The position of the next one-position step ({@code long [1]}, on the device) once {@link #fix fixed}, else null. */
+  /** The position of the next one-position step ({@code long [1]}, on the device) once {@link #fix fixed}; or null. */
   public Tensor fixedPosition() {
     return fixedPosition.get();
   }
