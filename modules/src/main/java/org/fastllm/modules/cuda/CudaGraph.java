@@ -20,17 +20,17 @@ import org.bytedeco.pytorch.global.torch_cuda;
  * allocator.
  *
  * <pre>{@code
- * // given Runnable step (tensor operations on device 0, on tensors that stay where they are)
+ * // given Runnable step
  * try (CudaGraph graph = CudaGraph.capture(0, step)) {   // step's Java code runs once; nothing is computed yet
  *   graph.replay();   // computes what step would have, on PyTorch's current stream
  * }
  * }</pre>
  *
- * <p>While {@code work} is recorded, PyTorch's current stream is a side stream and every tensor it allocates comes
- * from a memory pool of the graph's own, which replays read and write and which nothing else is given until the
- * graph is closed: a tensor made by {@code work} (its result) keeps its memory, and its values after each replay
- * are that replay's. {@code work} must not wait for the GPU (reading a value on the host, say): the capture fails
- * and says so. What it reads must stay where it is between replays, changed in place.
+ * <p>{@code step} is tensor operations on device 0. While the work is recorded, PyTorch's current stream is a side
+ * stream and every tensor it allocates comes from a memory pool of the graph's own, which replays read and write and
+ * which nothing else is given until the graph is closed: a tensor made by the work (its result) keeps its memory,
+ * and its values after each replay are that replay's. The work must not wait for the GPU (reading a value on the
+ * host, say): the capture fails and says so. What it reads must stay where it is between replays, changed in place.
  */
 public final class CudaGraph implements AutoCloseable {
   private final int device;
@@ -59,6 +59,9 @@ public final class CudaGraph implements AutoCloseable {
    *     failed (the reason, with what {@code work} threw); nothing was computed and the graph's memory is given back
    */
   public static CudaGraph capture(int device, Runnable work) {
+    if (device < 0) {
+      throw new IllegalArgumentException("a CUDA graph records on one device, by its index, not " + device);
+    }
     String unavailable = RuntimeKernels.availability();
     if (unavailable != null) {
       throw new IllegalStateException("CUDA graphs need the CUDA driver's library: " + unavailable);

@@ -9,10 +9,10 @@ import org.bytedeco.pytorch.Tensor;
  * a replay decoded through {@link #seen}.
  *
  * <pre>{@code
- * // given StaticState state, Tensor position (long [1], on the model's device), SequenceLayer mixer, Tensor next
- * state.fix(640, position);   // room for 640 positions in all, allocated now
+ * // given StaticState state, Tensor position, SequenceLayer mixer, Tensor next
+ * state.fix(640, position);   // position: long [1] on the state's device; room for 640 positions, allocated now
  * position.fill_(new org.bytedeco.pytorch.Scalar(512));
- * var out = mixer.decode(next, Adapters.NONE, state);   // next: [b, 1, width], the position 512 of each row
+ * var out = mixer.decode(next, Adapters.NONE, state);   // next [b, 1, width]: the position 512 of each row
  * }</pre>
  *
  * <p>A plugin's state implements this when its step meets those two rules; any other state keeps its layer's

@@ -12,8 +12,10 @@ import org.fastllm.modules.layer.KeptTensor;
  * more than running them.
  *
  * <pre>{@code
- * // given LanguageModel model, Tensor prompt [b, t] and Tensor next [b, 1] on the GPU, in eval mode, without grad
- * try (Decoding decoding = model.startDecoding(b); DecodeGraph steps = new DecodeGraph(model, decoding, t + 256)) {
+ * // given LanguageModel model, Tensor prompt, Tensor next
+ * long b = prompt.size(0);   // prompt [b, t] and next [b, 1] on the GPU; the model in eval mode, without grad
+ * try (Decoding decoding = model.startDecoding(b);
+ *     DecodeGraph steps = new DecodeGraph(model, decoding, prompt.size(1) + 256)) {
  *   Tensor first = model.decodeNextLogits(prompt, decoding);
  *   Tensor logits = steps.nextLogits(next);   // [b, 1, vocab], overwritten by the next call
  * }
