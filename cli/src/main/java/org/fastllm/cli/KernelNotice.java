@@ -23,7 +23,8 @@ import org.fastllm.modules.train.Trainer;
  */
 final class KernelNotice implements Trainer.Listener {
   /** What the optimizer's features report when their kernels run: the fused update, the copies kept. */
-  private static final Pattern IN_USE = Pattern.compile("fused|\\d+ tensors?|" + Pattern.quote(KernelReport.KERNEL));
+  private static final Pattern IN_USE = Pattern.compile("fused|\\d+ tensors?|replayed .*|"
+      + Pattern.quote(KernelReport.KERNEL));
   private final Supplier<Map<String, String>> kernels;
   private final PrintWriter err;
   private final Trainer.Listener next;

@@ -23,18 +23,21 @@ public final class ExperimentFlags {
       "sumLink", "hand-written kernels join autograd through each input's sum (true) or its first element (false)",
       "flatGradients", "gradients live in one flat buffer per parameter group, as in data-parallel runs",
       "cudnnDecodeAttention", "decode steps may use cuDNN's attention kernel, which plans each new key length",
-      "decodeGraph", "decoding on a GPU replays one recorded CUDA graph per step (false: each step launches eagerly)"));
+      "decodeGraph", "decoding on a GPU replays one recorded CUDA graph per step (false: each step launches eagerly)",
+      "trainGraph", "training on a GPU replays one recorded CUDA graph per micro-batch (false: each launches eagerly)"));
   private static volatile ExperimentFlags current;
 
   private final boolean sumLink;
   private final boolean flatGradients;
   private final boolean cudnnDecodeAttention;
   private final boolean decodeGraph;
+  private final boolean trainGraph;
   private final List<String> warnings;
 
   private ExperimentFlags(boolean sumLink, boolean flatGradients, boolean cudnnDecodeAttention, boolean decodeGraph,
-      List<String> warnings) {
+      boolean trainGraph, List<String> warnings) {
     this.decodeGraph = decodeGraph;
+    this.trainGraph = trainGraph;
     this.sumLink = sumLink;
     this.flatGradients = flatGradients;
     this.cudnnDecodeAttention = cudnnDecodeAttention;
@@ -76,7 +79,8 @@ public final class ExperimentFlags {
       }
     }
     return new ExperimentFlags(values.getOrDefault("sumLink", true), values.getOrDefault("flatGradients", false),
-        values.getOrDefault("cudnnDecodeAttention", false), values.getOrDefault("decodeGraph", true), warnings);
+        values.getOrDefault("cudnnDecodeAttention", false), values.getOrDefault("decodeGraph", true),
+        values.getOrDefault("trainGraph", true), warnings);
   }
 
   /** Kernel outputs join autograd through each input's sum (default) rather than its first element. */
@@ -97,6 +101,11 @@ public final class ExperimentFlags {
   /** One-position decode steps on a GPU replay a recorded CUDA graph (default true). */
   public boolean decodeGraph() {
     return decodeGraph;
+  }
+
+  /** A training micro-batch's forward and backward on a GPU replay a recorded CUDA graph (default true). */
+  public boolean trainGraph() {
+    return trainGraph;
   }
 
   /** What was not understood, one sentence each. */

@@ -13,8 +13,8 @@ import org.fastllm.modules.optim.AdamW;
 import org.fastllm.modules.stack.LanguageModel;
 
 /**
- * One optimizer step: the forward and backward passes of each micro-batch, the gradients averaged over the
- * processes, clipped, checked and applied.
+ * One optimizer step: the forward and backward passes of each micro-batch (on a GPU replayed from a recording,
+ * {@link StepGraph}), the gradients averaged over the processes, clipped, checked and applied.
  *
  * <pre>{@code
  * // given OptimizerStep optimizerStep, LearningRateSchedule schedule, int step, long microBatches
@@ -32,12 +32,13 @@ final class OptimizerStep {
   private final GradientSync sync;
   private final int accumulation;
   private final double gradClip;
+  private final StepGraph graph;
 
   /** The step's loss (the mean over its micro-batches and processes) and gradient norm before clipping. */
   record Outcome(double loss, double gradNorm) {}
 
   OptimizerStep(LanguageModel model, AdamW optimizer, BatchSampler sampler, Device device, GradientSync sync,
-      int accumulation, double gradClip) {
+      int accumulation, double gradClip, StepGraph graph) {
     this.model = model;
     this.optimizer = optimizer;
     this.sampler = sampler;
@@ -45,6 +46,7 @@ final class OptimizerStep {
     this.sync = sync;
     this.accumulation = accumulation;
     this.gradClip = gradClip;
+    this.graph = graph;
   }
 
   /** Micro-batches each step draws. */
@@ -59,12 +61,7 @@ final class OptimizerStep {
       for (int a = 0; a < accumulation; a++) {
         long index = firstMicroBatch + a;
         // a micro-batch's forward is released before the next one runs
-        Tensor detached = Scopes.scoped(() -> {
-          BatchSampler.Batch batch = sampler.batch(index, device);
-          Tensor value = model.loss(batch.inputs(), batch.targets());
-          value.div(new Scalar((double) accumulation)).backward();
-          return value.detach();
-        });
+        Tensor detached = Scopes.scoped(() -> graph.lossAndGradients(sampler.batch(index, device)));
         lossSum = lossSum == null ? detached : lossSum.add(detached);
       }
       // Averaged before clipping, so every process clips and steps alike.

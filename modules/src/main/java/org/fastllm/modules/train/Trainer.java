@@ -62,6 +62,7 @@ public final class Trainer implements AutoCloseable {
   private final Path output;
   private final DistributedLaunch launch;
   private final GradientSync sync;
+  private final StepGraph stepGraph;
   private long microBatches;
   private int firstStep;
   private Double bestValidationLoss;
@@ -96,6 +97,8 @@ public final class Trainer implements AutoCloseable {
     this.output = Path.of(config.training().outputDir());
     this.launch = launch;
     this.sync = sync;
+    this.stepGraph = new StepGraph(model, config.training().gradientAccumulation(),
+        StepGraph.unavailable(config.model(), device, launch.worldSize()));
   }
 
   /**
@@ -150,7 +153,9 @@ public final class Trainer implements AutoCloseable {
     KernelsConfig kernels = resolved.training().kernels();
     return AdamW.builder(resolved.optimizer())
         .fusedKernel(kernels.adamw())
-        .flatGradients(launch.distributed())
+        // a replayed backward accumulates into the gradients it was recorded with: flat ones, zeroed in place
+        .flatGradients(launch.distributed()
+            || StepGraph.unavailable(resolved.model(), device, launch.worldSize()) == null)
         .bf16Copies(kernels.bf16Copies(), new CopyConditions(device.is_cuda(), bf16, launch.worldSize(),
             resolved.training().gradientAccumulation()));
   }
@@ -224,12 +229,16 @@ public final class Trainer implements AutoCloseable {
   public Map<String, String> kernels() {
     Map<String, String> kernels = new TreeMap<>(model.kernelReport());
     kernels.putAll(optimizer.kernels());
+    if (device.is_cuda()) {
+      kernels.put("graph", stepGraph.outcome());
+    }
     return kernels;
   }
 
   /** Leaves the process group, if any. */
   @Override
   public void close() {
+    stepGraph.close();
     sync.close();
   }
 
@@ -247,7 +256,7 @@ public final class Trainer implements AutoCloseable {
     int total = training.steps();
     BatchSampler global = sampler(data.train(), training.seed());
     OptimizerStep optimizerStep = new OptimizerStep(model, optimizer, global.shard(launch.rank(), launch.worldSize()),
-        device, sync, training.gradientAccumulation(), config.optimizer().gradClip());
+        device, sync, training.gradientAccumulation(), config.optimizer().gradClip(), stepGraph);
     Evaluation evaluation = new Evaluation(heldOut(), training.evalInterval(), training.evalBatches(), total, model,
         device, sync);
     if (lrSegment == null) {

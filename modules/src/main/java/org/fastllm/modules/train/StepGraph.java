@@ -1,0 +1,122 @@
+package org.fastllm.modules.train;
+
+import java.util.Map;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.ModelConfig;
+import org.fastllm.modules.cuda.CudaGraph;
+import org.fastllm.modules.data.BatchSampler;
+import org.fastllm.modules.experiment.ExperimentFlags;
+import org.fastllm.modules.layer.KeptTensor;
+import org.fastllm.modules.stack.LanguageModel;
+
+/**
+ * A micro-batch's forward and backward on a GPU, recorded once as a CUDA graph and replayed for every later one:
+ * a step of a small model is thousands of short kernels, and launching them one by one keeps the GPU waiting for
+ * the host. The first {@value #EAGER_FIRST} micro-batches run eagerly (kernels compiled, libraries and buffers
+ * ready); the next is recorded and replayed, and each after it is copied into the recorded inputs and replayed.
+ *
+ * <pre>{@code
+ * // given LanguageModel model, BatchSampler.Batch batch
+ * StepGraph graph = new StepGraph(model, 1, null);   // null: nothing keeps it from recording
+ * Tensor loss = graph.lossAndGradients(batch);         // the micro-batch's loss, its gradients accumulated
+ * }</pre>
+ *
+ * <p>A replayed backward accumulates into the gradient tensors the recording saw, so the optimizer keeps them
+ * (flat gradients, zeroed in place between steps); the clipping and the update run eagerly after it. The loss of
+ * a replay agrees with the eager step's to rounding. Where a graph is not used ({@link #unavailable}), every
+ * micro-batch runs eagerly and {@link #outcome} says why.
+ */
+final class StepGraph implements AutoCloseable {
+  /** The micro-batches run eagerly before the recording. */
+  static final int EAGER_FIRST = 2;
+  /** What the kernel report says of the graph when it is used. */
+  static final String REPLAYED = "replayed (each micro-batch's forward and backward, recorded once)";
+  private final LanguageModel model;
+  private final long accumulation;
+  private final KeptTensor inputs = new KeptTensor();
+  private final KeptTensor targets = new KeptTensor();
+  private final KeptTensor loss = new KeptTensor();
+  private String eager;
+  private CudaGraph graph;
+  private int runs;
+
+  /** Micro-batches of {@code model}, each a {@code 1 / accumulation} share of a step; {@code eager}: why not record. */
+  StepGraph(LanguageModel model, long accumulation, String eager) {
+    this.model = model;
+    this.accumulation = accumulation;
+    this.eager = eager;
+  }
+
+  /**
+   * Why a run of {@code config} on {@code device} in {@code processes} processes does not record its steps, or null
+   * when it does.
+   */
+  static String unavailable(ModelConfig config, Device device, int processes) {
+    if (!device.is_cuda()) {
+      return "not a CUDA device";
+    }
+    if (!ExperimentFlags.current().trainGraph()) {
+      return "off (-Dfastllm.trainGraph=false)";
+    }
+    if (processes > 1) {
+      return "a data-parallel run launches eagerly";
+    }
+    for (Map.Entry<String, BlockConfig> block : config.blocks().entrySet()) {
+      BlockConfig b = block.getValue();
+      boolean lora = b.lora() != null && b.lora().dropout() != null && b.lora().dropout() > 0;
+      if ((b.dropout() != null && b.dropout() > 0) || lora) {
+        return "block " + block.getKey() + " has dropout, and a replay would draw the recording's mask again";
+      }
+    }
+    return null;
+  }
+
+  /** The kernel report's entry: {@link #REPLAYED}, or eager launches and why. */
+  String outcome() {
+    return eager == null ? REPLAYED : "eager launches (" + eager + ")";
+  }
+
+  /** The loss of {@code batch} (detached; the caller's to keep), its share of the gradients accumulated. */
+  Tensor lossAndGradients(BatchSampler.Batch batch) {
+    if (eager != null || runs++ < EAGER_FIRST) {
+      return forwardBackward(batch.inputs(), batch.targets());
+    }
+    if (graph == null) {
+      inputs.set(batch.inputs().clone());
+      targets.set(batch.targets().clone());
+      try {
+        graph = CudaGraph.capture(batch.inputs().device().index(),
+            () -> loss.set(forwardBackward(inputs.get(), targets.get())));
+      } catch (IllegalStateException e) {
+        eager = e.getMessage();
+        System.err.println("warning: training steps launch eagerly from now on: " + eager);
+        return forwardBackward(batch.inputs(), batch.targets());
+      }
+    } else {
+      inputs.get().copy_(batch.inputs());
+      targets.get().copy_(batch.targets());
+    }
+    graph.replay();
+    return loss.get().clone();   // the next replay overwrites the recorded loss
+  }
+
+  private Tensor forwardBackward(Tensor in, Tensor out) {
+    Tensor value = model.loss(in, out);
+    value.div(new Scalar((double) accumulation)).backward();
+    return value.detach();
+  }
+
+  @Override
+  public void close() {
+    inputs.close();
+    targets.close();
+    loss.close();
+    if (graph != null) {
+      graph.close();
+      graph = null;
+    }
+  }
+}
