@@ -42,9 +42,13 @@ class CrashResumeIT {
       Path log = dir.resolve("child-" + kill + ".log");
       boolean hooked = kill % 5 == 4;
       String hook = hooked ? SaveFaults.stallArgument(previous + 2, 60_000) : null;
-      Process child = previous < 0
+      // killed before its first checkpoint, a run is started again; its folder may hold a metrics line already
+      Process child = previous < 0 && kill == 0
           ? TrainProcesses.train(log, hook, "--config", config.toString(), "training.output_dir=" + output)
-          : TrainProcesses.train(log, hook, "--resume", output.toString());
+          : previous < 0
+              ? TrainProcesses.train(log, hook, "--config", config.toString(), "training.output_dir=" + output,
+                  "--overwrite")
+              : TrainProcesses.train(log, hook, "--resume", output.toString());
       awaitLine(child, log, "training ");
       if (hooked) {
         awaitSaveInProgress(child, checkpoints, previous + 2, log);

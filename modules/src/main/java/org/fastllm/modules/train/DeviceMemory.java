@@ -27,6 +27,15 @@ public final class DeviceMemory {
     return CudaMemory.of(index).map(info -> new Free(info.free(), info.total()));
   }
 
+  /** The bytes PyTorch's allocator holds from CUDA on {@code device} now, in use or cached; 0 off CUDA. */
+  static long reservedNow(Device device) {
+    if (!device.is_cuda()) {
+      return 0;
+    }
+    byte index = (byte) Math.max(device.index(), 0);
+    return torch_cuda.getDeviceAllocator(torch.DeviceType.CUDA).getDeviceStats(index).reserved_bytes().current();
+  }
+
   /** The most bytes in tensors on {@code device} at once since the previous call (or the start); null off CUDA. */
   static Long peakSinceLastCall(Device device) {
     if (!device.is_cuda()) {

@@ -9,7 +9,7 @@ import org.bytedeco.pytorch.Device;
  * <pre>{@code
  * // given StepClock clock, int done, OptimizerStep.Outcome outcome, double lr, Double validation
  * long started = clock.stepStarts();   // then the step runs
- * StepReport r = clock.report(done, outcome, lr, validation, started);
+ * StepReport r = clock.report(done, outcome, lr, validation, started, 0);
  * }</pre>
  */
 final class StepClock {
@@ -33,8 +33,12 @@ final class StepClock {
     return System.nanoTime();
   }
 
-  /** The report of step {@code done} (counted from 1), which started at {@code stepStart}. */
-  StepReport report(int done, OptimizerStep.Outcome outcome, double lr, Double validation, long stepStart) {
+  /**
+   * The report of step {@code done} (counted from 1), which started at {@code stepStart}; {@code graphBytes} of the
+   * device's memory are held by a recorded graph's pool, which the allocator's peak does not count: they are added.
+   */
+  StepReport report(int done, OptimizerStep.Outcome outcome, double lr, Double validation, long stepStart,
+      long graphBytes) {
     if (done == firstStep + 1) {
       firstLoss = outcome.loss();
     }
@@ -43,7 +47,12 @@ final class StepClock {
     double stepSeconds = (System.nanoTime() - stepStart) / 1e9;
     double left = elapsed / (done - firstStep) * (totalSteps - done);
     return new StepReport(done, totalSteps, outcome.loss(), lr, outcome.gradNorm(), tokensPerStep / stepSeconds,
-        validation, elapsed, left, (long) done * tokensPerStep, DeviceMemory.peakSinceLastCall(device));
+        validation, elapsed, left, (long) done * tokensPerStep, withGraph(DeviceMemory.peakSinceLastCall(device),
+        graphBytes));
+  }
+
+  private static Long withGraph(Long peak, long graphBytes) {
+    return peak == null ? null : peak + graphBytes;
   }
 
   long tokensPerStep() {

@@ -41,6 +41,8 @@ final class StepGraph implements AutoCloseable {
   private final KeptTensor loss = new KeptTensor();
   private String eager;
   private CudaGraph graph;
+  private long poolBytes;
+  private boolean recordedSinceAsked;
   private int runs;
 
   /** Micro-batches of {@code model}, each a {@code 1 / accumulation} share of a step; {@code eager}: why not record. */
@@ -74,6 +76,19 @@ final class StepGraph implements AutoCloseable {
     return null;
   }
 
+  /**
+   * The bytes of the recording's memory pool that the allocator's peak since the last call left out: a replay's
+   * tensors live there and the allocator sees only what runs eagerly; 0 before the recording and for the step that
+   * recorded, whose tensors the allocator saw being made.
+   */
+  long uncountedBytes() {
+    if (recordedSinceAsked) {
+      recordedSinceAsked = false;
+      return 0;
+    }
+    return poolBytes;
+  }
+
   /** The kernel report's entry: {@link #REPLAYED}, or eager launches and why. */
   String outcome() {
     return eager == null ? REPLAYED : "eager launches (" + eager + ")";
@@ -88,8 +103,11 @@ final class StepGraph implements AutoCloseable {
       inputs.set(batch.inputs().clone());
       targets.set(batch.targets().clone());
       try {
+        long before = DeviceMemory.reservedNow(batch.inputs().device());
         graph = CudaGraph.capture(batch.inputs().device().index(),
             () -> loss.set(forwardBackward(inputs.get(), targets.get())));
+        poolBytes = Math.max(0, DeviceMemory.reservedNow(batch.inputs().device()) - before);
+        recordedSinceAsked = true;
       } catch (IllegalStateException e) {
         eager = e.getMessage();
         System.err.println("warning: training steps launch eagerly from now on: " + eager);

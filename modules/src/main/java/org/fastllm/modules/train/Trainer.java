@@ -276,7 +276,7 @@ public final class Trainer implements AutoCloseable {
         OptimizerStep.Outcome outcome = optimizerStep.take(step, lr, microBatches);
         microBatches += optimizerStep.microBatches();
         Double validation = keepBest(evaluation.ifDue(step + 1));
-        StepReport report = clock.report(step + 1, outcome, lr, validation, stepStart);
+        StepReport report = clock.report(step + 1, outcome, lr, validation, stepStart, stepGraph.uncountedBytes());
         metrics.write(report);
         listener.onStep(report);
         step++;
