@@ -23,16 +23,18 @@ import org.fastllm.validation.load.ConfigLoader;
 
 /**
  * Benchmark, not a test, of one lever: a training step's forward and backward recorded once as a CUDA graph and
- * replayed, against the same step launched eagerly, in one process on one GPU. Both then clip and apply AdamW
- * eagerly, with the optimizer paths {@code train} takes on one GPU (fused kernel, bf16 copies of the linear
- * weights) and flat gradients (zeroed in place, which a replayed backward accumulates into); bf16 autocast; random
- * tokens; the loss read on the host every step, as {@code train} does.
+ * replayed, against the same step launched eagerly, in one process on one GPU. Each then clips and applies AdamW
+ * eagerly with the optimizer paths {@code train} takes on one GPU (fused kernel; bf16 copies of the linear weights
+ * where the gradients allow them); bf16 autocast; random tokens; the loss read on the host every step, as
+ * {@code train} does. Three ways: eager with autograd's gradients dropped after each step (as {@code train} ran
+ * before graphs); replayed into flat gradients, zeroed in place (no bf16 copies; {@code train}'s default); replayed
+ * into autograd's gradients kept and zeroed in place, bf16 copies on ({@code -Dfastllm.graphKeepsGradients=true}).
  *
  * <pre class="text">{@code
  * java ... org.fastllm.modules.bench.StepGraphBench bench/gpu/gpt2-small.yaml [steps 30]
  * }</pre>
  *
- * <p>Prints the milliseconds per step of each (median of the steps after 5 of warm-up) and their ratio, and the
+ * <p>Prints the milliseconds per step of each (median of the steps after 5 of warm-up), its ratio to eager, and the
  * losses of the first steps of each from the same weights and tokens, which agree when the graph computes the
  * step. A model with dropout replays one dropout mask: the graph does not register the random generator.
  */
@@ -53,30 +55,51 @@ public final class StepGraphBench {
           new TensorOptions(torch.ScalarType.Long)).to(device, torch.ScalarType.Long);
       Tensor inputs = tokens.narrow(1, 0, time).contiguous();
       Tensor targets = tokens.narrow(1, 1, time).contiguous();
-      double[] eager = run(resolved, training, device, inputs, targets, steps, false);
-      double[] graph = run(resolved, training, device, inputs, targets, steps, true);
-      double eagerMs = median(eager);
-      double graphMs = median(graph);
       System.out.printf(Locale.ROOT, "# %s, batch %d x %d tokens, %d steps each%n", file.getFileName(), batch, time,
           steps);
-      System.out.printf(Locale.ROOT, "step eager %.2f ms, %,.0f tokens/s; losses %s%n", eagerMs,
-          batch * time / (eagerMs / 1e3), losses(eager));
-      System.out.printf(Locale.ROOT, "step graph %.2f ms, %,.0f tokens/s; losses %s%n", graphMs,
-          batch * time / (graphMs / 1e3), losses(graph));
-      System.out.printf(Locale.ROOT, "graph / eager tokens/s: %.3f%n", eagerMs / graphMs);
+      double eagerMs = 0;
+      for (Mode mode : Mode.values()) {
+        double[] out = run(resolved, training, device, inputs, targets, steps, mode);
+        double ms = median(out);
+        eagerMs = mode == Mode.EAGER ? ms : eagerMs;
+        System.out.printf(Locale.ROOT, "step %-38s %6.2f ms, %,9.0f tokens/s, %.3fx eager; losses %s%n", mode.label,
+            ms, batch * time / (ms / 1e3), eagerMs / ms, losses(out));
+      }
+    }
+  }
+
+  /** How a step runs: eagerly as {@code train} did before graphs, or replayed with either kind of gradients. */
+  private enum Mode {
+    EAGER("eager", false, false, false),
+    GRAPH_FLAT("graph, flat gradients (train's default)", true, true, false),
+    GRAPH_KEPT("graph, kept gradients and bf16 copies", true, false, true);
+
+    final String label;
+    final boolean graphed;
+    final boolean flat;
+    final boolean kept;
+
+    Mode(String label, boolean graphed, boolean flat, boolean kept) {
+      this.label = label;
+      this.graphed = graphed;
+      this.flat = flat;
+      this.kept = kept;
     }
   }
 
   /** Per step: [milliseconds..., then the losses]: {@code steps} timings followed by {@code steps} losses. */
   private static double[] run(ConfigDocument resolved, TrainingConfig training, Device device, Tensor inputs,
-      Tensor targets, int steps, boolean graphed) {
+      Tensor targets, int steps, Mode mode) {
     torch.manual_seed(training.seed());
     LanguageModel model = StackBuilder.installed().build(resolved.model().withDefaults(), training.kernels());
     model.to(device, false);
     model.train(true);
-    AdamW optimizer = AdamW.builder(resolved.optimizer()).fusedKernel(training.kernels().adamw()).flatGradients(true)
-        .bf16Copies(training.kernels().bf16Copies(), new CopyConditions(true, true, 1, 1)).check()
-        .build(model.uniqueParameters(), model.singleUseLinears());
+    AdamW optimizer = AdamW.builder(resolved.optimizer()).fusedKernel(training.kernels().adamw())
+        .flatGradients(mode.flat).bf16Copies(training.kernels().bf16Copies(), new CopyConditions(true, true, 1, 1))
+        .check().build(model.uniqueParameters(), model.singleUseLinears());
+    if (mode.kept) {
+      optimizer.keepGradients();
+    }
     double clip = resolved.optimizer().gradClip();
     double lr = resolved.optimizer().learningRate();
     double[] out = new double[2 * steps];
@@ -87,7 +110,7 @@ public final class StepGraphBench {
         long start = System.nanoTime();
         try (PointerScope stepScope = new PointerScope()) {
           optimizer.zeroGradients();
-          if (graphed && step == 2) {   // two eager steps first: kernels compiled, libraries and buffers ready
+          if (mode.graphed && step == 2) {   // two eager steps first: kernels compiled, libraries and buffers ready
             graph = CudaGraph.capture(inputs.device().index(), () -> forwardBackward(model, inputs, targets, device, loss));
           }
           if (graph != null) {

@@ -24,7 +24,9 @@ public final class ExperimentFlags {
       "flatGradients", "gradients live in one flat buffer per parameter group, as in data-parallel runs",
       "cudnnDecodeAttention", "decode steps may use cuDNN's attention kernel, which plans each new key length",
       "decodeGraph", "decoding on a GPU replays one recorded CUDA graph per step (false: each step launches eagerly)",
-      "trainGraph", "training on a GPU replays one recorded CUDA graph per micro-batch (false: each launches eagerly)"));
+      "trainGraph", "training on a GPU replays one recorded CUDA graph per micro-batch (false: each launches eagerly)",
+      "graphKeepsGradients", "a recorded training step adds into autograd's gradients, zeroed in place, not flat"
+          + " buffers, so that the bf16 weight copies stay on"));
   private static volatile ExperimentFlags current;
 
   private final boolean sumLink;
@@ -32,12 +34,14 @@ public final class ExperimentFlags {
   private final boolean cudnnDecodeAttention;
   private final boolean decodeGraph;
   private final boolean trainGraph;
+  private final boolean graphKeepsGradients;
   private final List<String> warnings;
 
   private ExperimentFlags(boolean sumLink, boolean flatGradients, boolean cudnnDecodeAttention, boolean decodeGraph,
-      boolean trainGraph, List<String> warnings) {
+      boolean trainGraph, boolean graphKeepsGradients, List<String> warnings) {
     this.decodeGraph = decodeGraph;
     this.trainGraph = trainGraph;
+    this.graphKeepsGradients = graphKeepsGradients;
     this.sumLink = sumLink;
     this.flatGradients = flatGradients;
     this.cudnnDecodeAttention = cudnnDecodeAttention;
@@ -80,7 +84,7 @@ public final class ExperimentFlags {
     }
     return new ExperimentFlags(values.getOrDefault("sumLink", true), values.getOrDefault("flatGradients", false),
         values.getOrDefault("cudnnDecodeAttention", false), values.getOrDefault("decodeGraph", true),
-        values.getOrDefault("trainGraph", true), warnings);
+        values.getOrDefault("trainGraph", true), values.getOrDefault("graphKeepsGradients", false), warnings);
   }
 
   /** Kernel outputs join autograd through each input's sum (default) rather than its first element. */
@@ -106,6 +110,14 @@ public final class ExperimentFlags {
   /** A training micro-batch's forward and backward on a GPU replay a recorded CUDA graph (default true). */
   public boolean trainGraph() {
     return trainGraph;
+  }
+
+  /**
+   * A recorded training step adds into autograd's own gradients, zeroed in place, instead of flat buffers, which
+   * keeps the bf16 weight copies on (default false: not yet measured on a GPU).
+   */
+  public boolean graphKeepsGradients() {
+    return graphKeepsGradients;
   }
 
   /** What was not understood, one sentence each. */

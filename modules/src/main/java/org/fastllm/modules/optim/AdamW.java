@@ -172,6 +172,15 @@ public final class AdamW {
     groups.forEach(ParameterGroup::zeroGradients);
   }
 
+  /**
+   * From now on {@link #zeroGradients} zeroes every gradient in place instead of dropping it, so that the next
+   * backward pass adds into the same tensors: what a backward recorded once and replayed needs, without the flat
+   * gradient buffers that rule the bf16 weight copies out.
+   */
+  public void keepGradients() {
+    groups.forEach(ParameterGroup::keepGradients);
+  }
+
   /** The moments by name: {@code exp_avg.<tensor>} and {@code exp_avg_sq.<tensor>}, views of the flat buffers. */
   public Map<String, Tensor> state() {
     Map<String, Tensor> state = new LinkedHashMap<>();

@@ -31,6 +31,7 @@ import org.bytedeco.pytorch.Type;
 final class FusedAdamW {
   private static final OperatorHandle KERNEL = lookup("aten::_fused_adamw_", "");
   private static final OperatorHandle NORM = lookup("aten::_foreach_norm", "Scalar");
+  private static final OperatorHandle ZERO = lookup("aten::_foreach_zero_", "");
   /** Whether this libtorch has the kernel; without it the optimizer falls back to tensor operations. */
   static final boolean AVAILABLE = KERNEL != null;
 
@@ -83,6 +84,18 @@ final class FusedAdamW {
         new IValue(beta1), new IValue(beta2), new IValue(weightDecay), new IValue(epsilon), new IValue(false),
         new IValue(false), gradScale == null ? new IValue() : new IValue(gradScale), new IValue());
     KERNEL.callBoxed(stack);
+  }
+
+  /** Zeroes each of {@code tensors} (one dtype) in place, in one multi-tensor pass where libtorch has one. */
+  static void zero(List<Tensor> tensors) {
+    if (tensors.isEmpty()) {
+      return;
+    }
+    if (ZERO == null) {
+      tensors.forEach(Tensor::zero_);
+      return;
+    }
+    ZERO.callBoxed(new IValueVector(list(tensors.get(0), tensors)));
   }
 
   /**

@@ -32,6 +32,7 @@ abstract class ParameterGroup {
   final Tensor expAvgSq;
   /** The step count as the fused kernel reads it. */
   final Tensor stepCount;
+  private boolean keepGradients;
 
   /** Moves every tensor's values into the group's flat buffers; gradients too when {@code flatGradients}. */
   ParameterGroup(boolean decay, double lrScale, List<Slot> slots, boolean flatGradients) {
@@ -143,13 +144,30 @@ abstract class ParameterGroup {
         .to(torch.ScalarType.Float);
   }
 
-  /** Zeroes flat gradients in place; drops autograd's own, so the next backward pass hands over new ones. */
+  /**
+   * Zeroes flat gradients in place; drops autograd's own, so the next backward pass hands over new ones, unless
+   * {@link #keepGradients kept}: then those are zeroed in place too.
+   */
   void zeroGradients() {
     if (grads != null) {
       grads.zero_();
+    } else if (keepGradients) {
+      List<Tensor> held = new ArrayList<>();
+      for (Tensor owner : gradientOwners()) {
+        Tensor grad = owner.grad();
+        if (grad.defined()) {
+          held.add(grad);
+        }
+      }
+      FusedAdamW.zero(held);
     } else {
       gradientOwners().forEach(t -> t.mutable_grad().put(new Tensor()));
     }
+  }
+
+  /** From now on {@link #zeroGradients} zeroes autograd's gradients in place, where they stay. */
+  void keepGradients() {
+    keepGradients = true;
   }
 
   static Tensor view(Tensor flat, Slot s) {

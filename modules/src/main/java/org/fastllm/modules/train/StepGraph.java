@@ -24,8 +24,10 @@ import org.fastllm.modules.stack.LanguageModel;
  * Tensor loss = graph.lossAndGradients(batch);         // the micro-batch's loss, its gradients accumulated
  * }</pre>
  *
- * <p>A replayed backward accumulates into the gradient tensors the recording saw, so the optimizer keeps them
- * (flat gradients, zeroed in place between steps); the clipping and the update run eagerly after it. The loss of
+ * <p>A replayed backward accumulates into the gradient tensors the recording saw, so the optimizer keeps them:
+ * flat gradients, zeroed in place between steps, or with {@code -Dfastllm.graphKeepsGradients=true} autograd's own,
+ * zeroed in place too ({@code AdamW.keepGradients}), which keeps the bf16 weight copies on. The clipping and the
+ * update run eagerly after it. The loss of
  * a replay agrees with the eager step's to rounding. Where a graph is not used ({@link #unavailable}), every
  * micro-batch runs eagerly and {@link #outcome} says why.
  */
@@ -87,6 +89,14 @@ final class StepGraph implements AutoCloseable {
       return 0;
     }
     return poolBytes;
+  }
+
+  /**
+   * True when a recording keeps autograd's gradients (the optimizer zeroes them in place) rather than flat buffers:
+   * {@code -Dfastllm.graphKeepsGradients=true}, which leaves the bf16 weight copies on.
+   */
+  static boolean keepsGradients() {
+    return ExperimentFlags.current().graphKeepsGradients();
   }
 
   /** The kernel report's entry: {@link #REPLAYED}, or eager launches and why. */

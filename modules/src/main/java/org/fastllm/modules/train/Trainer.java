@@ -97,8 +97,11 @@ public final class Trainer implements AutoCloseable {
     this.output = Path.of(config.training().outputDir());
     this.launch = launch;
     this.sync = sync;
-    this.stepGraph = new StepGraph(model, config.training().gradientAccumulation(),
-        StepGraph.unavailable(config.model(), device, launch.worldSize()));
+    String eager = StepGraph.unavailable(config.model(), device, launch.worldSize());
+    this.stepGraph = new StepGraph(model, config.training().gradientAccumulation(), eager);
+    if (eager == null && StepGraph.keepsGradients() && !launch.distributed()) {
+      optimizer.keepGradients();
+    }
   }
 
   /**
@@ -153,9 +156,11 @@ public final class Trainer implements AutoCloseable {
     KernelsConfig kernels = resolved.training().kernels();
     return AdamW.builder(resolved.optimizer())
         .fusedKernel(kernels.adamw())
-        // a replayed backward accumulates into the gradients it was recorded with: flat ones, zeroed in place
+        // a replayed backward accumulates into the gradients it was recorded with: flat ones, zeroed in place,
+        // unless the optimizer keeps autograd's own (StepGraph.keepsGradients)
         .flatGradients(launch.distributed()
-            || StepGraph.unavailable(resolved.model(), device, launch.worldSize()) == null)
+            || (StepGraph.unavailable(resolved.model(), device, launch.worldSize()) == null
+                && !StepGraph.keepsGradients()))
         .bf16Copies(kernels.bf16Copies(), new CopyConditions(device.is_cuda(), bf16, launch.worldSize(),
             resolved.training().gradientAccumulation()));
   }

@@ -87,6 +87,25 @@ class AdamWCopiesTest {
   }
 
   @Test
+  void zeroGradients_keptWithCopies_zeroesTheCopiesGradientsWhereTheyAre() {
+    Linear l = linear(9);
+    AdamW adam = copying(parameters(l), l);
+    adam.keepGradients();
+    l.copy().mutable_grad().put(gradient(300, 6, 10));
+    l.bias().mutable_grad().put(gradient(301, 6).to(torch.ScalarType.Float));
+    long address = l.copy().grad().data_ptr().address();
+    adam.clipGradients(0.5);
+    adam.step(0.01);
+    adam.zeroGradients();
+
+    assertThat(l.copy().grad().defined()).as("the copy's gradient is kept").isTrue();
+    assertThat(l.copy().grad().data_ptr().address()).as("where it was").isEqualTo(address);
+    assertThat(l.copy().grad().abs().sum().item_double()).isZero();
+    assertThat(l.bias().grad().abs().sum().item_double()).isZero();
+    assertCopyIsTheRoundedWeight(l);
+  }
+
+  @Test
   void weightsChanged_rewritesTheCopies() {
     Linear l = linear(8);
     AdamW adam = copying(parameters(l), l);

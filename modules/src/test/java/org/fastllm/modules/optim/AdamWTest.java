@@ -172,6 +172,28 @@ class AdamWTest {
     assertThat(values(p)).containsExactly(START, within(1e-7));
   }
 
+  /** What a backward recorded once and replayed needs: the gradient tensors stay where they are, step after step. */
+  @Test
+  void zeroGradients_keptGradients_zeroesThemInPlaceAndTheNextBackwardAddsIntoThem() {
+    Tensor p = parameter();
+    AdamW adam = AdamW.builder(CONFIG).build(List.of(new NamedParameter("p", p, true, 1.0)));
+    adam.keepGradients();
+    gradient(p, GRADS[0]);
+    long address = p.grad().data_ptr().address();
+    adam.step(0.1);
+    adam.zeroGradients();
+
+    assertThat(p.grad().defined()).as("kept").isTrue();
+    assertThat(values(p.grad())).containsExactly(new double[] {0.0, 0.0}, within(0.0));
+    gradient(p, GRADS[1]);
+    assertThat(p.grad().data_ptr().address()).as("the same tensor").isEqualTo(address);
+    assertThat(values(p.grad())).as("a backward after zeroing gives its own gradient")
+        .containsExactly(GRADS[1], within(1e-6));
+    adam.step(0.1);
+    assertThat(values(p)).as("two steps as torch.optim.AdamW takes them")
+        .containsExactly(reference(0.1, 1.0, true), within(1e-6));
+  }
+
   /** A tensor no backward pass reached steps with a zero gradient: its weight decay still applies. */
   @ParameterizedTest(name = "flat gradients: {0}")
   @ValueSource(booleans = {false, true})
