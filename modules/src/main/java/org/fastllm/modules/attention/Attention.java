@@ -216,24 +216,24 @@ public final class Attention extends SequenceLayer {
     Tensor keys = visible.keys();
     long seen = keys.size(2);
     Tensor rows = q.reshape(batch, groups, perGroup * time, headSize);
-    if (visible.slots() != null) {
-      // a fixed cache's step: every slot, those not yet written masked out
-      Tensor allowed = visible.slots().view(1, 1, 1, -1);
-      double scale = 1.0 / Math.sqrt(headSize);
-      Tensor context = fused ? DecodeAttention.attendFixed(rows, keys, visible.values(), allowed, scale)
-          : torch.softmax(rows.mul(new Scalar(scale)).matmul(keys.transpose(2, 3))
-              .masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY)), -1).matmul(visible.values());
-      return context.reshape(batch, heads, time, headSize);
+    double scale = 1.0 / Math.sqrt(headSize);
+    // a fixed cache's step sees every slot, those not yet written masked out
+    Tensor slots = visible.slots() == null ? null : visible.slots().view(1, 1, 1, -1);
+    if (fused && slots != null) {
+      return DecodeAttention.attendFixed(rows, keys, visible.values(), slots, scale)
+          .reshape(batch, heads, time, headSize);
     }
     if (fused && visible.unmasked()) {
       // one query per head that sees every key: plain attention of the group's rows, one fused kernel
-      Tensor context = DecodeAttention.attend(rows, keys, visible.values(), 1.0 / Math.sqrt(headSize));
+      Tensor context = DecodeAttention.attend(rows, keys, visible.values(), scale);
       return context.reshape(batch, heads, time, headSize);
     }
     // scaling the queries costs t x head_size products, scaling the scores t x n
-    rows = rows.mul(new Scalar(1.0 / Math.sqrt(headSize)));
+    rows = rows.mul(new Scalar(scale));
     Tensor scores = rows.matmul(keys.transpose(2, 3));                       // [b, groups, perGroup * t, n]
-    if (!visible.unmasked()) {
+    if (slots != null) {
+      scores = scores.masked_fill(slots.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+    } else if (!visible.unmasked()) {
       Tensor allowed = mask.allowed(time, seen, q.device());
       scores = scores.view(batch, groups, perGroup, time, seen)
           .masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY))

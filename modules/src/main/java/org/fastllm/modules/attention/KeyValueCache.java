@@ -1,16 +1,16 @@
 package org.fastllm.modules.attention;
 
 import java.util.List;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.modules.layer.DecodeState;
 import org.fastllm.modules.layer.JoinableState;
 import org.fastllm.modules.layer.KeptTensor;
 import org.fastllm.modules.layer.StaticState;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.DeviceOptional;
 
 /**
  * The decoding state of one causal attention layer: the rotated keys and the values {@code [b, groups, n, head_size]}
@@ -186,8 +186,7 @@ final class KeyValueCache implements JoinableState, StaticState {
       throw new IllegalStateException("a cache is fixed after its first step");
     }
     if (window == 0 && capacity() < slots) {
-      Tensor like = keys.get();
-      grow(keys, like, slots);
+      grow(keys, keys.get(), slots);
       grow(values, values.get(), slots);
     }
     // slots not yet written are masked out, and zero: a masked weight of 0 times an unset NaN would still be NaN

@@ -39,12 +39,12 @@ public final class ExperimentFlags {
 
   private ExperimentFlags(boolean sumLink, boolean flatGradients, boolean cudnnDecodeAttention, boolean decodeGraph,
       boolean trainGraph, boolean graphKeepsGradients, List<String> warnings) {
-    this.decodeGraph = decodeGraph;
-    this.trainGraph = trainGraph;
-    this.graphKeepsGradients = graphKeepsGradients;
     this.sumLink = sumLink;
     this.flatGradients = flatGradients;
     this.cudnnDecodeAttention = cudnnDecodeAttention;
+    this.decodeGraph = decodeGraph;
+    this.trainGraph = trainGraph;
+    this.graphKeepsGradients = graphKeepsGradients;
     this.warnings = List.copyOf(warnings);
   }
 

@@ -167,15 +167,28 @@ public final class LanguageModel extends Module {
     return head(hidden.narrow(1, hidden.size(1) - 1, 1));
   }
 
+  /**
+   * The learned position embeddings of the {@code t} positions after those {@code decoding} has seen: one row read
+   * at the device's position for a fixed decoding's one-position step, the same rows for every sequence where they
+   * have all seen as many, else each sequence's own.
+   */
+  private Tensor positionRows(Tensor tokens, Decoding decoding) {
+    long time = tokens.size(1);
+    RowPositions seen = decoding.positions();
+    if (time == 1 && decoding.fixedPosition() != null) {
+      return position.weight.index_select(0, decoding.fixedPosition());
+    }
+    if (seen.uniform()) {
+      return position.weight.narrow(0, seen.seen(0), time);
+    }
+    return position.weight.index_select(0, seen.of(time, tokens.device()).flatten()).view(tokens.size(0), time, -1);
+  }
+
   private Tensor decodeHidden(Tensor tokens, Decoding decoding) {
     long time = tokens.size(1);
     Tensor x = torch.embedding(word.weight, tokens);
     if (position != null) {
-      Tensor at = time == 1 ? decoding.fixedPosition() : null;
-      x = x.add(at != null ? position.weight.index_select(0, at)
-          : decoding.positions().uniform() ? position.weight.narrow(0, decoding.positions().seen(0), time)
-          : position.weight.index_select(0, decoding.positions().of(time, tokens.device()).flatten())
-              .view(tokens.size(0), time, -1));
+      x = x.add(positionRows(tokens, decoding));
     }
     for (int i = 0; i < layers.size(); i++) {
       Tensor in = x;

@@ -2,6 +2,7 @@ package org.fastllm.modules.train;
 
 import java.util.Optional;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.cuda.DeviceStats;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch_cuda;
 import org.fastllm.modules.cuda.CudaMemory;
@@ -32,8 +33,11 @@ public final class DeviceMemory {
     if (!device.is_cuda()) {
       return 0;
     }
-    byte index = (byte) Math.max(device.index(), 0);
-    return torch_cuda.getDeviceAllocator(torch.DeviceType.CUDA).getDeviceStats(index).reserved_bytes().current();
+    return stats(device).reserved_bytes().current();
+  }
+
+  private static DeviceStats stats(Device device) {
+    return torch_cuda.getDeviceAllocator(torch.DeviceType.CUDA).getDeviceStats((byte) Math.max(device.index(), 0));
   }
 
   /** The most bytes in tensors on {@code device} at once since the previous call (or the start); null off CUDA. */
@@ -41,10 +45,8 @@ public final class DeviceMemory {
     if (!device.is_cuda()) {
       return null;
     }
-    byte index = (byte) Math.max(device.index(), 0);
-    var allocator = torch_cuda.getDeviceAllocator(torch.DeviceType.CUDA);
-    long peak = allocator.getDeviceStats(index).allocated_bytes().peak();
-    allocator.resetPeakStats(index);
+    long peak = stats(device).allocated_bytes().peak();
+    torch_cuda.getDeviceAllocator(torch.DeviceType.CUDA).resetPeakStats((byte) Math.max(device.index(), 0));
     return peak;
   }
 }
