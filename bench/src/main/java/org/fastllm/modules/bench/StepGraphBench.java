@@ -1,9 +1,8 @@
 package org.fastllm.modules.bench;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -12,6 +11,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.ConfigDocument;
 import org.fastllm.dsl.config.TrainingConfig;
+import org.fastllm.dsl.yaml.ConfigOverrides;
 import org.fastllm.modules.cuda.CudaGraph;
 import org.fastllm.modules.layer.KeptTensor;
 import org.fastllm.modules.optim.AdamW;
@@ -31,8 +31,11 @@ import org.fastllm.validation.load.ConfigLoader;
  * into autograd's gradients kept and zeroed in place, bf16 copies on ({@code -Dfastllm.graphKeepsGradients=true}).
  *
  * <pre class="text">{@code
- * java ... org.fastllm.modules.bench.StepGraphBench bench/gpu/gpt2-small.yaml [steps 30]
+ * java ... org.fastllm.modules.bench.StepGraphBench bench/gpu/gpt2-small.yaml [steps 30] [key.path=value ...]
  * }</pre>
+ *
+ * <p>Settings after the steps override the config as they do after {@code train}, e.g.
+ * {@code training.kernels.norm=on}.
  *
  * <p>Prints the milliseconds per step of each (median of the steps after 5 of warm-up), its ratio to eager, and the
  * losses of the first steps of each from the same weights and tokens, which agree when the graph computes the
@@ -45,7 +48,7 @@ public final class StepGraphBench {
     Path file = Path.of(args[0]);
     int steps = args.length > 1 ? Integer.parseInt(args[1]) : 30;
     ConfigDocument resolved = ConfigLoader.standard()
-        .load(file.toString(), Files.readString(file, StandardCharsets.UTF_8)).resolved();
+        .load(file, ConfigOverrides.parse(List.of(args).subList(Math.min(2, args.length), args.length))).resolved();
     TrainingConfig training = resolved.training().withDefaults();
     Device device = new Device("cuda");
     long batch = training.batchSize();
@@ -55,8 +58,8 @@ public final class StepGraphBench {
           new TensorOptions(torch.ScalarType.Long)).to(device, torch.ScalarType.Long);
       Tensor inputs = tokens.narrow(1, 0, time).contiguous();
       Tensor targets = tokens.narrow(1, 1, time).contiguous();
-      System.out.printf(Locale.ROOT, "# %s, batch %d x %d tokens, %d steps each%n", file.getFileName(), batch, time,
-          steps);
+      System.out.printf(Locale.ROOT, "# %s%s, batch %d x %d tokens, %d steps each%n", file.getFileName(),
+          args.length > 2 ? " " + String.join(" ", List.of(args).subList(2, args.length)) : "", batch, time, steps);
       double eagerMs = 0;
       for (Mode mode : Mode.values()) {
         double[] out = run(resolved, training, device, inputs, targets, steps, mode);

@@ -17,7 +17,8 @@ import org.fastllm.dsl.config.rules.ValidKernels;
 @Doc(rules = {"scan_segments is auto or at least 1"})
 @ValidKernels
 public record KernelsConfig(
-    @Doc("layer and RMS norm as one kernel each way under bf16 autocast")
+    @Doc("layer and RMS norm as one kernel each way under bf16 autocast; auto: in training only where the step is"
+        + " replayed from a CUDA graph")
     KernelChoice norm,
     @Doc("cross-entropy as two kernels (forward, backward) on CUDA")
     KernelChoice loss,
@@ -32,8 +33,11 @@ public record KernelsConfig(
     @Doc("time segments of the scan's backward run side by side: auto (from the GPU's resident blocks) or a number")
     ScanSegments scanSegments) {
 
-  /** Every kernel at its default: the norm kernels off (slower on small models), the others auto. */
-  public static final KernelsConfig DEFAULTS = new KernelsConfig(KernelChoice.OFF, KernelChoice.AUTO,
+  /**
+   * Every kernel at its default, auto. A trainer turns an auto norm off where its steps launch eagerly on a GPU: the
+   * norm kernels' host work then costs a small model more than they save.
+   */
+  public static final KernelsConfig DEFAULTS = new KernelsConfig(KernelChoice.AUTO, KernelChoice.AUTO,
       KernelChoice.AUTO, KernelChoice.AUTO, KernelChoice.AUTO, KernelChoice.AUTO, ScanSegments.AUTO);
 
   public KernelsConfig withDefaults() {

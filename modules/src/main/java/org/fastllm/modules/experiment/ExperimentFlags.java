@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 
@@ -26,7 +27,7 @@ public final class ExperimentFlags {
       "decodeGraph", "decoding on a GPU replays one recorded CUDA graph per step (false: each step launches eagerly)",
       "trainGraph", "training on a GPU replays one recorded CUDA graph per micro-batch (false: each launches eagerly)",
       "graphKeepsGradients", "a recorded training step adds into autograd's gradients, zeroed in place, not flat"
-          + " buffers, so that the bf16 weight copies stay on"));
+          + " buffers, so that the bf16 weight copies stay on (unset: when the linear weights are large)"));
   private static volatile ExperimentFlags current;
 
   private final boolean sumLink;
@@ -34,11 +35,11 @@ public final class ExperimentFlags {
   private final boolean cudnnDecodeAttention;
   private final boolean decodeGraph;
   private final boolean trainGraph;
-  private final boolean graphKeepsGradients;
+  private final Boolean graphKeepsGradients;   // null: the run decides
   private final List<String> warnings;
 
   private ExperimentFlags(boolean sumLink, boolean flatGradients, boolean cudnnDecodeAttention, boolean decodeGraph,
-      boolean trainGraph, boolean graphKeepsGradients, List<String> warnings) {
+      boolean trainGraph, Boolean graphKeepsGradients, List<String> warnings) {
     this.sumLink = sumLink;
     this.flatGradients = flatGradients;
     this.cudnnDecodeAttention = cudnnDecodeAttention;
@@ -84,7 +85,7 @@ public final class ExperimentFlags {
     }
     return new ExperimentFlags(values.getOrDefault("sumLink", true), values.getOrDefault("flatGradients", false),
         values.getOrDefault("cudnnDecodeAttention", false), values.getOrDefault("decodeGraph", true),
-        values.getOrDefault("trainGraph", true), values.getOrDefault("graphKeepsGradients", false), warnings);
+        values.getOrDefault("trainGraph", true), values.get("graphKeepsGradients"), warnings);
   }
 
   /** Kernel outputs join autograd through each input's sum (default) rather than its first element. */
@@ -113,11 +114,12 @@ public final class ExperimentFlags {
   }
 
   /**
-   * A recorded training step adds into autograd's own gradients, zeroed in place, instead of flat buffers, which
-   * keeps the bf16 weight copies on (default false: not yet measured on a GPU).
+   * Whether a recorded training step adds into autograd's own gradients, zeroed in place, instead of flat buffers,
+   * which keeps the bf16 weight copies on; empty when the property is not set and the run decides (by the size of
+   * its linear weights).
    */
-  public boolean graphKeepsGradients() {
-    return graphKeepsGradients;
+  public Optional<Boolean> graphKeepsGradients() {
+    return Optional.ofNullable(graphKeepsGradients);
   }
 
   /** What was not understood, one sentence each. */

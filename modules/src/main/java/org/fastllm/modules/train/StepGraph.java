@@ -5,6 +5,8 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.fastllm.dsl.config.BlockConfig;
+import org.fastllm.dsl.config.KernelChoice;
+import org.fastllm.dsl.config.KernelsConfig;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.modules.cuda.CudaGraph;
 import org.fastllm.modules.data.BatchSampler;
@@ -25,9 +27,11 @@ import org.fastllm.modules.stack.LanguageModel;
  * }</pre>
  *
  * <p>A replayed backward accumulates into the gradient tensors the recording saw, so the optimizer keeps them:
- * flat gradients, zeroed in place between steps, or with {@code -Dfastllm.graphKeepsGradients=true} autograd's own,
- * zeroed in place too ({@code AdamW.keepGradients}), which keeps the bf16 weight copies on. The clipping and the
- * update run eagerly after it. The loss of
+ * flat gradients, zeroed in place between steps, or autograd's own, zeroed in place too ({@code AdamW.keepGradients}),
+ * which keeps the bf16 weight copies on: those where the single-use linear weights hold at least
+ * {@value #KEEP_GRADIENTS_FROM} parameters (on a 1.1B GPT the copies' saved casts gain 2.4%; on a 162M one the
+ * per-tensor updates they need cost as much as they save), or as {@code -Dfastllm.graphKeepsGradients} says. The
+ * clipping and the update run eagerly after it. The loss of
  * a replay agrees with the eager step's to rounding. Where a graph is not used ({@link #unavailable}), every
  * micro-batch runs eagerly and {@link #outcome} says why.
  */
@@ -36,6 +40,8 @@ final class StepGraph implements AutoCloseable {
   static final int EAGER_FIRST = 2;
   /** What the kernel report says of the graph when it is used. */
   static final String REPLAYED = "replayed (each micro-batch's forward and backward, recorded once)";
+  /** Single-use linear weights of at least this many parameters keep autograd's gradients (and the bf16 copies). */
+  static final long KEEP_GRADIENTS_FROM = 1L << 28;
   private final LanguageModel model;
   private final long accumulation;
   private final KeptTensor inputs = new KeptTensor();
@@ -92,11 +98,36 @@ final class StepGraph implements AutoCloseable {
   }
 
   /**
-   * True when a recording keeps autograd's gradients (the optimizer zeroes them in place) rather than flat buffers:
-   * {@code -Dfastllm.graphKeepsGradients=true}, which leaves the bf16 weight copies on.
+   * True when a recording of {@code model} keeps autograd's gradients (the optimizer zeroes them in place) rather
+   * than flat buffers, which leaves the bf16 weight copies on: {@code -Dfastllm.graphKeepsGradients} when set, else
+   * whether its single-use linear weights hold at least {@value #KEEP_GRADIENTS_FROM} parameters.
    */
-  static boolean keepsGradients() {
-    return ExperimentFlags.current().graphKeepsGradients();
+  static boolean keepsGradients(LanguageModel model) {
+    return ExperimentFlags.current().graphKeepsGradients().orElseGet(() -> model.singleUseLinears().stream()
+        .mapToLong(linear -> linear.weight().numel()).sum() >= KEEP_GRADIENTS_FROM);
+  }
+
+  /**
+   * The kernels to build a trained model with: {@code kernels}, except that an {@code auto} norm is off on a GPU
+   * whose steps launch eagerly ({@code eager} non-null), where each norm kernel's host work costs more than it saves
+   * (a 162M GPT's eager step 18% slower with them, its replayed one 2% faster).
+   */
+  static KernelsConfig kernelsFor(KernelsConfig kernels, Device device, String eager) {
+    if (normOffForEagerSteps(kernels, device, eager)) {
+      return new KernelsConfig(KernelChoice.OFF, kernels.loss(), kernels.scan(), kernels.rotary(), kernels.adamw(),
+          kernels.bf16Copies(), kernels.scanSegments());
+    }
+    return kernels;
+  }
+
+  /** The kernel report's norm entry where {@link #kernelsFor} turned an {@code auto} norm off, else null. */
+  static String normReport(KernelsConfig kernels, Device device, String eager) {
+    return normOffForEagerSteps(kernels, device, eager)
+        ? "tensor operations (auto, and the step launches eagerly: " + eager + ")" : null;
+  }
+
+  private static boolean normOffForEagerSteps(KernelsConfig kernels, Device device, String eager) {
+    return kernels.norm() == KernelChoice.AUTO && device.is_cuda() && eager != null;
   }
 
   /** The kernel report's entry: {@link #REPLAYED}, or eager launches and why. */

@@ -63,6 +63,7 @@ public final class Trainer implements AutoCloseable {
   private final DistributedLaunch launch;
   private final GradientSync sync;
   private final StepGraph stepGraph;
+  private final String normReport;   // the kernel report's norm entry where an auto norm was turned off, or null
   private long microBatches;
   private int firstStep;
   private Double bestValidationLoss;
@@ -99,9 +100,10 @@ public final class Trainer implements AutoCloseable {
     this.sync = sync;
     String eager = StepGraph.unavailable(config.model(), device, launch.worldSize());
     this.stepGraph = new StepGraph(model, config.training().gradientAccumulation(), eager);
-    if (eager == null && StepGraph.keepsGradients() && !launch.distributed()) {
+    if (eager == null && StepGraph.keepsGradients(model) && !launch.distributed()) {
       optimizer.keepGradients();
     }
+    this.normReport = StepGraph.normReport(config.training().kernels(), device, eager);
   }
 
   /**
@@ -134,12 +136,14 @@ public final class Trainer implements AutoCloseable {
     }
     boolean bf16 = training.precision() == Precision.BF16
         || (training.precision() == Precision.AUTO && device.is_cuda());
-    AdamWBuilder optimizer = optimizer(resolved, device, bf16, launch).check();
     torch.manual_seed(training.seed());
-    LanguageModel model = StackBuilder.installed().build(resolved.model().withDefaults(), training.kernels());
+    String eager = StepGraph.unavailable(resolved.model(), device, launch.worldSize());
+    LanguageModel model = StackBuilder.installed().build(resolved.model().withDefaults(),
+        StepGraph.kernelsFor(training.kernels(), device, eager));
     if (!device.is_cpu()) {
       model.to(device, false);
     }
+    AdamWBuilder optimizer = optimizer(resolved, device, bf16, launch, model).check();
     GradientSync sync = launch.distributed() ? ProcessGroupSync.connect(launch, device) : GradientSync.NONE;
     Trainer trainer = new Trainer(resolved, configYaml, model,
         optimizer.build(model.uniqueParameters(), model.singleUseLinears()), data, device, bf16, launch, sync);
@@ -152,7 +156,7 @@ public final class Trainer implements AutoCloseable {
    * of the linear layers' weights where the run allows them ({@link CopyConditions}).
    */
   private static AdamWBuilder optimizer(ConfigDocument resolved, Device device, boolean bf16,
-      DistributedLaunch launch) {
+      DistributedLaunch launch, LanguageModel model) {
     KernelsConfig kernels = resolved.training().kernels();
     return AdamW.builder(resolved.optimizer())
         .fusedKernel(kernels.adamw())
@@ -160,7 +164,7 @@ public final class Trainer implements AutoCloseable {
         // unless the optimizer keeps autograd's own (StepGraph.keepsGradients)
         .flatGradients(launch.distributed()
             || (StepGraph.unavailable(resolved.model(), device, launch.worldSize()) == null
-                && !StepGraph.keepsGradients()))
+                && !StepGraph.keepsGradients(model)))
         .bf16Copies(kernels.bf16Copies(), new CopyConditions(device.is_cuda(), bf16, launch.worldSize(),
             resolved.training().gradientAccumulation()));
   }
@@ -236,6 +240,9 @@ public final class Trainer implements AutoCloseable {
     kernels.putAll(optimizer.kernels());
     if (device.is_cuda()) {
       kernels.put("graph", stepGraph.outcome());
+    }
+    if (normReport != null) {
+      kernels.put("norm", normReport);
     }
     return kernels;
   }

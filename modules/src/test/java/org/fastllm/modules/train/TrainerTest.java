@@ -204,7 +204,7 @@ class TrainerTest {
     assertThat(lines.get(0).endsWith(",\"kernels\":{\"adamw\":\"tensor operations (off)\","
         + "\"bf16_copies\":\"off (the run is on the CPU)\","
         + "\"loss\":\"tensor operations (the logits are not on a CUDA device (cpu))\","
-        + "\"norm\":\"tensor operations (off in training.kernels)\","
+        + "\"norm\":\"tensor operations (the input is not on a CUDA device (cpu))\","
         + "\"rotary\":\"tensor operations (the input is not on a CUDA device (cpu))\"}}")).as(lines.get(0)).isTrue();
     assertThat(lines.stream().skip(1).noneMatch(line -> line.contains("kernels"))).as(lines.toString()).isTrue();
   }
