@@ -31,6 +31,7 @@ import org.fastllm.modules.kernel.KernelFeature;
 final class CudaScanKernels implements ScanKernels {
   static final String SOURCE = "org/fastllm/modules/ssm/selective_scan.cu";
   private static final int MAX_THREADS = 256;
+  private static final int MAX_CHANNELS = 64;
   private static final long MAX_GRID_Y = 65_535;
   static final int MIN_SEGMENT_CHUNKS = 4;
   static final int MAX_SEGMENTS = 64;
@@ -71,12 +72,13 @@ final class CudaScanKernels implements ScanKernels {
 
   /**
    * The most channels of one group a block can hold: whole warps ({@code 32 / N} channels each), up to
-   * {@value #MAX_THREADS} threads, dividing the group's channel count; 0 if a warp already spans two groups.
+   * {@value #MAX_THREADS} threads and {@value #MAX_CHANNELS} channels (whose chunk of rows the block keeps in shared
+   * memory), dividing the group's channel count; 0 if a warp already spans two groups.
    */
   static int channelsPerBlock(long perGroup, long state) {
     long perWarp = 32 / state;
     for (long warps = MAX_THREADS / 32; warps >= 1; warps /= 2) {
-      if (perGroup % (perWarp * warps) == 0) {
+      if (perGroup % (perWarp * warps) == 0 && perWarp * warps <= MAX_CHANNELS) {
         return (int) (perWarp * warps);
       }
     }

@@ -8,6 +8,11 @@
 // group, so the backward sums over a group's channels in shared memory (a row per warp, added up at each span's
 // end). Time runs sequentially inside each thread.
 //
+// Each block reads a chunk's inputs once, together, into shared memory: the CHUNK x CHANNELS rows of u and delta
+// (and dy), consecutive floats, and the group's CHUNK x STATE rows of B and C, which all of its channels share; the
+// steps then read them from there. Read step by step from global memory, each step waited for its loads. The
+// forward loads the next chunk into registers while it walks the current one, and writes y a chunk at a time.
+//
 // The forward keeps the state entering every chunk of CHUNK steps. The backward walks the chunks from the last: it
 // recomputes the state entering each span of SPAN steps of the chunk from the chunk's, then, span by span from the
 // last, the span's states into registers, and runs the adjoint recurrence back through them.
@@ -35,6 +40,9 @@
 #define SPAN (CHUNK % 4 == 0 ? 4 : CHUNK)   // steps whose states the backward holds in registers at once
 #define SPANS (CHUNK / SPAN)
 #define BACKWARD_BLOCKS (CHANNELS * STATE >= 64 ? 1024 / (CHANNELS * STATE) : 16)   // 16: some GPUs hold no more
+#define THREADS (CHANNELS * STATE)
+#define ROW_LOADS ((CHUNK * CHANNELS + THREADS - 1) / THREADS)   // a thread's share of a chunk's [CHUNK][CHANNELS] rows
+#define GROUP_LOADS ((CHUNK * STATE + THREADS - 1) / THREADS)    // and of its [CHUNK][STATE] rows of B or C
 
 __device__ __forceinline__ float sum_states(float v) {
 #pragma unroll
@@ -53,31 +61,102 @@ __device__ __forceinline__ float sum_warp_channels(float v) {
   return v;
 }
 
-extern "C" __global__ void selective_scan_forward(
+// A chunk's rows of u and delta ([CHUNK][CHANNELS] from the block's first channel) and of B and C ([CHUNK][STATE] of
+// its group), this thread's share, into registers; steps past the end of time are left out.
+__device__ __forceinline__ void load_chunk(const float* __restrict__ u, const float* __restrict__ delta,
+    const float* __restrict__ B, const float* __restrict__ C, size_t row, int start, int length, int first, int g,
+    int channels, int groups, float (&xs)[ROW_LOADS], float (&dts)[ROW_LOADS], float (&bs)[GROUP_LOADS],
+    float (&cs)[GROUP_LOADS]) {
+#pragma unroll
+  for (int j = 0; j < ROW_LOADS; ++j) {
+    const int i = threadIdx.x + j * THREADS;
+    const int k = i / CHANNELS;
+    if (i < CHUNK * CHANNELS && k < length) {
+      const size_t at = (row + start + k) * channels + first + i % CHANNELS;
+      xs[j] = u[at];
+      dts[j] = delta[at];
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < GROUP_LOADS; ++j) {
+    const int i = threadIdx.x + j * THREADS;
+    const int k = i / STATE;
+    if (i < CHUNK * STATE && k < length) {
+      const size_t bc = ((row + start + k) * groups + g) * STATE + i % STATE;
+      bs[j] = B[bc];
+      cs[j] = C[bc];
+    }
+  }
+}
+
+// What load_chunk read, into the block's shared rows.
+__device__ __forceinline__ void stage_chunk(float (&sU)[CHUNK][CHANNELS], float (&sDelta)[CHUNK][CHANNELS],
+    float (&sB)[CHUNK][STATE], float (&sC)[CHUNK][STATE], const float (&xs)[ROW_LOADS],
+    const float (&dts)[ROW_LOADS], const float (&bs)[GROUP_LOADS], const float (&cs)[GROUP_LOADS]) {
+#pragma unroll
+  for (int j = 0; j < ROW_LOADS; ++j) {
+    const int i = threadIdx.x + j * THREADS;
+    if (i < CHUNK * CHANNELS) {
+      sU[i / CHANNELS][i % CHANNELS] = xs[j];
+      sDelta[i / CHANNELS][i % CHANNELS] = dts[j];
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < GROUP_LOADS; ++j) {
+    const int i = threadIdx.x + j * THREADS;
+    if (i < CHUNK * STATE) {
+      sB[i / STATE][i % STATE] = bs[j];
+      sC[i / STATE][i % STATE] = cs[j];
+    }
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) selective_scan_forward(
     const float* __restrict__ u, const float* __restrict__ delta, const float* __restrict__ A,
     const float* __restrict__ B, const float* __restrict__ C, float* __restrict__ y, float* __restrict__ entering,
     int time, int channels, int groups, int chunks) {
+  __shared__ float sU[CHUNK][CHANNELS];
+  __shared__ float sDelta[CHUNK][CHANNELS];
+  __shared__ float sY[CHUNK][CHANNELS];
+  __shared__ float sB[CHUNK][STATE];
+  __shared__ float sC[CHUNK][STATE];
   const int n = threadIdx.x % STATE;
-  const int d = blockIdx.x * CHANNELS + threadIdx.x / STATE;
+  const int c = threadIdx.x / STATE;
+  const int first = blockIdx.x * CHANNELS;
+  const int d = first + c;
   const int batch = blockIdx.y;
-  const int g = d / (channels / groups);
+  const int g = first / (channels / groups);
   const float a2 = A[d * STATE + n] * LOG2E;   // exp(dt a) = exp2(dt a log2 e)
   const size_t row = (size_t) batch * time;
   float h = 0.0f;
   float* keep = entering + (((size_t) batch * channels + d) * chunks) * STATE + n;
+  float xs[ROW_LOADS], dts[ROW_LOADS], bs[GROUP_LOADS], cs[GROUP_LOADS];
+  load_chunk(u, delta, B, C, row, 0, min(CHUNK, time), first, g, channels, groups, xs, dts, bs, cs);
   for (int chunk = 0; chunk < chunks; ++chunk) {
     keep[chunk * STATE] = h;
     const int start = chunk * CHUNK;
     const int length = min(CHUNK, time - start);
+    stage_chunk(sU, sDelta, sB, sC, xs, dts, bs, cs);
+    __syncthreads();
+    if (chunk + 1 < chunks) {   // the next chunk's loads in flight while this one is walked
+      load_chunk(u, delta, B, C, row, start + CHUNK, min(CHUNK, time - start - CHUNK), first, g, channels, groups,
+          xs, dts, bs, cs);
+    }
 #pragma unroll 8
     for (int k = 0; k < length; ++k) {
-      const size_t at = (row + start + k) * channels + d;
-      const size_t bc = ((row + start + k) * groups + g) * STATE + n;
-      const float dt = delta[at];
-      h = exp2f(dt * a2) * h + dt * B[bc] * u[at];
-      const float out = sum_states(C[bc] * h);
+      const float dt = sDelta[k][c];
+      h = exp2f(dt * a2) * h + dt * sB[k][n] * sU[k][c];
+      const float out = sum_states(sC[k][n] * h);
       if (n == 0) {
-        y[at] = out;
+        sY[k][c] = out;
+      }
+    }
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < ROW_LOADS; ++j) {
+      const int i = threadIdx.x + j * THREADS;
+      if (i < CHUNK * CHANNELS && i / CHANNELS < length) {
+        y[(row + start + i / CHANNELS) * channels + first + i % CHANNELS] = sY[i / CHANNELS][i % CHANNELS];
       }
     }
   }
@@ -118,7 +197,7 @@ extern "C" __global__ void selective_scan_backward_carry(
 
 // Held to 64 registers a thread (BACKWARD_BLOCKS blocks, 1024 threads, fill a multiprocessor's 64 Ki registers):
 // the walk is bound by latency, and more resident warps hide more of it than registers holding loads ahead do.
-extern "C" __global__ void __launch_bounds__(CHANNELS * STATE, BACKWARD_BLOCKS) selective_scan_backward(
+extern "C" __global__ void __launch_bounds__(THREADS, BACKWARD_BLOCKS) selective_scan_backward(
     const float* __restrict__ u, const float* __restrict__ delta, const float* __restrict__ A,
     const float* __restrict__ B, const float* __restrict__ C, const float* __restrict__ entering,
     const float* __restrict__ dy, float* __restrict__ du, float* __restrict__ ddelta, float* __restrict__ dA,
@@ -127,15 +206,23 @@ extern "C" __global__ void __launch_bounds__(CHANNELS * STATE, BACKWARD_BLOCKS) 
   // each warp's sums over its channels, per step of the span; added over warps at the span's end
   __shared__ float warpB[WARPS][SPAN * STATE];
   __shared__ float warpC[WARPS][SPAN * STATE];
+  // the chunk's inputs, read once by the block
+  __shared__ float sU[CHUNK][CHANNELS];
+  __shared__ float sDelta[CHUNK][CHANNELS];
+  __shared__ float sDy[CHUNK][CHANNELS];
+  __shared__ float sB[CHUNK][STATE];
+  __shared__ float sC[CHUNK][STATE];
   const int blocks = channels / CHANNELS;
   const int segment = blockIdx.x / blocks;
   const int segments = (chunks + segmentChunks - 1) / segmentChunks;
   const int n = threadIdx.x % STATE;
+  const int c = threadIdx.x / STATE;
   const int lane = threadIdx.x % 32;
   const int warp = threadIdx.x / 32;
-  const int d = (blockIdx.x % blocks) * CHANNELS + threadIdx.x / STATE;
+  const int first = (blockIdx.x % blocks) * CHANNELS;
+  const int d = first + c;
   const int batch = blockIdx.y;
-  const int g = d / (channels / groups);
+  const int g = first / (channels / groups);
   const float a = A[d * STATE + n];
   const float a2 = a * LOG2E;
   const size_t row = (size_t) batch * time;
@@ -147,10 +234,22 @@ extern "C" __global__ void __launch_bounds__(CHANNELS * STATE, BACKWARD_BLOCKS) 
     dh = local[carried + later * STATE] + decays[carried + later * STATE] * dh;
   }
   float dAsum = 0.0f;
-  const int first = segment * segmentChunks;
-  for (int chunk = min(chunks, first + segmentChunks) - 1; chunk >= first; --chunk) {
+  const int firstChunk = segment * segmentChunks;
+  for (int chunk = min(chunks, firstChunk + segmentChunks) - 1; chunk >= firstChunk; --chunk) {
     const int start = chunk * CHUNK;
     const int length = min(CHUNK, time - start);
+    for (int i = threadIdx.x; i < length * CHANNELS; i += THREADS) {
+      const size_t at = (row + start + i / CHANNELS) * channels + first + i % CHANNELS;
+      sU[i / CHANNELS][i % CHANNELS] = u[at];
+      sDelta[i / CHANNELS][i % CHANNELS] = delta[at];
+      sDy[i / CHANNELS][i % CHANNELS] = dy[at];
+    }
+    for (int i = threadIdx.x; i < length * STATE; i += THREADS) {
+      const size_t bc = ((row + start + i / STATE) * groups + g) * STATE + i % STATE;
+      sB[i / STATE][i % STATE] = B[bc];
+      sC[i / STATE][i % STATE] = C[bc];
+    }
+    __syncthreads();
     // the state entering each span of the chunk, recomputed from the chunk's
     float borders[SPANS];
     float h = kept[chunk * STATE];
@@ -158,9 +257,8 @@ extern "C" __global__ void __launch_bounds__(CHANNELS * STATE, BACKWARD_BLOCKS) 
 #pragma unroll
     for (int k = 0; k < CHUNK - SPAN; ++k) {
       if (k < length) {
-        const size_t at = (row + start + k) * channels + d;
-        const float dt = delta[at];
-        h = exp2f(dt * a2) * h + dt * B[((row + start + k) * groups + g) * STATE + n] * u[at];
+        const float dt = sDelta[k][c];
+        h = exp2f(dt * a2) * h + dt * sB[k][n] * sU[k][c];
       }
       if ((k + 1) % SPAN == 0) {
         borders[(k + 1) / SPAN] = h;
@@ -168,8 +266,8 @@ extern "C" __global__ void __launch_bounds__(CHANNELS * STATE, BACKWARD_BLOCKS) 
     }
 #pragma unroll
     for (int span = SPANS - 1; span >= 0; --span) {
-      const int spanStart = start + span * SPAN;
-      const int spanLength = min(SPAN, time - spanStart);
+      const int spanStart = span * SPAN;   // within the chunk
+      const int spanLength = min(SPAN, length - spanStart);
       if (spanLength <= 0) {
         continue;
       }
@@ -179,30 +277,28 @@ extern "C" __global__ void __launch_bounds__(CHANNELS * STATE, BACKWARD_BLOCKS) 
 #pragma unroll
       for (int k = 0; k < SPAN; ++k) {
         if (k < spanLength) {
-          const size_t at = (row + spanStart + k) * channels + d;
-          const size_t bc = ((row + spanStart + k) * groups + g) * STATE + n;
-          const float dt = delta[at];
-          h = exp2f(dt * a2) * h + dt * B[bc] * u[at];
+          const float dt = sDelta[spanStart + k][c];
+          h = exp2f(dt * a2) * h + dt * sB[spanStart + k][n] * sU[spanStart + k][c];
           states[k] = h;
         }
       }
 #pragma unroll
       for (int k = SPAN - 1; k >= 0; --k) {
         if (k < spanLength) {
-          const size_t at = (row + spanStart + k) * channels + d;
-          const size_t bc = ((row + spanStart + k) * groups + g) * STATE + n;
-          const float dt = delta[at];
-          const float x = u[at];
-          const float b = B[bc];
-          const float grad = dy[at];
+          const int step = spanStart + k;
+          const float dt = sDelta[step][c];
+          const float x = sU[step][c];
+          const float b = sB[step][n];
+          const float grad = sDy[step][c];
           const float decay = exp2f(dt * a2);
           const float before = k > 0 ? states[k > 0 ? k - 1 : 0] : h0;  // (the inner test keeps the index in range)
-          dh += grad * C[bc];
+          dh += grad * sC[step][n];
           const float dDecay = dh * before * decay;   // d loss / d (dt a), this state's share
           dAsum += dDecay * dt;
           const float dInput = sum_states(dh * b);   // d loss / d (dt u)
           const float dDelta = sum_states(dDecay * a) + dInput * x;
           if (n == 0) {
+            const size_t at = (row + start + step) * channels + d;
             du[at] = dInput * dt;
             ddelta[at] = dDelta;
           }
@@ -224,7 +320,7 @@ extern "C" __global__ void __launch_bounds__(CHANNELS * STATE, BACKWARD_BLOCKS) 
           sumB += warpB[w][i];
           sumC += warpC[w][i];
         }
-        const size_t bc = ((row + spanStart + i / STATE) * groups + g) * STATE + i % STATE;
+        const size_t bc = ((row + start + spanStart + i / STATE) * groups + g) * STATE + i % STATE;
         atomicAdd(&dB[bc], sumB);
         atomicAdd(&dC[bc], sumC);
       }

@@ -222,6 +222,8 @@ class FusedSelectiveScanTest {
     assertThat(CudaScanKernels.channelsPerBlock(8, 16)).isEqualTo(8);
     assertThat(CudaScanKernels.channelsPerBlock(24, 32)).as("one channel per warp at state 32").isEqualTo(8);
     assertThat(CudaScanKernels.channelsPerBlock(1, 16)).as("two groups would share a warp").isEqualTo(0);
+    assertThat(CudaScanKernels.channelsPerBlock(1024, 1)).as("state 1: 64 channels, whose chunk fits shared memory")
+        .isEqualTo(64);
     assertThat(CudaScanKernels.shapeProblem(1536, 96, 16)).isNull();
     assertThat(CudaScanKernels.shapeProblem(1536, 96, 12))
         .isEqualTo("the state size 12 is not a power of two up to 32");
