@@ -105,60 +105,65 @@ int main(int argc, char** argv) {
   int multiprocessors;
   CHECK(cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device));
   const dim3 grid(channels / CHANNELS, batch), threads(CHANNELS * STATE);
-  // the backward's segments as CudaScanKernels.segments chooses them, from each version's own occupancy
-  auto segment_chunks = [&](const void* kernel) {
+  // the segments as CudaScanKernels chooses them (auto), from a kernel's own occupancy; the forward's at least 4
+  auto segment_chunks = [&](const void* kernel, bool forward) {
     int perMultiprocessor;
     CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perMultiprocessor, kernel, CHANNELS * STATE, 0));
     long blocks = (long) grid.x * batch, resident = (long) perMultiprocessor * multiprocessors;
     long fit = std::min(resident / blocks, std::min((long) chunks / 4, 64L));
     int segments = (int) std::max(1L, fit);
+    segments = forward && segments < 4 ? 1 : segments;
     return (chunks + segments - 1) / segments;
   };
-
-  struct Version {
-    const char* name;
-    void (*forward)(const float*, const float*, const float*, const float*, const float*, float*, float*, int, int,
-        int, int);
-    void (*carry)(const float*, const float*, const float*, const float*, float*, float*, int, int, int, int, int);
-    void (*backward)(const float*, const float*, const float*, const float*, const float*, const float*,
-        const float*, float*, float*, float*, float*, float*, const float*, const float*, int, int, int, int, int);
-  };
-  Version versions[] = {
-      {"before", before::before_selective_scan_forward, before::before_selective_scan_backward_carry,
-       before::before_selective_scan_backward},
-      {"now", selective_scan_forward, selective_scan_backward_carry, selective_scan_backward}};
+  auto count = [&](int segmentChunks) { return (chunks + segmentChunks - 1) / segmentChunks; };
+  const char* versions[] = {"before", "now"};
   std::vector<std::vector<float>> outputs[2];
   double times[2][2];
   for (int v = 0; v < 2; ++v) {
-    Version& version = versions[v];
     Buffers m{device_copy(u), device_copy(delta), device_copy(a), device_copy(b), device_copy(c),
               device_zeros(rows), device_zeros((size_t) batch * channels * chunks * STATE), device_copy(dy),
               device_zeros(rows), device_zeros(rows), device_zeros((size_t) channels * STATE), device_zeros(bcs),
               device_zeros(bcs), nullptr, nullptr};
-    const int segmentChunks = segment_chunks((const void*) version.backward);
-    const int segments = (chunks + segmentChunks - 1) / segmentChunks;
-    m.local = device_zeros((size_t) batch * channels * segments * STATE);
-    m.decays = device_zeros((size_t) batch * channels * segments * STATE);
+    const int backwardChunks = segment_chunks(v == 0 ? (const void*) before::before_selective_scan_backward
+        : (const void*) selective_scan_backward, false);
+    const int forwardChunks = v == 0 ? chunks : segment_chunks((const void*) selective_scan_forward, true);
+    const int most = std::max(count(backwardChunks), count(forwardChunks));
+    m.local = device_zeros((size_t) batch * channels * most * STATE);
+    m.decays = device_zeros((size_t) batch * channels * most * STATE);
     auto forward = [&] {
-      version.forward<<<grid, threads>>>(m.u, m.delta, m.a, m.b, m.c, m.y, m.entering, time, channels, groups,
-          chunks);
+      if (v == 0) {
+        before::before_selective_scan_forward<<<grid, threads>>>(m.u, m.delta, m.a, m.b, m.c, m.y, m.entering, time,
+            channels, groups, chunks);
+        return;
+      }
+      const int segments = count(forwardChunks);
+      if (segments > 1) {
+        selective_scan_forward_carry<<<dim3(grid.x * (segments - 1), batch), threads>>>(m.u, m.delta, m.a, m.b,
+            m.local, m.decays, time, channels, groups, chunks, forwardChunks);
+      }
+      selective_scan_forward<<<dim3(grid.x * segments, batch), threads>>>(m.u, m.delta, m.a, m.b, m.c, m.y,
+          m.entering, m.local, m.decays, time, channels, groups, chunks, forwardChunks);
     };
     auto backward = [&] {
+      const int segments = count(backwardChunks);
       CHECK(cudaMemsetAsync(m.da, 0, (size_t) channels * STATE * sizeof(float)));
       CHECK(cudaMemsetAsync(m.db, 0, bcs * sizeof(float)));
       CHECK(cudaMemsetAsync(m.dc, 0, bcs * sizeof(float)));
+      auto carry = v == 0 ? before::before_selective_scan_backward_carry : selective_scan_backward_carry;
+      auto walk = v == 0 ? before::before_selective_scan_backward : selective_scan_backward;
       if (segments > 1) {
-        version.carry<<<dim3(grid.x * (segments - 1), batch), threads>>>(m.delta, m.a, m.c, m.dy, m.local, m.decays,
-            time, channels, groups, chunks, segmentChunks);
+        carry<<<dim3(grid.x * (segments - 1), batch), threads>>>(m.delta, m.a, m.c, m.dy, m.local, m.decays, time,
+            channels, groups, chunks, backwardChunks);
       }
-      version.backward<<<dim3(grid.x * segments, batch), threads>>>(m.u, m.delta, m.a, m.b, m.c, m.entering, m.dy,
-          m.du, m.ddelta, m.da, m.db, m.dc, m.local, m.decays, time, channels, groups, chunks, segmentChunks);
+      walk<<<dim3(grid.x * segments, batch), threads>>>(m.u, m.delta, m.a, m.b, m.c, m.entering, m.dy, m.du,
+          m.ddelta, m.da, m.db, m.dc, m.local, m.decays, time, channels, groups, chunks, backwardChunks);
     };
     times[v][0] = median_ms(forward);
     times[v][1] = median_ms(backward);
-    std::printf("scan kernels %-6s b=%d t=%d D=%d G=%d N=%d (%d channels a block, %d segments): forward %.3f ms, "
-                "backward %.3f ms, both %.3f ms\n", version.name, batch, time, channels, groups, STATE, CHANNELS,
-                segments, times[v][0], times[v][1], times[v][0] + times[v][1]);
+    std::printf("scan kernels %-6s b=%d t=%d D=%d G=%d N=%d (%d channels a block; segments: forward %d, backward %d):"
+                " forward %.3f ms, backward %.3f ms, both %.3f ms\n", versions[v], batch, time, channels, groups,
+                STATE, CHANNELS, count(forwardChunks), count(backwardChunks), times[v][0], times[v][1],
+                times[v][0] + times[v][1]);
     for (float* p : {m.y, m.entering, m.du, m.ddelta, m.da, m.db, m.dc}) {
       size_t n = p == m.y || p == m.du || p == m.ddelta ? rows : p == m.entering
           ? (size_t) batch * channels * chunks * STATE : p == m.da ? (size_t) channels * STATE : bcs;

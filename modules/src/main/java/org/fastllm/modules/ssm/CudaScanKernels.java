@@ -26,6 +26,10 @@ import org.fastllm.modules.kernel.KernelFeature;
  * at most {@value #MAX_SEGMENTS}. {@code training.kernels.scan_segments: N} asks for {@code N} segments instead
  * (fewer when the sequence has fewer chunks; {@code 1} is the walk through all chunks in one block).
  *
+ * <p>The forward splits the same way, by the same rule from its own resident blocks, but under auto only into
+ * {@value #MIN_FORWARD_SEGMENTS} or more: at batch 1 of that shape into 8, at batch 4 not at all.
+ * {@code scan_segments} sets both.
+ *
  * <pre>{@code ScanKernels kernels = new CudaScanKernels(ScanSegments.AUTO);}</pre>
  */
 final class CudaScanKernels implements ScanKernels {
@@ -35,6 +39,11 @@ final class CudaScanKernels implements ScanKernels {
   private static final long MAX_GRID_Y = 65_535;
   static final int MIN_SEGMENT_CHUNKS = 4;
   static final int MAX_SEGMENTS = 64;
+  /**
+   * The fewest segments the forward splits into when the choice is auto: its carry walks each segment once more
+   * before the forward, so two segments take as long in sequence as one.
+   */
+  static final int MIN_FORWARD_SEGMENTS = 4;
   private final ScanSegments segments;
 
   /** The kernels with the backward's segments chosen as {@code segments} says (auto or a number). */
@@ -114,17 +123,55 @@ final class CudaScanKernels implements ScanKernels {
         "CHUNK", chunkFor(state));
   }
 
+  /**
+   * Also fills two temporaries, like the backward's, where the forward splits time into segments: the state every
+   * segment but the last leaves from a zero start and the product of its decays ({@code [b, D, segments, N]}).
+   */
   @Override
   public void forward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y, Tensor entering) {
     Shape s = new Shape(u, a, b);
-    module(u, s.channels, s.groups, s.state).launch(forwardLaunch(u, delta, a, b, c, y, entering));
+    KernelModule module = module(u, s.channels, s.groups, s.state);
+    int wanted = segments(s.chunks(), s.blocks() * s.batch,
+        module.residentBlocks("selective_scan_forward", s.threads(), 0), segments.value());
+    int segmentChunks = chunksPerSegment(s.chunks(), segments.value() == null && wanted < MIN_FORWARD_SEGMENTS ? 1
+        : wanted);
+    Tensor[] carried = carried(u, s, segmentChunks);
+    for (KernelLaunch launch : forwardLaunches(u, delta, a, b, c, y, entering, carried[0], carried[1],
+        segmentChunks)) {
+      module.launch(launch);
+    }
   }
 
-  static KernelLaunch forwardLaunch(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y,
-      Tensor entering) {
+  /**
+   * The forward's launches, the carry first where there is more than one segment of {@code segmentChunks} chunks;
+   * {@code local} and {@code decays} are {@code [b, D, segments, N]}.
+   */
+  static List<KernelLaunch> forwardLaunches(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y,
+      Tensor entering, Tensor local, Tensor decays, int segmentChunks) {
     Shape s = new Shape(u, a, b);
-    return KernelLaunch.of("selective_scan_forward", s.grid(), s.threads(),
-        u, delta, a, b, c, y, entering, s.steps(), s.channelCount(), s.groupCount(), s.chunks());
+    int segments = (s.chunks() + segmentChunks - 1) / segmentChunks;
+    List<KernelLaunch> launches = new ArrayList<>();
+    if (segments > 1) {
+      launches.add(KernelLaunch.of("selective_scan_forward_carry",
+          RuntimeKernels.grid((long) s.blocks() * (segments - 1), s.batch), s.threads(), u, delta, a, b, local,
+          decays, s.steps(), s.channelCount(), s.groupCount(), s.chunks(), segmentChunks));
+    }
+    launches.add(KernelLaunch.of("selective_scan_forward", RuntimeKernels.grid((long) s.blocks() * segments,
+        s.batch), s.threads(), u, delta, a, b, c, y, entering, local, decays, s.steps(), s.channelCount(),
+        s.groupCount(), s.chunks(), segmentChunks));
+    return launches;
+  }
+
+  /** {@code chunks} chunks in {@code segments} segments: the chunks of each but the last. */
+  private static int chunksPerSegment(int chunks, int segments) {
+    return (chunks + segments - 1) / segments;
+  }
+
+  /** The carried temporaries of {@code segmentChunks} chunks per segment: {@code [b, D, segments, N]} twice. */
+  private static Tensor[] carried(Tensor u, Shape s, int segmentChunks) {
+    long[] shape = {s.batch, s.channels, (s.chunks() + segmentChunks - 1) / segmentChunks, s.state};
+    return new Tensor[] {KernelFeature.empty(u, torch.ScalarType.Float, shape),
+        KernelFeature.empty(u, torch.ScalarType.Float, shape)};
   }
 
   /**
@@ -136,15 +183,11 @@ final class CudaScanKernels implements ScanKernels {
       Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc) {
     Shape s = new Shape(u, a, b);
     KernelModule module = module(u, s.channels, s.groups, s.state);
-    int wanted = segments(s.chunks(), s.blocks() * s.batch,
-        module.residentBlocks("selective_scan_backward", s.threads(), 0), segments.value());
-    int segmentChunks = (s.chunks() + wanted - 1) / wanted;
-    int count = (s.chunks() + segmentChunks - 1) / segmentChunks;
-    long[] carried = {s.batch, s.channels, count, s.state};
-    Tensor local = KernelFeature.empty(u, torch.ScalarType.Float, carried);
-    Tensor decays = KernelFeature.empty(u, torch.ScalarType.Float, carried);
-    for (KernelLaunch launch : backwardLaunches(u, delta, a, b, c, entering, dy, du, ddelta, da, db, dc, local,
-        decays, segmentChunks)) {
+    int segmentChunks = chunksPerSegment(s.chunks(), segments(s.chunks(), s.blocks() * s.batch,
+        module.residentBlocks("selective_scan_backward", s.threads(), 0), segments.value()));
+    Tensor[] carried = carried(u, s, segmentChunks);
+    for (KernelLaunch launch : backwardLaunches(u, delta, a, b, c, entering, dy, du, ddelta, da, db, dc, carried[0],
+        carried[1], segmentChunks)) {
       module.launch(launch);
     }
   }

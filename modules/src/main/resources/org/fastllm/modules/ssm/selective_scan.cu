@@ -11,7 +11,9 @@
 // Each block reads a chunk's inputs once, together, into shared memory: the CHUNK x CHANNELS rows of u and delta
 // (and dy), consecutive floats, and the group's CHUNK x STATE rows of B and C, which all of its channels share; the
 // steps then read them from there. Read step by step from global memory, each step waited for its loads. The
-// forward loads the next chunk into registers while it walks the current one, and writes y a chunk at a time.
+// forward loads the next chunk into registers while it walks the current one, and writes y a chunk at a time. The
+// forward, like the backward, splits time into segments that run side by side where the blocks would not fill the
+// GPU (below).
 //
 // The forward keeps the state entering every chunk of CHUNK steps. The backward walks the chunks from the last: it
 // recomputes the state entering each span of SPAN steps of the chunk from the chunk's, then, span by span from the
@@ -62,7 +64,8 @@ __device__ __forceinline__ float sum_warp_channels(float v) {
 }
 
 // A chunk's rows of u and delta ([CHUNK][CHANNELS] from the block's first channel) and of B and C ([CHUNK][STATE] of
-// its group), this thread's share, into registers; steps past the end of time are left out.
+// its group; C only WITH_C), this thread's share, into registers; steps past the end of time are left out.
+template <bool WITH_C>
 __device__ __forceinline__ void load_chunk(const float* __restrict__ u, const float* __restrict__ delta,
     const float* __restrict__ B, const float* __restrict__ C, size_t row, int start, int length, int first, int g,
     int channels, int groups, float (&xs)[ROW_LOADS], float (&dts)[ROW_LOADS], float (&bs)[GROUP_LOADS],
@@ -84,82 +87,141 @@ __device__ __forceinline__ void load_chunk(const float* __restrict__ u, const fl
     if (i < CHUNK * STATE && k < length) {
       const size_t bc = ((row + start + k) * groups + g) * STATE + i % STATE;
       bs[j] = B[bc];
-      cs[j] = C[bc];
+      if (WITH_C) {
+        cs[j] = C[bc];
+      }
     }
   }
 }
 
+// The block's shared rows of a chunk.
+struct ChunkRows {
+  float u[CHUNK][CHANNELS];
+  float delta[CHUNK][CHANNELS];
+  float y[CHUNK][CHANNELS];
+  float b[CHUNK][STATE];
+  float c[CHUNK][STATE];
+};
+
 // What load_chunk read, into the block's shared rows.
-__device__ __forceinline__ void stage_chunk(float (&sU)[CHUNK][CHANNELS], float (&sDelta)[CHUNK][CHANNELS],
-    float (&sB)[CHUNK][STATE], float (&sC)[CHUNK][STATE], const float (&xs)[ROW_LOADS],
+__device__ __forceinline__ void stage_chunk(ChunkRows& rows, const float (&xs)[ROW_LOADS],
     const float (&dts)[ROW_LOADS], const float (&bs)[GROUP_LOADS], const float (&cs)[GROUP_LOADS]) {
 #pragma unroll
   for (int j = 0; j < ROW_LOADS; ++j) {
     const int i = threadIdx.x + j * THREADS;
     if (i < CHUNK * CHANNELS) {
-      sU[i / CHANNELS][i % CHANNELS] = xs[j];
-      sDelta[i / CHANNELS][i % CHANNELS] = dts[j];
+      rows.u[i / CHANNELS][i % CHANNELS] = xs[j];
+      rows.delta[i / CHANNELS][i % CHANNELS] = dts[j];
     }
   }
 #pragma unroll
   for (int j = 0; j < GROUP_LOADS; ++j) {
     const int i = threadIdx.x + j * THREADS;
     if (i < CHUNK * STATE) {
-      sB[i / STATE][i % STATE] = bs[j];
-      sC[i / STATE][i % STATE] = cs[j];
+      rows.b[i / STATE][i % STATE] = bs[j];
+      rows.c[i / STATE][i % STATE] = cs[j];
     }
   }
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS) selective_scan_forward(
-    const float* __restrict__ u, const float* __restrict__ delta, const float* __restrict__ A,
-    const float* __restrict__ B, const float* __restrict__ C, float* __restrict__ y, float* __restrict__ entering,
-    int time, int channels, int groups, int chunks) {
-  __shared__ float sU[CHUNK][CHANNELS];
-  __shared__ float sDelta[CHUNK][CHANNELS];
-  __shared__ float sY[CHUNK][CHANNELS];
-  __shared__ float sB[CHUNK][STATE];
-  __shared__ float sC[CHUNK][STATE];
+// The recurrence through chunks [from, to) from the state h, this thread's (batch, channel, state). OUTPUT: keeps the
+// state entering each chunk and writes y; otherwise (the carry pass) it only adds the steps' delta to sum.
+template <bool OUTPUT>
+__device__ __forceinline__ void forward_walk(ChunkRows& rows, const float* __restrict__ u,
+    const float* __restrict__ delta, const float* __restrict__ B, const float* __restrict__ C, float* __restrict__ y,
+    float* __restrict__ keep, int time, int channels, int groups, int from, int to, float a2, float& h, float& sum) {
   const int n = threadIdx.x % STATE;
   const int c = threadIdx.x / STATE;
-  const int first = blockIdx.x * CHANNELS;
-  const int d = first + c;
-  const int batch = blockIdx.y;
+  const int first = (blockIdx.x % (channels / CHANNELS)) * CHANNELS;
   const int g = first / (channels / groups);
-  const float a2 = A[d * STATE + n] * LOG2E;   // exp(dt a) = exp2(dt a log2 e)
-  const size_t row = (size_t) batch * time;
-  float h = 0.0f;
-  float* keep = entering + (((size_t) batch * channels + d) * chunks) * STATE + n;
+  const size_t row = (size_t) blockIdx.y * time;
   float xs[ROW_LOADS], dts[ROW_LOADS], bs[GROUP_LOADS], cs[GROUP_LOADS];
-  load_chunk(u, delta, B, C, row, 0, min(CHUNK, time), first, g, channels, groups, xs, dts, bs, cs);
-  for (int chunk = 0; chunk < chunks; ++chunk) {
-    keep[chunk * STATE] = h;
+  load_chunk<OUTPUT>(u, delta, B, C, row, from * CHUNK, min(CHUNK, time - from * CHUNK), first, g, channels, groups,
+      xs, dts, bs, cs);
+  for (int chunk = from; chunk < to; ++chunk) {
+    if (OUTPUT) {
+      keep[chunk * STATE] = h;
+    }
     const int start = chunk * CHUNK;
     const int length = min(CHUNK, time - start);
-    stage_chunk(sU, sDelta, sB, sC, xs, dts, bs, cs);
+    stage_chunk(rows, xs, dts, bs, cs);
     __syncthreads();
-    if (chunk + 1 < chunks) {   // the next chunk's loads in flight while this one is walked
-      load_chunk(u, delta, B, C, row, start + CHUNK, min(CHUNK, time - start - CHUNK), first, g, channels, groups,
-          xs, dts, bs, cs);
+    if (chunk + 1 < to) {   // the next chunk's loads in flight while this one is walked
+      load_chunk<OUTPUT>(u, delta, B, C, row, start + CHUNK, min(CHUNK, time - start - CHUNK), first, g, channels,
+          groups, xs, dts, bs, cs);
     }
 #pragma unroll 8
     for (int k = 0; k < length; ++k) {
-      const float dt = sDelta[k][c];
-      h = exp2f(dt * a2) * h + dt * sB[k][n] * sU[k][c];
-      const float out = sum_states(sC[k][n] * h);
-      if (n == 0) {
-        sY[k][c] = out;
+      const float dt = rows.delta[k][c];
+      h = exp2f(dt * a2) * h + dt * rows.b[k][n] * rows.u[k][c];
+      if (OUTPUT) {
+        const float out = sum_states(rows.c[k][n] * h);
+        if (n == 0) {
+          rows.y[k][c] = out;
+        }
+      } else {
+        sum += dt;
       }
     }
     __syncthreads();
+    if (OUTPUT) {
 #pragma unroll
-    for (int j = 0; j < ROW_LOADS; ++j) {
-      const int i = threadIdx.x + j * THREADS;
-      if (i < CHUNK * CHANNELS && i / CHANNELS < length) {
-        y[(row + start + i / CHANNELS) * channels + first + i % CHANNELS] = sY[i / CHANNELS][i % CHANNELS];
+      for (int j = 0; j < ROW_LOADS; ++j) {
+        const int i = threadIdx.x + j * THREADS;
+        if (i < CHUNK * CHANNELS && i / CHANNELS < length) {
+          y[(row + start + i / CHANNELS) * channels + first + i % CHANNELS] = rows.y[i / CHANNELS][i % CHANNELS];
+        }
       }
     }
   }
+}
+
+// The forward's time splits into segments of segmentChunks chunks that run side by side, as the backward's do:
+// stepping forward through k does h = decay_k h + input_k, an affine map of h, so the state a segment hands to the
+// next is local_s + P_s incoming_s, local_s being what it leaves from h = 0 and P_s the product of its decays.
+// selective_scan_forward_carry computes (local_s, P_s) of every segment but the last, a block per (channel block,
+// batch entry, segment): blockIdx.x = channel block + channel blocks x segment. Layout of local and decays as in the
+// backward: [batch, channels, segments, STATE].
+extern "C" __global__ void __launch_bounds__(THREADS) selective_scan_forward_carry(
+    const float* __restrict__ u, const float* __restrict__ delta, const float* __restrict__ A,
+    const float* __restrict__ B, float* __restrict__ local, float* __restrict__ decays, int time, int channels,
+    int groups, int chunks, int segmentChunks) {
+  __shared__ ChunkRows rows;
+  const int segment = blockIdx.x / (channels / CHANNELS);
+  const int segments = (chunks + segmentChunks - 1) / segmentChunks;
+  const int n = threadIdx.x % STATE;
+  const int d = (blockIdx.x % (channels / CHANNELS)) * CHANNELS + threadIdx.x / STATE;
+  const float a2 = A[d * STATE + n] * LOG2E;   // exp(dt a) = exp2(dt a log2 e)
+  float h = 0.0f;
+  float sum = 0.0f;   // of delta over the segment
+  forward_walk<false>(rows, u, delta, B, nullptr, nullptr, nullptr, time, channels, groups, segment * segmentChunks,
+      min(chunks, (segment + 1) * segmentChunks), a2, h, sum);
+  const size_t out = (((size_t) blockIdx.y * channels + d) * segments + segment) * STATE + n;
+  local[out] = h;
+  decays[out] = exp2f(sum * a2);
+}
+
+// A block per (channel block, batch entry, segment), blockIdx.x = channel block + channel blocks x segment: from the
+// state the segments before hand over (folded from their local and decays), through the segment's chunks.
+extern "C" __global__ void __launch_bounds__(THREADS) selective_scan_forward(
+    const float* __restrict__ u, const float* __restrict__ delta, const float* __restrict__ A,
+    const float* __restrict__ B, const float* __restrict__ C, float* __restrict__ y, float* __restrict__ entering,
+    const float* __restrict__ local, const float* __restrict__ decays, int time, int channels, int groups,
+    int chunks, int segmentChunks) {
+  __shared__ ChunkRows rows;
+  const int segment = blockIdx.x / (channels / CHANNELS);
+  const int segments = (chunks + segmentChunks - 1) / segmentChunks;
+  const int n = threadIdx.x % STATE;
+  const int d = (blockIdx.x % (channels / CHANNELS)) * CHANNELS + threadIdx.x / STATE;
+  const float a2 = A[d * STATE + n] * LOG2E;
+  float h = 0.0f;
+  const size_t carried = ((size_t) blockIdx.y * channels + d) * segments * STATE + n;
+  for (int earlier = 0; earlier < segment; ++earlier) {
+    h = local[carried + earlier * STATE] + decays[carried + earlier * STATE] * h;
+  }
+  float unused = 0.0f;
+  forward_walk<true>(rows, u, delta, B, C, y, entering + (((size_t) blockIdx.y * channels + d) * chunks) * STATE + n,
+      time, channels, groups, segment * segmentChunks, min(chunks, (segment + 1) * segmentChunks), a2, h, unused);
 }
 
 // One thread per (batch, channel, state, segment), segments from the second on (blockIdx.x = channel block +

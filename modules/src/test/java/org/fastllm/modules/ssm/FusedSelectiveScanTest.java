@@ -257,8 +257,12 @@ class FusedSelectiveScanTest {
     Tensor y = torch.zeros_like(in.u());
     Tensor entering = torch.zeros(new long[] {2, 32, 3, 16});
     Tensor carried = torch.zeros(new long[] {2, 32, 3, 16});
-    RuntimeKernels.check(CudaScanKernels.SOURCE, CudaScanKernels.forwardLaunch(in.u(), in.delta(), in.a(), in.b(),
-        in.c(), y, entering));
+    List<org.fastllm.modules.cuda.KernelLaunch> forward = CudaScanKernels.forwardLaunches(in.u(), in.delta(), in.a(),
+        in.b(), in.c(), y, entering, carried, carried, segmentChunks);
+    forward.forEach(launch -> RuntimeKernels.check(CudaScanKernels.SOURCE, launch));
+    assertThat(forward.size())
+        .as("the forward's carry runs where there is more than one segment")
+        .isEqualTo(segmentChunks < 3 ? 2 : 1);
     List<org.fastllm.modules.cuda.KernelLaunch> backward = CudaScanKernels.backwardLaunches(in.u(), in.delta(),
         in.a(), in.b(), in.c(), entering, y, y, y, in.a(), in.b(), in.c(), carried, carried, segmentChunks);
     backward.forEach(launch -> RuntimeKernels.check(CudaScanKernels.SOURCE, launch));

@@ -6,9 +6,9 @@ import org.fastllm.modules.kernel.KernelImplementations;
 /**
  * The CUDA kernels of {@code selective_scan.cu} written out as plain loops over CPU tensors, step for step the
  * same algorithm (entering states per chunk, recompute, the adjoint run back through each chunk, sums over a
- * group's channels, the backward's segments with their carried dh and decay products), so the kernels' maths and
- * their autograd wiring are checked on any machine. It recomputes a chunk's states in one go where the kernel
- * goes span by span from recomputed span borders: the same operations on the same values.
+ * group's channels, the forward's and the backward's segments with their carried states and decay products), so the
+ * kernels' maths and their autograd wiring are checked on any machine. It recomputes a chunk's states in one go
+ * where the kernel goes span by span from recomputed span borders: the same operations on the same values.
  */
 public final class JavaScanKernels implements ScanKernels {
   private final int chunk;
@@ -19,12 +19,12 @@ public final class JavaScanKernels implements ScanKernels {
     return base.with(ScanKernels.class, new JavaScanKernels(chunk));
   }
 
-  /** The backward in one segment. */
+  /** The forward and the backward in one segment. */
   JavaScanKernels(int chunk) {
     this(chunk, Integer.MAX_VALUE);
   }
 
-  /** The backward in segments of {@code segmentChunks} chunks, the last one what is left. */
+  /** The forward and the backward in segments of {@code segmentChunks} chunks, the last one what is left. */
   JavaScanKernels(int chunk, int segmentChunks) {
     if (segmentChunks < 1) {
       throw new IllegalArgumentException("segments hold at least one chunk, got " + segmentChunks);
@@ -33,7 +33,7 @@ public final class JavaScanKernels implements ScanKernels {
     this.segmentChunks = segmentChunks;
   }
 
-  /** How many segments the backward splits {@code time} steps into. */
+  /** How many segments the forward and the backward split {@code time} steps into. */
   int segments(long time) {
     long chunks = (time + chunk - 1) / chunk;
     return (int) ((chunks + segmentChunks - 1) / segmentChunks);
@@ -59,19 +59,44 @@ public final class JavaScanKernels implements ScanKernels {
     float[] cc = read(c);
     float[] out = new float[uu.length];
     float[] keep = new float[(int) entering.numel()];
+    int segments = segments(s.time);
+    int perSegment = Math.min(segmentChunks, s.chunks);
+    float[] local = new float[segments];
+    float[] decays = new float[segments];
     for (int batch = 0; batch < s.batch; batch++) {
       for (int d = 0; d < s.channels; d++) {
         int g = d / (s.channels / s.groups);
         for (int n = 0; n < s.state; n++) {
-          float h = 0;
-          for (int t = 0; t < s.time; t++) {
-            if (t % chunk == 0) {
-              keep[s.kept(batch, d, t / chunk, n)] = h;
+          float an = aa[d * s.state + n];
+          // selective_scan_forward_carry: every segment but the last from h = 0, and its decays' product
+          for (int segment = 0; segment < segments - 1; segment++) {
+            int start = segment * perSegment * chunk;
+            float h = 0;
+            float sum = 0;
+            for (int t = start; t < Math.min(s.time, start + perSegment * chunk); t++) {
+              int at = s.at(batch, t, d);
+              h = (float) Math.exp(dd[at] * an) * h + dd[at] * bb[s.bc(batch, t, g, n)] * uu[at];
+              sum += dd[at];
             }
-            int at = s.at(batch, t, d);
-            int bc = s.bc(batch, t, g, n);
-            h = (float) Math.exp(dd[at] * aa[d * s.state + n]) * h + dd[at] * bb[bc] * uu[at];
-            out[at] += cc[bc] * h;
+            local[segment] = h;
+            decays[segment] = (float) Math.exp(sum * an);
+          }
+          // selective_scan_forward: one block per segment, each from what the earlier segments hand over
+          for (int segment = 0; segment < segments; segment++) {
+            float h = 0;
+            for (int earlier = 0; earlier < segment; earlier++) {
+              h = local[earlier] + decays[earlier] * h;
+            }
+            int start = segment * perSegment * chunk;
+            for (int t = start; t < Math.min(s.time, start + perSegment * chunk); t++) {
+              if (t % chunk == 0) {
+                keep[s.kept(batch, d, t / chunk, n)] = h;
+              }
+              int at = s.at(batch, t, d);
+              int bc = s.bc(batch, t, g, n);
+              h = (float) Math.exp(dd[at] * an) * h + dd[at] * bb[bc] * uu[at];
+              out[at] += cc[bc] * h;
+            }
           }
         }
       }
