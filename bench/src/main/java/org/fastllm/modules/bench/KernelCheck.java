@@ -112,9 +112,12 @@ public final class KernelCheck {
     try (PointerScope scope = new PointerScope()) {
       ok &= ScalarDecayCheck.check(device);
     }
+    try (PointerScope scope = new PointerScope()) {
+      ok &= gate(device);
+    }
     // a kernel that did not compile leaves its tensor-operation path running, which passes the comparisons above
-    for (String kernel : List.of("ssm/selective_scan.cu", "attention/rotary.cu", "loss/cross_entropy.cu",
-        "norm/norm.cu", "optim/adamw.cu")) {
+    for (String kernel : List.of("ssm/selective_scan.cu", "ssm/gate.cu", "attention/rotary.cu",
+        "loss/cross_entropy.cu", "norm/norm.cu", "optim/adamw.cu")) {
       boolean used = RuntimeKernels.compiled().stream().anyMatch(k -> k.contains(kernel));
       System.out.printf(Locale.ROOT, "%-22s %s%n", kernel, used ? "compiled and used" : "NOT COMPILED");
       ok &= used;
@@ -233,6 +236,41 @@ public final class KernelCheck {
             channels, groups, what, backward ? "forward+backward" : "forward", runs[runs.length / 2]);
       }
     }
+  }
+
+  /**
+   * The Mamba mixers' D skip and silu(z) gate kernels ({@code SelectiveScan.gate} under bf16 autocast's types: y
+   * float32, u and z bfloat16, z a slice of wider rows) against {@code (y + D u) silu(z)} and its gradients by
+   * autograd in float64 from the same rounded inputs.
+   */
+  private static boolean gate(Device device) {
+    TensorOptions f32 = new TensorOptions(torch.ScalarType.Float).device(new DeviceOptional(device));
+    long[] shape = {4, 300, 96};
+    Tensor y = torch.randn(shape, f32).set_requires_grad(true);
+    Tensor u = torch.randn(shape, f32).to(torch.ScalarType.BFloat16).detach().set_requires_grad(true);
+    Tensor wide = torch.randn(new long[] {4, 300, 250}, f32).mul(new Scalar(2.0)).to(torch.ScalarType.BFloat16)
+        .detach().set_requires_grad(true);
+    Tensor skip = torch.randn(new long[] {96}, f32).set_requires_grad(true);
+    Tensor upstream = torch.randn(shape, f32).to(torch.ScalarType.BFloat16);
+    Tensor[] exact = {y, u, wide, skip};
+    for (int i = 0; i < exact.length; i++) {
+      exact[i] = exact[i].detach().to(torch.ScalarType.Double).set_requires_grad(true);
+    }
+    Tensor expected = exact[0].add(exact[1].mul(exact[3])).mul(torch.silu(exact[2].narrow(2, 50, 96)));
+    expected.mul(upstream.to(torch.ScalarType.Double)).sum().backward();
+    Tensor gated = SelectiveScan.of(8, kernels(0)).gate(y, u, skip, wide.narrow(2, 50, 96));
+    gated.mul(upstream).sum().backward();
+    double bound = 2e-2;
+    double ey = error(gated, expected);
+    double edy = error(y.grad(), exact[0].grad());
+    double edu = error(u.grad(), exact[1].grad());
+    double edz = error(wide.grad(), exact[2].grad());
+    double edD = error(skip.grad(), exact[3].grad());
+    boolean fused = gated.scalar_type().intern() == torch.ScalarType.BFloat16;
+    boolean ok = fused && Math.max(Math.max(ey, edy), Math.max(Math.max(edu, edz), edD)) < bound;
+    System.out.printf(Locale.ROOT, "skip gate    b=4 t=300 D=96 z a slice of 250: out %.1e dy %.1e du %.1e dz %.1e dD "
+        + "%.1e  %s%n", ey, edy, edu, edz, edD, ok ? "ok" : fused ? "OVER " + bound : "NOT FUSED (float32 output)");
+    return ok;
   }
 
   /** The rotary kernel against the rotation in tensor operations on float64 copies of the same rounded inputs. */

@@ -22,7 +22,8 @@ public record KernelsConfig(
     KernelChoice norm,
     @Doc("cross-entropy as two kernels (forward, backward) on CUDA")
     KernelChoice loss,
-    @Doc("the selective scan of the Mamba mixers as CUDA kernels")
+    @Doc("the selective scan of the Mamba mixers as CUDA kernels, and under bf16 autocast the D skip and silu(z)"
+        + " gate after it")
     KernelChoice scan,
     @Doc("rotary embeddings as one CUDA kernel each way")
     KernelChoice rotary,
@@ -30,7 +31,8 @@ public record KernelsConfig(
     KernelChoice adamw,
     @Doc("bfloat16 copies of single-use linear weights kept by AdamW under bf16 autocast on one GPU")
     KernelChoice bf16Copies,
-    @Doc("time segments of the scan's backward run side by side: auto (from the GPU's resident blocks) or a number")
+    @Doc("time segments of the scan's forward and backward run side by side: auto (from the GPU's resident"
+        + " blocks) or a number")
     ScanSegments scanSegments) {
 
   /**

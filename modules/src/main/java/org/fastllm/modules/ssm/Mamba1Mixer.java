@@ -95,7 +95,6 @@ public final class Mamba1Mixer extends SelectiveScanMixer {
     Tensor delta = torch.softplus(dtProj.forward(projected[0], adapters));
     Tensor b = projected[1].unsqueeze(2);
     Tensor c = projected[2].unsqueeze(2);
-    Tensor y = selective.scan(u, delta, a, b, c).add(u.mul(skip));
-    return outProj.forward(y.mul(torch.silu(z)), adapters);
+    return outProj.forward(scan().gate(selective.scan(u, delta, a, b, c), u, skip, z), adapters);
   }
 }

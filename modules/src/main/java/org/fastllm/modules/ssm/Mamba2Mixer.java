@@ -113,8 +113,7 @@ public final class Mamba2Mixer extends SelectiveScanMixer {
     long time = input.size(1);
     Tensor bHeads = repeat(b.reshape(batch, time, groups, state), heads / groups);   // [b, t, heads, N]
     Tensor cHeads = c.reshape(batch, time, heads, state);
-    Tensor y = selective.scan(u, delta, a, bHeads, cHeads).add(u.mul(skip));
-    return outProj.forward(y.mul(torch.silu(z)), adapters);
+    return outProj.forward(scan().gate(selective.scan(u, delta, a, bHeads, cHeads), u, skip, z), adapters);
   }
 
   /** {@code [b, t, d_xb] -> [b, t, d_inner]}: each group of {@code state} channels repeated for its heads. */

@@ -43,14 +43,16 @@ public final class SelectiveScan {
   private final int chunk;
   private final KernelFeature feature;
   private final FusedSelectiveScan fused;
+  private final SkipGate gate;
 
-  private SelectiveScan(int chunk, KernelFeature feature, FusedSelectiveScan fused) {
+  private SelectiveScan(int chunk, KernelFeature feature, FusedSelectiveScan fused, SkipGate gate) {
     if (chunk < 1) {
       throw new IllegalArgumentException("chunk must be at least 1, got " + chunk);
     }
     this.chunk = chunk;
     this.feature = feature;
     this.fused = fused;
+    this.gate = gate;
   }
 
   /**
@@ -61,12 +63,13 @@ public final class SelectiveScan {
     KernelFeature feature = context.feature(KernelKey.SCAN);
     ScanKernels kernels = context.implementation(ScanKernels.class,
         () -> new CudaScanKernels(context.kernels().scanSegments()));
-    return new SelectiveScan(chunk, feature, new FusedSelectiveScan(kernels, feature));
+    return new SelectiveScan(chunk, feature, new FusedSelectiveScan(kernels, feature),
+        new SkipGate(feature, context.implementation(GateKernels.class, CudaGateKernels::new)));
   }
 
   /** The scan as tensor operations only, on any device (the reference benchmarks and checks compare against). */
   public static SelectiveScan tensorOperations(int chunk) {
-    return new SelectiveScan(chunk, null, null);
+    return new SelectiveScan(chunk, null, null, SkipGate.tensorOperations());
   }
 
   /** Steps per chunk of the tensor operations. */
@@ -90,6 +93,20 @@ public final class SelectiveScan {
       return fused.scan(u, delta, a, b, c);
     }
     return tensorScan(u, delta, a, b, c);
+  }
+
+  /**
+   * The mixers' D skip and silu(z) gate after the scan, {@code (y + D u) silu(z)}: one kernel each way where the
+   * scan's kernels are chosen and the tensors are as bf16 autocast leaves them, else tensor operations
+   * ({@link SkipGate}).
+   *
+   * @param y the scan's output {@code [b, t, D]}
+   * @param u its input {@code [b, t, D]}
+   * @param skip {@code D} {@code [D]}
+   * @param z the gate's input {@code [b, t, D]}
+   */
+  public Tensor gate(Tensor y, Tensor u, Tensor skip, Tensor z) {
+    return gate.apply(y, u, skip, z);
   }
 
   /**
