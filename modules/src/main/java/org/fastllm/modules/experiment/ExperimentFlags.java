@@ -21,6 +21,8 @@ import java.util.TreeMap;
 public final class ExperimentFlags {
   private static final String PREFIX = "fastllm.";
   private static final Map<String, String> KNOWN = new TreeMap<>(Map.of(
+      "gateKernel", "the Mamba mixers' D skip and silu(z) gate runs as one kernel each way where the scan's do"
+          + " (false: tensor operations)",
       "sumLink", "hand-written kernels join autograd through each input's sum (true) or its first element (false)",
       "flatGradients", "gradients live in one flat buffer per parameter group, as in data-parallel runs",
       "cudnnDecodeAttention", "decode steps may use cuDNN's attention kernel, which plans each new key length",
@@ -36,16 +38,18 @@ public final class ExperimentFlags {
   private final boolean decodeGraph;
   private final boolean trainGraph;
   private final Boolean graphKeepsGradients;   // null: the run decides
+  private final boolean gateKernel;
   private final List<String> warnings;
 
   private ExperimentFlags(boolean sumLink, boolean flatGradients, boolean cudnnDecodeAttention, boolean decodeGraph,
-      boolean trainGraph, Boolean graphKeepsGradients, List<String> warnings) {
+      boolean trainGraph, Boolean graphKeepsGradients, boolean gateKernel, List<String> warnings) {
     this.sumLink = sumLink;
     this.flatGradients = flatGradients;
     this.cudnnDecodeAttention = cudnnDecodeAttention;
     this.decodeGraph = decodeGraph;
     this.trainGraph = trainGraph;
     this.graphKeepsGradients = graphKeepsGradients;
+    this.gateKernel = gateKernel;
     this.warnings = List.copyOf(warnings);
   }
 
@@ -85,7 +89,8 @@ public final class ExperimentFlags {
     }
     return new ExperimentFlags(values.getOrDefault("sumLink", true), values.getOrDefault("flatGradients", false),
         values.getOrDefault("cudnnDecodeAttention", false), values.getOrDefault("decodeGraph", true),
-        values.getOrDefault("trainGraph", true), values.get("graphKeepsGradients"), warnings);
+        values.getOrDefault("trainGraph", true), values.get("graphKeepsGradients"),
+        values.getOrDefault("gateKernel", true), warnings);
   }
 
   /** Kernel outputs join autograd through each input's sum (default) rather than its first element. */
@@ -120,6 +125,11 @@ public final class ExperimentFlags {
    */
   public Optional<Boolean> graphKeepsGradients() {
     return Optional.ofNullable(graphKeepsGradients);
+  }
+
+  /** The Mamba mixers' skip and gate through their kernel where the scan's kernels run (default true). */
+  public boolean gateKernel() {
+    return gateKernel;
   }
 
   /** What was not understood, one sentence each. */

@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.KernelChoice;
+import org.fastllm.modules.experiment.ExperimentFlags;
 import org.fastllm.modules.kernel.KernelFeature;
 
 /**
@@ -12,7 +13,8 @@ import org.fastllm.modules.kernel.KernelFeature;
  * kernel each way ({@link GateKernels}) where the scan's kernels are chosen ({@code training.kernels.scan} not
  * {@code off}) and the tensors are as bf16 autocast leaves them (y float32 from the scan, u and z bfloat16, on one
  * CUDA device), else the tensor operations. The kernel writes the gated value in bfloat16, which the output
- * projection would have cast it to.
+ * projection would have cast it to. {@code -Dfastllm.gateKernel=false} keeps the tensor operations, to measure the
+ * difference.
  *
  * <pre>{@code
  * // given SkipGate gate, Tensor y, Tensor u, Tensor skip, Tensor z
@@ -34,7 +36,8 @@ final class SkipGate {
   }
 
   Tensor apply(Tensor y, Tensor u, Tensor skip, Tensor z) {
-    if (feature != null && feature.choice() != KernelChoice.OFF && unavailable(y, u, skip, z) == null) {
+    if (feature != null && feature.choice() != KernelChoice.OFF && ExperimentFlags.current().gateKernel()
+        && unavailable(y, u, skip, z) == null) {
       return fused(y, u, skip, z);
     }
     return y.add(u.mul(skip)).mul(torch.silu(z));
