@@ -27,7 +27,7 @@ import org.fastllm.modules.kernel.KernelFeature;
  * (fewer when the sequence has fewer chunks; {@code 1} is the walk through all chunks in one block).
  *
  * <p>The forward splits the same way, by the same rule from its own resident blocks, but under auto only into
- * {@value #MIN_FORWARD_SEGMENTS} or more: at batch 1 of that shape into 8, at batch 4 not at all.
+ * {@value #MIN_FORWARD_SEGMENTS} or more: at batch 1 of that shape into 6 on an H200, at batch 4 not at all.
  * {@code scan_segments} sets both.
  *
  * <pre>{@code ScanKernels kernels = new CudaScanKernels(ScanSegments.AUTO);}</pre>
@@ -131,10 +131,8 @@ final class CudaScanKernels implements ScanKernels {
   public void forward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y, Tensor entering) {
     Shape s = new Shape(u, a, b);
     KernelModule module = module(u, s.channels, s.groups, s.state);
-    int wanted = segments(s.chunks(), s.blocks() * s.batch,
-        module.residentBlocks("selective_scan_forward", s.threads(), 0), segments.value());
-    int segmentChunks = chunksPerSegment(s.chunks(), segments.value() == null && wanted < MIN_FORWARD_SEGMENTS ? 1
-        : wanted);
+    int segmentChunks = chunksPerSegment(s.chunks(), forwardSegments(s.chunks(), s.blocks() * s.batch,
+        module.residentBlocks("selective_scan_forward", s.threads(), 0), segments.value()));
     Tensor[] carried = carried(u, s, segmentChunks);
     for (KernelLaunch launch : forwardLaunches(u, delta, a, b, c, y, entering, carried[0], carried[1],
         segmentChunks)) {
@@ -229,6 +227,15 @@ final class CudaScanKernels implements ScanKernels {
     }
     long fit = Math.min(resident / blocks, Math.min(chunks / MIN_SEGMENT_CHUNKS, MAX_SEGMENTS));
     return (int) Math.max(1, fit);
+  }
+
+  /**
+   * How many segments the forward splits {@code chunks} chunks into: as {@link #segments} says, except that under
+   * auto ({@code forced} null) fewer than {@value #MIN_FORWARD_SEGMENTS} become one.
+   */
+  static int forwardSegments(int chunks, long blocks, int resident, Integer forced) {
+    int wanted = segments(chunks, blocks, resident, forced);
+    return forced == null && wanted < MIN_FORWARD_SEGMENTS ? 1 : wanted;
   }
 
   private record Shape(long batch, long time, long channels, long groups, long state) {

@@ -103,8 +103,12 @@ final class StepGraph implements AutoCloseable {
    * whether its single-use linear weights hold at least {@value #KEEP_GRADIENTS_FROM} parameters.
    */
   static boolean keepsGradients(LanguageModel model) {
-    return ExperimentFlags.current().graphKeepsGradients().orElseGet(() -> model.singleUseLinears().stream()
-        .mapToLong(linear -> linear.weight().numel()).sum() >= KEEP_GRADIENTS_FROM);
+    return keepsGradients(model.singleUseLinears().stream().mapToLong(linear -> linear.weight().numel()).sum());
+  }
+
+  /** {@link #keepsGradients(LanguageModel)} of a model whose single-use linear weights hold {@code parameters}. */
+  static boolean keepsGradients(long parameters) {
+    return ExperimentFlags.current().graphKeepsGradients().orElse(parameters >= KEEP_GRADIENTS_FROM);
   }
 
   /**

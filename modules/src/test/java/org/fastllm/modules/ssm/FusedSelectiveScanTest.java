@@ -249,6 +249,17 @@ class FusedSelectiveScanTest {
     assertThat(CudaScanKernels.segments(10, 4 * 128, 528, 100)).as("at most one segment per chunk").isEqualTo(10);
   }
 
+  @Test
+  void cudaKernels_forwardSegments_onlyWhereTheyHalveTheStepsInSequence() {
+    // an H200 holds 6 forward blocks of 256 threads per multiprocessor, 132 multiprocessors: 792 resident blocks
+    assertThat(CudaScanKernels.forwardSegments(64, 128, 792, null)).as("batch 1, 2048 channels in blocks of 16")
+        .isEqualTo(6);
+    assertThat(CudaScanKernels.forwardSegments(64, 4 * 128, 792, null))
+        .as("batch 4: one segment, the carry would walk half the steps again for two").isEqualTo(1);
+    assertThat(CudaScanKernels.forwardSegments(64, 4 * 128, 792, 2)).as("scan_segments sets the forward's too")
+        .isEqualTo(2);
+  }
+
   /** The launches the CUDA kernels make, built from CPU tensors of a Mamba 2 shape, match the source's kernels. */
   @ParameterizedTest(name = "{0} chunks per segment")
   @CsvSource({"100", "3", "1"})

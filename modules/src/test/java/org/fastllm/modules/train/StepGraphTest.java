@@ -9,6 +9,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.CommonBlockKeys;
+import org.fastllm.dsl.config.KernelChoice;
+import org.fastllm.dsl.config.KernelsConfig;
 import org.fastllm.dsl.config.LoraConfig;
 import org.fastllm.dsl.config.ModelConfig;
 import org.fastllm.dsl.config.TransformerBlockConfig;
@@ -35,6 +37,35 @@ class StepGraphTest {
     assertThat(StepGraph.unavailable(model(0.1, null), cuda, 1)).contains("block gpt").contains("dropout");
     LoraConfig loraDropout = new LoraConfig(2, 4.0, 0.05, null, null, null);
     assertThat(StepGraph.unavailable(model(null, loraDropout), cuda, 1)).contains("block gpt");
+  }
+
+  @Test
+  void kernelsFor_anAutoNormOnAGpuThatLaunchesEagerly_isOffAndTheReportSaysWhy() {
+    Device cuda = new Device("cuda");
+    KernelsConfig auto = KernelsConfig.DEFAULTS.withDefaults();
+    KernelsConfig on = new KernelsConfig(KernelChoice.ON, null, null, null, null, null, null).withDefaults();
+    String eager = "block gpt has dropout, and a replay would draw the recording's mask again";
+
+    assertThat(StepGraph.kernelsFor(auto, cuda, eager).norm()).isEqualTo(KernelChoice.OFF);
+    assertThat(StepGraph.kernelsFor(auto, cuda, eager).scan()).as("the other kernels as chosen")
+        .isEqualTo(KernelChoice.AUTO);
+    assertThat(StepGraph.normReport(auto, cuda, eager))
+        .isEqualTo("tensor operations (auto, and the step launches eagerly: " + eager + ")");
+    assertThat(StepGraph.kernelsFor(auto, cuda, null)).as("replayed steps keep auto").isEqualTo(auto);
+    assertThat(StepGraph.kernelsFor(on, cuda, eager)).as("on is the user's choice").isEqualTo(on);
+    assertThat(StepGraph.kernelsFor(auto, new Device("cpu"), "not a CUDA device"))
+        .as("on the CPU auto says itself why no kernel runs").isEqualTo(auto);
+    assertThat(StepGraph.normReport(auto, cuda, null)).isNull();
+  }
+
+  @Test
+  void keepsGradients_fromTheSizeOfTheSingleUseLinearWeights() {
+    torch.manual_seed(4);
+    LanguageModel small = StackBuilder.installed().build(model(null, null).withDefaults());
+
+    assertThat(StepGraph.keepsGradients(small)).as("a small model keeps flat gradients").isFalse();
+    assertThat(StepGraph.keepsGradients(StepGraph.KEEP_GRADIENTS_FROM)).isTrue();
+    assertThat(StepGraph.keepsGradients(StepGraph.KEEP_GRADIENTS_FROM - 1)).isFalse();
   }
 
   @Test
