@@ -9,10 +9,18 @@ CPU after reading one value of the input gradient, as the Java runner does every
 
     python3 bench/gpu/layers_reference.py --device cuda --dtype bf16 --hidden 1024 --seq 2048 --batch 4 --iters 20
     java ... org.fastllm.modules.bench.LayerBench --device cuda --dtype bf16 --hidden 1024 --seq 2048 --batch 4 --iters 20
+
+The strongest baseline of a layer: --ssm-kernels mamba_ssm runs the Mamba mixers' scans on mamba_ssm's kernels
+(mamba_kernels.py: selective_scan_fn with D, the silu(z) gate and the dt bias inside it, mamba_chunk_scan_combined for
+discrete_mamba2; its extension built by bench/gpu/mamba_ssm.sh, MAMBA_SSM_BUILD naming the build), and --compile
+puts every layer under torch.compile (the kernel calls stay outside its graphs). The JSON lines stay the same, so
+bench/gpu/compare.py joins them with Java's; the options go to standard error.
 """
 import argparse
 import json
 import math
+import os
+import sys
 import time
 
 import torch
@@ -294,6 +302,17 @@ class Mlp(nn.Module):
         return self.layer_2(F.gelu(self.layer_1(x), approximate="tanh"))
 
 
+class KernelMixer(nn.Module):
+    """A Mamba mixer of this file with its scan on mamba_ssm's kernels (mamba_kernels.Kernels)."""
+
+    def __init__(self, kernels, kind, mixer):
+        super().__init__()
+        self.kernels, self.kind, self.mixer = kernels, kind, mixer
+
+    def forward(self, x):
+        return getattr(self.kernels, self.kind)(self.mixer, x)
+
+
 def layer(kind, hidden, scan_chunk):
     return {
         "attention": lambda: Attention(hidden),
@@ -340,7 +359,16 @@ def main():
     p.add_argument("--scan-chunk", type=int, default=8)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--kinds", default="attention,mamba1,mamba2,discrete_mamba2,mlp")
+    p.add_argument("--ssm-kernels", choices=["plain", "mamba_ssm"], default="plain",
+                   help="the Mamba mixers' scans as plain PyTorch or on mamba_ssm's kernels")
+    p.add_argument("--compile", action="store_true", help="each layer under torch.compile (compiled in the warm-up)")
     args = p.parse_args()
+    print(f"# layers_reference: ssm kernels {args.ssm_kernels}, compile {args.compile}", file=sys.stderr)
+    kernels = None
+    if args.ssm_kernels == "mamba_ssm":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from mamba_kernels import Kernels
+        kernels = Kernels()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     device = torch.device(args.device)
@@ -350,6 +378,10 @@ def main():
             ms = {}
             for kind in args.kinds.split(","):
                 module = layer(kind, hidden, args.scan_chunk).to(device=device, dtype=dtype)
+                if kernels is not None and kind in ("mamba1", "mamba2", "discrete_mamba2"):
+                    module = KernelMixer(kernels, kind, module)
+                if args.compile:
+                    module = torch.compile(module)
                 ms[kind] = median_ms(module, args, device, dtype, time_, hidden)
                 del module
             base = ms.get("attention")
