@@ -84,6 +84,17 @@ public final class KernelFeature {
   }
 
   /**
+   * Records what ran for a part of the feature that has a kernel of its own ({@code part} names it, e.g. "the D skip
+   * and silu(z) gate"): the kernel where {@code reason} is null, else the tensor operations with the part and the
+   * reason; returns whether the kernel runs. Never stops the run, whatever the choice: {@code on} asks for the
+   * feature's own kernel.
+   */
+  public boolean runsPart(String part, String reason) {
+    report.record(key, reason == null ? KernelReport.KERNEL : "tensor operations (" + part + ": " + reason + ")");
+    return reason == null;
+  }
+
+  /**
    * {@code output}, computed by the kernel without autograd from {@code inputs}, connected to them with
    * {@code backward} as its gradient; see {@link BackwardTape#attach(Tensor, List, List, BackwardTape.Backward)}.
    */

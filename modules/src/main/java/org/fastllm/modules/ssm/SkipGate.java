@@ -14,7 +14,8 @@ import org.fastllm.modules.kernel.KernelFeature;
  * {@code off}) and the tensors are as bf16 autocast leaves them (y float32 from the scan, u and z bfloat16, on one
  * CUDA device), else the tensor operations. The kernel writes the gated value in bfloat16, which the output
  * projection would have cast it to. {@code -Dfastllm.gateKernel=false} keeps the tensor operations, to measure the
- * difference.
+ * difference. On a GPU where the gate's kernel does not run and the scan's may, the scan's entry of the kernel report
+ * says so with the reason.
  *
  * <pre>{@code
  * // given SkipGate gate, Tensor y, Tensor u, Tensor skip, Tensor z
@@ -22,6 +23,8 @@ import org.fastllm.modules.kernel.KernelFeature;
  * }</pre>
  */
 final class SkipGate {
+  /** How the kernel report names the gate where its kernel does not run. */
+  static final String PART = "the D skip and silu(z) gate";
   private final KernelFeature feature;   // null: tensor operations only
   private final GateKernels kernels;
 
@@ -36,14 +39,20 @@ final class SkipGate {
   }
 
   Tensor apply(Tensor y, Tensor u, Tensor skip, Tensor z) {
-    if (feature != null && feature.choice() != KernelChoice.OFF && ExperimentFlags.current().gateKernel()
-        && unavailable(y, u, skip, z) == null) {
-      return fused(y, u, skip, z);
+    if (feature != null && feature.choice() != KernelChoice.OFF) {
+      String why = ExperimentFlags.current().gateKernel() ? kernels.unavailable(y) : "off (-Dfastllm.gateKernel=false)";
+      if (why == null) {
+        why = unavailable(y, u, skip, z);
+      }
+      // off the GPU the scan's own report says why no kernel runs
+      if ((why == null || y.is_cuda()) && feature.runsPart(PART, why)) {
+        return fused(y, u, skip, z);
+      }
     }
     return y.add(u.mul(skip)).mul(torch.silu(z));
   }
 
-  /** Null when the kernels take these tensors, otherwise why not; the cheap conditions first. */
+  /** Null when the kernels take these tensors' types and shapes, otherwise why not. */
   String unavailable(Tensor y, Tensor u, Tensor skip, Tensor z) {
     if (y.dim() != 3 || y.scalar_type().intern() != torch.ScalarType.Float || !y.is_contiguous()) {
       return "the scan's output is not a contiguous float32 [b, t, D]";
@@ -51,7 +60,7 @@ final class SkipGate {
     for (Tensor t : List.of(u, z)) {
       if (t.scalar_type().intern() != torch.ScalarType.BFloat16 || !sameShape(t, y) || t.stride(2) != 1
           || t.stride(0) != t.size(1) * t.stride(1)) {
-        return "u or z is not bfloat16 rows of the scan's shape";
+        return "u or z is not bfloat16 rows of [b, t, D], as bf16 autocast leaves them";
       }
     }
     if (skip.dim() != 1 || skip.size(0) != y.size(2) || skip.scalar_type().intern() != torch.ScalarType.Float) {
@@ -61,7 +70,7 @@ final class SkipGate {
         || z.stride(1) > Integer.MAX_VALUE) {
       return "the rows are more than an int counts";
     }
-    return kernels.unavailable(y);
+    return null;
   }
 
   private static boolean sameShape(Tensor t, Tensor y) {

@@ -88,4 +88,17 @@ class KernelFeatureTest {
     assertThat(java.util.Arrays.toString(same.sizes().vec().get())).isEqualTo("[4, 3]");
     assertThat(same.is_contiguous()).as("a new contiguous tensor, whatever the input's strides").isTrue();
   }
+
+  @Test
+  void runsPart_whereThePartsKernelCannotRun_recordsThePartAndTheReasonAndNeverStopsTheRun() {
+    KernelReport report = new KernelReport();
+    KernelFeature scan = new KernelFeature("scan", KernelChoice.ON, report, null);
+
+    boolean runs = scan.runsPart("the gate", "u is float32");
+
+    assertThat(runs).isFalse();
+    assertThat(report.snapshot()).isEqualTo(Map.of("scan", "tensor operations (the gate: u is float32)"));
+    assertThat(scan.runsPart("the gate", null)).as("where it can run").isTrue();
+    assertThat(report.snapshot().get("scan")).isEqualTo("tensor operations (the gate: u is float32); cuda kernel");
+  }
 }

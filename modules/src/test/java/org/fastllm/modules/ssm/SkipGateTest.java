@@ -67,21 +67,35 @@ class SkipGateTest {
     Tensor z = Torch.randn(torch.ScalarType.Float, 2, 3, 8);
     Tensor skip = Torch.randn(torch.ScalarType.Float, 8);
 
-    assertThat(twin().unavailable(y, u, skip, z)).isEqualTo("u or z is not bfloat16 rows of the scan's shape");
+    assertThat(twin().unavailable(y, u, skip, z))
+        .isEqualTo("u or z is not bfloat16 rows of [b, t, D], as bf16 autocast leaves them");
     assertThat(torch.equal(twin().apply(y, u, skip, z), y.add(u.mul(skip)).mul(torch.silu(z)))).isTrue();
     assertThat(torch.equal(SelectiveScan.of(8, LayerContext.defaults()).gate(y, u, skip, z),
         y.add(u.mul(skip)).mul(torch.silu(z)))).as("the mixers' gate on the CPU").isTrue();
   }
 
   @Test
-  void gate_onTheCpu_saysWhyTheCudaKernelsDoNotRun() {
+  void gate_onTheCpu_leavesTheReportToTheScan() {
+    LayerContext context = LayerContext.defaults();
     Tensor y = Torch.randn(torch.ScalarType.Float, 1, 2, 4);
     Tensor half = Torch.randn(torch.ScalarType.Float, 1, 2, 4).to(torch.ScalarType.BFloat16);
+    SkipGate gate = new SkipGate(context.feature(KernelKey.SCAN), new CudaGateKernels());
 
-    String why = new SkipGate(LayerContext.defaults().feature(KernelKey.SCAN), new CudaGateKernels())
-        .unavailable(y, half, Torch.randn(torch.ScalarType.Float, 4), half);
+    Tensor gated = gate.apply(y, half, Torch.randn(torch.ScalarType.Float, 4), half);
 
-    assertThat(why).isEqualTo("the scan's output is not on a CUDA device (cpu)");
+    assertThat(gated.scalar_type().intern()).as("the tensor operations' float32").isEqualTo(torch.ScalarType.Float);
+    assertThat(context.report().snapshot()).as("the scan's own entry says why no kernel runs on the CPU").isEmpty();
+  }
+
+  @Test
+  void gate_whereOnlyItsKernelRuns_saysSoUnderTheScansKey() {
+    LayerContext context = LayerContext.defaults();
+    Tensor y = Torch.randn(torch.ScalarType.Float, 1, 2, 4);
+    Tensor half = y.to(torch.ScalarType.BFloat16);
+
+    new SkipGate(context.feature(KernelKey.SCAN), new TensorGateKernels()).apply(y, half, torch.ones(4), half);
+
+    assertThat(context.report().snapshot()).isEqualTo(java.util.Map.of("scan", "cuda kernel"));
   }
 
   /** The launches the CUDA kernels make, built from CPU tensors, match the kernels' parameters in gate.cu. */
