@@ -23,6 +23,10 @@ record UpdatePaths(boolean fused, Optional<String> noFusedKernel, boolean copies
   static final String ADAMW = "adamw";
   static final String BF16_COPIES = "bf16_copies";
   private static final String KEYS = "training.kernels.";
+  /** Why flat gradients leave the copies out, and when a run has them. */
+  static final String FLAT = "the gradients are flat buffers: a data-parallel run, a training step replayed from a"
+      + " CUDA graph for a model whose single-use linear weights hold under 2^28 parameters, or"
+      + " -Dfastllm.flatGradients=true";
 
   /**
    * The paths for these choices: {@code fusedAvailable} says whether this libtorch has the kernel, {@code run}
@@ -42,8 +46,7 @@ record UpdatePaths(boolean fused, Optional<String> noFusedKernel, boolean copies
     }
     Optional<String> noCopies = run == null ? Optional.empty() : run.obstacle();
     if (noCopies.isEmpty() && flatGradients) {
-      noCopies = Optional.of("the gradients are flat buffers, as in data parallel runs or with "
-          + "-Dfastllm.flatGradients=true");
+      noCopies = Optional.of(FLAT);
     }
     if (bf16Copies == KernelChoice.ON && noCopies.isPresent()) {
       throw refused(BF16_COPIES, "AdamW cannot keep bfloat16 weight copies: " + noCopies.get());

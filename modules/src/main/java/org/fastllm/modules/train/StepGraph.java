@@ -99,16 +99,22 @@ final class StepGraph implements AutoCloseable {
 
   /**
    * True when a recording of {@code model} keeps autograd's gradients (the optimizer zeroes them in place) rather
-   * than flat buffers, which leaves the bf16 weight copies on: {@code -Dfastllm.graphKeepsGradients} when set, else
-   * whether its single-use linear weights hold at least {@value #KEEP_GRADIENTS_FROM} parameters.
+   * than flat buffers, which leaves the bf16 weight copies on: {@code -Dfastllm.graphKeepsGradients} when set; else
+   * as {@code bf16Copies} asks ({@code on}: kept, {@code off}: flat); under {@code auto}, whether its single-use
+   * linear weights hold at least {@value #KEEP_GRADIENTS_FROM} parameters.
    */
-  static boolean keepsGradients(LanguageModel model) {
-    return keepsGradients(model.singleUseLinears().stream().mapToLong(linear -> linear.weight().numel()).sum());
+  static boolean keepsGradients(LanguageModel model, KernelChoice bf16Copies) {
+    return keepsGradients(model.singleUseLinears().stream().mapToLong(linear -> linear.weight().numel()).sum(),
+        bf16Copies);
   }
 
-  /** {@link #keepsGradients(LanguageModel)} of a model whose single-use linear weights hold {@code parameters}. */
-  static boolean keepsGradients(long parameters) {
-    return ExperimentFlags.current().graphKeepsGradients().orElse(parameters >= KEEP_GRADIENTS_FROM);
+  /** {@link #keepsGradients(LanguageModel, KernelChoice)} of a model whose single-use linear weights hold {@code parameters}. */
+  static boolean keepsGradients(long parameters, KernelChoice bf16Copies) {
+    return ExperimentFlags.current().graphKeepsGradients().orElse(switch (bf16Copies) {
+      case ON -> true;
+      case OFF -> false;
+      case AUTO -> parameters >= KEEP_GRADIENTS_FROM;
+    });
   }
 
   /**

@@ -100,7 +100,8 @@ public final class Trainer implements AutoCloseable {
     this.sync = sync;
     String eager = StepGraph.unavailable(config.model(), device, launch.worldSize());
     this.stepGraph = new StepGraph(model, config.training().gradientAccumulation(), eager);
-    if (eager == null && StepGraph.keepsGradients(model) && !launch.distributed()) {
+    if (eager == null && StepGraph.keepsGradients(model, config.training().kernels().bf16Copies())
+        && !launch.distributed()) {
       optimizer.keepGradients();
     }
     this.normReport = StepGraph.normReport(config.training().kernels(), device, eager);
@@ -164,7 +165,7 @@ public final class Trainer implements AutoCloseable {
         // unless the optimizer keeps autograd's own (StepGraph.keepsGradients)
         .flatGradients(launch.distributed()
             || (StepGraph.unavailable(resolved.model(), device, launch.worldSize()) == null
-                && !StepGraph.keepsGradients(model)))
+                && !StepGraph.keepsGradients(model, kernels.bf16Copies())))
         .bf16Copies(kernels.bf16Copies(), new CopyConditions(device.is_cuda(), bf16, launch.worldSize(),
             resolved.training().gradientAccumulation()));
   }

@@ -33,7 +33,7 @@ class UpdatePathsTest {
       AUTO | true  | AUTO | fp32         | false | fused                                                    | off (training.precision is fp32, so there is no bf16 autocast)
       AUTO | true  | AUTO | two          | true  | fused                                                    | off (the run has 2 processes)
       AUTO | true  | AUTO | accumulating | false | fused                                                    | off (training.gradient_accumulation is 4, and the copies' gradients would add up in bfloat16)
-      AUTO | true  | AUTO | unchecked    | true  | fused                                                    | off (the gradients are flat buffers, as in data parallel runs or with -Dfastllm.flatGradients=true)
+      AUTO | true  | AUTO | unchecked    | true  | fused                                                    | off (the gradients are flat buffers: a data-parallel run, a training step replayed from a CUDA graph for a model whose single-use linear weights hold under 2^28 parameters, or -Dfastllm.flatGradients=true)
       AUTO | true  | ON   | unchecked    | false | fused                                                    | 3 tensors
       """)
   void choose_possibleChoices_reportWhatRuns(KernelChoice adamw, boolean available, KernelChoice copies, String where,
@@ -51,7 +51,7 @@ class UpdatePathsTest {
       AUTO | true  | ON  | fp32         | false | training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: training.precision is fp32, so there is no bf16 autocast; set it to auto or off
       AUTO | true  | ON  | two          | true  | training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: the run has 2 processes; set it to auto or off
       AUTO | true  | ON  | accumulating | false | training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: training.gradient_accumulation is 4, and the copies' gradients would add up in bfloat16; set it to auto or off
-      AUTO | true  | ON  | gpu          | true  | training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: the gradients are flat buffers, as in data parallel runs or with -Dfastllm.flatGradients=true; set it to auto or off
+      AUTO | true  | ON  | gpu          | true  | training.kernels.bf16_copies is on, but AdamW cannot keep bfloat16 weight copies: the gradients are flat buffers: a data-parallel run, a training step replayed from a CUDA graph for a model whose single-use linear weights hold under 2^28 parameters, or -Dfastllm.flatGradients=true; set it to auto or off
       """)
   void choose_onWhereItCannotRun_isRefusedNamingTheKeyAndTheReason(KernelChoice adamw, boolean available,
       KernelChoice copies, String where, boolean flat, String message) {

@@ -63,9 +63,12 @@ class StepGraphTest {
     torch.manual_seed(4);
     LanguageModel small = StackBuilder.installed().build(model(null, null).withDefaults());
 
-    assertThat(StepGraph.keepsGradients(small)).as("a small model keeps flat gradients").isFalse();
-    assertThat(StepGraph.keepsGradients(StepGraph.KEEP_GRADIENTS_FROM)).isTrue();
-    assertThat(StepGraph.keepsGradients(StepGraph.KEEP_GRADIENTS_FROM - 1)).isFalse();
+    assertThat(StepGraph.keepsGradients(small, KernelChoice.AUTO)).as("a small model keeps flat gradients").isFalse();
+    assertThat(StepGraph.keepsGradients(StepGraph.KEEP_GRADIENTS_FROM, KernelChoice.AUTO)).isTrue();
+    assertThat(StepGraph.keepsGradients(StepGraph.KEEP_GRADIENTS_FROM - 1, KernelChoice.AUTO)).isFalse();
+    assertThat(StepGraph.keepsGradients(small, KernelChoice.ON)).as("bf16_copies: on asks for the copies").isTrue();
+    assertThat(StepGraph.keepsGradients(StepGraph.KEEP_GRADIENTS_FROM, KernelChoice.OFF))
+        .as("without copies flat gradients cost less").isFalse();
   }
 
   @Test
