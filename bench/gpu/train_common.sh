@@ -13,6 +13,8 @@ declare -A PY=(
 # The config of each case (bench/gpu/<name>.yaml, then overrides) where it is not the case's name; gpt-1b-accum:
 # gpt-1b with two micro-batches of 4 per optimizer step
 declare -A CONFIG=([gpt-1b-accum]="gpt-1b training.gradient_accumulation=2" [seed]="seed-160m")
+# a Python run that crashes in native code (a segmentation fault under torch.compile) prints where it was
+export PYTHONFAULTHANDLER=1
 limited() {  # command...: under LIMIT seconds when it is set
   if [[ -n ${LIMIT:-} ]]; then timeout -k 10 "$LIMIT" "$@"; else "$@"; fi
 }
