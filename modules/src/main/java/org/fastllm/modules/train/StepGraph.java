@@ -30,9 +30,9 @@ import org.fastllm.modules.stack.LanguageModel;
  * flat gradients, zeroed in place between steps, or autograd's own, zeroed in place too ({@code AdamW.keepGradients}),
  * which keeps the bf16 weight copies on: those where the single-use linear weights hold at least
  * {@value #KEEP_GRADIENTS_FROM} parameters (on a 1.1B GPT the copies' saved casts gain 2.4%; on a 162M one the
- * per-tensor updates they need cost as much as they save), or as {@code -Dfastllm.graphKeepsGradients} says. The
- * clipping and the update run eagerly after it. The loss of
- * a replay agrees with the eager step's to rounding. Where a graph is not used ({@link #unavailable}), every
+ * per-tensor updates they need cost as much as they save) or {@code training.kernels.bf16_copies} is {@code on}, or
+ * as {@code -Dfastllm.graphKeepsGradients} says. The clipping and the update run eagerly after it. The loss of a
+ * replay agrees with the eager step's to rounding. Where a graph is not used ({@link #unavailable}), every
  * micro-batch runs eagerly and {@link #outcome} says why.
  */
 final class StepGraph implements AutoCloseable {
@@ -108,7 +108,10 @@ final class StepGraph implements AutoCloseable {
         bf16Copies);
   }
 
-  /** {@link #keepsGradients(LanguageModel, KernelChoice)} of a model whose single-use linear weights hold {@code parameters}. */
+  /**
+   * {@link #keepsGradients(LanguageModel, KernelChoice)} of a model whose single-use linear weights hold
+   * {@code parameters}.
+   */
   static boolean keepsGradients(long parameters, KernelChoice bf16Copies) {
     return ExperimentFlags.current().graphKeepsGradients().orElse(switch (bf16Copies) {
       case ON -> true;
