@@ -3,6 +3,7 @@ package org.fastllm.modules.ssm;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fastllm.dsl.config.ScanSegments;
@@ -131,7 +132,7 @@ final class CudaScanKernels implements ScanKernels {
   public void forward(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y, Tensor entering) {
     Shape s = new Shape(u, a, b);
     KernelModule module = module(u, s.channels, s.groups, s.state);
-    int segmentChunks = chunksPerSegment(s.chunks(), forwardSegments(s.chunks(), s.blocks() * s.batch,
+    int segmentChunks = ceilDiv(s.chunks(), forwardSegments(s.chunks(), s.blocks() * s.batch,
         module.residentBlocks("selective_scan_forward", s.threads(), 0), segments.value()));
     Tensor[] carried = carried(u, s, segmentChunks);
     for (KernelLaunch launch : forwardLaunches(u, delta, a, b, c, y, entering, carried[0], carried[1],
@@ -146,28 +147,38 @@ final class CudaScanKernels implements ScanKernels {
    */
   static List<KernelLaunch> forwardLaunches(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor y,
       Tensor entering, Tensor local, Tensor decays, int segmentChunks) {
-    Shape s = new Shape(u, a, b);
-    int segments = (s.chunks() + segmentChunks - 1) / segmentChunks;
+    return segmented(new Shape(u, a, b), segmentChunks, "selective_scan_forward_carry",
+        List.<Object>of(u, delta, a, b, local, decays), "selective_scan_forward",
+        List.<Object>of(u, delta, a, b, c, y, entering, local, decays));
+  }
+
+  /**
+   * The launches of a segmented pass: {@code carry} over every segment but one where there are several, then
+   * {@code walk} over all of them, each with its arguments followed by the shape's steps, channels, groups and
+   * chunks and {@code segmentChunks}.
+   */
+  private static List<KernelLaunch> segmented(Shape s, int segmentChunks, String carry, List<Object> carryArguments,
+      String walk, List<Object> walkArguments) {
+    int segments = ceilDiv(s.chunks(), segmentChunks);
+    List<Object> sizes = List.<Object>of(s.steps(), s.channelCount(), s.groupCount(), s.chunks(), segmentChunks);
     List<KernelLaunch> launches = new ArrayList<>();
     if (segments > 1) {
-      launches.add(KernelLaunch.of("selective_scan_forward_carry",
-          RuntimeKernels.grid((long) s.blocks() * (segments - 1), s.batch), s.threads(), u, delta, a, b, local,
-          decays, s.steps(), s.channelCount(), s.groupCount(), s.chunks(), segmentChunks));
+      launches.add(KernelLaunch.of(carry, RuntimeKernels.grid((long) s.blocks() * (segments - 1), s.batch),
+          s.threads(), Stream.concat(carryArguments.stream(), sizes.stream()).toArray()));
     }
-    launches.add(KernelLaunch.of("selective_scan_forward", RuntimeKernels.grid((long) s.blocks() * segments,
-        s.batch), s.threads(), u, delta, a, b, c, y, entering, local, decays, s.steps(), s.channelCount(),
-        s.groupCount(), s.chunks(), segmentChunks));
+    launches.add(KernelLaunch.of(walk, RuntimeKernels.grid((long) s.blocks() * segments, s.batch), s.threads(),
+        Stream.concat(walkArguments.stream(), sizes.stream()).toArray()));
     return launches;
   }
 
-  /** {@code chunks} chunks in {@code segments} segments: the chunks of each but the last. */
-  private static int chunksPerSegment(int chunks, int segments) {
-    return (chunks + segments - 1) / segments;
+  /** {@code a / b} rounded up: the chunks per segment of {@code a} chunks in {@code b} segments, and the reverse. */
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
   }
 
   /** The carried temporaries of {@code segmentChunks} chunks per segment: {@code [b, D, segments, N]} twice. */
   private static Tensor[] carried(Tensor u, Shape s, int segmentChunks) {
-    long[] shape = {s.batch, s.channels, (s.chunks() + segmentChunks - 1) / segmentChunks, s.state};
+    long[] shape = {s.batch, s.channels, ceilDiv(s.chunks(), segmentChunks), s.state};
     return new Tensor[] {KernelFeature.empty(u, torch.ScalarType.Float, shape),
         KernelFeature.empty(u, torch.ScalarType.Float, shape)};
   }
@@ -181,7 +192,7 @@ final class CudaScanKernels implements ScanKernels {
       Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc) {
     Shape s = new Shape(u, a, b);
     KernelModule module = module(u, s.channels, s.groups, s.state);
-    int segmentChunks = chunksPerSegment(s.chunks(), segments(s.chunks(), s.blocks() * s.batch,
+    int segmentChunks = ceilDiv(s.chunks(), segments(s.chunks(), s.blocks() * s.batch,
         module.residentBlocks("selective_scan_backward", s.threads(), 0), segments.value()));
     Tensor[] carried = carried(u, s, segmentChunks);
     for (KernelLaunch launch : backwardLaunches(u, delta, a, b, c, entering, dy, du, ddelta, da, db, dc, carried[0],
@@ -197,18 +208,9 @@ final class CudaScanKernels implements ScanKernels {
   static List<KernelLaunch> backwardLaunches(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c,
       Tensor entering, Tensor dy, Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc, Tensor local,
       Tensor decays, int segmentChunks) {
-    Shape s = new Shape(u, a, b);
-    int segments = (s.chunks() + segmentChunks - 1) / segmentChunks;
-    List<KernelLaunch> launches = new ArrayList<>();
-    if (segments > 1) {
-      launches.add(KernelLaunch.of("selective_scan_backward_carry",
-          RuntimeKernels.grid((long) s.blocks() * (segments - 1), s.batch), s.threads(), delta, a, c, dy, local,
-          decays, s.steps(), s.channelCount(), s.groupCount(), s.chunks(), segmentChunks));
-    }
-    launches.add(KernelLaunch.of("selective_scan_backward", RuntimeKernels.grid((long) s.blocks() * segments,
-        s.batch), s.threads(), u, delta, a, b, c, entering, dy, du, ddelta, da, db, dc, local, decays, s.steps(),
-        s.channelCount(), s.groupCount(), s.chunks(), segmentChunks));
-    return launches;
+    return segmented(new Shape(u, a, b), segmentChunks, "selective_scan_backward_carry",
+        List.<Object>of(delta, a, c, dy, local, decays), "selective_scan_backward",
+        List.<Object>of(u, delta, a, b, c, entering, dy, du, ddelta, da, db, dc, local, decays));
   }
 
   /**

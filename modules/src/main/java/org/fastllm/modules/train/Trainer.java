@@ -87,7 +87,7 @@ public final class Trainer implements AutoCloseable {
   }
 
   private Trainer(ConfigDocument config, String configYaml, LanguageModel model, AdamW optimizer, TrainingData data,
-      Device device, boolean bf16, DistributedLaunch launch, GradientSync sync) {
+      Device device, boolean bf16, DistributedLaunch launch, GradientSync sync, String eager) {
     this.config = config;
     this.configYaml = configYaml;
     this.model = model;
@@ -98,12 +98,7 @@ public final class Trainer implements AutoCloseable {
     this.output = Path.of(config.training().outputDir());
     this.launch = launch;
     this.sync = sync;
-    String eager = StepGraph.unavailable(config.model(), device, launch.worldSize());
     this.stepGraph = new StepGraph(model, config.training().gradientAccumulation(), eager);
-    if (eager == null && StepGraph.keepsGradients(model, config.training().kernels().bf16Copies())
-        && !launch.distributed()) {
-      optimizer.keepGradients();
-    }
     this.normReport = StepGraph.normReport(config.training().kernels(), device, eager);
   }
 
@@ -144,10 +139,17 @@ public final class Trainer implements AutoCloseable {
     if (!device.is_cpu()) {
       model.to(device, false);
     }
-    AdamWBuilder optimizer = optimizer(resolved, device, bf16, launch, model).check();
+    // a replayed backward accumulates into the gradients it was recorded with: flat ones, zeroed in place, or
+    // autograd's own, which the optimizer then zeroes in place (StepGraph.keepsGradients)
+    boolean keptGradients = eager == null && !launch.distributed()
+        && StepGraph.keepsGradients(model, training.kernels().bf16Copies());
+    AdamWBuilder optimizer = optimizer(resolved, device, bf16, launch, eager == null && !keptGradients).check();
     GradientSync sync = launch.distributed() ? ProcessGroupSync.connect(launch, device) : GradientSync.NONE;
-    Trainer trainer = new Trainer(resolved, configYaml, model,
-        optimizer.build(model.uniqueParameters(), model.singleUseLinears()), data, device, bf16, launch, sync);
+    AdamW adam = optimizer.build(model.uniqueParameters(), model.singleUseLinears());
+    if (keptGradients) {
+      adam.keepGradients();
+    }
+    Trainer trainer = new Trainer(resolved, configYaml, model, adam, data, device, bf16, launch, sync, eager);
     resume.ifPresent(trainer::restore);
     return trainer;
   }
@@ -157,15 +159,11 @@ public final class Trainer implements AutoCloseable {
    * of the linear layers' weights where the run allows them ({@link CopyConditions}).
    */
   private static AdamWBuilder optimizer(ConfigDocument resolved, Device device, boolean bf16,
-      DistributedLaunch launch, LanguageModel model) {
+      DistributedLaunch launch, boolean replayedIntoFlatGradients) {
     KernelsConfig kernels = resolved.training().kernels();
     return AdamW.builder(resolved.optimizer())
         .fusedKernel(kernels.adamw())
-        // a replayed backward accumulates into the gradients it was recorded with: flat ones, zeroed in place,
-        // unless the optimizer keeps autograd's own (StepGraph.keepsGradients)
-        .flatGradients(launch.distributed()
-            || (StepGraph.unavailable(resolved.model(), device, launch.worldSize()) == null
-                && !StepGraph.keepsGradients(model, kernels.bf16Copies())))
+        .flatGradients(launch.distributed() || replayedIntoFlatGradients)
         .bf16Copies(kernels.bf16Copies(), new CopyConditions(device.is_cuda(), bf16, launch.worldSize(),
             resolved.training().gradientAccumulation()));
   }
